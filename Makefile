@@ -1,0 +1,71 @@
+# Keel: `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PY := $(UV) run --frozen
+PYTEST_WORKERS ?= 2
+SERVICES := auth core notification search
+LINT_PATHS := libs services bench scripts tests deploy docker
+TYPED_PATHS := libs/common/src $(foreach s,$(SERVICES),services/$(s)/src/keel_$(s)/domain services/$(s)/src/keel_$(s)/service_layer)
+
+-include deploy/deploy.mk
+
+.PHONY: help install run test test-fast lint fmt typecheck protos protos-check bench migrate admin clean gateway-conf
+
+help: ## list every target with its description
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+install: ## install the locked dependencies of every package into .venv (uv)
+	@command -v uv >/dev/null 2>&1 || [ -x $(HOME)/.local/bin/uv ] || python3 -m pip install --quiet --user uv
+	@$(UV) sync --all-packages --frozen --quiet
+
+run: install gateway-conf migrate ## start the whole platform on embedded defaults; API on http://127.0.0.1:8080
+	@mkdir -p var/outbox var/log
+	@echo "Keel is starting: public API on http://127.0.0.1:8080 (Ctrl-C stops everything)"
+	@$(PY) honcho start -f Procfile -e .env.dev
+
+gateway-conf: ## render the local nginx gateway config into var/gateway/
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || scripts/install-nginx.sh
+	@mkdir -p var/gateway
+	@python3 docker/gateway/render.py --listen 127.0.0.1:8080 --auth 127.0.0.1:8001 --core 127.0.0.1:8002 \
+		--notification 127.0.0.1:8003 --search 127.0.0.1:8004 --prefix $(CURDIR)/var/gateway \
+		> var/gateway/nginx.conf
+
+migrate: install ## bring every service's local database to the newest migration
+	@mkdir -p var
+	@set -a; source .env.dev; set +a; for s in $(SERVICES); do \
+		DATABASE_URL=sqlite:///var/$$s.db $(PY) keel-$$s migrate || exit 1; done
+
+admin: install ## create the first admin locally: make admin EMAIL=you@example.com (asks for the password)
+	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.com"; exit 2; }
+	@set -a; source .env.dev; set +a; DATABASE_URL=sqlite:///var/auth.db $(PY) keel-auth create-admin --email "$(EMAIL)"
+
+test: install lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx)
+	$(PY) python scripts/protos.py check
+	$(PY) pytest -n $(PYTEST_WORKERS) -m "not serial" -p no:cacheprovider
+	$(PY) pytest -m serial -p no:cacheprovider; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+
+test-fast: install ## unit tests only (no servers needed)
+	$(PY) pytest -n $(PYTEST_WORKERS) -p no:cacheprovider libs/common/tests/unit $(foreach s,$(SERVICES),services/$(s)/tests/unit)
+
+lint: install ## ruff lint + format check, then mypy on libs/common and the domain/service layers
+	$(PY) ruff check $(LINT_PATHS)
+	$(PY) ruff format --check $(LINT_PATHS)
+	$(MAKE) --no-print-directory typecheck
+
+typecheck: install ## mypy on libs/common and every service's domain and service layer
+	$(PY) mypy $(TYPED_PATHS)
+
+fmt: install ## format and autofix with ruff
+	$(PY) ruff format $(LINT_PATHS)
+	$(PY) ruff check --fix $(LINT_PATHS)
+
+protos: install ## regenerate the gRPC stubs and the committed descriptor set from protos/
+	$(PY) python scripts/protos.py generate
+
+bench: install ## run every benchmark under bench/ (needs the local RabbitMQ/PostgreSQL)
+	@for b in bench/*/run.py; do echo "== $$b"; $(PY) python $$b || exit 1; done
+
+clean: ## remove local state (databases, outbox files, gateway config) under var/
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,121 @@
+"""The database layer every service shares.
+
+Domain entities stay plain Python classes; this module maps them imperatively onto tables
+that all carry the same standard columns:
+
+- ``pk``: integer primary key, used for joins and never shown outside the service;
+- ``id``: the public UUID;
+- ``created_at`` / ``updated_at``: set by the framework (UTC);
+- ``deleted_at``: soft delete. ORM queries leave soft-deleted rows out unless the statement
+  carries ``execution_options(include_deleted=True)``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState, Session, registry, sessionmaker, with_loader_criteria
+
+from keel_common.db.unit_of_work import DomainEvent, SqlAlchemyUnitOfWork
+
+__all__ = [
+    "DomainEvent",
+    "SqlAlchemyUnitOfWork",
+    "create_engine",
+    "make_session_factory",
+    "map_entity",
+    "soft_delete",
+    "standard_table",
+    "utcnow",
+]
+
+_SOFT_DELETABLE: set[type] = set()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with the settings Keel relies on for each backend.
+
+    SQLite (the embedded default) gets WAL, foreign keys and a busy timeout so a web process,
+    a worker and an outbox relay can share one file; PostgreSQL gets pre-ping so a restarted
+    database does not surface as errors.
+    """
+    sa_url = sa.make_url(url)
+    if sa_url.get_backend_name() == "sqlite":
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        engine = sa.create_engine(sa_url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return sa.create_engine(sa_url, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def standard_table(name: str, metadata: sa.MetaData, *columns: Any, **kwargs: Any) -> sa.Table:
+    """A table with Keel's standard columns followed by the given ones."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", sa.Uuid, nullable=False, unique=True, default=uuid.uuid4),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=utcnow),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow
+        ),
+        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        *columns,
+        **kwargs,
+    )
+
+
+def map_entity(mapper_registry: registry, cls: type, table: sa.Table, **properties: Any) -> Any:
+    """Map a plain domain class onto a standard table and make it soft-deletable.
+
+    The domain class never sees ``pk``; it is kept on the instance by SQLAlchemy only.
+    """
+    mapper = mapper_registry.map_imperatively(
+        cls, table, properties={"_pk": table.c.pk, **properties}
+    )
+    if "deleted_at" in table.c:
+        _SOFT_DELETABLE.add(cls)
+        if not hasattr(cls, "is_deleted"):
+            cls.is_deleted = property(lambda self: getattr(self, "deleted_at", None) is not None)  # type: ignore[attr-defined]
+    return mapper
+
+
+def soft_delete(entity: Any) -> None:
+    """Mark a mapped entity deleted; the row stays, queries stop returning it."""
+    entity.deleted_at = utcnow()
+
+
+def _exclude_soft_deleted(state: ORMExecuteState) -> None:
+    if not state.is_select or state.execution_options.get("include_deleted", False):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return
+    for cls in _SOFT_DELETABLE:
+        state.statement = state.statement.options(
+            with_loader_criteria(cls, lambda c: c.deleted_at.is_(None), include_aliases=True)
+        )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that exclude soft-deleted rows and keep objects usable after commit."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(factory, "do_orm_execute", _exclude_soft_deleted)
+    return factory

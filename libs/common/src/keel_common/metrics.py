@@ -1,0 +1,110 @@
+"""Every Prometheus metric a Keel process exports, defined once.
+
+Alerts (deploy/helm/keel/files/alerts), dashboards and code refer to these names; rename
+one only together with them. RED metrics cover HTTP routes and gRPC methods; the consumer
+and outbox metrics cover the asynchronous side.
+
+Under gunicorn, set ``PROMETHEUS_MULTIPROC_DIR`` before start so every worker's samples are
+aggregated when ``/metrics`` is scraped (``metrics_payload`` does the aggregation).
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    start_http_server,
+)
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+HTTP_REQUESTS = Counter(
+    "keel_http_requests_total",
+    "HTTP requests handled, by route and status code.",
+    ["service", "method", "route", "status"],
+)
+HTTP_ERRORS = Counter(
+    "keel_http_request_errors_total",
+    "HTTP requests that ended in a 5xx answer.",
+    ["service", "method", "route"],
+)
+HTTP_LATENCY = Histogram(
+    "keel_http_request_duration_seconds",
+    "Time to answer an HTTP request.",
+    ["service", "method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
+
+GRPC_REQUESTS = Counter(
+    "keel_grpc_requests_total",
+    "gRPC calls handled, by method and status code.",
+    ["service", "method", "code"],
+)
+GRPC_ERRORS = Counter(
+    "keel_grpc_request_errors_total",
+    "gRPC calls that ended with a server-side error code (UNKNOWN, INTERNAL, UNAVAILABLE, ...).",
+    ["service", "method"],
+)
+GRPC_LATENCY = Histogram(
+    "keel_grpc_request_duration_seconds",
+    "Time to answer a gRPC call.",
+    ["service", "method"],
+    buckets=LATENCY_BUCKETS,
+)
+
+CONSUMER_MESSAGES = Counter(
+    "keel_consumer_messages_total",
+    "Messages taken by a consumer, by outcome: handled, duplicate, failed, retried, dead_lettered.",
+    ["service", "queue", "outcome"],
+)
+CONSUMER_LATENCY = Histogram(
+    "keel_consumer_handling_duration_seconds",
+    "Time a consumer's handler took for one message.",
+    ["service", "queue"],
+    buckets=LATENCY_BUCKETS,
+)
+CONSUMER_LAST_SUCCESS = Gauge(
+    "keel_consumer_last_success_timestamp_seconds",
+    "Unix time of the last message a consumer handled successfully.",
+    ["service", "queue"],
+    multiprocess_mode="max",
+)
+
+OUTBOX_BACKLOG = Gauge(
+    "keel_outbox_backlog",
+    "Events written to the outbox and not yet published.",
+    ["service"],
+    multiprocess_mode="max",
+)
+OUTBOX_PUBLISHED = Counter(
+    "keel_outbox_published_total",
+    "Events the outbox relay published with a broker confirm.",
+    ["service"],
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "keel_outbox_oldest_unpublished_age_seconds",
+    "Age of the oldest unpublished outbox event (0 when the outbox is empty).",
+    ["service"],
+    multiprocess_mode="max",
+)
+
+
+def metrics_payload() -> tuple[bytes, str]:
+    """The text exposition of this process (or of all gunicorn workers in multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def serve_metrics(port: int, addr: str = "0.0.0.0") -> None:
+    """Expose ``/metrics`` from a process without an HTTP server of its own (workers)."""
+    start_http_server(port, addr=addr)

@@ -1,0 +1,112 @@
+"""pytest fixtures for tests that talk to real servers.
+
+Each fixture checks that its server answers. On a developer's laptop a missing server skips
+the test with the reason; with ``CI=true`` it fails instead, so CI can never go green by
+skipping what it was meant to test.
+
+Addresses come from ``POSTGRES_TEST_URL``, ``RABBITMQ_TEST_URL`` and ``REDIS_TEST_URL``
+(defaults: the loopback servers of the development machine).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "POSTGRES_TEST_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+RABBITMQ_URL = os.environ.get("RABBITMQ_TEST_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip (laptop) or fail (CI=true) when a server or tool the test needs is absent."""
+    if condition:
+        return
+    if in_ci():
+        pytest.fail(f"CI=true and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def port_open(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "serial: stops or restarts a shared server; runs alone")
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """A short random name for queues, exchanges, databases and keys of one test."""
+    return "t" + secrets.token_hex(5)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def postgres_url(unique_name: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    require(port_open(POSTGRES_ADMIN_URL, 5432), f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{unique_name}"'))
+    url = sa.make_url(POSTGRES_ADMIN_URL).set(database=unique_name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{unique_name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Runs the test once on SQLite and once on PostgreSQL."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def rabbitmq_url() -> str:
+    require(port_open(RABBITMQ_URL, 5672), f"RabbitMQ is not reachable at {RABBITMQ_URL}")
+    return RABBITMQ_URL
+
+
+@pytest.fixture
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A dedicated Redis database (one per xdist worker), flushed before and after the test."""
+    require(port_open(REDIS_URL, 6379), f"Redis is not reachable at {REDIS_URL}")
+    import redis
+
+    workerinput = getattr(request.config, "workerinput", None)
+    index = 1 + (int(workerinput["workerid"][2:]) if workerinput else 0)
+    url = f"{REDIS_URL.rstrip('/')}/{index}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()
