@@ -129,7 +129,5 @@ def _serve_grpc(service: str, factory: GrpcFactory, settings: Settings) -> None:
     discovery = create_discovery(settings)
     registration = ServiceRegistration.for_grpc(service, settings)
     discovery.register(registration)
-    try:
-        serve(server)
-    finally:
-        discovery.deregister(registration.id)
+    # Leave discovery before draining, so no new calls are routed to a stopping instance.
+    serve(server, on_stop=lambda: discovery.deregister(registration.id))

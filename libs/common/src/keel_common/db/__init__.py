@@ -75,7 +75,11 @@ def standard_table(name: str, metadata: sa.MetaData, *columns: Any, **kwargs: An
         sa.Column("id", sa.Uuid, nullable=False, unique=True, default=uuid.uuid4),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=utcnow),
         sa.Column(
-            "updated_at", sa.DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow
+            "updated_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            default=utcnow,
+            onupdate=utcnow,
         ),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         *columns,
@@ -88,7 +92,7 @@ def map_entity(mapper_registry: registry, cls: type, table: sa.Table, **properti
 
     The domain class never sees ``pk``; it is kept on the instance by SQLAlchemy only.
     """
-    mapper = mapper_registry.map_imperatively(
+    mapper: Any = mapper_registry.map_imperatively(
         cls, table, properties={"_pk": table.c.pk, **properties}
     )
     if "deleted_at" in table.c:

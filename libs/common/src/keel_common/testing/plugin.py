@@ -42,7 +42,9 @@ def require(condition: bool, reason: str) -> None:
 def port_open(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 2
+        ):
             return True
     except OSError:
         return False
@@ -66,7 +68,9 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def postgres_url(unique_name: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    require(port_open(POSTGRES_ADMIN_URL, 5432), f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
+    require(
+        port_open(POSTGRES_ADMIN_URL, 5432), f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}"
+    )
     import sqlalchemy as sa
 
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")

@@ -1,0 +1,1 @@
+"""Adapters: the database, the providers, templates and the clients of other services."""

@@ -1,0 +1,1 @@
+"""The search domain: plain Python, no framework imports."""

@@ -1,0 +1,175 @@
+{{/*
+Names, labels and the pieces every workload shares. Templates range over
+"keel.processes" so one template serves every service and process kind.
+*/}}
+
+{{- define "keel.fullname" -}}
+{{- if contains "keel" .Release.Name -}}
+{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-keel" .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* <fullname>-<service>, e.g. keel-auth: ServiceAccount, ConfigMap, Secret */}}
+{{- define "keel.serviceName" -}}
+{{- printf "%s-%s" (include "keel.fullname" .root) .service -}}
+{{- end -}}
+
+{{/* <fullname>-<service>-<kind>, e.g. keel-auth-web: Deployment, Service, HPA, PDB */}}
+{{- define "keel.processName" -}}
+{{- printf "%s-%s-%s" (include "keel.fullname" .root) .service .kind -}}
+{{- end -}}
+
+{{- define "keel.selectorLabels" -}}
+app.kubernetes.io/name: {{ .service }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .kind }}
+{{- end -}}
+
+{{- define "keel.commonLabels" -}}
+app.kubernetes.io/part-of: keel
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{/* Labels of an object that belongs to one service (and maybe one process kind). */}}
+{{- define "keel.labels" -}}
+{{ include "keel.commonLabels" .root }}
+app.kubernetes.io/name: {{ .service }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- with .kind }}
+app.kubernetes.io/component: {{ . }}
+{{- end }}
+{{- end -}}
+
+{{/* Labels of a platform-wide object (ingress, policies, monitoring). */}}
+{{- define "keel.platformLabels" -}}
+{{ include "keel.commonLabels" . }}
+app.kubernetes.io/name: keel
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Selects every pod of this release. */}}
+{{- define "keel.releasePods" -}}
+app.kubernetes.io/part-of: keel
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/*
+The long-running processes as a JSON list of {service, kind, config}, config being
+defaults.<kind> deep-merged with services.<service>.<kind>.
+*/}}
+{{- define "keel.processes" -}}
+{{- $out := list -}}
+{{- range $service := keys .Values.services | sortAlpha -}}
+{{- $svc := index $.Values.services $service -}}
+{{- if $svc.enabled -}}
+{{- range $kind := list "web" "grpc" "worker" -}}
+{{- $config := mergeOverwrite (deepCopy (index $.Values.defaults $kind)) (deepCopy (index $svc $kind | default dict)) -}}
+{{- if $config.enabled -}}
+{{- $out = append $out (dict "service" $service "kind" $kind "config" $config) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{- define "keel.image" -}}
+{{- $img := .root.Values.image -}}
+{{- printf "%s/%s-%s:%s" $img.registry $img.repositoryPrefix .service ($img.tag | default .root.Chart.AppVersion) -}}
+{{- end -}}
+
+{{- define "keel.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "keel.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
+{{- end -}}
+
+{{/* Environment of every Keel container: the service's ConfigMap and Secret. */}}
+{{- define "keel.envFrom" -}}
+- configMapRef:
+    name: {{ include "keel.serviceName" . }}
+- secretRef:
+    name: {{ include "keel.serviceName" . }}
+{{- end -}}
+
+{{/* The pod's own address, for registering with Consul. */}}
+{{- define "keel.podEnv" -}}
+- name: POD_IP
+  valueFrom:
+    fieldRef:
+      fieldPath: status.podIP
+{{- end -}}
+
+{{/* The service's plain settings, as a map (ConfigMap data and the migration Job's env). */}}
+{{- define "keel.config" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+{{- $full := include "keel.fullname" $root -}}
+{{- $cfg := deepCopy $v.config -}}
+{{- $_ := set $cfg "SERVICE_NAME" .service -}}
+{{- $_ = set $cfg "HTTP_PORT" "8080" -}}
+{{- $_ = set $cfg "GRPC_PORT" "50051" -}}
+{{- $_ = set $cfg "METRICS_PORT" "9100" -}}
+{{- $_ = set $cfg "JWKS_URL" (printf "http://%s-auth-web:8080/.well-known/jwks.json" $full) -}}
+{{- $_ = set $cfg "DISCOVERY" $v.discovery.mode -}}
+{{- if eq $v.discovery.mode "consul" -}}
+{{- $_ = set $cfg "CONSUL_HTTP_ADDR" $v.discovery.consulAddr -}}
+{{- else -}}
+{{- $peers := list -}}
+{{- range $name := keys $v.services | sortAlpha -}}
+{{- if (index $v.services $name).enabled -}}
+{{- $peers = append $peers (printf "%s=%s-%s-grpc:50051" $name $full $name) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ = set $cfg "STATIC_SERVICES" (join "," $peers) -}}
+{{- end -}}
+{{- $svc := index $v.services .service -}}
+{{- range $k, $val := $svc.env -}}
+{{- $_ = set $cfg $k (toString $val) -}}
+{{- end -}}
+{{- toYaml $cfg -}}
+{{- end -}}
+
+{{/* preStop sleep: the endpoints controller and kube-proxy drop the pod before it stops. */}}
+{{- define "keel.lifecycle" -}}
+preStop:
+  exec:
+    command: ["sleep", "{{ .preStopSleepSeconds }}"]
+{{- end -}}
+
+{{- define "keel.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 256Mi
+{{- end -}}
+
+{{- define "keel.topologySpread" -}}
+- maxSkew: 1
+  topologyKey: topology.kubernetes.io/zone
+  whenUnsatisfiable: {{ .root.Values.topologySpread.zone }}
+  labelSelector:
+    matchLabels:
+      {{- include "keel.selectorLabels" . | nindent 6 }}
+- maxSkew: 1
+  topologyKey: kubernetes.io/hostname
+  whenUnsatisfiable: {{ .root.Values.topologySpread.hostname }}
+  labelSelector:
+    matchLabels:
+      {{- include "keel.selectorLabels" . | nindent 6 }}
+{{- end -}}

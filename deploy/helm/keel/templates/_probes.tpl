@@ -1,0 +1,72 @@
+{{/*
+Probes per process kind. Liveness never looks at dependencies (a database outage must not
+restart every pod): it asks only whether the process answers. Readiness may.
+*/}}
+{{- define "keel.ports" -}}
+{{- if eq .kind "web" -}}
+- name: http
+  containerPort: 8080
+  protocol: TCP
+{{- else if eq .kind "grpc" -}}
+- name: grpc
+  containerPort: 50051
+  protocol: TCP
+- name: metrics
+  containerPort: 9100
+  protocol: TCP
+{{- else -}}
+- name: metrics
+  containerPort: 9100
+  protocol: TCP
+{{- end -}}
+{{- end -}}
+
+{{- define "keel.probes" -}}
+{{- if eq .kind "web" -}}
+startupProbe:
+  httpGet: {path: /healthz, port: http}
+  periodSeconds: 2
+  failureThreshold: 30
+livenessProbe:
+  httpGet: {path: /healthz, port: http}
+  periodSeconds: 10
+  timeoutSeconds: 2
+  failureThreshold: 3
+readinessProbe:
+  httpGet: {path: /readyz, port: http}
+  periodSeconds: 5
+  timeoutSeconds: 2
+  failureThreshold: 2
+{{- else if eq .kind "grpc" -}}
+startupProbe:
+  tcpSocket: {port: grpc}
+  periodSeconds: 2
+  failureThreshold: 30
+livenessProbe:
+  tcpSocket: {port: grpc}
+  periodSeconds: 10
+  timeoutSeconds: 2
+  failureThreshold: 3
+readinessProbe:
+  grpc: {port: 50051}
+  periodSeconds: 5
+  timeoutSeconds: 2
+  failureThreshold: 2
+{{- else -}}
+{{- /* A worker serves no traffic; its metrics endpoint shows the process is alive. */ -}}
+startupProbe:
+  httpGet: {path: /metrics, port: metrics}
+  periodSeconds: 2
+  failureThreshold: 30
+livenessProbe:
+  httpGet: {path: /metrics, port: metrics}
+  periodSeconds: 15
+  timeoutSeconds: 3
+  failureThreshold: 3
+readinessProbe:
+  httpGet: {path: /metrics, port: metrics}
+  periodSeconds: 15
+  timeoutSeconds: 3
+  failureThreshold: 3
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,167 @@
+"""Every process runs safely: probes, drains, security context, PDB, HPA, migrations, jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SERVICES = ("auth", "core", "notification", "search")
+
+
+def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
+    spec = obj["spec"]
+    if obj["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return spec["template"]["spec"]
+
+
+def matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def test_every_process_kind_of_every_service_is_deployed(chart):
+    names = {d["metadata"]["name"] for d in chart.by_kind(chart.render("default"), "Deployment")}
+    assert names == {f"keel-{s}-{k}" for s in SERVICES for k in ("web", "grpc", "worker")}
+
+
+def test_deployments_have_probes_and_liveness_ignores_dependencies(chart, profile):
+    for deploy in chart.by_kind(chart.render(profile), "Deployment"):
+        for c in pod_spec(deploy)["containers"]:
+            assert {"livenessProbe", "readinessProbe", "startupProbe"} <= c.keys(), c["name"]
+            live = c["livenessProbe"]
+            # /readyz checks the database and broker; liveness must not, or an outage
+            # restarts every pod. It may only ask whether the process answers.
+            assert "tcpSocket" in live or live["httpGet"]["path"] in {"/healthz", "/metrics"}
+
+
+def test_pods_drain_gracefully(chart, profile):
+    for deploy in chart.by_kind(chart.render(profile), "Deployment"):
+        spec = pod_spec(deploy)
+        for c in spec["containers"]:
+            sleep = int(c["lifecycle"]["preStop"]["exec"]["command"][1])
+            assert 0 < sleep < spec["terminationGracePeriodSeconds"], deploy["metadata"]["name"]
+        assert deploy["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+
+
+def test_every_pod_is_locked_down(chart, profile):
+    objects = chart.render(profile)
+    for obj in [o for o in objects if o["kind"] in {"Deployment", "Job", "CronJob"}]:
+        spec = pod_spec(obj)
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+        assert spec["automountServiceAccountToken"] is False
+        for c in spec["containers"]:
+            sc = c["securityContext"]
+            assert sc["readOnlyRootFilesystem"] is True, c["name"]
+            assert sc["allowPrivilegeEscalation"] is False
+            assert sc["capabilities"]["drop"] == ["ALL"]
+            assert c["resources"]["requests"] and c["resources"]["limits"]["memory"]
+            assert "/tmp" in {m["mountPath"] for m in c["volumeMounts"]}
+
+
+def test_every_deployment_has_a_pdb_an_hpa_and_spreads(chart, profile):
+    objects = chart.render(profile)
+    pdbs = chart.by_kind(objects, "PodDisruptionBudget")
+    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in chart.by_kind(objects, "HorizontalPodAutoscaler")}
+    for deploy in chart.by_kind(objects, "Deployment"):
+        labels = deploy["spec"]["template"]["metadata"]["labels"]
+        assert [p for p in pdbs if matches(p["spec"]["selector"]["matchLabels"], labels)]
+        name = deploy["metadata"]["name"]
+        assert name in hpas or deploy["spec"]["replicas"] >= 1
+        if name in hpas:
+            assert "replicas" not in deploy["spec"], "the HPA owns the replica count"
+        zones = {t["topologyKey"] for t in pod_spec(deploy)["topologySpreadConstraints"]}
+        assert zones == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
+
+
+def test_production_keeps_replicas_in_several_zones(chart):
+    objects = chart.render("production")
+    for hpa in chart.by_kind(objects, "HorizontalPodAutoscaler"):
+        assert hpa["spec"]["minReplicas"] >= 2
+    for deploy in chart.by_kind(objects, "Deployment"):
+        zone = pod_spec(deploy)["topologySpreadConstraints"][0]
+        assert zone["whenUnsatisfiable"] == "DoNotSchedule"
+
+
+def test_workers_scale_on_queue_depth_only_with_the_adapter(chart):
+    def external(profile: str, name: str) -> list[dict[str, Any]]:
+        hpas = chart.by_kind(chart.render(profile), "HorizontalPodAutoscaler")
+        hpa = next(h for h in hpas if h["metadata"]["name"] == name)
+        return [m for m in hpa["spec"]["metrics"] if m["type"] == "External"]
+
+    assert external("default", "keel-notification-worker") == []
+    [metric] = external("queue-autoscaling", "keel-notification-worker")
+    assert metric["external"]["metric"]["name"] == "rabbitmq_queue_messages_ready"
+    queues = metric["external"]["metric"]["selector"]["matchExpressions"][0]["values"]
+    assert queues == ["notification.order-placed", "notification.user-registered"]
+    assert external("queue-autoscaling", "keel-core-worker") == []  # no queues listed
+
+
+def test_services_name_their_ports_for_the_protocol(chart):
+    objects = chart.render("default")
+    deployments = chart.by_kind(objects, "Deployment")
+    for svc in chart.by_kind(objects, "Service"):
+        [port] = svc["spec"]["ports"]
+        kind = svc["metadata"]["labels"]["app.kubernetes.io/component"]
+        assert port["name"] == port["appProtocol"] == {"web": "http", "grpc": "grpc"}[kind]
+        targets = [
+            d
+            for d in deployments
+            if matches(svc["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])
+        ]
+        assert len(targets) == 1
+        ports = {p["name"] for p in pod_spec(targets[0])["containers"][0]["ports"]}
+        assert port["targetPort"] in ports
+
+
+def test_every_process_runs_the_right_command(chart):
+    for deploy in chart.by_kind(chart.render("default"), "Deployment"):
+        kind = deploy["metadata"]["labels"]["app.kubernetes.io/component"]
+        [container] = pod_spec(deploy)["containers"]
+        assert container["args"] == [kind]
+        assert container["envFrom"][1]["secretRef"]["name"] == deploy["spec"]["template"][
+            "spec"
+        ]["serviceAccountName"]
+
+
+def test_migrations_run_as_a_pre_upgrade_hook_per_service(chart, profile):
+    objects = chart.render(profile)
+    jobs = {j["metadata"]["name"]: j for j in chart.by_kind(objects, "Job")}
+    if profile == "minimal":
+        assert jobs == {}
+        return
+    assert set(jobs) == {f"keel-{s}-migrate" for s in SERVICES}
+    secret_weights = [
+        int(o["metadata"]["annotations"]["helm.sh/hook-weight"])
+        for o in objects
+        if o["kind"] in {"ExternalSecret", "SecretStore", "ServiceAccount"}
+        and "helm.sh/hook" in o["metadata"].get("annotations", {})
+    ]
+    for job in jobs.values():
+        notes = job["metadata"]["annotations"]
+        assert "pre-upgrade" in notes["helm.sh/hook"].split(",")
+        assert all(w < int(notes["helm.sh/hook-weight"]) for w in secret_weights)
+        [container] = pod_spec(job)["containers"]
+        assert container["args"] == ["migrate"]
+        assert {"name": "SERVICE_NAME", "value": job["metadata"]["labels"]["app.kubernetes.io/name"]} in container["env"]
+
+
+def test_external_secrets_fill_each_service_secret(chart):
+    objects = chart.render("production")
+    secrets = {e["spec"]["target"]["name"]: e for e in chart.by_kind(objects, "ExternalSecret")}
+    assert set(secrets) == {f"keel-{s}" for s in SERVICES}
+    assert secrets["keel-core"]["spec"]["dataFrom"] == [{"extract": {"key": "keel/production/core"}}]
+    [store] = chart.by_kind(objects, "SecretStore")
+    assert store["spec"]["provider"]["aws"]["service"] == "SecretsManager"
+    assert chart.by_kind(chart.render("default"), "ExternalSecret") == []
+
+
+def test_periodic_jobs_are_cronjobs_that_never_overlap(chart):
+    cronjobs = chart.by_kind(chart.render("default"), "CronJob")
+    runs = {tuple(pod_spec(c)["containers"][0]["args"]): c for c in cronjobs}
+    assert set(runs) == {("job", "weekly-recommendations"), ("job", "daily-signups-report")}
+    for cron in cronjobs:
+        assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+        assert cron["metadata"]["labels"]["app.kubernetes.io/name"] == "notification"
+    weekly = runs[("job", "weekly-recommendations")]["spec"]["schedule"].split()
+    daily = runs[("job", "daily-signups-report")]["spec"]["schedule"].split()
+    assert weekly[4] != "*" and daily[2:] == ["*", "*", "*"]

@@ -1,0 +1,124 @@
+"""The token verifier every service uses: EdDSA JWTs checked against auth's JWKS.
+
+The key set is fetched once and cached (``PyJWKClient``); an unknown ``kid`` triggers one
+refetch, at most once per ``refetch_cooldown`` seconds so random ``kid`` values cannot turn
+every request into a JWKS download. The algorithm, issuer and audience are pinned: ``none``,
+HS256 signed with the public key, and any other algorithm are refused before a key is used.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import jwt
+
+from keel_common.auth.principal import InvalidToken, Principal, TokenVerifier
+from keel_common.auth.revocation import RevocationList
+
+ALGORITHM = "EdDSA"
+REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub", "sid", "jti")
+DEFAULT_LEEWAY = timedelta(seconds=30)
+
+
+class JwksTokenVerifier(TokenVerifier):
+    """Verifies access tokens locally; one revocation lookup per token, no call to auth."""
+
+    def __init__(
+        self,
+        jwks_url: str,
+        issuer: str,
+        audience: str,
+        revocations: RevocationList,
+        *,
+        leeway: timedelta = DEFAULT_LEEWAY,
+        jwks_lifespan: float = 300.0,
+        refetch_cooldown: float = 5.0,
+        timeout: float = 5.0,
+        jwks_client: jwt.PyJWKClient | None = None,
+    ) -> None:
+        self._jwks = jwks_client or jwt.PyJWKClient(
+            jwks_url,
+            lifespan=jwks_lifespan,
+            cooldown_duration=refetch_cooldown,
+            timeout=timeout,
+        )
+        self._issuer = issuer
+        self._audience = audience
+        self._revocations = revocations
+        self._leeway = leeway
+
+    def verify(self, token: str) -> Principal:
+        claims = self._decode(token)
+        principal = principal_from_claims(claims)
+        if self._revocations.is_revoked(principal.session_id):
+            raise InvalidToken("session revoked")
+        return principal
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        return decode_access_token(
+            token, self._key_for, issuer=self._issuer, audience=self._audience, leeway=self._leeway
+        )
+
+    def _key_for(self, kid: str) -> Any:
+        try:
+            return self._jwks.get_signing_key(kid).key
+        except jwt.PyJWKClientConnectionError:
+            raise  # auth unreachable: a server-side failure, not the caller's fault
+        except jwt.PyJWKClientError:
+            return None
+
+
+def decode_access_token(
+    token: str,
+    key_for: Callable[[str], Any],
+    *,
+    issuer: str,
+    audience: str,
+    leeway: timedelta = DEFAULT_LEEWAY,
+) -> dict[str, Any]:
+    """The verified claims of a keel-auth access token, or ``InvalidToken``.
+
+    ``key_for(kid)`` returns the public key of ``kid`` or None. Only ``EdDSA`` is accepted,
+    and checked before any key is looked up, so ``none`` and HMAC-with-the-public-key tokens
+    never reach a verification routine.
+    """
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("malformed token") from exc
+    kid = header.get("kid")
+    if header.get("alg") != ALGORITHM or not isinstance(kid, str):
+        raise InvalidToken("unexpected algorithm or missing kid")
+    key = key_for(kid)
+    if key is None:
+        raise InvalidToken("unknown signing key")
+    try:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            leeway=leeway,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(type(exc).__name__) from exc
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """The Principal of already verified claims; malformed values make the token invalid."""
+    roles = claims.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise InvalidToken("malformed roles claim")
+    try:
+        return Principal(
+            user_id=uuid.UUID(str(claims["sub"])),
+            roles=frozenset(roles),
+            session_id=uuid.UUID(str(claims["sid"])),
+        )
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken("malformed subject or session claim") from exc

@@ -1,0 +1,85 @@
+"""Who is calling: the Principal a verified access token stands for, and the verifier port.
+
+Every service authenticates requests the same way: a ``TokenVerifier`` turns the bearer
+token into a ``Principal`` or raises ``InvalidToken``. Production code uses
+``JwksTokenVerifier``; unit tests use ``FakeTokenVerifier`` and open no sockets.
+"""
+
+from __future__ import annotations
+
+import abc
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, forged, expired or revoked.
+
+    The message is for logs and never contains the token itself; callers answer with one
+    undifferentiated 401 / UNAUTHENTICATED so an attacker learns nothing from the reason.
+    """
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: the user's public id, roles and login session."""
+
+    user_id: uuid.UUID
+    roles: frozenset[str] = field(default_factory=frozenset)
+    session_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+class TokenVerifier(abc.ABC):
+    """Checks a bearer access token and says who it belongs to."""
+
+    @abc.abstractmethod
+    def verify(self, token: str) -> Principal:
+        """Return the token's Principal, or raise ``InvalidToken``.
+
+        Implementations must reject forged, expired, wrongly addressed and revoked tokens.
+        """
+
+
+class FakeTokenVerifier(TokenVerifier):
+    """In-memory verifier for unit tests: tokens are random strings mapped to principals."""
+
+    def __init__(self) -> None:
+        self._principals: dict[str, Principal] = {}
+        self._revoked_sessions: set[uuid.UUID] = set()
+
+    def issue(
+        self,
+        user_id: uuid.UUID | None = None,
+        roles: Iterable[str] = (),
+        session_id: uuid.UUID | None = None,
+    ) -> str:
+        """A new token that verifies to a Principal with these values (random ids if omitted)."""
+        principal = Principal(
+            user_id=user_id or uuid.uuid4(),
+            roles=frozenset(roles),
+            session_id=session_id or uuid.uuid4(),
+        )
+        token = secrets.token_urlsafe(16)
+        self._principals[token] = principal
+        return token
+
+    def revoke(self, session_id: uuid.UUID) -> None:
+        """Make every token of this session fail from now on."""
+        self._revoked_sessions.add(session_id)
+
+    def verify(self, token: str) -> Principal:
+        principal = self._principals.get(token)
+        if principal is None:
+            raise InvalidToken("unknown token")
+        if principal.session_id in self._revoked_sessions:
+            raise InvalidToken("session revoked")
+        return principal

@@ -1,0 +1,55 @@
+"""Error reporting to Sentry, when ``SENTRY_DSN`` is set.
+
+Every event passes through ``keel_common.logging.redact`` before it leaves the process, so
+the headers, bodies, local variables and exception text Sentry collects are scrubbed the same
+way as the logs. Without a DSN nothing is initialised and ``report_exception`` does nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sentry_sdk
+
+from keel_common.logging import redact
+
+
+def scrub_event(event: Any, hint: Any) -> Any:
+    """Sentry ``before_send``: the event with secrets masked by key name and by pattern."""
+    return redact(event)
+
+
+def scrub_breadcrumb(crumb: Any, hint: Any) -> Any:
+    return redact(crumb)
+
+
+def init_sentry(
+    dsn: str | None,
+    service: str,
+    environment: str,
+    *,
+    release: str | None = None,
+    **options: Any,
+) -> bool:
+    """Start reporting unhandled errors of this process; ``False`` (and nothing done) without
+    a DSN. ``options`` go to ``sentry_sdk.init`` (e.g. a ``transport`` in tests)."""
+    if not dsn:
+        return False
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=environment,
+        release=release,
+        # Left at the SDK defaults on purpose: no personal data (client IPs, cookies, user)
+        # and no performance tracing -- traces are ours (traceparent); Sentry gets errors.
+        before_send=scrub_event,
+        before_breadcrumb=scrub_breadcrumb,
+        **options,
+    )
+    sentry_sdk.set_tag("service", service)
+    return True
+
+
+def report_exception(exc: BaseException) -> None:
+    """Send ``exc`` to Sentry. Needed where an error handler answers the request: Flask then
+    considers the exception handled and Sentry's own hook never sees it."""
+    sentry_sdk.capture_exception(exc)

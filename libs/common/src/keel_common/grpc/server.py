@@ -1,0 +1,150 @@
+"""The gRPC server every Keel service runs: one bootstrap instead of four copies.
+
+``create_server`` builds it with a thread pool, the standard interceptors (trace, bearer,
+metrics, access log), the ``grpc.health.v1`` service (SERVING for every service name) and
+reflection; ``serve`` runs it until SIGTERM/SIGINT and drains it: health turns NOT_SERVING
+first, so probes and registries stop sending work, then in-flight calls get ``grace`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NoReturn
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from keel_common.grpc.interceptors import standard_interceptors
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_WORKERS = 16
+DEFAULT_GRACE_SECONDS = 10.0
+
+
+class KeelServer(grpc.Server):
+    """A ``grpc.Server`` that knows its bound ``port`` and its ``health`` servicer."""
+
+    def __init__(self, server: grpc.Server, health_servicer: health.HealthServicer, port: int):
+        self._server = server
+        self.health = health_servicer
+        self.port = port
+
+    def add_generic_rpc_handlers(self, generic_rpc_handlers: Iterable[Any]) -> None:
+        self._server.add_generic_rpc_handlers(generic_rpc_handlers)
+
+    def add_registered_method_handlers(
+        self, service_name: str, method_handlers: Mapping[str, Any]
+    ) -> None:
+        self._server.add_registered_method_handlers(service_name, method_handlers)
+
+    def add_insecure_port(self, address: str) -> int:
+        return self._server.add_insecure_port(address)
+
+    def add_secure_port(self, address: str, server_credentials: grpc.ServerCredentials) -> int:
+        return self._server.add_secure_port(address, server_credentials)
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self, grace: float | None) -> threading.Event:
+        return self._server.stop(grace)
+
+    def wait_for_termination(self, timeout: float | None = None) -> bool:
+        return self._server.wait_for_termination(timeout)
+
+    def drain(self, grace: float = DEFAULT_GRACE_SECONDS) -> None:
+        """NOT_SERVING for every service, then stop; calls in flight get ``grace`` seconds."""
+        self.health.enter_graceful_shutdown()
+        self._server.stop(grace).wait()
+
+
+def create_server(
+    service: str,
+    port: int,
+    register: Callable[[grpc.Server], None],
+    *,
+    service_names: Sequence[str],
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    host: str = "[::]",
+    interceptors: Sequence[grpc.ServerInterceptor] = (),
+) -> KeelServer:
+    """A server for ``service`` (the metrics label) bound to ``host:port`` (0: a free port).
+
+    ``register`` adds the servicers (``add_XServicer_to_server``); ``service_names`` are
+    their full proto names (``"auth.v1.AuthService"``), reported by health and reflection.
+    ``interceptors`` run inside the standard ones.
+    """
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"{service}-grpc"),
+        interceptors=[*standard_interceptors(service), *interceptors],
+        # Linux lets a second process bind the same port with SO_REUSEPORT; fail loudly instead.
+        options=[("grpc.so_reuseport", 0)],
+    )
+    register(server)
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *service_names):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        [*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
+    )
+    bound = server.add_insecure_port(f"{host}:{port}")
+    return KeelServer(server, health_servicer, bound)
+
+
+def serve(
+    server: KeelServer,
+    *,
+    grace: float = DEFAULT_GRACE_SECONDS,
+    stop: threading.Event | None = None,
+    on_stop: Callable[[], None] | None = None,
+) -> None:
+    """Start ``server`` and block until SIGTERM/SIGINT (or ``stop`` is set), then drain it.
+
+    ``on_stop`` runs first when the stop comes, before health turns NOT_SERVING: the place to
+    deregister from discovery, so clients stop picking this instance while it drains.
+    Signal handlers are installed only in the main thread (Python allows no other), and the
+    previous ones are restored afterwards.
+    """
+    stop = stop or threading.Event()
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, lambda *_: stop.set())
+    server.start()
+    log.info("grpc server listening on port %d", server.port)
+    try:
+        stop.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        try:
+            if on_stop is not None:
+                on_stop()
+        finally:
+            log.info("grpc server draining (grace %.1fs)", grace)
+            server.drain(grace)
+            log.info("grpc server stopped")
+
+
+def abort_for(
+    context: grpc.ServicerContext,
+    exc: Exception,
+    mapping: Mapping[type[Exception], grpc.StatusCode],
+) -> NoReturn:
+    """Abort the call with the code mapped to ``exc``'s class (or nearest base class).
+
+    The message is ``str(exc)``: domain errors are written for the caller. An exception with
+    no mapping is re-raised, so gRPC answers UNKNOWN and logs it as the bug it is.
+    """
+    for kind in type(exc).__mro__:
+        code = mapping.get(kind)
+        if code is not None:
+            context.abort(code, str(exc))
+    raise exc

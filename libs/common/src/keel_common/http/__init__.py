@@ -1,0 +1,25 @@
+"""Keel's HTTP layer: the Flask app factory, request schemas, problem+json errors, serving."""
+
+from keel_common.http.app import BEARER_AUTH, create_app
+from keel_common.http.problems import (
+    PROBLEM_JSON,
+    ProblemError,
+    problem_response,
+    register_domain_errors,
+)
+from keel_common.http.schemas import Problem, Schema, ValidationIssue, ValidationProblem
+from keel_common.http.server import serve
+
+__all__ = [
+    "BEARER_AUTH",
+    "PROBLEM_JSON",
+    "Problem",
+    "ProblemError",
+    "Schema",
+    "ValidationIssue",
+    "ValidationProblem",
+    "create_app",
+    "problem_response",
+    "register_domain_errors",
+    "serve",
+]

@@ -1,0 +1,111 @@
+"""Per-request hooks: request id and trace context, body checks, access log, RED metrics.
+
+The request id and ``traceparent`` of the caller are continued (``keel_common.tracing``) for
+the whole request, so every log line it causes -- and every gRPC call or message it sends
+with ``tracing.to_headers()`` -- carries them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from flask_openapi3.utils import parse_parameters
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from keel_common import tracing
+from keel_common.http.problems import ProblemError
+from keel_common.metrics import HTTP_ERRORS, HTTP_LATENCY, HTTP_REQUESTS
+
+access_log = logging.getLogger("keel.access")
+
+# Probes and scrapes arrive every few seconds; logging them at INFO would drown the rest.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
+UNMATCHED_ROUTE = "unmatched"
+
+
+def _start_request() -> None:
+    g.keel_started = time.perf_counter()
+    context, request_id = tracing.from_headers(request.headers)
+    g.keel_request_id = request_id
+    g.keel_tokens = (
+        tracing.current_trace.set(context),
+        tracing.current_request_id.set(request_id),
+    )
+
+
+def _body_model() -> Any:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None:
+        return None
+    cache: dict[Any, Any] = current_app.extensions.setdefault("keel_body_models", {})
+    if view not in cache:
+        cache[view] = parse_parameters(view, doc_ui=False)[5]
+    return cache[view]
+
+
+def _check_body() -> None:
+    """413, 415 and malformed JSON are decided before the route's schema sees the body."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+    # OPTIONS (CORS preflight) and HEAD reach the same endpoint but carry no body.
+    if request.method in _BODYLESS or _body_model() is None:
+        return
+    if not request.is_json:
+        raise ProblemError(415, "Unsupported Media Type", "Send the body as application/json.")
+    try:
+        request.get_json()
+    except BadRequest:
+        raise ProblemError(400, "Malformed JSON", "The request body is not valid JSON.") from None
+
+
+def _finish_request(response: Response) -> Response:
+    request_id = g.get("keel_request_id")
+    if request_id:
+        response.headers["X-Request-ID"] = request_id
+    started = g.get("keel_started")
+    elapsed = time.perf_counter() - started if started is not None else 0.0
+    service = current_app.config["KEEL_SERVICE"]
+    route = request.url_rule.rule if request.url_rule else UNMATCHED_ROUTE
+    method = request.method if request.method in _METHODS else "OTHER"
+    status = response.status_code
+    HTTP_REQUESTS.labels(service, method, route, str(status)).inc()
+    HTTP_LATENCY.labels(service, method, route).observe(elapsed)
+    if status >= 500:
+        HTTP_ERRORS.labels(service, method, route).inc()
+    # The path only: query strings and bodies may carry secrets and personal data.
+    access_log.log(
+        logging.DEBUG if request.path in QUIET_PATHS else logging.INFO,
+        "%s %s %s",
+        method,
+        request.path,
+        status,
+        extra={
+            "method": method,
+            "path": request.path,
+            "route": route,
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 3),
+        },
+    )
+    return response
+
+
+def _end_request(exc: BaseException | None) -> None:
+    tokens = g.pop("keel_tokens", None)
+    if tokens:
+        tracing.current_request_id.reset(tokens[1])
+        tracing.current_trace.reset(tokens[0])
+
+
+def install_request_hooks(app: Flask) -> None:
+    # Order matters: the ids must be in place before a body check can fail and log.
+    app.before_request(_start_request)
+    app.before_request(_check_body)
+    app.after_request(_finish_request)
+    app.teardown_request(_end_request)

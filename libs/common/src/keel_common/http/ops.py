@@ -1,0 +1,55 @@
+"""The routes every HTTP server has besides its API: liveness, readiness, metrics, and the
+OpenAPI document. They are not part of the documented API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from flask import Response, jsonify
+from flask_openapi3 import OpenAPI
+
+from keel_common.http.problems import problem_response
+from keel_common.metrics import metrics_payload
+
+log = logging.getLogger("keel.health")
+
+
+def healthz() -> Response:
+    """Liveness: the process answers. Deliberately checks no dependency, so a database
+    outage makes pods unready instead of getting them all restarted."""
+    return jsonify(status="ok")
+
+
+def readyz(checks: Mapping[str, Callable[[], None]]) -> Response:
+    """Readiness: every dependency check passes; otherwise a 503 naming those that failed."""
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            check()
+        except Exception:  # any failure means "not ready"; the log has the cause
+            log.warning("readiness check %s failed", name, exc_info=True)
+            results[name] = "failed"
+        else:
+            results[name] = "ok"
+    failed = sorted(name for name, result in results.items() if result != "ok")
+    if failed:
+        return problem_response(
+            503, "Service Unavailable", f"Not ready: {', '.join(failed)}.", checks=results
+        )
+    return jsonify(status="ready", checks=results)
+
+
+def metrics() -> Response:
+    payload, content_type = metrics_payload()
+    return Response(payload, content_type=content_type)
+
+
+def install_ops_routes(
+    app: OpenAPI, service: str, readiness: Mapping[str, Callable[[], None]]
+) -> None:
+    # Flask's own add_url_rule, so these stay out of the OpenAPI document.
+    app.add_url_rule("/healthz", "keel_healthz", healthz)
+    app.add_url_rule("/readyz", "keel_readyz", lambda: readyz(readiness))
+    app.add_url_rule("/metrics", "keel_metrics", metrics)
+    app.add_url_rule(f"/v1/{service}/openapi.json", "keel_openapi", lambda: jsonify(app.api_doc))

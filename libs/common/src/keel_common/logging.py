@@ -1,0 +1,211 @@
+"""One JSON line per log event, with the request and trace ids, and secrets scrubbed.
+
+``configure_logging`` installs a single handler on the root logger; every library's logger
+propagates to it. Its two filters run for every record that reaches it:
+
+* ``ContextFilter`` adds ``service``, ``request_id``, ``trace_id`` and ``span_id`` (from
+  ``keel_common.tracing``), so any line can be joined to the request that caused it;
+* ``RedactingFilter`` scrubs passwords, tokens, OTP codes, credentials in URLs,
+  ``Authorization``/``Cookie`` headers, secrets and API keys -- by key name in dicts passed as
+  arguments or extras, and by pattern in the message, exception and stack text.
+
+Redaction is a safety net under the rule that code never logs a secret on purpose: it knows
+the common shapes (JWTs, ``Bearer`` values, ``password=...``, ``"token": "..."``, URL
+passwords, "code 123456"), not every opaque string.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from typing import IO, Any
+
+from pydantic import BaseModel
+from pythonjsonlogger.json import JsonFormatter
+
+from keel_common.tracing import current_request_id, current_trace
+
+REDACTED = "[REDACTED]"
+
+# Key names (lower case, "-" read as "_") whose values are secret wherever they appear.
+_SECRET_KEY_PARTS = (
+    "password", "passwd", "passphrase", "passcode", "secret", "token", "otp", "authorization",
+    "cookie", "api_key", "apikey", "credential", "private_key", "signature", "session",
+    "verification_code", "confirmation_code", "reset_code", "mfa_code",
+)  # fmt: skip
+_SECRET_KEYS = frozenset({"code", "pin", "pwd", "dsn", "auth", "jwt"})
+
+_KEY_WORDS = (
+    r"password|passwd|passphrase|passcode|secret|token|otp|api[_-]?key|apikey|credential"
+    r"|private[_-]?key|authorization|cookie|session"
+)
+_TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    # JWS/JWT compact form: the header is base64url JSON, so it always starts with "eyJ".
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), rf"\1 {REDACTED}"),
+    # user:password@host in database, broker and Redis URLs.
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@"), rf"\1{REDACTED}@"),
+    # A Cookie header's value runs to the end of the line, across its "; " separators.
+    (re.compile(r"(?i)\b((?:set-)?cookie\s*:\s*)[^\r\n\"']+"), rf"\1{REDACTED}"),
+    # "password=x", "'token': 'x'", "\"api_key\": \"x\"", "?access_token=x&".
+    (
+        re.compile(
+            rf"(?i)([\w-]*(?:{_KEY_WORDS})[\w-]*[\"']?\s*[:=]\s*)"
+            r"(\[REDACTED\]|\"[^\"]*\"|'[^']*'|[^\s,;&)}\]\"']+)"
+        ),
+        "",
+    ),
+    # One-time codes in prose or key/value form: "code 123456", "otp=123456", "PIN: 1234".
+    (re.compile(r"(?i)(\b(?:otp|code|passcode|pin)\b\s*(?:is\s*)?[:=]?\s*[\"']?)(\d{4,8})\b"), ""),
+)
+
+_RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "service",
+    "request_id",
+    "trace_id",
+    "span_id",
+}
+_KEEL_HANDLER = "_keel_json_handler"
+
+
+def _replace_pair(match: re.Match[str]) -> str:
+    key, value = match.group(1), match.group(2)
+    if value == REDACTED:
+        return match.group(0)
+    quote = value[0] if value[0] in "\"'" else ""
+    return f"{key}{quote}{REDACTED}{quote}"
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every secret-shaped substring replaced by ``[REDACTED]``."""
+    for pattern, replacement in _TEXT_RULES:
+        text = pattern.sub(replacement or _replace_pair, text)
+    return text
+
+
+def is_secret_key(key: object) -> bool:
+    """Whether a dict key, header name or field name names a secret."""
+    name = str(key).lower().replace("-", "_")
+    return name in _SECRET_KEYS or any(part in name for part in _SECRET_KEY_PARTS)
+
+
+def redact(obj: Any) -> Any:
+    """A copy of ``obj`` safe to log: secret-named keys masked, strings scrubbed by pattern.
+
+    Walks dicts (and other mappings, e.g. HTTP headers), lists, tuples, sets, dataclasses and
+    pydantic models; exceptions become their scrubbed text. Never modifies ``obj``.
+    """
+    if isinstance(obj, str):
+        return redact_text(obj)
+    if isinstance(obj, Mapping):
+        return {
+            key: (REDACTED if value not in (None, "") else value)
+            if is_secret_key(key)
+            else redact(value)
+            for key, value in obj.items()
+        }
+    if isinstance(obj, list | tuple | set | frozenset):
+        return type(obj)(redact(item) for item in obj) if not hasattr(obj, "_fields") else obj
+    if isinstance(obj, BaseModel):
+        return redact(obj.model_dump(mode="json"))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return redact(dataclasses.asdict(obj))
+    if isinstance(obj, BaseException):
+        return redact_text(f"{type(obj).__name__}: {obj}")
+    return obj
+
+
+class ContextFilter(logging.Filter):
+    """Stamps each record with the service and the current request and trace ids."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.service = self.service
+        trace = current_trace.get()
+        # Ids given explicitly (``extra={"request_id": ...}``) win over the current context.
+        if getattr(record, "request_id", None) is None:
+            record.request_id = current_request_id.get()
+        if getattr(record, "trace_id", None) is None:
+            record.trace_id = trace.trace_id if trace else None
+        if getattr(record, "span_id", None) is None:
+            record.span_id = trace.span_id if trace else None
+        return True
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs secrets from a record's message, arguments, extras, exception and stack."""
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, Mapping):
+            record.msg = redact(record.msg)
+        else:
+            record.msg = redact_text(self._message(record))
+            record.args = None
+        for key, value in list(record.__dict__.items()):
+            if key not in _RECORD_FIELDS:
+                record.__dict__[key] = REDACTED if is_secret_key(key) else redact(value)
+        if record.exc_info:
+            # Format once here so the scrubbed text, not the live exception, is what prints.
+            record.exc_text = self._formatter.formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
+        return True
+
+    @staticmethod
+    def _message(record: logging.LogRecord) -> str:
+        if isinstance(record.args, Mapping):
+            record.args = redact(record.args)
+        elif record.args:
+            record.args = tuple(redact(arg) for arg in record.args)
+        try:
+            return record.getMessage()
+        except (TypeError, ValueError):
+            # A bad format string must not lose the event; keep what was given, scrubbed.
+            return f"{record.msg} {record.args!r}"
+
+
+def json_formatter() -> JsonFormatter:
+    return JsonFormatter(
+        "%(levelname)s %(service)s %(name)s %(message)s %(request_id)s %(trace_id)s %(span_id)s",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",
+    )
+
+
+def configure_logging(
+    service: str, level: str = "INFO", *, stream: IO[str] | None = None
+) -> logging.Handler:
+    """Send every log record of this process, as one JSON line, to ``stream`` (stdout).
+
+    Safe to call again (e.g. in a forked worker): it replaces the handler it installed
+    before and leaves handlers others added (test capture, Sentry) alone.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _KEEL_HANDLER, False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(stream or sys.stdout)
+    setattr(handler, _KEEL_HANDLER, True)
+    handler.addFilter(ContextFilter(service))
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(json_formatter())
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    return handler
+
+
+def is_configured() -> bool:
+    return any(getattr(handler, _KEEL_HANDLER, False) for handler in logging.getLogger().handlers)

@@ -1,0 +1,1 @@
+"""Generated from protos/ by scripts/protos.py (`make protos`); do not edit."""

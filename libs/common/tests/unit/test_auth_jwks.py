@@ -1,0 +1,180 @@
+"""The shared token verifier refuses every forged, misaddressed, stale or revoked token."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from keel_common.auth import InMemoryRevocationList, InvalidToken, JwksTokenVerifier
+from keel_common.auth.testing import SigningKeys, StaticJwksClient
+
+
+@pytest.fixture
+def keys() -> SigningKeys:
+    return SigningKeys()
+
+
+@pytest.fixture
+def revocations() -> InMemoryRevocationList:
+    return InMemoryRevocationList()
+
+
+@pytest.fixture
+def jwks(keys: SigningKeys) -> StaticJwksClient:
+    return StaticJwksClient(keys, cooldown_duration=5)
+
+
+@pytest.fixture
+def verifier(jwks: StaticJwksClient, revocations: InMemoryRevocationList) -> JwksTokenVerifier:
+    return JwksTokenVerifier("http://unused", "keel-auth", "keel", revocations, jwks_client=jwks)
+
+
+def b64(data: dict | bytes) -> str:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_a_valid_token_gives_its_principal(keys: SigningKeys, verifier: JwksTokenVerifier) -> None:
+    user_id, session_id = uuid.uuid4(), uuid.uuid4()
+    token = keys.token(user_id=user_id, roles=["admin", "user"], session_id=session_id)
+
+    principal = verifier.verify(token)
+
+    assert principal.user_id == user_id
+    assert principal.session_id == session_id
+    assert principal.roles == {"admin", "user"}
+    assert principal.is_admin
+
+
+def test_alg_none_is_refused(keys: SigningKeys, verifier: JwksTokenVerifier) -> None:
+    header = {"alg": "none", "typ": "JWT", "kid": keys.current_kid}
+    token = f"{b64(header)}.{b64(keys.claims())}."
+    with pytest.raises(InvalidToken):
+        verifier.verify(token)
+
+
+def test_hs256_signed_with_the_public_key_is_refused(
+    keys: SigningKeys, verifier: JwksTokenVerifier
+) -> None:
+    """Algorithm confusion: the attacker knows the public key and uses it as an HMAC secret."""
+    public_x = keys.jwks()["keys"][0]["x"]
+    header = {"alg": "HS256", "typ": "JWT", "kid": keys.current_kid}
+    signing_input = f"{b64(header)}.{b64(keys.claims(roles=['admin']))}"
+    for secret in (public_x.encode(), base64.urlsafe_b64decode(public_x + "=")):
+        mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+        with pytest.raises(InvalidToken):
+            verifier.verify(f"{signing_input}.{b64(mac)}")
+
+
+def test_a_token_signed_by_another_key_with_a_known_kid_is_refused(
+    keys: SigningKeys, verifier: JwksTokenVerifier
+) -> None:
+    forger = SigningKeys()
+    token = jwt.encode(
+        keys.claims(), forger.keys[forger.current_kid], algorithm="EdDSA",
+        headers={"kid": keys.current_kid},
+    )  # fmt: skip
+    with pytest.raises(InvalidToken):
+        verifier.verify(token)
+
+
+def test_a_tampered_payload_is_refused(keys: SigningKeys, verifier: JwksTokenVerifier) -> None:
+    header, _, signature = keys.token().split(".")
+    promoted = b64(keys.claims(roles=["admin"]))
+    with pytest.raises(InvalidToken):
+        verifier.verify(f"{header}.{promoted}.{signature}")
+
+
+def test_an_unknown_kid_is_refused(keys: SigningKeys, verifier: JwksTokenVerifier) -> None:
+    forger = SigningKeys()
+    with pytest.raises(InvalidToken):
+        verifier.verify(forger.token())
+
+
+@pytest.mark.parametrize(("claim", "value"), [("iss", "someone-else"), ("aud", "another-audience")])
+def test_wrong_issuer_or_audience_is_refused(
+    keys: SigningKeys, verifier: JwksTokenVerifier, claim: str, value: str
+) -> None:
+    with pytest.raises(InvalidToken):
+        verifier.verify(keys.sign({**keys.claims(), claim: value}))
+
+
+@pytest.mark.parametrize("claim", ["exp", "sub", "sid", "iss", "aud", "jti", "iat"])
+def test_a_token_missing_a_required_claim_is_refused(
+    keys: SigningKeys, verifier: JwksTokenVerifier, claim: str
+) -> None:
+    claims = keys.claims()
+    del claims[claim]
+    with pytest.raises(InvalidToken):
+        verifier.verify(keys.sign(claims))
+
+
+def test_an_expired_token_is_refused(keys: SigningKeys, verifier: JwksTokenVerifier) -> None:
+    claims = {**keys.claims(), "exp": int(time.time()) - 60}
+    with pytest.raises(InvalidToken):
+        verifier.verify(keys.sign(claims))
+
+
+def test_a_small_clock_skew_is_tolerated(keys: SigningKeys, verifier: JwksTokenVerifier) -> None:
+    claims = {**keys.claims(), "exp": int(time.time()) - 5}
+    assert verifier.verify(keys.sign(claims))
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "Bearer x.y.z", "é.é.é"])
+def test_garbage_is_refused(verifier: JwksTokenVerifier, garbage: str) -> None:
+    with pytest.raises(InvalidToken):
+        verifier.verify(garbage)
+
+
+@pytest.mark.parametrize(
+    ("claim", "value"), [("sub", "not-a-uuid"), ("sid", 42), ("roles", "admin")]
+)
+def test_malformed_claims_are_refused(
+    keys: SigningKeys, verifier: JwksTokenVerifier, claim: str, value: object
+) -> None:
+    with pytest.raises(InvalidToken):
+        verifier.verify(keys.sign({**keys.claims(), claim: value}))
+
+
+def test_a_revoked_session_is_refused(
+    keys: SigningKeys, verifier: JwksTokenVerifier, revocations: InMemoryRevocationList
+) -> None:
+    session_id = uuid.uuid4()
+    token = keys.token(session_id=session_id)
+    verifier.verify(token)
+
+    revocations.revoke(session_id, datetime.now(UTC) + timedelta(minutes=16))
+
+    with pytest.raises(InvalidToken):
+        verifier.verify(token)
+    assert verifier.verify(keys.token())  # other sessions are unaffected
+
+
+def test_after_rotation_old_and_new_keys_verify(
+    keys: SigningKeys, verifier: JwksTokenVerifier, jwks: StaticJwksClient
+) -> None:
+    old_token = keys.token()
+    verifier.verify(old_token)  # JWKS now cached with the old key only
+    jwks._last_successful_fetch = time.monotonic() - 10  # the refetch cooldown has passed
+
+    keys.rotate()
+    new_token = keys.token()
+
+    assert verifier.verify(new_token)  # unknown kid: the JWKS was fetched again
+    assert verifier.verify(old_token)
+    assert jwks.fetches == 2
+
+
+def test_unknown_kids_cannot_force_a_download_per_request(
+    keys: SigningKeys, verifier: JwksTokenVerifier, jwks: StaticJwksClient
+) -> None:
+    verifier.verify(keys.token())
+    for _ in range(20):
+        with pytest.raises(InvalidToken):
+            verifier.verify(SigningKeys().token())
+    assert jwks.fetches == 1

@@ -1,0 +1,78 @@
+"""Unhandled errors reach Sentry, scrubbed, when a DSN is set; nothing happens without one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sentry_sdk
+from keel_common.errors import init_sentry
+from keel_common.http import app as http_app
+from keel_common.http import create_app
+from keel_common.settings import ServiceSettings, load_settings
+from sentry_sdk.envelope import Envelope
+from sentry_sdk.transport import Transport
+
+DSN = "https://public@sentry.example.invalid/1"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlLWJ5dGVz"
+
+
+class SentrySettings(ServiceSettings):
+    service_name: str = "toy"
+
+
+class FakeTransport(Transport):
+    """Keeps the events instead of sending them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[dict[str, Any]] = []
+
+    def capture_envelope(self, envelope: Envelope) -> None:
+        self.events.extend(item.payload.json for item in envelope.items if item.type == "event")
+
+
+@pytest.fixture
+def transport() -> Iterator[FakeTransport]:
+    fake = FakeTransport()
+    # No default integrations: they patch process-wide hooks the other tests don't expect.
+    assert init_sentry(DSN, "toy", "test", transport=fake, default_integrations=False)
+    yield fake
+    sentry_sdk.get_global_scope().set_client(None)
+
+
+def test_unhandled_error_is_reported_scrubbed(transport: FakeTransport) -> None:
+    app = create_app("toy", load_settings(SentrySettings))
+
+    @app.get("/v1/crash")
+    def crash() -> None:
+        raise RuntimeError(f"upstream rejected token {JWT} for password=hunter2")
+
+    response = app.test_client().get("/v1/crash", headers={"Authorization": f"Bearer {JWT}"})
+    sentry_sdk.flush()
+    assert response.status_code == 500
+    (event,) = transport.events
+    assert event["environment"] == "test"
+    assert event["tags"]["service"] == "toy"
+    (exception,) = event["exception"]["values"]
+    assert exception["type"] == "RuntimeError"
+    assert exception["value"] == "upstream rejected token [REDACTED] for password=[REDACTED]"
+    text = json.dumps(event)
+    assert JWT not in text
+    assert "hunter2" not in text
+
+
+def test_no_dsn_means_no_reporting() -> None:
+    assert init_sentry(None, "toy", "test") is False
+    assert init_sentry("", "toy", "test") is False
+    assert not sentry_sdk.get_client().is_active()
+
+
+def test_create_app_starts_sentry_only_with_a_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[str | None, str, str]] = []
+    monkeypatch.setattr(http_app, "init_sentry", lambda *args: calls.append(args))
+    create_app("toy", load_settings(SentrySettings, sentry_dsn=DSN, environment="staging"))
+    create_app("toy", load_settings(SentrySettings))
+    assert calls == [(DSN, "toy", "staging"), (None, "toy", "development")]

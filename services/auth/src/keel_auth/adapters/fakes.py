@@ -1,0 +1,197 @@
+"""In-memory implementations of the auth ports, for unit tests (no sockets, no database)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from keel_common.auth import InvalidToken
+
+from keel_auth.domain.errors import Throttled
+from keel_auth.domain.model import (
+    AuditEntry,
+    LoginSession,
+    OneTimeSecret,
+    RefreshToken,
+    SecretPurpose,
+    User,
+)
+from keel_auth.domain.policy import Limit
+from keel_auth.service_layer import ports
+
+
+class FakeUserRepository(ports.UserRepository):
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, User] = {}
+
+    def add(self, user: User) -> None:
+        self.rows[user.id] = user
+
+    def get(self, user_id: uuid.UUID) -> User | None:
+        return self.rows.get(user_id)
+
+    def get_by_email(self, email: str) -> User | None:
+        return next((u for u in self.rows.values() if u.email == email), None)
+
+    def get_by_phone(self, phone: str) -> User | None:
+        return next((u for u in self.rows.values() if u.phone == phone), None)
+
+    def list(self, user_ids: Sequence[uuid.UUID]) -> list[User]:
+        return [self.rows[i] for i in user_ids if i in self.rows]
+
+
+class FakeSessionRepository(ports.SessionRepository):
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, LoginSession] = {}
+
+    def add(self, session: LoginSession) -> None:
+        self.rows[session.id] = session
+
+    def get(self, session_id: uuid.UUID) -> LoginSession | None:
+        return self.rows.get(session_id)
+
+    def active_for_user(self, user_id: uuid.UUID) -> list[LoginSession]:
+        return [s for s in self.rows.values() if s.user_id == user_id and s.is_active]
+
+
+class FakeRefreshTokenRepository(ports.RefreshTokenRepository):
+    def __init__(self) -> None:
+        self.rows: dict[str, RefreshToken] = {}
+
+    def add(self, token: RefreshToken) -> None:
+        self.rows[token.token_hash] = token
+
+    def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+        return self.rows.get(token_hash)
+
+    def spend(self, token: RefreshToken, now: datetime) -> bool:
+        if token.spent_at is not None:
+            return False
+        token.spent_at = now
+        return True
+
+
+class FakeOneTimeSecretRepository(ports.OneTimeSecretRepository):
+    def __init__(self) -> None:
+        self.rows: list[OneTimeSecret] = []
+
+    def add(self, secret: OneTimeSecret) -> None:
+        self.rows.append(secret)
+
+    def get(self, secret_id: uuid.UUID) -> OneTimeSecret | None:
+        return next((s for s in self.rows if s.id == secret_id), None)
+
+    def latest(self, purpose: SecretPurpose, user_id: uuid.UUID) -> OneTimeSecret | None:
+        mine = [s for s in self.rows if s.purpose is purpose and s.user_id == user_id]
+        return mine[-1] if mine else None
+
+
+class FakeAuditLog(ports.AuditLog):
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def add(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+
+
+class FakeUnitOfWork(ports.UnitOfWork):
+    """Repositories live as long as the fake; ``events`` holds what committed work published."""
+
+    def __init__(self) -> None:
+        self.users = FakeUserRepository()
+        self.sessions = FakeSessionRepository()
+        self.refresh_tokens = FakeRefreshTokenRepository()
+        self.secrets = FakeOneTimeSecretRepository()
+        self.audit: FakeAuditLog = FakeAuditLog()
+        self.events: list[Any] = []
+        self.commits = 0
+        self._pending: list[Any] = []
+
+    def publish(self, event: Any) -> None:
+        self._pending.append(event)
+
+    def commit(self) -> None:
+        self.events.extend(self._pending)
+        self._pending = []
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self._pending = []
+
+
+class FakePasswordHasher(ports.PasswordHasher):
+    """Fast and obviously fake; ``version`` stands for the argon2 parameters in force."""
+
+    def __init__(self, version: int = 1) -> None:
+        self.version = version
+
+    def hash(self, password: str) -> str:
+        return f"fake:v{self.version}:{hashlib.sha256(password.encode()).hexdigest()}"
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        if password_hash is None:
+            return False
+        digest = password_hash.rsplit(":", 1)[-1]
+        return digest == hashlib.sha256(password.encode()).hexdigest()
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"fake:v{self.version}:")
+
+
+class FakeAccessTokens(ports.AccessTokens):
+    def __init__(self) -> None:
+        self.claims: dict[str, dict[str, Any]] = {}
+        self._counter = itertools.count(1)
+
+    def issue(self, user: User, session_id: uuid.UUID, now: datetime) -> ports.IssuedAccessToken:
+        token = f"access-{next(self._counter)}"
+        expires_at = now + timedelta(minutes=15)
+        self.claims[token] = {
+            "sub": str(user.id),
+            "sid": str(session_id),
+            "roles": list(user.roles),
+            "exp": int(expires_at.timestamp()),
+        }
+        return ports.IssuedAccessToken(token, expires_at)
+
+    def decode(self, token: str) -> dict[str, Any]:
+        if token not in self.claims:
+            raise InvalidToken("unknown token")
+        return self.claims[token]
+
+
+class FakeThrottle(ports.Throttle):
+    """Counts forever (no window); enough to prove a limit is applied to the right key."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = defaultdict(int)
+
+    def hit(self, name: str, key: str, limit: Limit) -> None:
+        self.check(name, key, limit)
+        self.counts[name, key] += 1
+
+    def check(self, name: str, key: str, limit: Limit) -> None:
+        if self.counts[name, key] >= limit.amount:
+            raise Throttled(limit.seconds)
+
+    def remaining(self, name: str, key: str, limit: Limit) -> int:
+        return max(0, limit.amount - self.counts[name, key])
+
+
+class FakeOtpSmsMeter(ports.OtpSmsMeter):
+    def __init__(self) -> None:
+        self.sent_to: list[str] = []
+        self.remaining_today: int | None = None
+        self.refusals: list[str] = []
+
+    def sent(self, region: str, remaining_today: int) -> None:
+        self.sent_to.append(region)
+        self.remaining_today = remaining_today
+
+    def refused(self, reason: str) -> None:
+        self.refusals.append(reason)

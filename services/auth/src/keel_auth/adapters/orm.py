@@ -1,0 +1,137 @@
+"""Tables of the auth database and the imperative mapping of the domain classes onto them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from keel_common.db import map_entity, standard_table
+from sqlalchemy.orm import registry
+
+from keel_auth.domain.model import (
+    AuditAction,
+    AuditEntry,
+    LoginSession,
+    OneTimeSecret,
+    RefreshToken,
+    SecretPurpose,
+    User,
+)
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+mapper_registry = registry(metadata=metadata)
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite returns naive ones otherwise)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(enum_class: type) -> sa.Enum:
+    return sa.Enum(
+        enum_class,
+        native_enum=False,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+users = standard_table(
+    "users",
+    metadata,
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("phone", sa.String(16), nullable=True, unique=True),
+    sa.Column("email_verified", sa.Boolean, nullable=False, default=False),
+    sa.Column("phone_verified", sa.Boolean, nullable=False, default=False),
+    sa.Column("roles", sa.JSON, nullable=False),
+)
+
+login_sessions = standard_table(
+    "login_sessions",
+    metadata,
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("ip", sa.String(45), nullable=True),
+    sa.Column("user_agent", sa.String(512), nullable=True),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.Column("revoke_reason", sa.String(32), nullable=True),
+)
+
+refresh_tokens = standard_table(
+    "refresh_tokens",
+    metadata,
+    sa.Column(
+        "session_id", sa.Uuid, sa.ForeignKey("login_sessions.id"), nullable=False, index=True
+    ),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("spent_at", UtcDateTime, nullable=True),
+)
+
+one_time_secrets = standard_table(
+    "one_time_secrets",
+    metadata,
+    sa.Column("purpose", _enum(SecretPurpose), nullable=False),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime, nullable=True),
+    sa.Index("ix_one_time_secrets_user_purpose", "user_id", "purpose", "created_at"),
+)
+
+# No foreign keys: the audit trail must outlive what it talks about.
+audit_log = standard_table(
+    "audit_log",
+    metadata,
+    sa.Column("action", _enum(AuditAction), nullable=False),
+    sa.Column("user_id", sa.Uuid, nullable=True, index=True),
+    sa.Column("actor_id", sa.Uuid, nullable=True),
+    sa.Column("ip", sa.String(45), nullable=True),
+    sa.Column("user_agent", sa.String(512), nullable=True),
+    sa.Column("occurred_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("details", sa.JSON, nullable=False),
+)
+
+# Token signing keys: private halves encrypted (JWT_KEY_PASSPHRASE), newest signs.
+signing_keys = standard_table(
+    "signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), nullable=False, unique=True),
+    sa.Column("private_key_pem", sa.Text, nullable=False),
+    sa.Column("signs_from", UtcDateTime, nullable=False),
+)
+
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes (once per process; the mapping is global to SQLAlchemy)."""
+    global _mapped
+    if _mapped:
+        return
+    map_entity(mapper_registry, User, users)
+    map_entity(mapper_registry, LoginSession, login_sessions)
+    map_entity(mapper_registry, RefreshToken, refresh_tokens)
+    map_entity(mapper_registry, OneTimeSecret, one_time_secrets)
+    map_entity(mapper_registry, AuditEntry, audit_log)
+    _mapped = True

@@ -1,0 +1,170 @@
+"""SQLAlchemy repositories and the auth unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Self
+
+import sqlalchemy as sa
+from keel_common.db import SqlAlchemyUnitOfWork
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from keel_auth.adapters import orm
+from keel_auth.domain.errors import EmailTaken, PhoneTaken
+from keel_auth.domain.model import (
+    AuditEntry,
+    LoginSession,
+    OneTimeSecret,
+    RefreshToken,
+    SecretPurpose,
+    User,
+)
+from keel_auth.service_layer import ports
+
+
+class SqlAlchemyUserRepository(ports.UserRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, user: User) -> None:
+        # Flushed at once: without ORM relationships SQLAlchemy does not know that secrets
+        # and sessions referencing the user must be inserted after it.
+        self.session.add(user)
+        self.session.flush()
+
+    def _one(self, condition: Any) -> User | None:
+        return self.session.scalars(sa.select(User).where(condition)).one_or_none()
+
+    def get(self, user_id: uuid.UUID) -> User | None:
+        return self._one(orm.users.c.id == user_id)
+
+    def get_by_email(self, email: str) -> User | None:
+        return self._one(orm.users.c.email == email)
+
+    def get_by_phone(self, phone: str) -> User | None:
+        return self._one(orm.users.c.phone == phone)
+
+    def list(self, user_ids: Sequence[uuid.UUID]) -> list[User]:
+        if not user_ids:
+            return []
+        return list(self.session.scalars(sa.select(User).where(orm.users.c.id.in_(user_ids))))
+
+
+class SqlAlchemySessionRepository(ports.SessionRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, session: LoginSession) -> None:
+        self.session.add(session)
+        self.session.flush()  # before its refresh tokens, as for users
+
+    def get(self, session_id: uuid.UUID) -> LoginSession | None:
+        query = sa.select(LoginSession).where(orm.login_sessions.c.id == session_id)
+        return self.session.scalars(query).one_or_none()
+
+    def active_for_user(self, user_id: uuid.UUID) -> list[LoginSession]:
+        table = orm.login_sessions
+        query = sa.select(LoginSession).where(
+            table.c.user_id == user_id, table.c.revoked_at.is_(None)
+        )
+        return list(self.session.scalars(query))
+
+
+class SqlAlchemyRefreshTokenRepository(ports.RefreshTokenRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, token: RefreshToken) -> None:
+        self.session.add(token)
+
+    def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+        query = sa.select(RefreshToken).where(orm.refresh_tokens.c.token_hash == token_hash)
+        return self.session.scalars(query).one_or_none()
+
+    def spend(self, token: RefreshToken, now: datetime) -> bool:
+        # A conditional UPDATE: of two concurrent refreshes with one token, exactly one wins
+        # (PostgreSQL re-checks the WHERE after the row lock; SQLite serialises writers).
+        table = orm.refresh_tokens
+        result = self.session.execute(
+            sa.update(table)
+            .where(table.c.token_hash == token.token_hash, table.c.spent_at.is_(None))
+            .values(spent_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        set_committed_value(token, "spent_at", now)
+        return True
+
+
+class SqlAlchemyOneTimeSecretRepository(ports.OneTimeSecretRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, secret: OneTimeSecret) -> None:
+        self.session.add(secret)
+
+    def get(self, secret_id: uuid.UUID) -> OneTimeSecret | None:
+        query = sa.select(OneTimeSecret).where(orm.one_time_secrets.c.id == secret_id)
+        return self.session.scalars(query).one_or_none()
+
+    def latest(self, purpose: SecretPurpose, user_id: uuid.UUID) -> OneTimeSecret | None:
+        table = orm.one_time_secrets
+        query = (
+            sa.select(OneTimeSecret)
+            .where(table.c.purpose == purpose, table.c.user_id == user_id)
+            .order_by(table.c.created_at.desc(), table.c.pk.desc())
+            .limit(1)
+        )
+        return self.session.scalars(query).first()
+
+
+class SqlAlchemyAuditLog(ports.AuditLog):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, entry: AuditEntry) -> None:
+        self.session.add(entry)
+
+
+class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork, ports.UnitOfWork):
+    """keel_common's unit of work (events staged in the outbox at commit) with our repos."""
+
+    def __init__(self, session_factory: Callable[[], Session], outbox: sa.Table | None) -> None:
+        super().__init__(session_factory, source="keel-auth", outbox=outbox)
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self.users = SqlAlchemyUserRepository(self.session)
+        self.sessions = SqlAlchemySessionRepository(self.session)
+        self.refresh_tokens = SqlAlchemyRefreshTokenRepository(self.session)
+        self.secrets = SqlAlchemyOneTimeSecretRepository(self.session)
+        self.audit = SqlAlchemyAuditLog(self.session)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        # Detach first, so entities a use case returns stay readable: a rollback would
+        # expire them, and a read-only unit of work always ends in one.
+        self.session.expunge_all()
+        super().__exit__(*exc_info)
+
+    def commit(self) -> None:
+        try:
+            SqlAlchemyUnitOfWork.commit(self)
+        except IntegrityError as exc:
+            self.rollback()
+            raise _conflict(exc) from exc
+
+
+def _conflict(exc: IntegrityError) -> Exception:
+    """A unique-constraint race (two sign-ups at once) as the domain error it stands for."""
+    message = str(exc.orig)
+    if "users_email" in message or "users.email" in message:
+        return EmailTaken("an account with this email already exists")
+    if "users_phone" in message or "users.phone" in message:
+        return PhoneTaken("an account with this phone number already exists")
+    return exc

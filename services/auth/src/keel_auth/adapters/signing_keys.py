@@ -1,0 +1,184 @@
+"""Token signing keys (Ed25519) kept in the auth database, and the JWTs they sign.
+
+Rotation: ``rotate`` adds a key that starts signing ``publish_ahead`` later, so every
+verifier's cached JWKS already holds it when the first token signed with it arrives. A key
+stays in the JWKS until the last token it signed has expired, then ``prune`` deletes it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+from keel_common.auth import ALGORITHM, DEFAULT_LEEWAY, decode_access_token
+from sqlalchemy.engine import Engine
+
+from keel_auth.adapters.orm import signing_keys
+from keel_auth.domain.model import User
+from keel_auth.service_layer import ports
+from keel_auth.service_layer.ports import Clock
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: Ed25519PrivateKey
+    signs_from: datetime
+
+
+class SigningKeyStore:
+    """The keys in the database, cached in memory and re-read every ``refresh_seconds``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        passphrase: bytes | None,
+        clock: Clock,
+        token_lifetime: timedelta,
+        refresh_seconds: float = 30.0,
+    ) -> None:
+        self._engine = engine
+        self._passphrase = passphrase
+        self._clock = clock
+        # How long after it stops signing a key must still verify (and be published).
+        self._lifetime = token_lifetime + DEFAULT_LEEWAY
+        self._refresh_seconds = refresh_seconds
+        self._keys: list[SigningKey] = []
+        self._loaded_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def ensure_key(self) -> None:
+        """Create the first key if there is none (a new installation)."""
+        if not self._load(force=True):
+            self.add_key(self._clock())
+
+    def add_key(self, signs_from: datetime) -> str:
+        key = Ed25519PrivateKey.generate()
+        kid = uuid.uuid4().hex
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(self._passphrase)
+            if self._passphrase
+            else serialization.NoEncryption()
+        )
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
+        with self._engine.begin() as conn:
+            conn.execute(
+                sa.insert(signing_keys).values(
+                    id=uuid.uuid4(),
+                    kid=kid,
+                    private_key_pem=pem.decode(),
+                    signs_from=signs_from,
+                    created_at=self._clock(),
+                    updated_at=self._clock(),
+                )
+            )
+        self._load(force=True)
+        return kid
+
+    def rotate(self, publish_ahead: timedelta = timedelta(minutes=10)) -> str:
+        return self.add_key(self._clock() + publish_ahead)
+
+    def prune(self) -> int:
+        """Delete keys no unexpired token can have been signed with; returns how many."""
+        now = self._clock()
+        retired = [k.kid for k in self._load(force=True) if not self._published(k, now)]
+        if retired:
+            with self._engine.begin() as conn:
+                conn.execute(sa.delete(signing_keys).where(signing_keys.c.kid.in_(retired)))
+            self._load(force=True)
+        return len(retired)
+
+    def current(self) -> SigningKey:
+        now = self._clock()
+        active = [k for k in self._load() if k.signs_from <= now]
+        if not active:
+            raise RuntimeError("no signing key: run `keel-auth migrate` then start the service")
+        return active[-1]
+
+    def public_key(self, kid: str) -> Any:
+        key = self._find(kid, self._load())
+        if key is None and time.monotonic() - self._loaded_at > 1.0:
+            # A key another process just added; at most one extra read per second, so random
+            # kids in forged tokens cannot turn into a database query each.
+            key = self._find(kid, self._load(force=True))
+        return key.private_key.public_key() if key else None
+
+    def _find(self, kid: str, keys: list[SigningKey]) -> SigningKey | None:
+        now = self._clock()
+        return next((k for k in keys if k.kid == kid and self._published(k, now)), None)
+
+    def jwks(self) -> dict[str, Any]:
+        now = self._clock()
+        keys = []
+        for key in self._load():
+            if self._published(key, now):
+                jwk = json.loads(OKPAlgorithm.to_jwk(key.private_key.public_key()))
+                keys.append({**jwk, "kid": key.kid, "alg": ALGORITHM, "use": "sig"})
+        return {"keys": keys}
+
+    def _published(self, key: SigningKey, now: datetime) -> bool:
+        later = [k.signs_from for k in self._keys if k.signs_from > key.signs_from]
+        stopped_signing = min(later) if later and min(later) <= now else None
+        return stopped_signing is None or now < stopped_signing + self._lifetime
+
+    def _load(self, force: bool = False) -> list[SigningKey]:
+        with self._lock:
+            if force or time.monotonic() - self._loaded_at > self._refresh_seconds:
+                with self._engine.connect() as conn:
+                    rows = conn.execute(
+                        sa.select(signing_keys).order_by(signing_keys.c.signs_from)
+                    ).all()
+                self._keys = [self._decrypt(row) for row in rows]
+                self._loaded_at = time.monotonic()
+            return self._keys
+
+    def _decrypt(self, row: Any) -> SigningKey:
+        key = serialization.load_pem_private_key(
+            row.private_key_pem.encode(), password=self._passphrase
+        )
+        if not isinstance(key, Ed25519PrivateKey):
+            raise TypeError(f"signing key {row.kid} is not Ed25519")
+        return SigningKey(row.kid, key, row.signs_from)
+
+
+class JwtAccessTokens(ports.AccessTokens):
+    """Access tokens: EdDSA JWTs with kid, iss, aud, sub, sid, roles, iat, exp, jti."""
+
+    def __init__(self, keys: SigningKeyStore, issuer: str, audience: str, ttl: timedelta):
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+        self._ttl = ttl
+
+    def issue(self, user: User, session_id: uuid.UUID, now: datetime) -> ports.IssuedAccessToken:
+        key = self._keys.current()
+        expires_at = now.replace(microsecond=0) + self._ttl
+        claims = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": str(user.id),
+            "sid": str(session_id),
+            "roles": list(user.roles),
+            "iat": int(now.timestamp()),
+            "exp": int(expires_at.timestamp()),
+            "jti": uuid.uuid4().hex,
+        }
+        token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
+        return ports.IssuedAccessToken(token, expires_at)
+
+    def decode(self, token: str) -> dict[str, Any]:
+        return decode_access_token(
+            token, self._keys.public_key, issuer=self._issuer, audience=self._audience
+        )

@@ -1,0 +1,70 @@
+"""The auth service's settings: read once from the environment in the composition root."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+from keel_common.auth import DEFAULT_REVOCATIONS_PATH
+from keel_common.settings import ConfigError, ServiceSettings, load_settings
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
+
+from keel_auth.domain.policy import AuthPolicy, Limit
+
+
+class AuthSettings(ServiceSettings):
+    service_name: str = "auth"
+    http_port: int = Field(default=8001, ge=0, le=65535)
+    grpc_port: int = Field(default=50051, ge=0, le=65535)
+    metrics_port: int = Field(default=9101, ge=0, le=65535)
+
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
+    refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+    # Private signing keys are stored encrypted with this passphrase (required in production).
+    jwt_key_passphrase: SecretStr | None = None
+
+    # argon2id; OWASP Password Storage Cheat Sheet: m=19 MiB, t=2, p=1 is the minimum.
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_kib: int = Field(default=19456, ge=7168)
+    argon2_parallelism: int = Field(default=1, ge=1)
+
+    otp_allowed_regions: Annotated[frozenset[str], NoDecode] = AuthPolicy().otp_regions
+    otp_sms_daily_cap: int = Field(default=1000, ge=0)
+
+    # Proxies in front of the service that append to X-Forwarded-For (the nginx gateway).
+    trusted_proxy_hops: int = Field(default=1, ge=0, le=5)
+
+    # Without REDIS_URL, limits and revocations live in SQLite files every local process shares.
+    rate_limit_path: Path = Path("var/auth-rate-limits.db")
+    revocations_path: Path = Path(DEFAULT_REVOCATIONS_PATH)
+
+    @field_validator("otp_allowed_regions", mode="before")
+    @classmethod
+    def _regions(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip().upper() for part in value.split(",") if part.strip())
+        return value
+
+    def policy(self) -> AuthPolicy:
+        return AuthPolicy(
+            access_ttl=timedelta(seconds=self.access_token_ttl_seconds),
+            refresh_ttl=timedelta(days=self.refresh_token_ttl_days),
+            otp_sms_per_day=Limit(self.otp_sms_daily_cap, 86400),
+            otp_regions=self.otp_allowed_regions,
+        )
+
+
+def load() -> AuthSettings:
+    """The settings of this process; production refuses to start without its secrets."""
+    settings = load_settings(AuthSettings)
+    if settings.environment == "production":
+        problems: dict[str, str] = {}
+        if settings.jwt_key_passphrase is None:
+            problems["JWT_KEY_PASSPHRASE"] = "required in production (encrypts keys)"  # noqa: S105
+        if not settings.redis_url:
+            problems["REDIS_URL"] = "required in production (limits and revocations)"
+        if problems:
+            raise ConfigError(problems)
+    return settings

@@ -1,0 +1,71 @@
+"""What callers ask the auth service to do (imperative), and where a request came from."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The client of a request, for throttling and the audit log."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class SignUp:
+    email: str
+    password: str
+    name: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class LogIn:
+    email: str
+    password: str
+
+
+@dataclass(frozen=True)
+class RefreshSession:
+    refresh_token: str
+
+
+@dataclass(frozen=True)
+class LogOut:
+    refresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestOtp:
+    phone: str
+
+
+@dataclass(frozen=True)
+class VerifyOtp:
+    phone: str
+    code: str
+
+
+@dataclass(frozen=True)
+class ForgotPassword:
+    email: str
+
+
+@dataclass(frozen=True)
+class ResetPassword:
+    token: str
+    password: str
+
+
+@dataclass(frozen=True)
+class VerifyEmail:
+    token: str
+
+
+@dataclass(frozen=True)
+class SetRoles:
+    user_id: uuid.UUID
+    roles: tuple[str, ...]

@@ -1,0 +1,64 @@
+"""Everything that can go wrong in the auth domain. Entrypoints map these to HTTP and gRPC."""
+
+from __future__ import annotations
+
+
+class AuthError(Exception):
+    """Base of the auth domain errors."""
+
+
+class InvalidInput(AuthError):
+    """A value breaks a rule (422). ``field`` names the offending input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class EmailTaken(AuthError):
+    """Another account already uses this email address (409)."""
+
+
+class PhoneTaken(AuthError):
+    """Another account already uses this phone number (409)."""
+
+
+class InvalidCredentials(AuthError):
+    """Wrong email or password; deliberately the same whether the email exists (401)."""
+
+
+class InvalidRefreshToken(AuthError):
+    """Unknown, expired, spent or revoked refresh token (401)."""
+
+
+class Unauthenticated(AuthError):
+    """The caller's session no longer exists or was revoked (401)."""
+
+
+class InvalidCode(AuthError):
+    """Wrong, expired or already used one-time code (401)."""
+
+
+class MalformedToken(AuthError):
+    """A reset or verification token that is not even shaped like one we issue (400)."""
+
+
+class InvalidOneTimeToken(AuthError):
+    """A well-formed reset or verification token that is unknown, expired or used (401)."""
+
+
+class Forbidden(AuthError):
+    """Authenticated, but not allowed to do this (403)."""
+
+
+class UserNotFound(AuthError):
+    """No user with this id (404)."""
+
+
+class Throttled(AuthError):
+    """Too many attempts; try again after ``retry_after`` seconds (429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many attempts, retry after {retry_after}s")
+        self.retry_after = max(1, retry_after)

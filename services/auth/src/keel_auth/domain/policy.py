@@ -1,0 +1,44 @@
+"""Lifetimes and limits the use cases enforce; built from settings in the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``amount`` events per sliding ``seconds`` window."""
+
+    amount: int
+    seconds: int
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    access_ttl: timedelta = timedelta(minutes=15)
+    refresh_ttl: timedelta = timedelta(days=30)
+    otp_ttl: timedelta = timedelta(minutes=5)
+    reset_ttl: timedelta = timedelta(minutes=30)
+    verification_ttl: timedelta = timedelta(days=2)
+    # Verifiers accept this much clock skew, so a revoked session stays denied that long more.
+    clock_leeway: timedelta = timedelta(seconds=30)
+
+    login_failures_per_account: Limit = Limit(10, 600)
+    login_per_ip: Limit = Limit(100, 600)
+    otp_request_per_phone: Limit = Limit(3, 600)
+    otp_request_per_ip: Limit = Limit(10, 3600)
+    otp_request_per_calling_code: Limit = Limit(200, 3600)
+    otp_sms_per_day: Limit = Limit(1000, 86400)
+    otp_verify_per_phone: Limit = Limit(5, 600)
+    forgot_per_email: Limit = Limit(3, 3600)
+    forgot_per_ip: Limit = Limit(20, 3600)
+    # ISO 3166 regions OTP SMS may go to (SMS pumping targets premium-rate destinations).
+    otp_regions: frozenset[str] = field(
+        default_factory=lambda: frozenset({"US", "CA", "GB", "IE", "DE", "FR", "NL", "ES", "IT"})
+    )
+
+    @property
+    def revocation_ttl(self) -> timedelta:
+        """How long a revoked session must stay denied: its newest access token's lifetime."""
+        return self.access_ttl + self.clock_leeway

@@ -1,0 +1,92 @@
+"""The auth HTTP app: ``create_app()`` is what gunicorn loads (``keel-auth web``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response
+from flask_openapi3 import OpenAPI
+from keel_common.auth import install_token_verifier
+from keel_common.http import create_app as create_keel_app
+from keel_common.http import problem_response, register_domain_errors
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from keel_auth import config
+from keel_auth.bootstrap import Auth, bootstrap
+from keel_auth.domain import errors
+from keel_auth.entrypoints import routes
+
+_UNAUTHORIZED = (
+    errors.InvalidCredentials,
+    errors.InvalidRefreshToken,
+    errors.Unauthenticated,
+    errors.InvalidCode,
+    errors.InvalidOneTimeToken,
+)
+
+
+def create_app(settings: config.AuthSettings | None = None, auth: Auth | None = None) -> OpenAPI:
+    settings = settings or config.load()
+    auth = auth or bootstrap(settings)
+    auth.keys.ensure_key()
+    app = create_keel_app(
+        "auth", settings, readiness={"database": lambda: _ping(auth)}, api_title="Keel auth API"
+    )
+    # Behind the gateway the client is the address nginx appended to X-Forwarded-For;
+    # per-IP limits and the audit log need it, not the gateway's own address.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops)
+    install_token_verifier(app, auth.verifier)
+    install_error_mapping(app)
+    app.register_api(routes.blueprint(auth))
+    app.add_url_rule("/.well-known/jwks.json", "jwks", lambda: _jwks(auth))
+    return app
+
+
+def _ping(auth: Auth) -> None:
+    with auth.engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+
+
+def _jwks(auth: Auth) -> Response:
+    response = Response(json.dumps(auth.keys.jwks()), mimetype="application/json")
+    # Verifiers cache it anyway; rotation publishes keys ahead of use (see signing_keys).
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def install_error_mapping(app: OpenAPI) -> None:
+    """Domain errors to problem+json; the statuses are the public contract."""
+    register_domain_errors(
+        app,
+        {
+            errors.EmailTaken: (409, "Conflict"),
+            errors.PhoneTaken: (409, "Conflict"),
+            errors.MalformedToken: (400, "Bad Request"),
+            errors.Forbidden: (403, "Forbidden"),
+            errors.UserNotFound: (404, "Not Found"),
+        },
+    )
+    app.register_error_handler(errors.InvalidInput, _invalid_input)
+    app.register_error_handler(errors.Throttled, _throttled)
+    for error in _UNAUTHORIZED:
+        app.register_error_handler(error, _unauthorized)
+
+
+def _invalid_input(exc: errors.InvalidInput) -> Response:
+    issue = {"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}
+    return problem_response(422, "Unprocessable Content", exc.message, errors=[issue])
+
+
+def _throttled(exc: errors.Throttled) -> Response:
+    return problem_response(
+        429,
+        "Too Many Requests",
+        "Too many attempts; try again later.",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def _unauthorized(exc: Any) -> Response:
+    return problem_response(401, "Unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"})

@@ -1,0 +1,131 @@
+"""The public HTTP API under /v1/auth: parse, call a use case, shape the answer. No rules."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import Response, abort, request
+from flask_openapi3 import APIBlueprint, Tag
+from keel_common.auth import require_principal
+from keel_common.http import BEARER_AUTH
+from keel_common.http.problems import validation_problem
+from pydantic import BaseModel, ValidationError
+
+from keel_auth.bootstrap import Auth
+from keel_auth.domain.commands import (
+    ForgotPassword,
+    LogIn,
+    LogOut,
+    Origin,
+    RefreshSession,
+    RequestOtp,
+    ResetPassword,
+    SetRoles,
+    SignUp,
+    VerifyEmail,
+    VerifyOtp,
+)
+from keel_auth.entrypoints.schemas import (
+    ForgotPasswordBody,
+    LogInBody,
+    LogOutBody,
+    OtpRequestBody,
+    OtpVerifyBody,
+    RefreshBody,
+    ResetPasswordBody,
+    RolesBody,
+    SignUpBody,
+    TokenPairOut,
+    UserOut,
+    UserPath,
+    VerifyEmailBody,
+)
+from keel_auth.service_layer import accounts, otp, passwords, sessions
+
+T = TypeVar("T", bound=BaseModel)
+TAG = Tag(name="auth", description="Accounts, sessions and tokens")
+ACCEPTED = {"status": "accepted"}
+
+
+def origin() -> Origin:
+    agent = request.headers.get("User-Agent")
+    return Origin(ip=request.remote_addr, user_agent=agent[:512] if agent else None)
+
+
+def _json(model: Any, status: int = 200) -> tuple[dict[str, Any], int]:
+    return model.model_dump(mode="json"), status
+
+
+def _optional_body(model: type[T]) -> T:
+    try:
+        return model.model_validate(request.get_json(silent=True) or {})
+    except ValidationError as exc:
+        abort(validation_problem(exc))
+
+
+def _no_content() -> Response:
+    return Response(status=204)
+
+
+def blueprint(auth: Auth) -> APIBlueprint:
+    api = APIBlueprint("auth", __name__, url_prefix="/v1/auth", abp_tags=[TAG])
+
+    @api.post("/signup", responses={201: UserOut})
+    def sign_up(body: SignUpBody) -> Any:
+        cmd = SignUp(body.email, body.password, body.name, body.phone)
+        return _json(UserOut.of(auth.run(accounts.sign_up, cmd, origin())), 201)
+
+    @api.post("/login", responses={200: TokenPairOut})
+    def log_in(body: LogInBody) -> Any:
+        pair = auth.run(sessions.log_in, LogIn(body.email, body.password), origin())
+        return _json(TokenPairOut.of(pair))
+
+    @api.post("/refresh", responses={200: TokenPairOut})
+    def refresh(body: RefreshBody) -> Any:
+        pair = auth.run(sessions.refresh_session, RefreshSession(body.refresh_token), origin())
+        return _json(TokenPairOut.of(pair))
+
+    @api.post("/logout", security=BEARER_AUTH, responses={204: None})
+    def log_out() -> Any:
+        """The body (``{"refresh_token": ...}``) is optional, so it is parsed here."""
+        principal = require_principal()
+        body = _optional_body(LogOutBody)
+        auth.run(sessions.log_out, principal, LogOut(body.refresh_token), origin())
+        return _no_content()
+
+    @api.get("/me", security=BEARER_AUTH, responses={200: UserOut})
+    def me() -> Any:
+        return _json(UserOut.of(auth.run(sessions.current_user, require_principal())))
+
+    @api.post("/otp/request", responses={202: None})
+    def request_otp(body: OtpRequestBody) -> Any:
+        auth.run(otp.request_otp, RequestOtp(body.phone), origin())
+        return ACCEPTED, 202
+
+    @api.post("/otp/verify", responses={200: TokenPairOut})
+    def verify_otp(body: OtpVerifyBody) -> Any:
+        pair = auth.run(otp.verify_otp, VerifyOtp(body.phone, body.code), origin())
+        return _json(TokenPairOut.of(pair))
+
+    @api.post("/password/forgot", responses={202: None})
+    def forgot_password(body: ForgotPasswordBody) -> Any:
+        auth.run(passwords.forgot_password, ForgotPassword(body.email), origin())
+        return ACCEPTED, 202
+
+    @api.post("/password/reset", responses={204: None})
+    def reset_password(body: ResetPasswordBody) -> Any:
+        auth.run(passwords.reset_password, ResetPassword(body.token, body.password), origin())
+        return _no_content()
+
+    @api.post("/email/verify", responses={204: None})
+    def verify_email(body: VerifyEmailBody) -> Any:
+        auth.run(passwords.verify_email, VerifyEmail(body.token), origin())
+        return _no_content()
+
+    @api.put("/users/<uuid:id>/roles", security=BEARER_AUTH, responses={200: UserOut})
+    def set_roles(path: UserPath, body: RolesBody) -> Any:
+        principal = require_principal()
+        cmd = SetRoles(path.id, tuple(body.roles))
+        return _json(UserOut.of(auth.run(accounts.set_roles, principal, cmd, origin())))
+
+    return api

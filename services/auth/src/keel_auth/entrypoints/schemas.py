@@ -1,0 +1,113 @@
+"""Request and response bodies of the public HTTP API (the contract in the issue)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from keel_common.http import Schema
+from pydantic import BaseModel, Field
+
+from keel_auth.domain.model import User
+from keel_auth.service_layer.steps import TokenPair
+
+# Generous caps so nobody streams megabytes into argon2; the real rules are the domain's.
+Email = Annotated[str, Field(max_length=320)]
+Secret = Annotated[str, Field(max_length=1024)]
+Phone = Annotated[str, Field(max_length=32)]
+
+
+class SignUpBody(Schema):
+    email: Email
+    password: Secret
+    name: str | None = Field(default=None, max_length=200)
+    phone: Phone | None = None
+
+
+class LogInBody(Schema):
+    email: Email
+    password: Secret
+
+
+class RefreshBody(Schema):
+    refresh_token: Secret
+
+
+class LogOutBody(Schema):
+    refresh_token: Secret | None = None
+
+
+class OtpRequestBody(Schema):
+    phone: Phone
+
+
+class OtpVerifyBody(Schema):
+    phone: Phone
+    code: str = Field(max_length=16)
+
+
+class ForgotPasswordBody(Schema):
+    email: Email
+
+
+class ResetPasswordBody(Schema):
+    token: Secret
+    password: Secret
+
+
+class VerifyEmailBody(Schema):
+    token: Secret
+
+
+class RolesBody(Schema):
+    roles: list[str] = Field(max_length=20)
+
+
+class UserPath(Schema):
+    id: uuid.UUID
+
+
+class UserOut(BaseModel):
+    id: uuid.UUID
+    email: str
+    name: str | None
+    phone: str | None
+    roles: list[str]
+    email_verified: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        created = user.created_at
+        if created.tzinfo is None:  # SQLite hands back naive UTC values
+            created = created.replace(tzinfo=UTC)
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            phone=user.phone,
+            roles=list(user.roles),
+            email_verified=user.email_verified,
+            created_at=created,
+        )
+
+
+class TokenPairOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type
+    expires_in: int
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> TokenPairOut:
+        return cls(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            token_type=pair.token_type,
+            expires_in=pair.expires_in,
+        )
+
+
+class JwksOut(BaseModel):
+    keys: list[dict[str, str]]

@@ -1,0 +1,87 @@
+"""Phone login with a one-time SMS code, guarded against brute force and SMS pumping."""
+
+from __future__ import annotations
+
+from keel_auth.domain.commands import Origin, RequestOtp, VerifyOtp
+from keel_auth.domain.errors import InvalidCode, InvalidInput, Throttled
+from keel_auth.domain.events import OtpRequested
+from keel_auth.domain.model import AuditAction, OneTimeSecret, SecretPurpose
+from keel_auth.domain.policy import AuthPolicy
+from keel_auth.domain.values import normalize_phone, phone_calling_code, phone_region
+from keel_auth.service_layer.ports import (
+    AccessTokens,
+    Clock,
+    OtpSmsMeter,
+    Throttle,
+    UnitOfWork,
+)
+from keel_auth.service_layer.steps import TokenPair, audit, start_session
+
+SMS_BUDGET_KEY = "all"
+
+
+def request_otp(
+    cmd: RequestOtp,
+    origin: Origin,
+    uow: UnitOfWork,
+    throttle: Throttle,
+    meter: OtpSmsMeter,
+    policy: AuthPolicy,
+    clock: Clock,
+) -> None:
+    """Send a login code if an account has this phone. The answer never says whether one
+    does; codes go only to registered numbers, so SMS pumping cannot pick the destination."""
+    phone = normalize_phone(cmd.phone)
+    region = phone_region(phone)
+    if region not in policy.otp_regions:
+        meter.refused("region")
+        raise InvalidInput("phone", "SMS codes cannot be sent to this country")
+    try:
+        throttle.hit("otp-request-ip", origin.ip or "-", policy.otp_request_per_ip)
+        throttle.hit("otp-request-phone", phone, policy.otp_request_per_phone)
+        calling_code = phone_calling_code(phone)
+        throttle.hit("otp-request-cc", calling_code, policy.otp_request_per_calling_code)
+        throttle.check("otp-sms-day", SMS_BUDGET_KEY, policy.otp_sms_per_day)
+    except Throttled:
+        meter.refused("throttled")
+        raise
+    now = clock()
+    with uow:
+        user = uow.users.get_by_phone(phone)
+        if user is None:
+            return
+        secret = OneTimeSecret(SecretPurpose.LOGIN_OTP, user.id, now, now + policy.otp_ttl)
+        uow.secrets.add(secret)
+        uow.publish(OtpRequested(user.id, phone, secret.raw, secret.expires_at))
+        throttle.hit("otp-sms-day", SMS_BUDGET_KEY, policy.otp_sms_per_day)
+        uow.commit()
+    meter.sent(region, throttle.remaining("otp-sms-day", SMS_BUDGET_KEY, policy.otp_sms_per_day))
+
+
+def verify_otp(
+    cmd: VerifyOtp,
+    origin: Origin,
+    uow: UnitOfWork,
+    tokens: AccessTokens,
+    throttle: Throttle,
+    policy: AuthPolicy,
+    clock: Clock,
+) -> TokenPair:
+    """Sign in with the newest code sent to the phone. Every attempt counts toward the
+    per-phone limit, the right code included, so a million codes cannot be tried."""
+    phone = normalize_phone(cmd.phone)
+    throttle.hit("otp-verify-phone", phone, policy.otp_verify_per_phone)
+    now = clock()
+    with uow:
+        user = uow.users.get_by_phone(phone)
+        secret = uow.secrets.latest(SecretPurpose.LOGIN_OTP, user.id) if user else None
+        if user is None or secret is None or not secret.matches(cmd.code, now):
+            audit(uow, AuditAction.LOGIN_FAILED, origin, now, user=user, method="otp")
+            uow.commit()
+            raise InvalidCode("wrong, expired or used code")
+        secret.use(now)
+        user.phone_verified = True
+        pair = start_session(uow, tokens, user, origin, policy, now)
+        audit(uow, AuditAction.LOGIN_SUCCEEDED, origin, now, user=user, method="otp")
+        uow.commit()
+        return pair

@@ -1,0 +1,97 @@
+"""Forgotten passwords and email verification: emailed single-use tokens."""
+
+from __future__ import annotations
+
+from keel_auth.domain.commands import ForgotPassword, Origin, ResetPassword, VerifyEmail
+from keel_auth.domain.errors import InvalidOneTimeToken
+from keel_auth.domain.events import PasswordChanged, PasswordResetRequested
+from keel_auth.domain.model import AuditAction, OneTimeSecret, SecretPurpose, split_emailed_token
+from keel_auth.domain.policy import AuthPolicy
+from keel_auth.domain.values import check_password_strength, normalize_email
+from keel_auth.service_layer.ports import (
+    Clock,
+    PasswordHasher,
+    RevocationList,
+    Throttle,
+    UnitOfWork,
+)
+from keel_auth.service_layer.steps import audit, end_all_sessions
+
+
+def forgot_password(
+    cmd: ForgotPassword,
+    origin: Origin,
+    uow: UnitOfWork,
+    throttle: Throttle,
+    policy: AuthPolicy,
+    clock: Clock,
+) -> None:
+    """Email a reset token if the account exists; the answer is the same either way."""
+    email = normalize_email(cmd.email)
+    throttle.hit("forgot-ip", origin.ip or "-", policy.forgot_per_ip)
+    throttle.hit("forgot-email", email, policy.forgot_per_email)
+    now = clock()
+    with uow:
+        user = uow.users.get_by_email(email)
+        if user is None:
+            return
+        secret = OneTimeSecret(SecretPurpose.PASSWORD_RESET, user.id, now, now + policy.reset_ttl)
+        uow.secrets.add(secret)
+        uow.publish(
+            PasswordResetRequested(user.id, user.email, user.name, secret.raw, secret.expires_at)
+        )
+        uow.commit()
+
+
+def reset_password(
+    cmd: ResetPassword,
+    origin: Origin,
+    uow: UnitOfWork,
+    hasher: PasswordHasher,
+    revocations: RevocationList,
+    policy: AuthPolicy,
+    clock: Clock,
+) -> None:
+    """Set a new password with the newest reset token; every session of the user ends."""
+    secret_id, raw = split_emailed_token(cmd.token)
+    now = clock()
+    with uow:
+        secret = uow.secrets.get(secret_id)
+        user = uow.users.get(secret.user_id) if secret else None
+        latest = uow.secrets.latest(SecretPurpose.PASSWORD_RESET, user.id) if user else None
+        if (
+            secret is None
+            or user is None
+            or secret.purpose is not SecretPurpose.PASSWORD_RESET
+            or latest is None
+            or latest.id != secret.id
+            or not secret.matches(raw, now)
+        ):
+            raise InvalidOneTimeToken("invalid, expired or used reset token")
+        check_password_strength(cmd.password, [user.email, user.name or ""])
+        secret.use(now)
+        user.password_hash = hasher.hash(cmd.password)
+        user.email_verified = True  # the reset link reached the inbox: ownership proven
+        end_all_sessions(uow, revocations, user, "password_reset", policy, now)
+        uow.publish(PasswordChanged(user.id, user.email, user.name))
+        audit(uow, AuditAction.PASSWORD_RESET, origin, now, user=user)
+        uow.commit()
+
+
+def verify_email(cmd: VerifyEmail, origin: Origin, uow: UnitOfWork, clock: Clock) -> None:
+    secret_id, raw = split_emailed_token(cmd.token)
+    now = clock()
+    with uow:
+        secret = uow.secrets.get(secret_id)
+        user = uow.users.get(secret.user_id) if secret else None
+        if (
+            secret is None
+            or user is None
+            or secret.purpose is not SecretPurpose.EMAIL_VERIFICATION
+            or not secret.matches(raw, now)
+        ):
+            raise InvalidOneTimeToken("invalid, expired or used verification token")
+        secret.use(now)
+        user.email_verified = True
+        audit(uow, AuditAction.EMAIL_VERIFIED, origin, now, user=user)
+        uow.commit()

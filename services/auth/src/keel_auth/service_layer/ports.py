@@ -1,0 +1,188 @@
+"""The ports the auth use cases need. Adapters implement them; tests use the Fake* ones."""
+
+from __future__ import annotations
+
+import abc
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from keel_common.auth import RevocationList
+
+from keel_auth.domain.model import (
+    AuditEntry,
+    LoginSession,
+    OneTimeSecret,
+    RefreshToken,
+    SecretPurpose,
+    User,
+)
+from keel_auth.domain.policy import Limit
+
+__all__ = [
+    "AccessTokens",
+    "AuditLog",
+    "Clock",
+    "IssuedAccessToken",
+    "OneTimeSecretRepository",
+    "OtpSmsMeter",
+    "PasswordHasher",
+    "RefreshTokenRepository",
+    "RevocationList",
+    "SessionRepository",
+    "Throttle",
+    "UnitOfWork",
+    "UserRepository",
+]
+
+Clock = Callable[[], datetime]
+
+
+class UserRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, user: User) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, user_id: uuid.UUID) -> User | None: ...
+
+    @abc.abstractmethod
+    def get_by_email(self, email: str) -> User | None: ...
+
+    @abc.abstractmethod
+    def get_by_phone(self, phone: str) -> User | None: ...
+
+    @abc.abstractmethod
+    def list(self, user_ids: Sequence[uuid.UUID]) -> list[User]:
+        """The users among ``user_ids`` that exist, in no particular order."""
+
+
+class SessionRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, session: LoginSession) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, session_id: uuid.UUID) -> LoginSession | None: ...
+
+    @abc.abstractmethod
+    def active_for_user(self, user_id: uuid.UUID) -> list[LoginSession]: ...
+
+
+class RefreshTokenRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, token: RefreshToken) -> None: ...
+
+    @abc.abstractmethod
+    def get_by_hash(self, token_hash: str) -> RefreshToken | None: ...
+
+    @abc.abstractmethod
+    def spend(self, token: RefreshToken, now: datetime) -> bool:
+        """Mark the token spent unless it already was, atomically; False if it was spent
+        (by a concurrent request too), which the caller treats as reuse."""
+
+
+class OneTimeSecretRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, secret: OneTimeSecret) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, secret_id: uuid.UUID) -> OneTimeSecret | None: ...
+
+    @abc.abstractmethod
+    def latest(self, purpose: SecretPurpose, user_id: uuid.UUID) -> OneTimeSecret | None:
+        """The newest secret of this purpose for the user (used or not)."""
+
+
+class AuditLog(abc.ABC):
+    @abc.abstractmethod
+    def add(self, entry: AuditEntry) -> None: ...
+
+
+class UnitOfWork(abc.ABC):
+    """One transaction over the auth repositories; events are published on commit."""
+
+    users: UserRepository
+    sessions: SessionRepository
+    refresh_tokens: RefreshTokenRepository
+    secrets: OneTimeSecretRepository
+    audit: AuditLog
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abc.abstractmethod
+    def publish(self, event: Any) -> None:
+        """Queue a domain event; it is stored in the outbox only if the work commits."""
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+
+class PasswordHasher(abc.ABC):
+    @abc.abstractmethod
+    def hash(self, password: str) -> str: ...
+
+    @abc.abstractmethod
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """Whether ``password`` matches; never raises for a mismatch. With no hash (unknown
+        account) it spends the same time and returns False, so timing reveals nothing."""
+
+    @abc.abstractmethod
+    def needs_rehash(self, password_hash: str) -> bool:
+        """True when the hash was made with other parameters than the current ones."""
+
+
+@dataclass(frozen=True)
+class IssuedAccessToken:
+    token: str
+    expires_at: datetime
+
+
+class AccessTokens(abc.ABC):
+    """Signs and reads the service's access tokens (JWT)."""
+
+    @abc.abstractmethod
+    def issue(self, user: User, session_id: uuid.UUID, now: datetime) -> IssuedAccessToken: ...
+
+    @abc.abstractmethod
+    def decode(self, token: str) -> dict[str, Any]:
+        """The verified claims, or ``keel_common.auth.InvalidToken``. Does not check
+        revocation: the caller looks the session up."""
+
+
+class Throttle(abc.ABC):
+    """Sliding-window counters shared by every process that serves the API."""
+
+    @abc.abstractmethod
+    def hit(self, name: str, key: str, limit: Limit) -> None:
+        """Count one event; raise ``Throttled`` (without counting) if the limit is reached."""
+
+    @abc.abstractmethod
+    def check(self, name: str, key: str, limit: Limit) -> None:
+        """Raise ``Throttled`` if the limit is reached, without counting anything."""
+
+    @abc.abstractmethod
+    def remaining(self, name: str, key: str, limit: Limit) -> int: ...
+
+
+class OtpSmsMeter(abc.ABC):
+    """Where the cost of OTP SMS is made visible (metrics), so an alert fires before the bill."""
+
+    @abc.abstractmethod
+    def sent(self, region: str, remaining_today: int) -> None: ...
+
+    @abc.abstractmethod
+    def refused(self, reason: str) -> None: ...

@@ -1,0 +1,107 @@
+"""Shared steps of the use cases: starting and ending login sessions, auditing."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from keel_auth.domain.commands import Origin
+from keel_auth.domain.events import SessionRevoked
+from keel_auth.domain.model import AuditAction, AuditEntry, LoginSession, RefreshToken, User
+from keel_auth.domain.policy import AuthPolicy
+from keel_auth.service_layer.ports import AccessTokens, RevocationList, UnitOfWork
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+def issue_pair(
+    uow: UnitOfWork,
+    tokens: AccessTokens,
+    user: User,
+    session: LoginSession,
+    policy: AuthPolicy,
+    now: datetime,
+) -> TokenPair:
+    """A fresh access token and the next refresh token of ``session``."""
+    refresh = RefreshToken(session.id, now, now + policy.refresh_ttl)
+    uow.refresh_tokens.add(refresh)
+    access = tokens.issue(user, session.id, now)
+    return TokenPair(
+        access_token=access.token,
+        refresh_token=refresh.raw,
+        expires_in=math.ceil((access.expires_at - now).total_seconds()),
+    )
+
+
+def start_session(
+    uow: UnitOfWork,
+    tokens: AccessTokens,
+    user: User,
+    origin: Origin,
+    policy: AuthPolicy,
+    now: datetime,
+) -> TokenPair:
+    session = LoginSession(user.id, now, ip=origin.ip, user_agent=origin.user_agent)
+    uow.sessions.add(session)
+    return issue_pair(uow, tokens, user, session, policy, now)
+
+
+def end_session(
+    uow: UnitOfWork,
+    revocations: RevocationList,
+    session: LoginSession,
+    reason: str,
+    policy: AuthPolicy,
+    now: datetime,
+) -> None:
+    """Revoke the session here and, before the commit, on the shared denylist every verifier
+    reads: if the commit then fails the tokens are denied anyway, which is the safe side."""
+    if not session.revoke(reason, now):
+        return
+    until = now + policy.revocation_ttl
+    revocations.revoke(session.id, until)
+    uow.publish(SessionRevoked(session.id, session.user_id, reason, until))
+
+
+def end_all_sessions(
+    uow: UnitOfWork,
+    revocations: RevocationList,
+    user: User,
+    reason: str,
+    policy: AuthPolicy,
+    now: datetime,
+) -> None:
+    for session in uow.sessions.active_for_user(user.id):
+        end_session(uow, revocations, session, reason, policy, now)
+
+
+def audit(
+    uow: UnitOfWork,
+    action: AuditAction,
+    origin: Origin,
+    now: datetime,
+    *,
+    user: User | None,
+    actor: User | None = None,
+    **details: object,
+) -> None:
+    """Record a security event; the actor defaults to the user it is about."""
+    actor = actor or user
+    uow.audit.add(
+        AuditEntry(
+            action,
+            now,
+            user_id=user.id if user else None,
+            actor_id=actor.id if actor else None,
+            ip=origin.ip,
+            user_agent=origin.user_agent,
+            details=dict(details),
+        )
+    )

@@ -1,0 +1,138 @@
+"""Sign-up, /me, email verification, roles and the JWKS, through the real HTTP interface."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from keel_auth.service_layer import accounts
+
+from .conftest import PASSWORD, Client
+
+PROBLEM = "application/problem+json"
+
+
+def test_signup_returns_the_user_object(client: Client) -> None:
+    response = client.post(
+        "/v1/auth/signup",
+        {"email": "Ada@Example.com", "password": PASSWORD, "name": "Ada", "phone": "+14155550123"},
+    )
+
+    assert response.status_code == 201
+    user = response.json()
+    assert set(user) == {"id", "email", "name", "phone", "roles", "email_verified", "created_at"}
+    assert uuid.UUID(user["id"])
+    assert user["email"] == "ada@example.com"
+    assert (user["name"], user["phone"]) == ("Ada", "+14155550123")
+    assert (user["roles"], user["email_verified"]) == (["user"], False)
+    assert "password" not in response.text
+
+
+def test_signup_sends_the_welcome_email_with_a_verification_token(client: Client) -> None:
+    user = client.sign_up()
+    [event] = client.events("auth.user.registered.v1")
+    assert event["user_id"] == user["id"]
+    assert event["email"] == "ada@example.com"
+    assert event["verification_token"]
+
+
+def test_signup_with_a_taken_email_is_409(client: Client) -> None:
+    client.sign_up()
+    response = client.post("/v1/auth/signup", {"email": "ADA@example.com", "password": PASSWORD})
+    assert response.status_code == 409
+    assert response.headers["Content-Type"] == PROBLEM
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"email": "not-an-email", "password": PASSWORD}, "email"),
+        ({"email": "ada@example.com", "password": PASSWORD, "phone": "0155512345"}, "phone"),
+        ({"email": "ada@example.com", "password": "too short"}, "password"),
+        ({"email": "ada@example.com", "password": "1qaz2wsx3edc"}, "password"),
+        ({"email": "ada@example.com", "password": "x" * 129}, "password"),
+    ],
+)
+def test_invalid_signups_are_422_problems_naming_the_field(
+    client: Client, body: dict[str, str], field: str
+) -> None:
+    response = client.post("/v1/auth/signup", body)
+
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == PROBLEM
+    assert response.json()["errors"][0]["loc"] == ["body", field]
+    assert body["password"] not in response.text
+
+
+def test_unknown_fields_are_refused(client: Client) -> None:
+    body = {"email": "ada@example.com", "password": PASSWORD, "roles": ["admin"]}
+    assert client.post("/v1/auth/signup", body).status_code == 422
+
+
+def test_me_returns_the_callers_user_object(client: Client) -> None:
+    user = client.sign_up()
+    response = client.get("/v1/auth/me", token=client.log_in()["access_token"])
+    assert response.status_code == 200
+    assert response.json() == user
+
+
+def test_email_verification_works_once(client: Client) -> None:
+    client.sign_up()
+    token = client.events("auth.user.registered.v1")[0]["verification_token"]
+
+    assert client.post("/v1/auth/email/verify", {"token": token}).status_code == 204
+    me = client.get("/v1/auth/me", token=client.log_in()["access_token"]).json()
+    assert me["email_verified"] is True
+    assert client.post("/v1/auth/email/verify", {"token": token}).status_code == 401
+    assert client.post("/v1/auth/email/verify", {"token": "garbage"}).status_code == 400
+
+
+@pytest.fixture
+def admin_token(client: Client) -> str:
+    client.auth.run(accounts.create_admin, "root@example.com", PASSWORD)
+    return str(client.log_in("root@example.com")["access_token"])
+
+
+def test_an_admin_sets_roles(client: Client, admin_token: str) -> None:
+    user = client.sign_up()
+    response = client.put(f"/v1/auth/users/{user['id']}/roles", {"roles": ["staff"]}, admin_token)
+    assert response.status_code == 200
+    assert response.json()["roles"] == ["staff"]
+
+
+def test_roles_without_a_token_is_401(client: Client) -> None:
+    user = client.sign_up()
+    response = client.put(f"/v1/auth/users/{user['id']}/roles", {"roles": ["admin"]})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_user_cannot_make_themself_admin(client: Client) -> None:
+    """IDOR on roles: a valid token of a non-admin, aimed at their own id and someone else's."""
+    me = client.sign_up()
+    other = client.sign_up("bob@example.com")
+    token = client.log_in()["access_token"]
+    for target in (me["id"], other["id"], str(uuid.uuid4())):
+        response = client.put(f"/v1/auth/users/{target}/roles", {"roles": ["admin"]}, token)
+        assert response.status_code == 403
+        assert response.headers["Content-Type"] == PROBLEM
+    assert client.get("/v1/auth/me", token=token).json()["roles"] == ["user"]
+
+
+def test_roles_of_an_unknown_user_is_404(client: Client, admin_token: str) -> None:
+    path = f"/v1/auth/users/{uuid.uuid4()}/roles"
+    assert client.put(path, {"roles": ["user"]}, admin_token).status_code == 404
+
+
+def test_an_unknown_role_is_422(client: Client, admin_token: str) -> None:
+    user = client.sign_up()
+    path = f"/v1/auth/users/{user['id']}/roles"
+    assert client.put(path, {"roles": ["root"]}, admin_token).status_code == 422
+
+
+def test_the_jwks_publishes_the_public_signing_key(client: Client) -> None:
+    response = client.get("/.well-known/jwks.json")
+    assert response.status_code == 200
+    [key] = response.json()["keys"]
+    assert (key["kty"], key["crv"], key["alg"], key["use"]) == ("OKP", "Ed25519", "EdDSA", "sig")
+    assert "d" not in key  # never the private half

@@ -1,0 +1,180 @@
+"""In-memory implementations of every port, for unit tests and quick experiments.
+
+``FakeUnitOfWork`` behaves like a transaction: each ``with`` block works on a copy of the
+committed state, so work that is not committed leaves no trace, as in the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any
+from uuid import UUID
+
+from keel_core.domain.app_versions import Platform, VersionPolicy
+from keel_core.domain.orders import Order, OrderLine
+from keel_core.domain.products import Product
+from keel_core.service_layer.ports import (
+    DuplicateOrder,
+    OrderRepository,
+    Position,
+    ProductRepository,
+    UnitOfWork,
+    UserDirectory,
+    UserSummary,
+    VersionPolicies,
+)
+
+
+def _copy_product(product: Product) -> Product:
+    return Product(**vars(product.snapshot()))
+
+
+def _copy_order(order: Order) -> Order:
+    lines = [
+        OrderLine(
+            product_id=line.product_id,
+            title=line.title,
+            quantity=line.quantity,
+            unit_price_cents=line.unit_price_cents,
+        )
+        for line in order.lines
+    ]
+    fields = {k: v for k, v in vars(order).items() if not k.startswith("_") and k != "lines"}
+    return Order(lines=lines, **fields)
+
+
+def _copy_products(rows: dict[UUID, Product]) -> dict[UUID, Product]:
+    return {key: _copy_product(product) for key, product in rows.items()}
+
+
+def _copy_orders(rows: dict[UUID, Order]) -> dict[UUID, Order]:
+    return {key: _copy_order(order) for key, order in rows.items()}
+
+
+def _newest_first(rows: Iterable[Any], after: Position | None, limit: int) -> list[Any]:
+    ordered = sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
+    if after is not None:
+        ordered = [r for r in ordered if (r.created_at, r.id) < (after.created_at, after.id)]
+    return ordered[:limit]
+
+
+class FakeProductRepository(ProductRepository):
+    def __init__(self, products: dict[UUID, Product]) -> None:
+        self.rows = products
+
+    def add(self, product: Product) -> None:
+        self.rows[product.id] = product
+
+    def get(self, product_id: UUID) -> Product | None:
+        product = self.rows.get(product_id)
+        return None if product is None or product.is_deleted else product
+
+    def get_for_update(self, product_ids: Collection[UUID]) -> list[Product]:
+        found = (self.get(pid) for pid in sorted(set(product_ids)))
+        return [p for p in found if p is not None]
+
+    def list(
+        self,
+        *,
+        limit: int,
+        after: Position | None = None,
+        owner_id: UUID | None = None,
+        category: str | None = None,
+    ) -> list[Product]:
+        live = [
+            p
+            for p in self.rows.values()
+            if not p.is_deleted
+            and (owner_id is None or p.owner_id == owner_id)
+            and (category is None or p.category == category)
+        ]
+        return _newest_first(live, after, limit)
+
+
+class FakeOrderRepository(OrderRepository):
+    def __init__(self, orders: dict[UUID, Order]) -> None:
+        self.rows = orders
+
+    def add(self, order: Order) -> None:
+        self.rows[order.id] = order
+
+    def get(self, order_id: UUID) -> Order | None:
+        return self.rows.get(order_id)
+
+    def get_for_update(self, order_id: UUID) -> Order | None:
+        return self.get(order_id)
+
+    def get_by_idempotency_key(self, buyer_id: UUID, key: str) -> Order | None:
+        return next(
+            (o for o in self.rows.values() if (o.buyer_id, o.idempotency_key) == (buyer_id, key)),
+            None,
+        )
+
+    def list_for_buyer(
+        self, buyer_id: UUID, *, limit: int, after: Position | None = None
+    ) -> list[Order]:
+        mine = [o for o in self.rows.values() if o.buyer_id == buyer_id]
+        return _newest_first(mine, after, limit)
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """Committed state in ``committed_products``/``committed_orders``; events in ``events``."""
+
+    products: FakeProductRepository
+    orders: FakeOrderRepository
+
+    def __init__(self) -> None:
+        self.committed_products: dict[UUID, Product] = {}
+        self.committed_orders: dict[UUID, Order] = {}
+        self.events: list[Any] = []
+        self.commits = 0
+        self._pending: list[Any] = []
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self.products = FakeProductRepository(_copy_products(self.committed_products))
+        self.orders = FakeOrderRepository(_copy_orders(self.committed_orders))
+        self._pending = []
+        return self
+
+    def publish(self, event: Any) -> None:
+        self._pending.append(event)
+
+    def commit(self) -> None:
+        self._check_unique_keys()
+        self.committed_products = _copy_products(self.products.rows)
+        self.committed_orders = _copy_orders(self.orders.rows)
+        self.events.extend(self._pending)
+        self._pending = []
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self._pending = []
+
+    def _check_unique_keys(self) -> None:
+        # The database's unique (buyer_id, idempotency_key) constraint.
+        for order in self.orders.rows.values():
+            if order.id in self.committed_orders:
+                continue
+            key = (order.buyer_id, order.idempotency_key)
+            if any((o.buyer_id, o.idempotency_key) == key for o in self.committed_orders.values()):
+                raise DuplicateOrder()
+
+
+class FakeUserDirectory(UserDirectory):
+    """Known users; ``calls`` records every batch asked for."""
+
+    def __init__(self, users: Iterable[UserSummary] = ()) -> None:
+        self.users = {u.id: u for u in users}
+        self.calls: list[set[UUID]] = []
+
+    def get_users(self, user_ids: Collection[UUID]) -> dict[UUID, UserSummary]:
+        self.calls.append(set(user_ids))
+        return {uid: self.users[uid] for uid in user_ids if uid in self.users}
+
+
+class FakeVersionPolicies(VersionPolicies):
+    def __init__(self, policies: dict[Platform, VersionPolicy]) -> None:
+        self.policies = policies
+
+    def for_platform(self, platform: Platform) -> VersionPolicy:
+        return self.policies[platform]

@@ -1,0 +1,90 @@
+"""SQLAlchemy repositories: the ports of ``service_layer.ports`` over one ORM session.
+
+Soft-deleted rows are left out by the session factory of ``keel_common.db``; writes lock
+rows with ``SELECT ... FOR UPDATE`` (PostgreSQL; SQLite serializes writers by itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from keel_core.adapters.orm import orders, products
+from keel_core.domain.orders import Order
+from keel_core.domain.products import Product
+from keel_core.service_layer.ports import OrderRepository, Position, ProductRepository
+
+
+def _newest_first(statement: Any, table: sa.Table, after: Position | None, limit: int) -> Any:
+    if after is not None:
+        newer = sa.tuple_(table.c.created_at, table.c.id)
+        statement = statement.where(newer < sa.tuple_(after.created_at, after.id))
+    return statement.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit)
+
+
+class SqlAlchemyProductRepository(ProductRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, product: Product) -> None:
+        self.session.add(product)
+
+    def get(self, product_id: UUID) -> Product | None:
+        statement = sa.select(Product).where(products.c.id == product_id)
+        return self.session.scalars(statement).one_or_none()
+
+    def get_for_update(self, product_ids: Collection[UUID]) -> list[Product]:
+        statement = (
+            sa.select(Product)
+            .where(products.c.id.in_(set(product_ids)))
+            .order_by(products.c.id)  # one lock order for everyone: no deadlocks
+            .with_for_update()
+        )
+        return list(self.session.scalars(statement))
+
+    def list(
+        self,
+        *,
+        limit: int,
+        after: Position | None = None,
+        owner_id: UUID | None = None,
+        category: str | None = None,
+    ) -> list[Product]:
+        statement = sa.select(Product)
+        if owner_id is not None:
+            statement = statement.where(products.c.owner_id == owner_id)
+        if category is not None:
+            statement = statement.where(products.c.category == category)
+        return list(self.session.scalars(_newest_first(statement, products, after, limit)))
+
+
+class SqlAlchemyOrderRepository(OrderRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, order: Order) -> None:
+        self.session.add(order)
+
+    def get(self, order_id: UUID) -> Order | None:
+        statement = sa.select(Order).where(orders.c.id == order_id)
+        return self.session.scalars(statement).one_or_none()
+
+    def get_for_update(self, order_id: UUID) -> Order | None:
+        statement = sa.select(Order).where(orders.c.id == order_id).with_for_update()
+        return self.session.scalars(statement).one_or_none()
+
+    def get_by_idempotency_key(self, buyer_id: UUID, key: str) -> Order | None:
+        statement = sa.select(Order).where(
+            orders.c.buyer_id == buyer_id, orders.c.idempotency_key == key
+        )
+        return self.session.scalars(statement).one_or_none()
+
+    def list_for_buyer(
+        self, buyer_id: UUID, *, limit: int, after: Position | None = None
+    ) -> list[Order]:
+        statement = sa.select(Order).where(orders.c.buyer_id == buyer_id)
+        return list(self.session.scalars(_newest_first(statement, orders, after, limit)))

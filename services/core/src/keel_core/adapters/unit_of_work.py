@@ -1,0 +1,37 @@
+"""The core service's unit of work: one SQLAlchemy session, its repositories, its outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Self
+
+from keel_common.db import SqlAlchemyUnitOfWork
+from keel_common.outbox import outbox_table
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from keel_core.adapters.repositories import SqlAlchemyOrderRepository, SqlAlchemyProductRepository
+from keel_core.service_layer.ports import DuplicateOrder, UnitOfWork
+
+SOURCE = "keel-core"
+
+
+class SqlAlchemyCoreUnitOfWork(SqlAlchemyUnitOfWork, UnitOfWork):
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        super().__init__(session_factory, source=SOURCE, outbox=outbox_table)
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self.products = SqlAlchemyProductRepository(self.session)
+        self.orders = SqlAlchemyOrderRepository(self.session)
+        return self
+
+    def commit(self) -> None:
+        try:
+            SqlAlchemyUnitOfWork.commit(self)
+        except IntegrityError as exc:
+            self.rollback()
+            # Both PostgreSQL and SQLite name the violated columns in the message.
+            if "idempotency_key" in str(exc.orig):
+                raise DuplicateOrder() from exc
+            raise

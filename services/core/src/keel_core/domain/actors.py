@@ -1,0 +1,20 @@
+"""Who is asking: the caller as the domain's authorization rules see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+ADMIN_ROLE = "admin"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An authenticated user; built by the entrypoints from the verified token's principal."""
+
+    user_id: UUID
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN_ROLE in self.roles

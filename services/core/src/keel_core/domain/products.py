@@ -1,0 +1,174 @@
+"""Products a seller lists, and the rules every change to one must keep."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from keel_core.domain.errors import FieldError, InsufficientStock, InvalidInput, StaleVersion
+from keel_core.domain.money import MAX_AMOUNT, is_iso4217
+
+MAX_TITLE = 200
+MAX_DESCRIPTION = 5000
+MAX_CATEGORY = 64
+MAX_STOCK = 10**9
+EDITABLE_FIELDS = ("title", "description", "price_cents", "currency", "category", "stock")
+
+
+def _text(value: Any, limit: int, *, required: bool) -> str | None:
+    if not isinstance(value, str):
+        return "must be a string"
+    if required and not value.strip():
+        return "must not be empty"
+    if len(value) > limit:
+        return f"must be at most {limit} characters"
+    return None
+
+
+def _integer(value: Any, low: int, high: int) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "must be an integer"
+    if not low <= value <= high:
+        return f"must be between {low} and {high}"
+    return None
+
+
+_RULES: dict[str, Callable[[Any], str | None]] = {
+    "title": lambda v: _text(v, MAX_TITLE, required=True),
+    "description": lambda v: _text(v, MAX_DESCRIPTION, required=False),
+    "price_cents": lambda v: _integer(v, 1, MAX_AMOUNT),
+    "currency": lambda v: None if isinstance(v, str) and is_iso4217(v) else "not an ISO 4217 code",
+    "category": lambda v: _text(v, MAX_CATEGORY, required=True),
+    "stock": lambda v: _integer(v, 0, MAX_STOCK),
+}
+
+
+def check_product_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate product fields (all errors at once) and return them normalized."""
+    errors = [FieldError(name, "is not a product field") for name in fields if name not in _RULES]
+    errors += [
+        FieldError(name, message)
+        for name, value in fields.items()
+        if name in _RULES and (message := _RULES[name](value)) is not None
+    ]
+    if errors:
+        raise InvalidInput.of(errors)
+    return {k: v.strip() if k in ("title", "category") else v for k, v in fields.items()}
+
+
+@dataclass(frozen=True)
+class ProductSnapshot:
+    """A product as it is at one version: what use cases return and events carry."""
+
+    id: UUID
+    owner_id: UUID
+    title: str
+    description: str
+    price_cents: int
+    currency: str
+    category: str
+    stock: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+    @property
+    def subject(self) -> str:
+        return str(self.id)
+
+
+class Product:
+    """A product for sale. ``version`` grows by one with every change, stock included."""
+
+    def __init__(
+        self,
+        *,
+        id: UUID,
+        owner_id: UUID,
+        title: str,
+        description: str,
+        price_cents: int,
+        currency: str,
+        category: str,
+        stock: int,
+        created_at: datetime,
+        updated_at: datetime,
+        version: int = 1,
+        deleted_at: datetime | None = None,
+    ) -> None:
+        self.id = id
+        self.owner_id = owner_id
+        self.title = title
+        self.description = description
+        self.price_cents = price_cents
+        self.currency = currency
+        self.category = category
+        self.stock = stock
+        self.version = version
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.deleted_at = deleted_at
+
+    @classmethod
+    def list_for_sale(cls, owner_id: UUID, fields: Mapping[str, Any], now: datetime) -> Product:
+        missing = [FieldError(n, "is required") for n in EDITABLE_FIELDS if n not in fields]
+        if missing:
+            raise InvalidInput.of(missing)
+        clean = check_product_fields(fields)
+        return cls(id=uuid4(), owner_id=owner_id, created_at=now, updated_at=now, **clean)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def revise(
+        self, changes: Mapping[str, Any], expected_version: int | None, now: datetime
+    ) -> bool:
+        """Apply the changed fields; False (and no new version) when nothing differs."""
+        if expected_version is not None and expected_version != self.version:
+            raise StaleVersion(expected_version, self.version)
+        clean = check_product_fields(changes)
+        changed = {k: v for k, v in clean.items() if getattr(self, k) != v}
+        for name, value in changed.items():
+            setattr(self, name, value)
+        if changed:
+            self._touch(now)
+        return bool(changed)
+
+    def take_stock(self, quantity: int, now: datetime) -> None:
+        if quantity > self.stock:
+            raise InsufficientStock(self.id, quantity, self.stock)
+        self.stock -= quantity
+        self._touch(now)
+
+    def return_stock(self, quantity: int, now: datetime) -> None:
+        self.stock += quantity
+        self._touch(now)
+
+    def delete(self, now: datetime) -> None:
+        self.deleted_at = now
+        self._touch(now)
+
+    def snapshot(self) -> ProductSnapshot:
+        return ProductSnapshot(
+            id=self.id,
+            owner_id=self.owner_id,
+            title=self.title,
+            description=self.description,
+            price_cents=self.price_cents,
+            currency=self.currency,
+            category=self.category,
+            stock=self.stock,
+            version=self.version,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            deleted_at=self.deleted_at,
+        )
+
+    def _touch(self, now: datetime) -> None:
+        self.version += 1
+        self.updated_at = now

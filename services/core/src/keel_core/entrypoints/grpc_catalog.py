@@ -1,0 +1,113 @@
+"""``core.v1.CatalogService``: thin translation between gRPC and the core use cases.
+
+For other services inside the cluster (search rebuilds its index from ``ListProducts``;
+notification reads orders with their buyer's name and email).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from uuid import UUID
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+from keel_common.grpc import abort_for
+from keel_protos.core.v1 import core_pb2, core_pb2_grpc
+
+from keel_core.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from keel_core.domain.orders import OrderSnapshot
+from keel_core.domain.products import ProductSnapshot
+from keel_core.service_layer import orders, products
+from keel_core.service_layer.ports import UnitOfWork, UserDirectory, UserSummary, UsersUnavailable
+
+# Domain errors as gRPC status codes: the one place that decides them.
+STATUS_CODES: dict[type[Exception], grpc.StatusCode] = {
+    NotFound: grpc.StatusCode.NOT_FOUND,
+    InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
+    Forbidden: grpc.StatusCode.PERMISSION_DENIED,
+    Conflict: grpc.StatusCode.FAILED_PRECONDITION,
+    UsersUnavailable: grpc.StatusCode.UNAVAILABLE,
+}
+
+
+def _timestamp(value: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def product_message(product: ProductSnapshot) -> core_pb2.Product:
+    return core_pb2.Product(
+        id=str(product.id),
+        owner_id=str(product.owner_id),
+        title=product.title,
+        description=product.description,
+        price_cents=product.price_cents,
+        currency=product.currency,
+        category=product.category,
+        stock=product.stock,
+        created_at=_timestamp(product.created_at),
+        updated_at=_timestamp(product.updated_at),
+        version=product.version,
+    )
+
+
+def order_message(order: OrderSnapshot, buyer: UserSummary | None) -> core_pb2.Order:
+    return core_pb2.Order(
+        id=str(order.id),
+        buyer_id=str(order.buyer_id),
+        status=order.status,
+        items=[
+            core_pb2.OrderItem(
+                product_id=str(item.product_id),
+                title=item.title,
+                quantity=item.quantity,
+                unit_price_cents=item.unit_price_cents,
+            )
+            for item in order.items
+        ],
+        total_cents=order.total_cents,
+        currency=order.currency,
+        created_at=_timestamp(order.created_at),
+        buyer_name=buyer.name if buyer else "",
+        buyer_email=buyer.email if buyer else "",
+    )
+
+
+def _uuid(value: str, context: grpc.ServicerContext) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "id must be a UUID")
+    raise AssertionError("context.abort always raises")  # pragma: no cover
+
+
+class CatalogServicer(core_pb2_grpc.CatalogServiceServicer):
+    def __init__(self, new_uow: Callable[[], UnitOfWork], users: UserDirectory) -> None:
+        self._new_uow = new_uow
+        self._users = users
+
+    def GetProduct(
+        self, request: core_pb2.GetProductRequest, context: grpc.ServicerContext
+    ) -> core_pb2.GetProductResponse:
+        try:
+            product = products.get_product(self._new_uow(), _uuid(request.id, context))
+        except Exception as exc:  # noqa: BLE001 - mapped to a status code or re-raised
+            abort_for(context, exc, STATUS_CODES)
+        return core_pb2.GetProductResponse(product=product_message(product))
+
+    def ListProducts(
+        self, request: core_pb2.ListProductsRequest, context: grpc.ServicerContext
+    ) -> Iterator[core_pb2.Product]:
+        for product in products.iter_live_products(self._new_uow()):
+            yield product_message(product)
+
+    def GetOrder(
+        self, request: core_pb2.GetOrderRequest, context: grpc.ServicerContext
+    ) -> core_pb2.GetOrderResponse:
+        try:
+            found = orders.describe_order(self._new_uow(), self._users, _uuid(request.id, context))
+        except Exception as exc:  # noqa: BLE001 - mapped to a status code or re-raised
+            abort_for(context, exc, STATUS_CODES)
+        return core_pb2.GetOrderResponse(order=order_message(found.order, found.buyer))

@@ -1,0 +1,28 @@
+"""What every core route needs from the request context: the wiring and the caller."""
+
+from __future__ import annotations
+
+from flask import current_app
+from keel_common.auth import require_principal
+
+from keel_core.bootstrap import Core
+from keel_core.domain.actors import Actor
+from keel_core.service_layer.ports import UnitOfWork
+
+EXTENSION = "keel_core"
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+def core() -> Core:
+    wired: Core = current_app.extensions[EXTENSION]
+    return wired
+
+
+def new_uow() -> UnitOfWork:
+    return core().new_uow()
+
+
+def caller() -> Actor:
+    """The authenticated caller, or a 401 problem (no, invalid, expired or revoked token)."""
+    principal = require_principal()
+    return Actor(principal.user_id, principal.roles)

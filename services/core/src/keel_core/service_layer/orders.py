@@ -1,0 +1,169 @@
+"""Order use cases: place (idempotently, all-or-nothing), read, list, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from uuid import UUID
+
+from keel_core.domain.actors import Actor
+from keel_core.domain.commands import CancelOrder, PlaceOrder
+from keel_core.domain.errors import (
+    FieldError,
+    Forbidden,
+    IdempotencyKeyReused,
+    InvalidInput,
+    OrderNotFound,
+)
+from keel_core.domain.events import OrderCancelled, OrderPlaced, ProductUpdated
+from keel_core.domain.orders import (
+    Order,
+    OrderSnapshot,
+    check_idempotency_key,
+    check_requested_items,
+    request_fingerprint,
+)
+from keel_core.service_layer.clock import Clock, utc_now
+from keel_core.service_layer.pagination import (
+    DEFAULT_LIMIT,
+    Page,
+    check_limit,
+    decode_cursor,
+    page_of,
+)
+from keel_core.service_layer.ports import (
+    DuplicateOrder,
+    Position,
+    UnitOfWork,
+    UserDirectory,
+    UserSummary,
+)
+
+
+def place_order(
+    uow: UnitOfWork, actor: Actor, command: PlaceOrder, clock: Clock = utc_now
+) -> OrderSnapshot:
+    """Place an order, or return the one this Idempotency-Key already placed."""
+    check_idempotency_key(command.idempotency_key)
+    check_requested_items(command.items)
+    fingerprint = request_fingerprint(command.items)
+    try:
+        return _place(uow, actor, command, fingerprint, clock)
+    except DuplicateOrder:
+        # A concurrent request with the same key committed first; our transaction rolled
+        # back (no stock taken), so answer with the order that won.
+        with uow:
+            existing = uow.orders.get_by_idempotency_key(actor.user_id, command.idempotency_key)
+            if existing is None:
+                raise
+            return _replayed(existing, fingerprint)
+
+
+def _place(
+    uow: UnitOfWork, actor: Actor, command: PlaceOrder, fingerprint: str, clock: Clock
+) -> OrderSnapshot:
+    with uow:
+        existing = uow.orders.get_by_idempotency_key(actor.user_id, command.idempotency_key)
+        if existing is not None:
+            return _replayed(existing, fingerprint)
+        locked = uow.products.get_for_update([item.product_id for item in command.items])
+        found = {product.id: product for product in locked}
+        unknown = [
+            FieldError(f"items.{n}.product_id", "no such product")
+            for n, item in enumerate(command.items)
+            if item.product_id not in found
+        ]
+        if unknown:
+            raise InvalidInput.of(unknown)
+        wanted = [(found[item.product_id], item.quantity) for item in command.items]
+        order = Order.place(
+            actor.user_id,
+            wanted,
+            idempotency_key=command.idempotency_key,
+            fingerprint=fingerprint,
+            now=clock(),
+        )
+        uow.orders.add(order)
+        for product, _ in wanted:
+            uow.publish(ProductUpdated.of(product.snapshot()))
+        snapshot = order.snapshot()
+        uow.publish(OrderPlaced.of(snapshot))
+        uow.commit()
+    return snapshot
+
+
+def _replayed(order: Order, fingerprint: str) -> OrderSnapshot:
+    if order.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused()
+    return order.snapshot()
+
+
+def get_order(uow: UnitOfWork, actor: Actor, order_id: UUID) -> OrderSnapshot:
+    """The order for its buyer or an admin; anyone else cannot tell it exists."""
+    with uow:
+        order = uow.orders.get(order_id)
+        if order is None or not order.is_visible_to(actor):
+            raise OrderNotFound()
+        return order.snapshot()
+
+
+def list_orders(
+    uow: UnitOfWork, actor: Actor, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[OrderSnapshot]:
+    check_limit(limit)
+    after = decode_cursor(cursor)
+    with uow:
+        rows = uow.orders.list_for_buyer(actor.user_id, limit=limit + 1, after=after)
+        snapshots = [o.snapshot() for o in rows]
+    return page_of(snapshots, limit, lambda o: Position(o.created_at, o.id))
+
+
+def cancel_order(
+    uow: UnitOfWork, actor: Actor, command: CancelOrder, clock: Clock = utc_now
+) -> OrderSnapshot:
+    """Cancel a placed order and put its stock back on sale."""
+    with uow:
+        order = uow.orders.get_for_update(command.order_id)
+        if order is None or not order.is_visible_to(actor):
+            raise OrderNotFound()
+        if order.buyer_id != actor.user_id:
+            raise Forbidden("only the buyer can cancel an order")
+        now = clock()
+        order.cancel(now)
+        products = uow.products.get_for_update([line.product_id for line in order.lines])
+        returned = {line.product_id: line.quantity for line in order.lines}
+        # A deleted product is not returned by the repository and gets no stock back: it can
+        # no longer be sold, and an update event would resurrect it in consumers.
+        for product in products:
+            product.return_stock(returned[product.id], now)
+            uow.publish(ProductUpdated.of(product.snapshot()))
+        snapshot = order.snapshot()
+        uow.publish(OrderCancelled.of(snapshot))
+        uow.commit()
+    return snapshot
+
+
+@dataclass(frozen=True)
+class OrderWithBuyer:
+    order: OrderSnapshot
+    buyer: UserSummary | None
+
+
+def describe_orders(
+    uow: UnitOfWork, users: UserDirectory, order_ids: Collection[UUID]
+) -> list[OrderWithBuyer]:
+    """Orders with their buyers' names and emails: one ``GetUsers`` call for all of them.
+
+    For internal callers (gRPC); unknown ids are left out.
+    """
+    with uow:
+        orders = [o.snapshot() for oid in order_ids if (o := uow.orders.get(oid)) is not None]
+    buyers = users.get_users({o.buyer_id for o in orders}) if orders else {}
+    return [OrderWithBuyer(o, buyers.get(o.buyer_id)) for o in orders]
+
+
+def describe_order(uow: UnitOfWork, users: UserDirectory, order_id: UUID) -> OrderWithBuyer:
+    found = describe_orders(uow, users, [order_id])
+    if not found:
+        raise OrderNotFound()
+    return found[0]

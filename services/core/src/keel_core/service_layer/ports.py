@@ -1,0 +1,149 @@
+"""The ports the use cases need: repositories, the unit of work, other services' data.
+
+Adapters (SQLAlchemy, gRPC, Consul, files) implement them in production; tests use the
+``Fake*`` implementations in ``keel_core.adapters.fakes``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+from keel_core.domain.app_versions import Platform, VersionPolicy
+from keel_core.domain.orders import Order
+from keel_core.domain.products import Product
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a newest-first page ends: sort by ``created_at`` then ``id``, both descending."""
+
+    created_at: datetime
+    id: UUID
+
+
+class ProductRepository(abc.ABC):
+    """Live (not soft-deleted) products."""
+
+    @abc.abstractmethod
+    def add(self, product: Product) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, product_id: UUID) -> Product | None:
+        """The live product, or None when unknown or deleted."""
+
+    @abc.abstractmethod
+    def get_for_update(self, product_ids: Collection[UUID]) -> list[Product]:
+        """The live products among ``product_ids``, locked until the unit of work ends.
+
+        Locks are taken in one fixed order so two transactions never wait on each other.
+        """
+
+    @abc.abstractmethod
+    def list(
+        self,
+        *,
+        limit: int,
+        after: Position | None = None,
+        owner_id: UUID | None = None,
+        category: str | None = None,
+    ) -> list[Product]:
+        """Up to ``limit`` products, newest first, strictly after ``after``."""
+
+
+class OrderRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, order: Order) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, order_id: UUID) -> Order | None: ...
+
+    @abc.abstractmethod
+    def get_for_update(self, order_id: UUID) -> Order | None:
+        """The order, locked until the unit of work ends (two cancels cannot both win)."""
+
+    @abc.abstractmethod
+    def get_by_idempotency_key(self, buyer_id: UUID, key: str) -> Order | None: ...
+
+    @abc.abstractmethod
+    def list_for_buyer(
+        self, buyer_id: UUID, *, limit: int, after: Position | None = None
+    ) -> list[Order]:
+        """Up to ``limit`` of the buyer's orders, newest first, strictly after ``after``."""
+
+
+class DuplicateOrder(Exception):
+    """Commit found another order with the same buyer and Idempotency-Key (a lost race)."""
+
+
+class UnitOfWork(abc.ABC):
+    """One transaction: ``with uow: ...; uow.commit()``; leaving without commit rolls back.
+
+    ``commit`` raises ``DuplicateOrder`` when a concurrent request with the same
+    Idempotency-Key committed first.
+    """
+
+    products: ProductRepository
+    orders: OrderRepository
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abc.abstractmethod
+    def publish(self, event: Any) -> None:
+        """Queue a domain event, stored in the outbox if and only if this work commits."""
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """What core may show about a user, as auth's ``GetUsers`` returns it."""
+
+    id: UUID
+    name: str
+    email: str
+
+
+class UsersUnavailable(Exception):
+    """Auth could not answer in time; the caller may retry."""
+
+
+class UserDirectory(abc.ABC):
+    """Auth's user data, asked for in batches: one call for any number of users."""
+
+    @abc.abstractmethod
+    def get_users(self, user_ids: Collection[UUID]) -> dict[UUID, UserSummary]:
+        """The known users among ``user_ids``; unknown ids are simply absent.
+
+        Raises ``UsersUnavailable`` when auth cannot be reached.
+        """
+
+
+class VersionPoliciesUnavailable(Exception):
+    """No usable app-version thresholds could be read, and none were read before."""
+
+
+class VersionPolicies(abc.ABC):
+    """Where the app-version thresholds are read from at run time (file, Consul KV)."""
+
+    @abc.abstractmethod
+    def for_platform(self, platform: Platform) -> VersionPolicy:
+        """The thresholds now in force; ``VersionPoliciesUnavailable`` when none can be read."""

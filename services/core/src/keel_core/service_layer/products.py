@@ -1,0 +1,108 @@
+"""Product use cases. Each takes a unit of work; writes check who the caller is first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from uuid import UUID
+
+from keel_core.domain.actors import Actor
+from keel_core.domain.commands import CreateProduct, DeleteProduct, UpdateProduct
+from keel_core.domain.errors import Forbidden, ProductNotFound
+from keel_core.domain.events import ProductCreated, ProductDeleted, ProductUpdated
+from keel_core.domain.products import Product, ProductSnapshot
+from keel_core.service_layer.clock import Clock, utc_now
+from keel_core.service_layer.pagination import (
+    DEFAULT_LIMIT,
+    Page,
+    check_limit,
+    decode_cursor,
+    page_of,
+)
+from keel_core.service_layer.ports import Position, UnitOfWork
+
+
+def _position(product: ProductSnapshot) -> Position:
+    return Position(product.created_at, product.id)
+
+
+def create_product(
+    uow: UnitOfWork, actor: Actor, command: CreateProduct, clock: Clock = utc_now
+) -> ProductSnapshot:
+    with uow:
+        product = Product.list_for_sale(actor.user_id, command.fields, clock())
+        uow.products.add(product)
+        snapshot = product.snapshot()
+        uow.publish(ProductCreated.of(snapshot))
+        uow.commit()
+    return snapshot
+
+
+def get_product(uow: UnitOfWork, product_id: UUID) -> ProductSnapshot:
+    with uow:
+        product = uow.products.get(product_id)
+        if product is None:
+            raise ProductNotFound()
+        return product.snapshot()
+
+
+def list_products(
+    uow: UnitOfWork,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    cursor: str | None = None,
+    owner_id: UUID | None = None,
+    category: str | None = None,
+) -> Page[ProductSnapshot]:
+    check_limit(limit)
+    after = decode_cursor(cursor)
+    with uow:
+        rows = uow.products.list(limit=limit + 1, after=after, owner_id=owner_id, category=category)
+        snapshots = [p.snapshot() for p in rows]
+    return page_of(snapshots, limit, _position)
+
+
+def iter_live_products(uow: UnitOfWork, batch_size: int = 500) -> Iterator[ProductSnapshot]:
+    """Every live product, newest first, read in short transactions of ``batch_size``."""
+    after: Position | None = None
+    while True:
+        with uow:
+            batch = [p.snapshot() for p in uow.products.list(limit=batch_size, after=after)]
+        yield from batch
+        if len(batch) < batch_size:
+            return
+        after = _position(batch[-1])
+
+
+def update_product(
+    uow: UnitOfWork, actor: Actor, command: UpdateProduct, clock: Clock = utc_now
+) -> ProductSnapshot:
+    with uow:
+        product = _locked_product(uow, command.product_id)
+        if product.owner_id != actor.user_id:
+            raise Forbidden("only the product's owner can change it")
+        changed = product.revise(command.changes, command.expected_version, clock())
+        snapshot = product.snapshot()
+        if changed:
+            uow.publish(ProductUpdated.of(snapshot))
+            uow.commit()
+    return snapshot
+
+
+def delete_product(
+    uow: UnitOfWork, actor: Actor, command: DeleteProduct, clock: Clock = utc_now
+) -> None:
+    """Soft delete: the row stays (orders point at it), the product stops being listed."""
+    with uow:
+        product = _locked_product(uow, command.product_id)
+        if product.owner_id != actor.user_id and not actor.is_admin:
+            raise Forbidden("only the product's owner or an admin can delete it")
+        product.delete(clock())
+        uow.publish(ProductDeleted.of(product.snapshot()))
+        uow.commit()
+
+
+def _locked_product(uow: UnitOfWork, product_id: UUID) -> Product:
+    found = uow.products.get_for_update([product_id])
+    if not found:
+        raise ProductNotFound()
+    return found[0]

@@ -1,0 +1,230 @@
+"""In-memory implementations of every port, for fast tests and for wiring without servers."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from keel_notification.adapters.pagination import decode_cursor, encode_cursor
+from keel_notification.domain.errors import TemplateRenderError
+from keel_notification.domain.messages import EmailMessage, PushMessage, SmsMessage
+from keel_notification.domain.model import Channel, Contact, Device, Notification, Preferences
+from keel_notification.service_layer import ports
+from keel_notification.service_layer.ports import M, Page, Purchase
+
+
+class FakeClock:
+    """A clock that only moves when told to: ``clock()`` is now, ``advance`` moves it."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now.timestamp()
+
+
+class FakeNotificationRepository(ports.NotificationRepository):
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Notification] = {}
+
+    def add(self, notification: Notification) -> None:
+        self.rows[notification.id] = notification
+
+    def get(self, id: uuid.UUID) -> Notification | None:
+        return self.rows.get(id)
+
+    def claim_due(self, now: datetime, limit: int) -> list[Notification]:
+        due = [n for n in self.rows.values() if n.is_due(now)]
+        return sorted(due, key=lambda n: n.next_attempt_at or now)[:limit]
+
+    def page(
+        self,
+        *,
+        user_id: uuid.UUID | None,
+        event_id: uuid.UUID | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page:
+        rows = [
+            n
+            for n in self.rows.values()
+            if (user_id is None or n.user_id == user_id)
+            and (event_id is None or n.event_id == event_id)
+        ]
+        rows.sort(key=lambda n: (n.created_at, n.id), reverse=True)
+        if cursor:
+            after = decode_cursor(cursor)
+            rows = [n for n in rows if (n.created_at, n.id) < after]
+        items = rows[:limit]
+        more = len(rows) > limit
+        return Page(items, encode_cursor(items[-1].created_at, items[-1].id) if more else None)
+
+
+class FakeDeviceRepository(ports.DeviceRepository):
+    def __init__(self) -> None:
+        self.rows: dict[str, Device] = {}
+
+    def add(self, device: Device) -> None:
+        self.rows[device.token] = device
+
+    def by_token(self, token: str) -> Device | None:
+        return self.rows.get(token)
+
+    def active_for_user(self, user_id: uuid.UUID) -> list[Device]:
+        return [d for d in self.rows.values() if d.user_id == user_id and d.active]
+
+
+class FakePreferencesRepository(ports.PreferencesRepository):
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Preferences] = {}
+
+    def add(self, preferences: Preferences) -> None:
+        self.rows[preferences.user_id] = preferences
+
+    def get(self, user_id: uuid.UUID) -> Preferences | None:
+        return self.rows.get(user_id)
+
+
+class FakeContactRepository(ports.ContactRepository):
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Contact] = {}
+
+    def add(self, contact: Contact) -> None:
+        self.rows[contact.user_id] = contact
+
+    def get(self, user_id: uuid.UUID) -> Contact | None:
+        return self.rows.get(user_id)
+
+    def registered_between(self, start: datetime, end: datetime) -> int:
+        return sum(
+            1 for c in self.rows.values() if c.registered_at and start <= c.registered_at < end
+        )
+
+    def user_ids_after(self, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+        ids = sorted(self.rows)
+        return [i for i in ids if after is None or i > after][:limit]
+
+
+class FakeInbox(ports.Inbox):
+    def __init__(self) -> None:
+        self.seen: set[uuid.UUID] = set()
+        self.pending: set[uuid.UUID] = set()
+
+    def first_time(self, event_id: uuid.UUID) -> bool:
+        if event_id in self.seen or event_id in self.pending:
+            return False
+        self.pending.add(event_id)
+        return True
+
+
+class FakeUnitOfWork(ports.UnitOfWork):
+    """Keeps objects in memory; ``commits`` counts commits, rollback forgets inbox entries.
+
+    Entity changes are not undone by rollback (objects are shared, as in an identity map),
+    so tests assert on committed behaviour through ``commits``.
+    """
+
+    notifications: FakeNotificationRepository
+    devices: FakeDeviceRepository
+    preferences: FakePreferencesRepository
+    contacts: FakeContactRepository
+    inbox: FakeInbox
+
+    def __init__(self) -> None:
+        self.notifications = FakeNotificationRepository()
+        self.devices = FakeDeviceRepository()
+        self.preferences = FakePreferencesRepository()
+        self.contacts = FakeContactRepository()
+        self.inbox = FakeInbox()
+        self.commits = 0
+
+    def commit(self) -> None:
+        self.inbox.seen |= self.inbox.pending
+        self.inbox.pending = set()
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self.inbox.pending = set()
+
+
+class FakeProvider(ports.Provider[M]):
+    """Records what it was asked to send; ``fail_with`` scripts errors for the next sends."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.sent: list[M] = []
+        self.attempts = 0
+        self.failures: list[Exception] = []
+        self.always: Exception | None = None
+
+    def fail_with(self, *errors: Exception) -> None:
+        self.failures.extend(errors)
+
+    def send(self, message: M) -> str:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        if self.always is not None:
+            raise self.always
+        self.sent.append(message)
+        return f"{self.name}-{len(self.sent)}"
+
+
+class FakeEmailProvider(FakeProvider[EmailMessage]):
+    def __init__(self, name: str = "fake-email") -> None:
+        super().__init__(name)
+
+
+class FakeSmsProvider(FakeProvider[SmsMessage]):
+    def __init__(self, name: str = "fake-sms") -> None:
+        super().__init__(name)
+
+
+class FakePushProvider(FakeProvider[PushMessage]):
+    def __init__(self, name: str = "fake-push") -> None:
+        super().__init__(name)
+
+
+class FakeRenderer(ports.TemplateRenderer):
+    """Renders ``template: context`` and fails on templates listed in ``broken``."""
+
+    def __init__(self) -> None:
+        self.broken: set[str] = set()
+
+    def render(
+        self, channel: Channel, template: str, locale: str, context: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        if template in self.broken:
+            raise TemplateRenderError(f"'{template}' needs a variable that is missing")
+        text = f"{template}[{locale}]: {dict(context)}"
+        if channel is Channel.EMAIL:
+            return {"subject": template, "text": text, "html": f"<p>{text}</p>"}
+        if channel is Channel.SMS:
+            return {"body": text}
+        return {"title": template, "body": text, "data": {}}
+
+
+class FakePurchaseHistory(ports.PurchaseHistory):
+    def __init__(self) -> None:
+        self.purchases: dict[uuid.UUID, list[Purchase]] = defaultdict(list)
+        self.calls: list[list[uuid.UUID]] = []
+
+    def for_users(
+        self, user_ids: Sequence[uuid.UUID], since: datetime
+    ) -> dict[uuid.UUID, list[Purchase]]:
+        self.calls.append(list(user_ids))
+        return {
+            u: [p for p in self.purchases[u] if p.last_purchased_at >= since]
+            for u in user_ids
+            if self.purchases.get(u)
+        }

@@ -1,0 +1,145 @@
+"""Email through an SMTP relay (smtplib): plain, STARTTLS or implicit TLS, with AUTH.
+
+One connection per thread is kept open between messages: opening a TLS session and
+authenticating costs more than sending a receipt. A connection the server dropped is
+reopened once before the attempt counts as failed.
+
+Reply codes decide retries: 4xx is transient, 5xx on a recipient (no such mailbox) or on the
+data (rejected content) is permanent; refused credentials and unreachable servers are
+transient, so the breaker moves traffic to the next provider.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import threading
+from typing import Literal
+
+from keel_notification.adapters.email_mime import build_mime, message_id
+from keel_notification.domain.errors import PermanentDeliveryError, TransientDeliveryError
+from keel_notification.domain.messages import EmailMessage
+from keel_notification.service_layer.ports import Provider
+
+log = logging.getLogger(__name__)
+
+Security = Literal["none", "starttls", "tls"]
+
+
+class SmtpEmailProvider(Provider[EmailMessage]):
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sender: str,
+        security: Security = "starttls",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
+        name: str = "smtp",
+    ) -> None:
+        self.name = name
+        self.host, self.port, self.sender = host, port, sender
+        self.security = security
+        self.username, self._password = username, password
+        self.timeout = timeout
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self._local = threading.local()
+        self._all: list[smtplib.SMTP] = []
+        self._all_lock = threading.Lock()
+
+    def send(self, message: EmailMessage) -> str:
+        mime = build_mime(message, self.sender)
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                refused = conn.send_message(mime)
+            except smtplib.SMTPServerDisconnected as exc:
+                self._drop()
+                if attempt == 2:
+                    raise TransientDeliveryError(f"{self.name}: disconnected: {exc}") from exc
+                continue  # an idle connection the server closed: reopen once
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, reply = next(iter(exc.recipients.values()))
+                raise _by_code(code, f"recipient refused: {code} {_text(reply)}") from exc
+            except smtplib.SMTPSenderRefused as exc:
+                self._drop()  # our From is not accepted by this relay: its setup, not the message
+                raise TransientDeliveryError(
+                    f"{self.name}: sender refused: {exc.smtp_code}"
+                ) from exc
+            except smtplib.SMTPResponseException as exc:
+                self._drop()
+                raise _by_code(exc.smtp_code, f"{exc.smtp_code} {_text(exc.smtp_error)}") from exc
+            except (smtplib.SMTPException, OSError) as exc:
+                self._drop()
+                raise TransientDeliveryError(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+            if refused:
+                code, reply = next(iter(refused.values()))
+                raise _by_code(code, f"recipient refused: {code} {_text(reply)}")
+            break
+        return message_id(message, self.sender)
+
+    def _connection(self) -> smtplib.SMTP:
+        conn: smtplib.SMTP | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = self._connect()
+            except (smtplib.SMTPException, OSError) as exc:
+                # unreachable, TLS refused, credentials refused: the relay's problem, not the
+                # message's, so it is transient and counts against this provider
+                raise TransientDeliveryError(f"{self.name}: cannot connect: {exc}") from exc
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    def _connect(self) -> smtplib.SMTP:
+        if self.security == "tls":
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self.ssl_context
+            )
+        else:
+            conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.security == "starttls":
+                conn.starttls(context=self.ssl_context)
+            if self.username:
+                conn.login(self.username, self._password or "")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _drop(self) -> None:
+        conn: smtplib.SMTP | None = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            with self._all_lock:
+                self._all = [c for c in self._all if c is not conn]
+            _quietly_close(conn)
+
+    def close(self) -> None:
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            _quietly_close(conn)
+
+
+def _quietly_close(conn: smtplib.SMTP) -> None:
+    try:
+        conn.quit()
+    except (smtplib.SMTPException, OSError):
+        conn.close()
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+
+
+def _by_code(code: int, detail: str) -> TransientDeliveryError | PermanentDeliveryError:
+    if 500 <= code < 600:
+        return PermanentDeliveryError(detail)
+    return TransientDeliveryError(detail)

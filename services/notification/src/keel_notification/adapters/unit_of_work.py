@@ -1,0 +1,44 @@
+"""The unit of work over the notification database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from keel_common.db import SqlAlchemyUnitOfWork as BaseUnitOfWork
+from sqlalchemy.orm import Session
+
+from keel_notification.adapters import repositories
+from keel_notification.service_layer import ports
+
+
+class SqlAlchemyUnitOfWork(BaseUnitOfWork, ports.UnitOfWork):
+    """keel_common's unit of work with this service's repositories on its session.
+
+    The service publishes no domain events of its own, so there is no outbox table.
+    """
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        super().__init__(session_factory, source="keel-notification")
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self.notifications = repositories.SqlAlchemyNotificationRepository(self.session)
+        self.devices = repositories.SqlAlchemyDeviceRepository(self.session)
+        self.preferences = repositories.SqlAlchemyPreferencesRepository(self.session)
+        self.contacts = repositories.SqlAlchemyContactRepository(self.session)
+        self.inbox = repositories.SqlAlchemyInbox(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            # Read-only use cases return what they loaded; the rollback that ends the unit
+            # would expire those objects, so they are detached first, as loaded.
+            self.session.expunge_all()
+        super().__exit__(exc_type, exc, tb)

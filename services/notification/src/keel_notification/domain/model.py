@@ -1,0 +1,256 @@
+"""Entities of the notification service: what was sent, to whom, and what users asked for.
+
+``Notification`` is one row of the delivery log: a single message on a single channel to a
+single address or device. Its lifecycle is ``queued`` → ``sent`` | ``failed`` | ``suppressed``;
+retries keep it ``queued`` with a later ``next_attempt_at``. The rendered content is kept only
+while the message may still be sent: it can hold one-time codes and reset links, which have
+no business staying at rest once delivery is settled.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from keel_notification.domain.errors import InvalidPreferences
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+
+
+class Category(StrEnum):
+    TRANSACTIONAL = "transactional"
+    PROMOTIONAL = "promotional"
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+
+
+class Platform(StrEnum):
+    IOS = "ios"
+    ANDROID = "android"
+
+
+class Notification:
+    """One message on one channel; the delivery log is the set of these."""
+
+    def __init__(
+        self,
+        *,
+        user_id: uuid.UUID | None,
+        event_id: uuid.UUID,
+        channel: Channel,
+        category: Category,
+        template: str,
+        locale: str,
+        recipient: str,
+        content: dict[str, Any] | None,
+        next_attempt_at: datetime,
+        platform: Platform | None = None,
+        id: uuid.UUID | None = None,
+    ) -> None:
+        self.id = id or uuid.uuid4()
+        self.created_at = next_attempt_at
+        self.user_id = user_id
+        self.event_id = event_id
+        self.channel = channel
+        self.category = category
+        self.template = template
+        self.locale = locale
+        self.recipient = recipient
+        self.platform = platform
+        self.content = content
+        self.status = Status.QUEUED
+        self.attempts = 0
+        self.next_attempt_at: datetime | None = next_attempt_at
+        self.provider: str | None = None
+        self.provider_message_id: str | None = None
+        self.error: str | None = None
+        self.sent_at: datetime | None = None
+        self.dead_lettered_at: datetime | None = None
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.id} {self.channel}/{self.template} {self.status}>"
+
+    def is_due(self, now: datetime) -> bool:
+        return (
+            self.status is Status.QUEUED
+            and self.next_attempt_at is not None
+            and self.next_attempt_at <= now
+        )
+
+    def claim(self, until: datetime) -> None:
+        """Reserve the message for one sender until ``until``; after that anyone may retry it."""
+        self.next_attempt_at = until
+
+    def defer(self, until: datetime) -> None:
+        self.next_attempt_at = until
+
+    def suppress(self, reason: str) -> None:
+        self._settle(Status.SUPPRESSED, reason)
+
+    def mark_sent(self, provider: str, provider_message_id: str, at: datetime) -> None:
+        self.attempts += 1
+        self.provider = provider
+        self.provider_message_id = provider_message_id
+        self.sent_at = at
+        self._settle(Status.SENT, None)
+
+    def reject(self, error: str) -> None:
+        """Fail before any attempt: no address to send to, or a template that cannot render."""
+        self._settle(Status.FAILED, error)
+
+    def fail(self, error: str) -> None:
+        """A permanent failure: retrying cannot help (bad address, unregistered device)."""
+        self.attempts += 1
+        self._settle(Status.FAILED, error)
+
+    def retry_later(self, error: str, at: datetime) -> None:
+        self.attempts += 1
+        self.error = error
+        self.next_attempt_at = at
+
+    def dead_letter(self, error: str, at: datetime) -> None:
+        """Give up after the last allowed attempt; kept in the log for support to see."""
+        self.attempts += 1
+        self.dead_lettered_at = at
+        self._settle(Status.FAILED, f"dead-lettered after {self.attempts} attempts: {error}")
+
+    def _settle(self, status: Status, error: str | None) -> None:
+        self.status = status
+        self.error = error
+        self.next_attempt_at = None
+        self.content = None
+
+
+class Device:
+    """A push token registered by a user's app; one token belongs to one user at a time."""
+
+    def __init__(
+        self, *, user_id: uuid.UUID, platform: Platform, token: str, id: uuid.UUID | None = None
+    ) -> None:
+        self.id = id or uuid.uuid4()
+        self.user_id = user_id
+        self.platform = platform
+        self.token = token
+        self.active = True
+        self.deleted_at: datetime | None = None
+
+    def register(self, user_id: uuid.UUID, platform: Platform) -> None:
+        """The app registered this token again, perhaps after another user signed in on it."""
+        self.user_id = user_id
+        self.platform = platform
+        self.active = True
+        self.deleted_at = None
+
+    def deactivate(self) -> None:
+        """The provider says the token is dead; stop sending to it until the app re-registers."""
+        self.active = False
+
+    def remove(self, at: datetime) -> None:
+        self.active = False
+        self.deleted_at = at
+
+    @property
+    def is_removed(self) -> bool:
+        return self.deleted_at is not None
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A daily window, in the user's own time zone, when promotional messages wait."""
+
+    start: time
+    end: time
+    timezone: str
+
+    def __post_init__(self) -> None:
+        if self.start == self.end:
+            raise InvalidPreferences("quiet hours must start and end at different times")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise InvalidPreferences(f"unknown time zone: {self.timezone!r}") from exc
+
+    def end_if_quiet(self, at: datetime) -> datetime | None:
+        """When the window containing ``at`` ends (UTC-aware), or None if ``at`` is outside it."""
+        local = at.astimezone(ZoneInfo(self.timezone))
+        now = local.time().replace(tzinfo=None)
+        if self.start < self.end:
+            quiet = self.start <= now < self.end
+            end_day = local.date()
+        else:  # the window crosses midnight, e.g. 22:00-07:00
+            quiet = now >= self.start or now < self.end
+            end_day = local.date() + timedelta(days=1 if now >= self.start else 0)
+        if not quiet:
+            return None
+        end = datetime.combine(end_day, self.end, tzinfo=ZoneInfo(self.timezone))
+        return end.astimezone(at.tzinfo)
+
+
+class Preferences:
+    """What a user accepts. Transactional messages ignore all of it: they are always sent."""
+
+    def __init__(
+        self,
+        *,
+        user_id: uuid.UUID,
+        email_promotional: bool = True,
+        sms_promotional: bool = True,
+        push_promotional: bool = True,
+        quiet_hours: QuietHours | None = None,
+        id: uuid.UUID | None = None,
+    ) -> None:
+        self.id = id or uuid.uuid4()
+        self.user_id = user_id
+        self.email_promotional = email_promotional
+        self.sms_promotional = sms_promotional
+        self.push_promotional = push_promotional
+        self.quiet_hours = quiet_hours
+
+    def accepts(self, channel: Channel, category: Category) -> bool:
+        if category is Category.TRANSACTIONAL:
+            return True
+        return {
+            Channel.EMAIL: self.email_promotional,
+            Channel.SMS: self.sms_promotional,
+            Channel.PUSH: self.push_promotional,
+        }[channel]
+
+    def hold_until(self, category: Category, at: datetime) -> datetime | None:
+        """When a message of ``category`` created at ``at`` may go out, if it must wait."""
+        if category is Category.TRANSACTIONAL or self.quiet_hours is None:
+            return None
+        return self.quiet_hours.end_if_quiet(at)
+
+
+class Contact:
+    """Where to reach a user, kept from auth's events so sending needs no call to auth."""
+
+    def __init__(
+        self,
+        *,
+        user_id: uuid.UUID,
+        email: str | None = None,
+        phone: str | None = None,
+        locale: str = "en",
+        registered_at: datetime | None = None,
+        id: uuid.UUID | None = None,
+    ) -> None:
+        self.id = id or uuid.uuid4()
+        self.user_id = user_id
+        self.email = email
+        self.phone = phone
+        self.locale = locale
+        self.registered_at = registered_at

@@ -1,0 +1,86 @@
+"""Request and response models of the public HTTP API (and of its OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Literal
+from uuid import UUID
+
+from keel_common.http import Schema
+from pydantic import BaseModel, Field
+
+from keel_notification.service_layer.history import MAX_PAGE
+
+TOKEN_MAX = 512
+
+
+class DeviceIn(Schema):
+    platform: Literal["ios", "android"]
+    token: str = Field(min_length=1, max_length=TOKEN_MAX, pattern=r"^[\x21-\x7e]+$")
+
+
+class DeviceOut(BaseModel):
+    id: UUID
+    platform: Literal["ios", "android"]
+    active: bool
+
+
+class DevicePath(BaseModel):
+    token: str = Field(max_length=TOKEN_MAX)
+
+
+class PageQuery(Schema):
+    limit: int = Field(default=20, ge=1, le=MAX_PAGE)
+    cursor: str | None = Field(default=None, description="next_cursor of the previous page")
+
+
+class AdminQuery(PageQuery):
+    user_id: UUID | None = None
+    event_id: UUID | None = Field(default=None, description="the event that caused the message")
+
+
+class NotificationOut(BaseModel):
+    id: UUID
+    user_id: UUID | None
+    event_id: UUID
+    channel: Literal["email", "sms", "push"]
+    category: Literal["transactional", "promotional"]
+    template: str
+    status: Literal["queued", "sent", "failed", "suppressed"]
+    attempts: int
+    provider: str | None
+    provider_message_id: str | None
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationOut]
+    next_cursor: str | None
+
+
+class QuietHoursIn(Schema):
+    start: time = Field(description="local time, HH:MM")
+    end: time = Field(description="local time, HH:MM; may be earlier than start (overnight)")
+    timezone: str = Field(min_length=1, max_length=64, description="IANA zone, e.g. Europe/Paris")
+
+
+class PreferencesIn(Schema):
+    email_promotional: bool
+    sms_promotional: bool
+    push_promotional: bool
+    quiet_hours: QuietHoursIn | None = None
+
+
+class QuietHoursOut(BaseModel):
+    start: str
+    end: str
+    timezone: str
+
+
+class PreferencesOut(BaseModel):
+    email_promotional: bool
+    sms_promotional: bool
+    push_promotional: bool
+    quiet_hours: QuietHoursOut | None

@@ -1,0 +1,53 @@
+"""Reading the delivery log: users see their own messages, support (admins) anyone's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+
+from keel_notification.domain.errors import Forbidden, NotificationNotFound
+from keel_notification.domain.model import Notification
+from keel_notification.service_layer.ports import Page, UnitOfWork
+
+ADMIN_ROLE = "admin"
+MAX_PAGE = 100
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(limit, MAX_PAGE))
+
+
+def list_notifications(
+    uow: UnitOfWork, user_id: uuid.UUID, *, limit: int = 20, cursor: str | None = None
+) -> Page:
+    """The caller's own messages, newest first."""
+    with uow:
+        return uow.notifications.page(
+            user_id=user_id, event_id=None, limit=_limit(limit), cursor=cursor
+        )
+
+
+def search_notifications(
+    uow: UnitOfWork,
+    *,
+    roles: Collection[str],
+    user_id: uuid.UUID | None = None,
+    event_id: uuid.UUID | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> Page:
+    """Support's view: any user's messages, or those one event caused. Admins only."""
+    if ADMIN_ROLE not in roles:
+        raise Forbidden("the delivery log of other users is for admins")
+    with uow:
+        return uow.notifications.page(
+            user_id=user_id, event_id=event_id, limit=_limit(limit), cursor=cursor
+        )
+
+
+def delivery_status(uow: UnitOfWork, notification_id: uuid.UUID) -> Notification:
+    with uow:
+        notification = uow.notifications.get(notification_id)
+        if notification is None:
+            raise NotificationNotFound(f"no notification {notification_id}")
+        return notification

@@ -1,0 +1,181 @@
+"""The ports the use cases need; adapters implement them, tests use the ``Fake*`` ones."""
+
+from __future__ import annotations
+
+import abc
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+from keel_notification.domain.messages import (
+    EmailMessage,
+    Message,
+    PushMessage,
+    Receipt,
+    SmsMessage,
+)
+from keel_notification.domain.model import Channel, Contact, Device, Notification, Preferences
+
+
+@dataclass(frozen=True)
+class Page:
+    """A slice of the delivery log, newest first; ``next_cursor`` is None on the last page."""
+
+    items: list[Notification]
+    next_cursor: str | None
+
+
+class NotificationRepository(abc.ABC):
+    """The delivery log."""
+
+    @abc.abstractmethod
+    def add(self, notification: Notification) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, id: uuid.UUID) -> Notification | None: ...
+
+    @abc.abstractmethod
+    def claim_due(self, now: datetime, limit: int) -> list[Notification]:
+        """Queued messages whose time has come, oldest first, locked against other workers."""
+
+    @abc.abstractmethod
+    def page(
+        self,
+        *,
+        user_id: uuid.UUID | None,
+        event_id: uuid.UUID | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page:
+        """Messages matching the filters given (None = any), newest first.
+
+        Raises InvalidCursor on a cursor this repository did not issue.
+        """
+
+
+class DeviceRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, device: Device) -> None: ...
+
+    @abc.abstractmethod
+    def by_token(self, token: str) -> Device | None:
+        """The device with this token, including removed ones (so it can be re-registered)."""
+
+    @abc.abstractmethod
+    def active_for_user(self, user_id: uuid.UUID) -> list[Device]: ...
+
+
+class PreferencesRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, preferences: Preferences) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, user_id: uuid.UUID) -> Preferences | None: ...
+
+
+class ContactRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, contact: Contact) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, user_id: uuid.UUID) -> Contact | None: ...
+
+    @abc.abstractmethod
+    def registered_between(self, start: datetime, end: datetime) -> int:
+        """How many users registered in ``[start, end)``."""
+
+    @abc.abstractmethod
+    def user_ids_after(self, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+        """Known user ids in a stable order, for jobs that walk every user in batches."""
+
+
+class Inbox(abc.ABC):
+    """Ids of the events already handled, stored in the same transaction as their effects."""
+
+    @abc.abstractmethod
+    def first_time(self, event_id: uuid.UUID) -> bool:
+        """Record ``event_id``; False if it was recorded before (a redelivery)."""
+
+
+class UnitOfWork(abc.ABC):
+    """One transaction over every repository; leaving the block without commit rolls back."""
+
+    notifications: NotificationRepository
+    devices: DeviceRepository
+    preferences: PreferencesRepository
+    contacts: ContactRepository
+    inbox: Inbox
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+
+M = TypeVar("M", EmailMessage, SmsMessage, PushMessage)
+
+
+class Provider(abc.ABC, Generic[M]):
+    """A delivery provider for one channel (SMTP relay, APNs, FCM, an SMS API, ...).
+
+    ``send`` returns the provider's id for the message, or raises
+    ``TransientDeliveryError`` (retry later) / ``PermanentDeliveryError`` (never retry).
+    Network errors must be turned into one of those two.
+    """
+
+    name: str
+
+    @abc.abstractmethod
+    def send(self, message: M) -> str: ...
+
+    def close(self) -> None:
+        """Release connections; called once when the process stops."""
+
+
+class Sender(abc.ABC):
+    """Delivers a message on its channel, choosing among providers; returns who sent it."""
+
+    @abc.abstractmethod
+    def send(self, message: Message) -> Receipt: ...
+
+
+class TemplateRenderer(abc.ABC):
+    @abc.abstractmethod
+    def render(
+        self, channel: Channel, template: str, locale: str, context: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The content of one message: email {subject, text, html}, sms {body},
+        push {title, body, data}. Raises TemplateRenderError on a missing variable."""
+
+
+@dataclass(frozen=True)
+class Purchase:
+    product_id: str
+    name: str
+    quantity: int
+    last_purchased_at: datetime
+
+
+class PurchaseHistory(abc.ABC):
+    """What users bought, from core."""
+
+    @abc.abstractmethod
+    def for_users(
+        self, user_ids: Sequence[uuid.UUID], since: datetime
+    ) -> dict[uuid.UUID, list[Purchase]]:
+        """Purchases per user since ``since``, one entry per product; users with none omitted."""

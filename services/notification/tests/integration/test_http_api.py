@@ -1,0 +1,206 @@
+"""The public HTTP API through a real socket, wired to the real database adapters."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+from keel_common.auth import FakeTokenVerifier
+from keel_common.settings import load_settings
+from keel_common.testing import live_server
+from keel_notification.adapters.fakes import FakeRenderer
+from keel_notification.bootstrap import bootstrap
+from keel_notification.config import NotificationSettings
+from keel_notification.domain.commands import SendNotification
+from keel_notification.domain.model import Channel
+from keel_notification.entrypoints.flask_app import create_app
+from keel_notification.service_layer.intake import send_direct
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def verifier() -> FakeTokenVerifier:
+    return FakeTokenVerifier()
+
+
+@pytest.fixture
+def service(engine, database_url, tmp_path, verifier):
+    settings = load_settings(
+        NotificationSettings, database_url=database_url, outbox_dir=tmp_path / "outbox"
+    )
+    notifications = bootstrap(settings, engine=engine, verifier=verifier)
+    with live_server(create_app(settings, notifications)) as url:
+        yield url, notifications
+
+
+@pytest.fixture
+def url(service) -> str:
+    return service[0]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def alice(verifier):
+    user_id = uuid.uuid4()
+    return user_id, bearer(verifier.issue(user_id))
+
+
+def test_every_route_needs_a_bearer_token(url):
+    for method, path in [
+        ("post", "/v1/devices"),
+        ("delete", "/v1/devices/abc"),
+        ("get", "/v1/notifications"),
+        ("get", "/v1/notifications/preferences"),
+        ("put", "/v1/notifications/preferences"),
+        ("get", "/v1/admin/notifications"),
+    ]:
+        response = requests.request(method, url + path, json={}, timeout=5)
+        assert response.status_code == 401, path
+        assert response.headers["Content-Type"] == PROBLEM
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_registering_a_device_twice_is_idempotent_and_it_can_be_removed(url, alice):
+    _, auth = alice
+    body = {"platform": "android", "token": "fcm:token-1"}
+    first = requests.post(f"{url}/v1/devices", json=body, headers=auth, timeout=5)
+    again = requests.post(f"{url}/v1/devices", json=body, headers=auth, timeout=5)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    removed = requests.delete(f"{url}/v1/devices/fcm:token-1", headers=auth, timeout=5)
+    assert removed.status_code == 204
+    gone = requests.delete(f"{url}/v1/devices/fcm:token-1", headers=auth, timeout=5)
+    assert gone.status_code == 404 and gone.headers["Content-Type"] == PROBLEM
+
+
+def test_another_users_device_cannot_be_removed(url, alice, verifier):
+    requests.post(
+        f"{url}/v1/devices",
+        json={"platform": "ios", "token": "ab" * 32},
+        headers=alice[1],
+        timeout=5,
+    )
+    mallory = bearer(verifier.issue(uuid.uuid4()))
+    assert (
+        requests.delete(f"{url}/v1/devices/{'ab' * 32}", headers=mallory, timeout=5).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"platform": "windows", "token": "t"},
+        {"platform": "ios", "token": ""},
+        {"platform": "ios", "token": "t", "extra": 1},
+        {"platform": "ios"},
+    ],
+)
+def test_bad_device_registrations_are_422_problems(url, alice, body):
+    response = requests.post(f"{url}/v1/devices", json=body, headers=alice[1], timeout=5)
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == PROBLEM
+    assert response.json()["errors"]
+
+
+def test_preferences_round_trip(url, alice):
+    _, auth = alice
+    defaults = requests.get(f"{url}/v1/notifications/preferences", headers=auth, timeout=5)
+    assert defaults.json() == {
+        "email_promotional": True,
+        "sms_promotional": True,
+        "push_promotional": True,
+        "quiet_hours": None,
+    }
+    wanted = {
+        "email_promotional": False,
+        "sms_promotional": True,
+        "push_promotional": False,
+        "quiet_hours": {"start": "22:00", "end": "07:30", "timezone": "Europe/Paris"},
+    }
+    put = requests.put(f"{url}/v1/notifications/preferences", json=wanted, headers=auth, timeout=5)
+    assert put.status_code == 200 and put.json() == wanted
+    assert (
+        requests.get(f"{url}/v1/notifications/preferences", headers=auth, timeout=5).json()
+        == wanted
+    )
+
+
+@pytest.mark.parametrize(
+    "quiet",
+    [
+        {"start": "22:00", "end": "07:00", "timezone": "Mars/Olympus"},
+        {"start": "07:00", "end": "07:00", "timezone": "UTC"},
+        {"start": "25:00", "end": "07:00", "timezone": "UTC"},
+    ],
+)
+def test_impossible_quiet_hours_are_422_problems(url, alice, quiet):
+    body = {
+        "email_promotional": True,
+        "sms_promotional": True,
+        "push_promotional": True,
+        "quiet_hours": quiet,
+    }
+    response = requests.put(
+        f"{url}/v1/notifications/preferences", json=body, headers=alice[1], timeout=5
+    )
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == PROBLEM
+
+
+def test_users_read_their_own_log_and_admins_anyones(service, alice, verifier):
+    url, notifications = service
+    user_id, auth = alice
+    stranger = uuid.uuid4()
+    for owner in (user_id, user_id, stranger):
+        command = SendNotification(
+            channel=Channel.SMS, template="otp", variables={}, user_id=owner, to="+15550100"
+        )
+        send_direct(
+            notifications.uow(), command, renderer=FakeRenderer(), now=notifications.clock()
+        )
+    mine = requests.get(f"{url}/v1/notifications?limit=1", headers=auth, timeout=5).json()
+    assert mine["items"][0]["user_id"] == str(user_id) and mine["next_cursor"]
+    rest = requests.get(
+        f"{url}/v1/notifications", params={"cursor": mine["next_cursor"]}, headers=auth, timeout=5
+    ).json()
+    assert len(rest["items"]) == 1 and rest["next_cursor"] is None
+    assert rest["items"][0]["template"] == "otp" and rest["items"][0]["status"] == "queued"
+
+    admin = bearer(verifier.issue(uuid.uuid4(), roles=["admin"]))
+    forbidden = requests.get(
+        f"{url}/v1/admin/notifications", params={"user_id": str(stranger)}, headers=auth, timeout=5
+    )
+    assert forbidden.status_code == 403 and forbidden.headers["Content-Type"] == PROBLEM
+    support = requests.get(
+        f"{url}/v1/admin/notifications", params={"user_id": str(stranger)}, headers=admin, timeout=5
+    )
+    assert [i["user_id"] for i in support.json()["items"]] == [str(stranger)]
+    event_id = support.json()["items"][0]["event_id"]
+    by_event = requests.get(
+        f"{url}/v1/admin/notifications", params={"event_id": event_id}, headers=admin, timeout=5
+    )
+    assert len(by_event.json()["items"]) == 1
+
+
+def test_a_forged_cursor_is_a_400_problem(url, alice):
+    response = requests.get(
+        f"{url}/v1/notifications", params={"cursor": "bogus"}, headers=alice[1], timeout=5
+    )
+    assert response.status_code == 400 and response.headers["Content-Type"] == PROBLEM
+
+
+def test_the_openapi_document_lists_the_public_routes(url):
+    document = requests.get(f"{url}/v1/notification/openapi.json", timeout=5).json()
+    assert {
+        "/v1/devices",
+        "/v1/devices/{token}",
+        "/v1/notifications",
+        "/v1/notifications/preferences",
+        "/v1/admin/notifications",
+    } <= set(document["paths"])

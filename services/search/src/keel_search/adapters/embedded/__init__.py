@@ -1,0 +1,1 @@
+"""The embedded search engine: tantivy indexes on local disk (see ``index.py``)."""

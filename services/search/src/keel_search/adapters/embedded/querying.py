@@ -1,0 +1,135 @@
+"""Product search on one tantivy generation: query building, ranking, facets, highlights.
+
+Every word must match (AND). A word matches a field exactly (BM25-scored, field-boosted),
+or within one edit from 5 letters, or - for the word being typed - as a prefix; inexact
+matches score a constant below an exact match, so exact hits rank first. Queries are built
+from analysed words, never from tantivy's query syntax, so no input can make one fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import tantivy
+
+from keel_search.adapters.embedded.generation import SCHEMA, from_tantivy, text_analyzer
+from keel_search.domain.highlighting import QueryMatcher, Token, highlight
+from keel_search.domain.queries import SearchQuery, SortOrder, typo_budget
+from keel_search.domain.results import CategoryCount, SearchHit, SearchResult
+
+FIELD_BOOSTS = (("title", 3.0), ("category_text", 2.0), ("description", 1.0))
+INEXACT_WEIGHT = 0.5
+MAX_FACETS = 50
+HIGHLIGHTED = ("title", "description")
+MUST = tantivy.Occur.Must
+SHOULD = tantivy.Occur.Should
+
+_ANALYZER = text_analyzer()
+_SORT_FIELDS = {
+    SortOrder.NEWEST: ("created_at", tantivy.Order.Desc),
+    SortOrder.PRICE_ASC: ("price_cents", tantivy.Order.Asc),
+    SortOrder.PRICE_DESC: ("price_cents", tantivy.Order.Desc),
+}
+
+
+def query_words(text: str) -> list[str]:
+    return list(_ANALYZER.analyze(text))
+
+
+def search(searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
+    words = query_words(query.text)
+    matching = _matching(words, query)
+    facet_query = _all_of([matching, *_price_filters(query)])
+    page_query = facet_query
+    if query.category is not None:
+        category = tantivy.Query.term_query(SCHEMA, "category", query.category)
+        page_query = _all_of([facet_query, _filter(category)])
+    field, order = _order(query, words)
+    result = searcher.search(page_query, query.limit, True, field, query.offset, order)
+    matcher = QueryMatcher(words, last_is_prefix=query.last_word_is_prefix)
+    hits = [_hit(searcher.doc(address), matcher) for _, address in result.hits]
+    total = result.count or 0  # type: ignore[attr-defined]  # missing from tantivy's stubs
+    return SearchResult(hits=hits, total=total, facets=_facets(searcher, facet_query))
+
+
+def _matching(words: list[str], query: SearchQuery) -> tantivy.Query:
+    live = _filter(tantivy.Query.term_query(SCHEMA, "live", True))
+    last = len(words) - 1
+    return _all_of(
+        [
+            live,
+            *(
+                _word(w, prefix=query.last_word_is_prefix and i == last)
+                for i, w in enumerate(words)
+            ),
+        ]
+    )
+
+
+def _word(word: str, *, prefix: bool) -> tantivy.Query:
+    edits = typo_budget(word)
+    alternatives = []
+    for field, boost in FIELD_BOOSTS:
+        alternatives.append(tantivy.Query.boost_query(_term(field, word), boost))
+        if edits or prefix:
+            inexact = tantivy.Query.fuzzy_term_query(SCHEMA, field, word, edits, True, prefix)
+            alternatives.append(tantivy.Query.const_score_query(inexact, boost * INEXACT_WEIGHT))
+    return tantivy.Query.boolean_query([(SHOULD, q) for q in alternatives])
+
+
+def _term(field: str, word: str) -> tantivy.Query:
+    return tantivy.Query.term_query(SCHEMA, field, word)
+
+
+def _price_filters(query: SearchQuery) -> Iterator[tantivy.Query]:
+    if query.min_price_cents is None and query.max_price_cents is None:
+        return
+    yield _filter(
+        tantivy.Query.range_query(
+            SCHEMA,
+            "price_cents",
+            tantivy.FieldType.Integer,
+            query.min_price_cents,
+            query.max_price_cents,
+        )
+    )
+
+
+def _filter(query: tantivy.Query) -> tantivy.Query:
+    """A clause that restricts without changing the ranking."""
+    return tantivy.Query.const_score_query(query, 0.0)
+
+
+def _all_of(queries: list[tantivy.Query]) -> tantivy.Query:
+    return tantivy.Query.boolean_query([(MUST, q) for q in queries])
+
+
+def _order(query: SearchQuery, words: list[str]) -> tuple[str | None, tantivy.Order]:
+    """The fast field to sort on (None: by score) and its direction."""
+    sort = query.effective_sort
+    if sort is SortOrder.RELEVANCE and not words:
+        sort = SortOrder.NEWEST  # only punctuation was typed: nothing to rank by
+    if sort is SortOrder.RELEVANCE:
+        return None, tantivy.Order.Desc
+    return _SORT_FIELDS[sort]
+
+
+def _facets(searcher: tantivy.Searcher, query: tantivy.Query) -> list[CategoryCount]:
+    agg = {"categories": {"terms": {"field": "category", "size": MAX_FACETS}}}
+    buckets = searcher.aggregate(query, agg)["categories"]["buckets"]
+    return [CategoryCount(str(b["key"]), int(b["doc_count"])) for b in buckets]
+
+
+def _hit(doc: tantivy.Document, matcher: QueryMatcher) -> SearchHit:
+    product = from_tantivy(doc)
+    highlights = {}
+    for field in HIGHLIGHTED:
+        text = getattr(product, field)
+        tokens = [
+            Token(t.text, t.char_offset_from, t.char_offset_to)
+            for t in _ANALYZER.pre_tokenize(text).tokens
+        ]
+        fragment = highlight(text, matcher.marked(tokens))
+        if fragment:
+            highlights[field] = fragment
+    return SearchHit(product, highlights)

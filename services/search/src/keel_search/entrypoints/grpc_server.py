@@ -1,0 +1,132 @@
+"""The search gRPC server: ``create_server(settings)`` is what ``keel-search grpc`` runs.
+
+``search.v1.SearchService`` is for services inside the cluster (the gateway does not route
+gRPC): ``Search`` has the HTTP route's semantics; ``Reindex`` starts a rebuild in a
+background thread of this process and answers at once with the job id.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import grpc
+from keel_common.grpc import KeelServer, abort_for
+from keel_common.grpc import create_server as create_keel_server
+from keel_protos.search.v1 import search_pb2, search_pb2_grpc
+
+from keel_search.bootstrap import Search, bootstrap
+from keel_search.config import SearchSettings
+from keel_search.domain.commands import RebuildIndex
+from keel_search.domain.errors import InvalidQuery, RebuildInProgress
+from keel_search.domain.queries import SearchQuery, SortOrder
+from keel_search.domain.results import SearchResult
+from keel_search.service_layer import rebuilding
+from keel_search.service_layer.searching import search_products
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = ["search.v1.SearchService"]
+STATUS_CODES: dict[type[Exception], grpc.StatusCode] = {
+    InvalidQuery: grpc.StatusCode.INVALID_ARGUMENT,
+}
+_SORTS = {
+    search_pb2.SORT_ORDER_UNSPECIFIED: SortOrder.RELEVANCE,
+    search_pb2.SORT_ORDER_RELEVANCE: SortOrder.RELEVANCE,
+    search_pb2.SORT_ORDER_NEWEST: SortOrder.NEWEST,
+    search_pb2.SORT_ORDER_PRICE_ASC: SortOrder.PRICE_ASC,
+    search_pb2.SORT_ORDER_PRICE_DESC: SortOrder.PRICE_DESC,
+}
+
+
+def query_from_request(request: search_pb2.SearchRequest) -> SearchQuery:
+    sort = _SORTS.get(request.sort)
+    return SearchQuery.parse(
+        text=request.q,
+        category=request.category or None,
+        min_price_cents=request.min_price_cents if request.HasField("min_price_cents") else None,
+        max_price_cents=request.max_price_cents if request.HasField("max_price_cents") else None,
+        sort=sort.value if sort else "unknown",
+        limit=request.limit or None,
+        cursor=request.cursor or None,
+    )
+
+
+def response_from_result(result: SearchResult) -> search_pb2.SearchResponse:
+    return search_pb2.SearchResponse(
+        hits=[
+            search_pb2.SearchHit(
+                id=str(hit.product.id),
+                title=hit.product.title,
+                description=hit.product.description,
+                price_cents=hit.product.price_cents,
+                currency=hit.product.currency,
+                category=hit.product.category,
+                highlights=dict(hit.highlights),
+            )
+            for hit in result.hits
+        ],
+        total=result.total,
+        next_cursor=result.next_cursor or "",
+        facets=[
+            search_pb2.CategoryFacet(category=f.category, count=f.count) for f in result.facets
+        ],
+    )
+
+
+class SearchServicer(search_pb2_grpc.SearchServiceServicer):
+    def __init__(self, wired: Search) -> None:
+        self._wired = wired
+
+    def Search(
+        self, request: search_pb2.SearchRequest, context: grpc.ServicerContext
+    ) -> search_pb2.SearchResponse:
+        try:
+            result = search_products(query_from_request(request), self._wired.index)
+        except InvalidQuery as exc:
+            abort_for(context, exc, STATUS_CODES)
+        return response_from_result(result)
+
+    def Reindex(
+        self, request: search_pb2.ReindexRequest, context: grpc.ServicerContext
+    ) -> search_pb2.ReindexResponse:
+        wired = self._wired
+        source = wired.product_source()
+        try:
+            job, builder = rebuilding.start_rebuild(
+                RebuildIndex(requested_by="grpc"), wired.index, wired.new_uow(), wired.now
+            )
+        except RebuildInProgress:
+            running = rebuilding.running_rebuild(wired.new_uow())
+            return search_pb2.ReindexResponse(
+                accepted=False, job_id=str(running.id) if running else ""
+            )
+
+        def run() -> None:
+            try:
+                rebuilding.run_rebuild(job.id, builder, source, wired.new_uow(), wired.now)
+            except Exception:  # noqa: BLE001 - recorded on the job and logged by run_rebuild
+                log.warning("background rebuild %s failed", job.id)
+
+        # A daemon: a stopping server does not wait an hour for a rebuild; the job is then
+        # closed as abandoned by the next one (the lock dies with the process).
+        threading.Thread(target=run, name=f"rebuild-{job.id}", daemon=True).start()
+        return search_pb2.ReindexResponse(accepted=True, job_id=str(job.id))
+
+
+def create_server(
+    settings: SearchSettings | None = None, *, wired: Search | None = None, port: int | None = None
+) -> KeelServer:
+    """The server, not started."""
+    wired = wired or bootstrap(settings)
+    servicer = SearchServicer(wired)
+
+    def register(server: grpc.Server) -> None:
+        search_pb2_grpc.add_SearchServiceServicer_to_server(servicer, server)
+
+    return create_keel_server(
+        "search",
+        wired.settings.grpc_port if port is None else port,
+        register,
+        service_names=SERVICE_NAMES,
+    )

@@ -1,0 +1,110 @@
+"""The ports the use cases need: the search index, core's catalogue, the rebuild log.
+
+Adapters implement them (``adapters.tantivy_index``, ``adapters.elasticsearch_index``,
+``adapters.catalog``, ``adapters.orm``); unit tests use ``adapters.fakes``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from keel_search.domain.products import ApplyOutcome, ProductChange, ProductDocument
+from keel_search.domain.queries import SearchQuery
+from keel_search.domain.rebuilds import RebuildJob
+from keel_search.domain.results import SearchResult
+
+
+class IndexBuilder(abc.ABC):
+    """A new index being filled while the live one keeps serving; swapped in by ``finish``."""
+
+    @abc.abstractmethod
+    def add(self, documents: Sequence[ProductDocument]) -> None:
+        """Add live products from the catalogue stream; each id at most once per rebuild."""
+
+    @abc.abstractmethod
+    def finish(self) -> int:
+        """Catch up with every change applied to the live index since the rebuild began,
+        then make the new index the live one atomically; returns its live document count."""
+
+    @abc.abstractmethod
+    def abort(self) -> None:
+        """Drop the new index; the live one is untouched. Safe after a failed ``finish``."""
+
+
+class SearchIndex(abc.ABC):
+    """The product search index (one conformance suite holds every implementation to this)."""
+
+    @abc.abstractmethod
+    def apply(self, changes: Sequence[ProductChange]) -> list[ApplyOutcome]:
+        """Apply each change whose version is above the one indexed for its product.
+
+        Tombstones keep their version, so an older update never brings a deleted product
+        back. Applied changes are searchable when this returns, and reach an index being
+        rebuilt as well. The outcomes are in the order of ``changes``.
+        """
+
+    @abc.abstractmethod
+    def search(self, query: SearchQuery) -> SearchResult:
+        """One page of live products matching ``query`` (``next_cursor`` left to the caller).
+
+        Every word must match title, description or category; the last one may be a prefix
+        while typed; a word of 5+ letters may be one edit off. No text input raises.
+        """
+
+    @abc.abstractmethod
+    def start_rebuild(self) -> IndexBuilder:
+        """Begin a rebuild; raises ``RebuildInProgress`` when one is already running."""
+
+    @abc.abstractmethod
+    def document_count(self) -> int:
+        """How many live products the index holds."""
+
+    def close(self) -> None:  # noqa: B027 - most indexes hold nothing to release
+        """Release files and connections."""
+
+
+class ProductSource(abc.ABC):
+    """Core's catalogue, as a rebuild reads it."""
+
+    @abc.abstractmethod
+    def stream(self) -> Iterator[ProductDocument]:
+        """Every live product, each once, without loading them all in memory."""
+
+
+class RebuildJobRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, job: RebuildJob) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, job_id: UUID) -> RebuildJob | None: ...
+
+    @abc.abstractmethod
+    def running(self) -> list[RebuildJob]:
+        """Jobs still marked running."""
+
+
+class UnitOfWork(abc.ABC):
+    """One transaction on the search service's own database."""
+
+    rebuild_jobs: RebuildJobRepository
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+from keel_search.adapters.fakes import tokenize
+from keel_search.domain.highlighting import highlight, matching_tokens, word_matches
+
+
+@pytest.mark.parametrize(
+    ("token", "word", "prefix", "expected"),
+    [
+        ("chair", "chair", False, True),
+        ("chair", "chiar", False, True),  # transposition, 5 letters
+        ("chair", "chairs", False, True),  # one insertion
+        ("lamp", "lamb", False, False),  # 4 letters: typed right or not at all
+        ("headphones", "headphnes", False, True),
+        ("headphones", "hedphnes", False, False),  # two edits
+        ("headphones", "head", True, True),
+        ("headphones", "head", False, False),
+        ("headphones", "haedp", True, True),  # prefix one edit away, 5 letters
+        ("headphones", "haed", True, False),  # 4 letters: no typo allowed
+    ],
+)
+def test_word_matching_follows_the_typo_and_prefix_rules(
+    token: str, word: str, prefix: bool, expected: bool
+) -> None:
+    assert word_matches(token, word, prefix=prefix) is expected
+
+
+def test_only_the_last_word_matches_as_a_prefix() -> None:
+    tokens = tokenize("headphone stand for desks")
+    marked = matching_tokens(tokens, ["desk", "head"], last_is_prefix=True)
+    assert [t.text for t in marked] == ["headphone"]
+
+
+def test_matches_are_marked_and_the_rest_is_escaped() -> None:
+    text = "Lamp <script>alert(1)</script> & shade"
+    fragment = highlight(text, matching_tokens(tokenize(text), ["lamp"], last_is_prefix=False))
+    assert fragment == "<mark>Lamp</mark> &lt;script&gt;alert(1)&lt;/script&gt; &amp; shade"
+
+
+def test_nothing_marked_gives_no_fragment() -> None:
+    assert highlight("Lamp", []) is None
+
+
+def test_a_long_field_is_cut_around_the_first_match() -> None:
+    text = " ".join(["filler"] * 60) + " brass lamp " + " ".join(["tail"] * 60)
+    fragment = highlight(text, matching_tokens(tokenize(text), ["lamp"], last_is_prefix=False))
+    assert fragment is not None
+    assert fragment.startswith("…") and fragment.endswith("…")
+    assert "<mark>lamp</mark>" in fragment
+    assert len(fragment) < 260

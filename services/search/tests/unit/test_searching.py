@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from keel_search.domain.commands import ApplyProductChange
+from keel_search.domain.queries import SearchQuery
+from keel_search.service_layer.indexing import apply_product_changes
+from keel_search.service_layer.searching import search_products
+
+
+def test_pages_are_chained_by_cursor_until_the_last(index, clock, make_product) -> None:
+    products = [make_product(title=f"Lamp {n}") for n in range(5)]
+    apply_product_changes([ApplyProductChange(p, clock()) for p in products], index, clock)
+    seen: list[str] = []
+    cursor = None
+    for _ in range(3):
+        result = search_products(SearchQuery.parse(text="lamp", limit=2, cursor=cursor), index)
+        seen += [hit.product.title for hit in result.hits]
+        cursor = result.next_cursor
+    assert sorted(seen) == sorted(p.title for p in products)
+    assert cursor is None
+
+
+def test_the_result_carries_total_and_category_facets(index, clock, make_product) -> None:
+    products = [
+        make_product(title="Desk lamp", category="lighting"),
+        make_product(title="Floor lamp", category="lighting"),
+        make_product(title="Lamp oil", category="supplies"),
+    ]
+    apply_product_changes([ApplyProductChange(p, clock()) for p in products], index, clock)
+    result = search_products(SearchQuery.parse(text="lamp", category="supplies"), index)
+    assert result.total == 1
+    assert {(f.category, f.count) for f in result.facets} == {("lighting", 2), ("supplies", 1)}
