@@ -7,6 +7,7 @@ follow a Zipf-like distribution, like real product text: a few words are everywh
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
 from collections.abc import Iterator
@@ -51,18 +52,18 @@ VOCABULARY = FILLER + ADJECTIVES + NOUNS + COLOURS + [f"model{n}" for n in range
 START = datetime(2023, 1, 1, tzinfo=UTC)
 
 
-def _zipf_weights(count: int) -> list[float]:
-    return [1 / (rank + 1) for rank in range(count)]
+def _zipf_cumulative(count: int) -> list[float]:
+    return list(itertools.accumulate(1 / (rank + 1) for rank in range(count)))
 
 
 def products(count: int, seed: int = 7) -> Iterator[ProductDocument]:
     """``count`` products; the same seed yields the same catalogue."""
     rng = random.Random(seed)
-    weights = _zipf_weights(len(VOCABULARY))
+    cumulative = _zipf_cumulative(len(VOCABULARY))
     for n in range(count):
         noun = rng.choice(NOUNS)
         title = f"{rng.choice(BRANDS)} {rng.choice(ADJECTIVES)} {rng.choice(COLOURS)} {noun}"
-        words = rng.choices(VOCABULARY, weights, k=rng.randint(12, 40))
+        words = rng.choices(VOCABULARY, cum_weights=cumulative, k=rng.randint(12, 40))
         created = START + timedelta(seconds=rng.randint(0, 2 * 365 * 86400))
         yield ProductDocument(
             id=uuid.UUID(int=rng.getrandbits(128), version=4),

@@ -9,6 +9,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+
 from keel_search.domain.products import ProductDocument
 
 START = datetime(2025, 1, 1, tzinfo=UTC)

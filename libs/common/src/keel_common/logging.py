@@ -20,7 +20,7 @@ import dataclasses
 import logging
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import IO, Any
 
 from pydantic import BaseModel
@@ -38,28 +38,60 @@ _SECRET_KEY_PARTS = (
 )  # fmt: skip
 _SECRET_KEYS = frozenset({"code", "pin", "pwd", "dsn", "auth", "jwt"})
 
-_KEY_WORDS = (
+_TEXT_KEY = re.compile(
     r"password|passwd|passphrase|passcode|secret|token|otp|api[_-]?key|apikey|credential"
-    r"|private[_-]?key|authorization|cookie|session"
+    r"|private[_-]?key|authorization|cookie|session",
+    re.IGNORECASE,
 )
-_TEXT_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    """Keep the ``prefix`` group (key and separator), mask ``value`` but keep its quotes."""
+    value = match["value"]
+    if value == REDACTED:
+        return match[0]
+    quote = value[0] if value[0] in "\"'" else ""
+    return f"{match['prefix']}{quote}{REDACTED}{quote}"
+
+
+def _mask_secret_pair(match: re.Match[str]) -> str:
+    return _mask_value(match) if _TEXT_KEY.search(match["key"]) else match[0]
+
+
+# Each rule starts only where its leading run of characters starts (the look-behinds) and
+# never gives characters back (possessive quantifiers): log lines can hold megabytes of
+# base64 or minified JSON, and a pattern that retries from inside a run takes quadratic time.
+_TEXT_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
     # JWS/JWT compact form: the header is base64url JSON, so it always starts with "eyJ".
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), REDACTED),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}"), rf"\1 {REDACTED}"),
+    (
+        re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]{5,}+\.[A-Za-z0-9_-]*+"),
+        REDACTED,
+    ),
+    (re.compile(r"(?i)\b(bearer|basic)\s++[A-Za-z0-9._~+/=-]{6,}+"), rf"\1 {REDACTED}"),
     # user:password@host in database, broker and Redis URLs.
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@"), rf"\1{REDACTED}@"),
+    (
+        re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*+://[^\s:/@]*+:)[^\s@/]++@"),
+        rf"\1{REDACTED}@",
+    ),
     # A Cookie header's value runs to the end of the line, across its "; " separators.
-    (re.compile(r"(?i)\b((?:set-)?cookie\s*:\s*)[^\r\n\"']+"), rf"\1{REDACTED}"),
-    # "password=x", "'token': 'x'", "\"api_key\": \"x\"", "?access_token=x&".
+    (re.compile(r"(?i)\b((?:set-)?cookie\s*+:\s*+)[^\r\n\"']++"), rf"\1{REDACTED}"),
+    # key=value and "key": "value" where the key names a secret: "password=x",
+    # "'token': 'x'", "\"api_key\": \"x\"", "?access_token=x&".
     (
         re.compile(
-            rf"(?i)([\w-]*(?:{_KEY_WORDS})[\w-]*[\"']?\s*[:=]\s*)"
-            r"(\[REDACTED\]|\"[^\"]*\"|'[^']*'|[^\s,;&)}\]\"']+)"
+            r"(?P<prefix>(?<![\w-])(?P<key>[\w-]++)[\"']?\s*+[:=]\s*+)"
+            r"(?P<value>\[REDACTED\]|\"[^\"]*+\"|'[^']*+'|[^\s,;&)}\]\"']++)"
         ),
-        "",
+        _mask_secret_pair,
     ),
     # One-time codes in prose or key/value form: "code 123456", "otp=123456", "PIN: 1234".
-    (re.compile(r"(?i)(\b(?:otp|code|passcode|pin)\b\s*(?:is\s*)?[:=]?\s*[\"']?)(\d{4,8})\b"), ""),
+    (
+        re.compile(
+            r"(?i)(?P<prefix>\b(?:otp|code|passcode|pin)\b\s*+(?:is\s*+)?[:=]?\s*+[\"']?)"
+            r"(?P<value>\d{4,8})\b"
+        ),
+        _mask_value,
+    ),
 )
 
 _RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
@@ -73,18 +105,10 @@ _RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dic
 _KEEL_HANDLER = "_keel_json_handler"
 
 
-def _replace_pair(match: re.Match[str]) -> str:
-    key, value = match.group(1), match.group(2)
-    if value == REDACTED:
-        return match.group(0)
-    quote = value[0] if value[0] in "\"'" else ""
-    return f"{key}{quote}{REDACTED}{quote}"
-
-
 def redact_text(text: str) -> str:
     """``text`` with every secret-shaped substring replaced by ``[REDACTED]``."""
     for pattern, replacement in _TEXT_RULES:
-        text = pattern.sub(replacement or _replace_pair, text)
+        text = pattern.sub(replacement, text)
     return text
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 from flask import Flask, jsonify
+
 from keel_common.auth import (
     InMemoryRevocationList,
     InvalidToken,

@@ -3,6 +3,7 @@ import uuid
 import grpc
 import pytest
 from flask import Flask, jsonify
+
 from keel_common.auth import (
     FakeTokenVerifier,
     bearer_metadata,

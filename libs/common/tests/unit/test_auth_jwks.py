@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+
 from keel_common.auth import InMemoryRevocationList, InvalidToken, JwksTokenVerifier
 from keel_common.auth.testing import SigningKeys, StaticJwksClient
 

@@ -11,15 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from keel_common.auth import (
-    InvalidToken,
-    Principal,
-    RevocationList,
-    TokenVerifier,
-    create_revocation_list,
-    principal_from_claims,
-)
-from keel_common.db import create_engine, make_session_factory, utcnow
 from sqlalchemy.engine import Engine
 
 from keel_auth.adapters import orm
@@ -31,6 +22,15 @@ from keel_auth.adapters.throttle import LimitsThrottle, create_storage
 from keel_auth.config import AuthSettings
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.service_layer import ports
+from keel_common.auth import (
+    InvalidToken,
+    Principal,
+    RevocationList,
+    TokenVerifier,
+    create_revocation_list,
+    principal_from_claims,
+)
+from keel_common.db import create_engine, make_session_factory, utcnow
 
 T = TypeVar("T")
 

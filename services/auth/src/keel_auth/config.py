@@ -6,12 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
-from keel_common.auth import DEFAULT_REVOCATIONS_PATH
-from keel_common.settings import ConfigError, ServiceSettings, load_settings
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
 from keel_auth.domain.policy import AuthPolicy, Limit
+from keel_common.auth import DEFAULT_REVOCATIONS_PATH
+from keel_common.settings import ConfigError, ServiceSettings, load_settings
 
 
 class AuthSettings(ServiceSettings):

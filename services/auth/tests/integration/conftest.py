@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
+
 from keel_auth.bootstrap import Auth, bootstrap
 from keel_auth.config import AuthSettings
 from keel_auth.entrypoints.cli import MIGRATIONS
@@ -44,9 +45,15 @@ class Client:
     base_url: str
     auth: Auth
 
-    def post(self, path: str, body: Any = None, token: str | None = None, **kw: Any) -> Any:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return requests.post(self.base_url + path, json=body, headers=headers, timeout=10, **kw)
+    def post(
+        self,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
+        return requests.post(self.base_url + path, json=body, headers=headers, timeout=10)
 
     def get(self, path: str, token: str | None = None) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
 
 from keel_auth.bootstrap import Auth
 from keel_auth.config import AuthSettings
 from keel_auth.entrypoints.grpc_server import create_server
 from keel_auth.service_layer import accounts
+from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
 
 from .conftest import PASSWORD, Client
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from keel_auth.service_layer import accounts
 
 from .conftest import PASSWORD, Client
@@ -136,3 +137,10 @@ def test_the_jwks_publishes_the_public_signing_key(client: Client) -> None:
     [key] = response.json()["keys"]
     assert (key["kty"], key["crv"], key["alg"], key["use"]) == ("OKP", "Ed25519", "EdDSA", "sig")
     assert "d" not in key  # never the private half
+
+
+def test_the_openapi_document_lists_every_route(client: Client) -> None:
+    paths = client.get("/v1/auth/openapi.json").json()["paths"]
+    for route in ("signup", "login", "refresh", "logout", "me", "otp/request", "otp/verify"):
+        assert f"/v1/auth/{route}" in paths
+    assert "/v1/auth/users/{id}/roles" in paths

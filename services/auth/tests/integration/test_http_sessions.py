@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from keel_common.auth import InvalidToken, create_token_verifier
 
 from .conftest import PASSWORD, Client

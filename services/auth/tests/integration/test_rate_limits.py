@@ -30,7 +30,8 @@ def _attempt(redis_url: str | None, path: str, start: object) -> int:
 
 
 def allowed_across_processes(redis_url: str | None, path: Path) -> int:
-    context = multiprocessing.get_context("spawn")
+    # fork: the children inherit this test module, which spawn could not import.
+    context = multiprocessing.get_context("fork")
     with context.Manager() as manager:
         start = manager.Event()
         with context.Pool(PROCESSES) as pool:
@@ -38,7 +39,7 @@ def allowed_across_processes(redis_url: str | None, path: Path) -> int:
                 pool.apply_async(_attempt, (redis_url, str(path), start)) for _ in range(PROCESSES)
             ]
             start.set()
-            return sum(result.get(timeout=120) for result in results)
+            return sum(result.get(timeout=60) for result in results)
 
 
 def test_the_embedded_storage_is_exact_across_processes(tmp_path: Path) -> None:

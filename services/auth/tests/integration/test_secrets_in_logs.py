@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+
 from keel_common.logging import configure_logging
 
 from .conftest import PASSWORD, Client

@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+
 from keel_auth.domain.errors import InvalidCredentials, Throttled
 from keel_auth.domain.model import AuditAction, hash_secret
 

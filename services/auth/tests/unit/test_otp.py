@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+
 from keel_auth.domain.commands import RequestOtp, VerifyOtp
 from keel_auth.domain.errors import InvalidCode, InvalidInput, Throttled
 from keel_auth.domain.events import OtpRequested

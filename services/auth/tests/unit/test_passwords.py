@@ -2,6 +2,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+
 from keel_auth.domain.commands import ForgotPassword, ResetPassword, VerifyEmail
 from keel_auth.domain.errors import (
     InvalidCredentials,

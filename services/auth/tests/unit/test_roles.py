@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+
 from keel_auth.domain.commands import SetRoles
 from keel_auth.domain.errors import Forbidden, InvalidInput, UserNotFound
 from keel_auth.domain.events import UserRolesChanged

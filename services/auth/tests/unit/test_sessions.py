@@ -2,6 +2,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+
 from keel_auth.domain.commands import LogOut, RefreshSession
 from keel_auth.domain.errors import InvalidRefreshToken, Unauthenticated
 from keel_auth.domain.events import SessionRevoked, TokenReuseDetected

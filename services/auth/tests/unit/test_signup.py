@@ -1,4 +1,5 @@
 import pytest
+
 from keel_auth.domain.commands import SignUp
 from keel_auth.domain.errors import EmailTaken, InvalidInput, PhoneTaken
 from keel_auth.domain.events import UserRegistered

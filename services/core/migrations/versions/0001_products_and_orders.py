@@ -1,4 +1,4 @@
-"""Products, orders and order lines.
+"""Products, orders, order lines and the outbox.
 
 Revision ID: 0001
 Revises:
@@ -86,8 +86,34 @@ def upgrade() -> None:
     )
     op.create_index("ix_order_lines_order_pk", "order_lines", ["order_pk"])
 
+    # keel_common.outbox.outbox_table, spelled out for the same reason as above.
+    op.create_table(
+        "outbox",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("type", sa.String(255), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    unpublished = sa.text("published_at IS NULL")
+    op.create_index(
+        "ix_outbox_unpublished",
+        "outbox",
+        ["pk"],
+        postgresql_where=unpublished,
+        sqlite_where=unpublished,
+    )
+    op.create_index("ix_outbox_published_at", "outbox", ["published_at"])
+
 
 def downgrade() -> None:
+    op.drop_table("outbox")
     op.drop_table("order_lines")
     op.drop_table("orders")
     op.drop_table("products")

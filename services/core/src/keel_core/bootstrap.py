@@ -10,11 +10,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
 from keel_common.auth import TokenVerifier, create_token_verifier
 from keel_common.db import create_engine, make_session_factory
 from keel_common.discovery import Discovery, create_discovery
-from sqlalchemy.engine import Engine
-
 from keel_core.adapters.app_versions import (
     CachedVersionPolicies,
     DocumentSource,

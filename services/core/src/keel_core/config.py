@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from keel_common.settings import ServiceSettings, load_settings
 from pydantic import Field
+
+from keel_common.settings import ServiceSettings, load_settings
 
 DEFAULT_APP_VERSIONS_FILE = Path(__file__).resolve().parent / "app_versions.json"
 

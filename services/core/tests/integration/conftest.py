@@ -19,6 +19,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
+
 from keel_common.auth import InMemoryRevocationList, JwksTokenVerifier
 from keel_common.db.alembic import upgrade
 from keel_common.discovery import FakeDiscovery
@@ -67,6 +68,11 @@ def jwks_url(mint: TokenMint) -> Iterator[str]:
     app.add_url_rule("/.well-known/jwks.json", "jwks", lambda: mint.jwks())
     with live_server(app) as base:
         yield f"{base}/.well-known/jwks.json"
+
+
+@pytest.fixture
+def migrations_dir() -> Path:
+    return MIGRATIONS
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
+
 from keel_core.bootstrap import Core
 
 PRODUCT_FIELDS = {

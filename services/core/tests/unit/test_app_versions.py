@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from keel_core.adapters.fakes import FakeVersionPolicies
 from keel_core.domain.app_versions import (
     AppVersion,

@@ -5,6 +5,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+
 from keel_core.adapters.fakes import FakeUnitOfWork, FakeUserDirectory
 from keel_core.domain.actors import Actor
 from keel_core.domain.commands import PlaceOrder

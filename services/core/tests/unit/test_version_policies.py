@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from keel_common.discovery import FakeDiscovery
 from keel_core.adapters.app_versions import (
     CachedVersionPolicies,

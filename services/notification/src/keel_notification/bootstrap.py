@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from keel_common.auth import TokenVerifier, create_token_verifier
-from keel_common.db import create_engine, make_session_factory, utcnow
 from sqlalchemy.engine import Engine
 
+from keel_common.auth import TokenVerifier, create_token_verifier
+from keel_common.db import create_engine, make_session_factory, utcnow
 from keel_notification.adapters import orm
 from keel_notification.adapters.channels import build_senders
 from keel_notification.adapters.templates import JinjaRenderer

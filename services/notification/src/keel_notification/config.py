@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from keel_common.settings import ConfigError, ServiceSettings, load_settings
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
+from keel_common.settings import ConfigError, ServiceSettings, load_settings
 from keel_notification.domain.policy import RetryPolicy
 from keel_notification.service_layer.planning import Links
 
@@ -66,6 +66,8 @@ class NotificationSettings(ServiceSettings):
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
     dispatch_batch: int = Field(default=100, ge=1, le=1000)
     consumer_prefetch: int = Field(default=50, ge=1, le=1000)
+    # each consumer thread has its own broker connection and handles one event at a time
+    consumer_threads: int = Field(default=4, ge=1, le=64)
 
     _split_admins = field_validator("admin_emails", mode="before")(_comma_list)
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from keel_common.db import create_engine, make_session_factory
 from keel_common.db.alembic import upgrade
 from keel_notification.adapters.orm import start_mappers

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 import requests
+
 from keel_common.auth import FakeTokenVerifier
 from keel_common.settings import load_settings
 from keel_common.testing import live_server

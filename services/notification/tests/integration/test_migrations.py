@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+
 from keel_common.db import create_engine
 from keel_common.db.alembic import downgrade, upgrade
 from keel_notification.adapters.orm import metadata

@@ -7,6 +7,7 @@ import uuid
 
 import jwt
 import pytest
+
 from keel_notification.adapters.apns import TOKEN_LIFETIME, ApnsPushProvider
 from keel_notification.adapters.fcm import FcmPushProvider
 from keel_notification.domain.errors import (

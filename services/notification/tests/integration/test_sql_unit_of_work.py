@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+
 from keel_notification.adapters.fakes import FakeClock, FakeRenderer
 from keel_notification.domain.commands import (
     RegisterDevice,

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from keel_notification.adapters.fakes import (
     FakeClock,
     FakeEmailProvider,

@@ -6,6 +6,7 @@ import uuid
 from datetime import time
 
 import pytest
+
 from keel_notification.domain.commands import (
     RegisterDevice,
     RemoveDevice,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from keel_notification.domain.commands import SendNotification
 from keel_notification.domain.errors import (
     PermanentDeliveryError,

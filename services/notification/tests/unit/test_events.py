@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from keel_notification.domain.errors import MalformedEvent
 from keel_notification.domain.model import Category, Channel, Platform, Status
 from keel_notification.service_layer.intake import handle_event

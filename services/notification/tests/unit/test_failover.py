@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from keel_notification.adapters.fakes import FakeClock, FakeEmailProvider, FakeSmsProvider
 from keel_notification.domain.errors import PermanentDeliveryError, TransientDeliveryError
 from keel_notification.domain.messages import EmailMessage, SmsMessage

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from keel_notification.adapters.fakes import FakePurchaseHistory
 from keel_notification.domain.model import Category, Channel, Contact, Preferences, Status
 from keel_notification.service_layer.jobs import (

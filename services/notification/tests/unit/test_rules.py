@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, time
 
 import pytest
+
 from keel_notification.domain.commands import SendNotification
 from keel_notification.domain.errors import InvalidPreferences, InvalidSendRequest, UnknownTemplate
 from keel_notification.domain.model import Category, Channel, Preferences, QuietHours, Status

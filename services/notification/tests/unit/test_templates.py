@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from keel_notification.adapters.templates import TEMPLATES_DIR
 from keel_notification.domain.catalog import TEMPLATES
 from keel_notification.domain.errors import TemplateRenderError

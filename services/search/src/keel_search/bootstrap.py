@@ -10,13 +10,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.engine import Engine
+
 from keel_common.db import create_engine, make_session_factory
 from keel_common.discovery import Discovery, create_discovery
 from keel_common.grpc import channel_for
 from keel_common.health import database_check
 from keel_protos.core.v1 import core_pb2
-from sqlalchemy.engine import Engine
-
 from keel_search.adapters.orm import start_mappers
 from keel_search.adapters.unit_of_work import SqlAlchemySearchUnitOfWork
 from keel_search.config import SearchSettings, load_search_settings

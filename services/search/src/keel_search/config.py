@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from keel_common.settings import ServiceSettings, load_settings
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
+
+from keel_common.settings import ServiceSettings, load_settings
 
 
 class SearchSettings(ServiceSettings):
@@ -17,7 +18,9 @@ class SearchSettings(ServiceSettings):
     # May carry credentials (https://user:pass@host:9200), hence a secret.
     elasticsearch_url: SecretStr | None = Field(default=None, validate_default=True)
     elasticsearch_index: str = "keel-products"
-    # The most product events the worker applies in one index write (one commit).
+    # Consumer threads of the worker; their changes share index commits (group commit).
+    search_consumers: int = Field(default=8, ge=1, le=256)
+    # The most product changes the worker writes in one index commit.
     search_batch_size: int = Field(default=500, ge=1, le=10_000)
     # Deadline of the whole ListProducts stream during a rebuild.
     rebuild_timeout_seconds: float = Field(default=3600.0, gt=0)

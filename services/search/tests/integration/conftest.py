@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from keel_common.db.alembic import upgrade
 from keel_common.discovery import FakeDiscovery
 from keel_common.settings import load_settings
@@ -52,6 +53,7 @@ def engine(
     if not ELASTICSEARCH_URL:
         pytest.skip("ELASTICSEARCH_URL is not set: the Elasticsearch conformance run is skipped")
     from elasticsearch import Elasticsearch
+
     from keel_search.adapters.elasticsearch_index import ElasticsearchSearchIndex
 
     client = Elasticsearch(ELASTICSEARCH_URL)

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import grpc
 import pytest
+
 from keel_protos.search.v1 import search_pb2, search_pb2_grpc
 from keel_search.adapters.fakes import FakeProductSource
 from keel_search.bootstrap import Search

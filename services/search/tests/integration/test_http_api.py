@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import requests
+
 from keel_common.testing import live_server
 from keel_search.bootstrap import Search
 from keel_search.domain.products import ProductDocument

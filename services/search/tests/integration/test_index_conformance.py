@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from keel_search.domain.errors import RebuildInProgress
 from keel_search.domain.products import ApplyOutcome, ProductDocument, ProductTombstone
 from keel_search.domain.queries import SearchQuery

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from keel_search.adapters.fakes import FakeProductSource, FakeSearchIndex, FakeUnitOfWork
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from keel_search.adapters.fakes import tokenize
 from keel_search.domain.highlighting import highlight, matching_tokens, word_matches
 

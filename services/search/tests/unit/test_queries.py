@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from keel_search.domain.errors import InvalidQuery
 from keel_search.domain.queries import (
     MAX_WINDOW,

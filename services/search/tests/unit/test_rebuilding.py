@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from keel_search.domain.commands import ApplyProductChange, RebuildIndex
 from keel_search.domain.errors import RebuildInProgress, RebuildNotFound
 from keel_search.domain.products import ProductTombstone

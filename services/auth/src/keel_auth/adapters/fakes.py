@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from keel_common.auth import InvalidToken
-
 from keel_auth.domain.errors import Throttled
 from keel_auth.domain.model import (
     AuditEntry,
@@ -23,6 +21,7 @@ from keel_auth.domain.model import (
 )
 from keel_auth.domain.policy import Limit
 from keel_auth.service_layer import ports
+from keel_common.auth import InvalidToken
 
 
 class FakeUserRepository(ports.UserRepository):

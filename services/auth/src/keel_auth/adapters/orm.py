@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from keel_common.db import map_entity, standard_table
 from sqlalchemy.orm import registry
 
 from keel_auth.domain.model import (
@@ -18,6 +17,7 @@ from keel_auth.domain.model import (
     SecretPurpose,
     User,
 )
+from keel_common.db import map_entity, standard_table
 
 metadata = sa.MetaData(
     naming_convention={

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, Self
 
 import sqlalchemy as sa
-from keel_common.db import SqlAlchemyUnitOfWork
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -24,6 +23,7 @@ from keel_auth.domain.model import (
     User,
 )
 from keel_auth.service_layer import ports
+from keel_common.db import SqlAlchemyUnitOfWork
 
 
 class SqlAlchemyUserRepository(ports.UserRepository):

@@ -20,13 +20,13 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
-from keel_common.auth import ALGORITHM, DEFAULT_LEEWAY, decode_access_token
 from sqlalchemy.engine import Engine
 
 from keel_auth.adapters.orm import signing_keys
 from keel_auth.domain.model import User
 from keel_auth.service_layer import ports
 from keel_auth.service_layer.ports import Clock
+from keel_common.auth import ALGORITHM, DEFAULT_LEEWAY, decode_access_token
 
 
 @dataclass(frozen=True)
@@ -129,16 +129,20 @@ class SigningKeyStore:
         return {"keys": keys}
 
     def _published(self, key: SigningKey, now: datetime) -> bool:
-        later = [k.signs_from for k in self._keys if k.signs_from > key.signs_from]
-        stopped_signing = min(later) if later and min(later) <= now else None
-        return stopped_signing is None or now < stopped_signing + self._lifetime
+        """Signing now or soon, or stopped signing (a successor took over) recently enough
+        that tokens it signed may still be alive."""
+        position = self._keys.index(key)
+        successors = [k.signs_from for k in self._keys[position + 1 :] if k.signs_from <= now]
+        return not successors or now < successors[0] + self._lifetime
 
     def _load(self, force: bool = False) -> list[SigningKey]:
         with self._lock:
             if force or time.monotonic() - self._loaded_at > self._refresh_seconds:
                 with self._engine.connect() as conn:
                     rows = conn.execute(
-                        sa.select(signing_keys).order_by(signing_keys.c.signs_from)
+                        sa.select(signing_keys).order_by(
+                            signing_keys.c.signs_from, signing_keys.c.pk
+                        )
                     ).all()
                 self._keys = [self._decrypt(row) for row in rows]
                 self._loaded_at = time.monotonic()

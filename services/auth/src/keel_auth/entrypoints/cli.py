@@ -9,13 +9,12 @@ import sys
 import threading
 from pathlib import Path
 
-from keel_common.cli import ServiceCli
-
 from keel_auth import config
 from keel_auth.adapters.housekeeping import purge_expired
 from keel_auth.bootstrap import bootstrap
 from keel_auth.domain.errors import InvalidInput
 from keel_auth.service_layer import accounts
+from keel_common.cli import ServiceCli
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"

@@ -8,15 +8,15 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response
 from flask_openapi3 import OpenAPI
-from keel_common.auth import install_token_verifier
-from keel_common.http import create_app as create_keel_app
-from keel_common.http import problem_response, register_domain_errors
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from keel_auth import config
 from keel_auth.bootstrap import Auth, bootstrap
 from keel_auth.domain import errors
 from keel_auth.entrypoints import routes
+from keel_common.auth import install_token_verifier
+from keel_common.http import create_app as create_keel_app
+from keel_common.http import problem_response, register_domain_errors
 
 _UNAUTHORIZED = (
     errors.InvalidCredentials,
@@ -36,10 +36,11 @@ def create_app(settings: config.AuthSettings | None = None, auth: Auth | None = 
     )
     # Behind the gateway the client is the address nginx appended to X-Forwarded-For;
     # per-IP limits and the audit log need it, not the gateway's own address.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops)
+    proxied = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops)
+    app.wsgi_app = proxied  # type: ignore[method-assign,unused-ignore]
     install_token_verifier(app, auth.verifier)
     install_error_mapping(app)
-    app.register_api(routes.blueprint(auth))
+    routes.install(app, auth)
     app.add_url_rule("/.well-known/jwks.json", "jwks", lambda: _jwks(auth))
     return app
 

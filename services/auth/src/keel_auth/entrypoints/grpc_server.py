@@ -12,15 +12,15 @@ from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
-from keel_common.grpc import KeelServer, abort_for
-from keel_common.grpc import create_server as create_keel_server
-from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
 
 from keel_auth import config
 from keel_auth.bootstrap import Auth, bootstrap
 from keel_auth.domain.errors import UserNotFound
 from keel_auth.domain.model import User
 from keel_auth.service_layer import accounts, sessions
+from keel_common.grpc import KeelServer, abort_for
+from keel_common.grpc import create_server as create_keel_server
+from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
 
 SERVICE_NAME = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
 ERRORS = {UserNotFound: grpc.StatusCode.NOT_FOUND, ValueError: grpc.StatusCode.INVALID_ARGUMENT}

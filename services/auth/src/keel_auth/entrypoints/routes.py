@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from flask import Response, abort, request
+from flask import Response, abort, current_app, request
 from flask_openapi3 import APIBlueprint, Tag
-from keel_common.auth import require_principal
-from keel_common.http import BEARER_AUTH
-from keel_common.http.problems import validation_problem
 from pydantic import BaseModel, ValidationError
 
 from keel_auth.bootstrap import Auth
@@ -41,6 +38,9 @@ from keel_auth.entrypoints.schemas import (
     VerifyEmailBody,
 )
 from keel_auth.service_layer import accounts, otp, passwords, sessions
+from keel_common.auth import require_principal
+from keel_common.http import BEARER_AUTH
+from keel_common.http.problems import validation_problem
 
 T = TypeVar("T", bound=BaseModel)
 TAG = Tag(name="auth", description="Accounts, sessions and tokens")
@@ -67,65 +67,85 @@ def _no_content() -> Response:
     return Response(status=204)
 
 
-def blueprint(auth: Auth) -> APIBlueprint:
-    api = APIBlueprint("auth", __name__, url_prefix="/v1/auth", abp_tags=[TAG])
+api = APIBlueprint("auth", __name__, url_prefix="/v1/auth", abp_tags=[TAG])
+AUTH_EXTENSION = "keel_auth"
 
-    @api.post("/signup", responses={201: UserOut})
-    def sign_up(body: SignUpBody) -> Any:
-        cmd = SignUp(body.email, body.password, body.name, body.phone)
-        return _json(UserOut.of(auth.run(accounts.sign_up, cmd, origin())), 201)
 
-    @api.post("/login", responses={200: TokenPairOut})
-    def log_in(body: LogInBody) -> Any:
-        pair = auth.run(sessions.log_in, LogIn(body.email, body.password), origin())
-        return _json(TokenPairOut.of(pair))
+def install(app: Any, auth: Auth) -> None:
+    """Serve the API of ``auth`` (the composition root of this process) on ``app``."""
+    app.extensions[AUTH_EXTENSION] = auth
+    app.register_api(api)
 
-    @api.post("/refresh", responses={200: TokenPairOut})
-    def refresh(body: RefreshBody) -> Any:
-        pair = auth.run(sessions.refresh_session, RefreshSession(body.refresh_token), origin())
-        return _json(TokenPairOut.of(pair))
 
-    @api.post("/logout", security=BEARER_AUTH, responses={204: None})
-    def log_out() -> Any:
-        """The body (``{"refresh_token": ...}``) is optional, so it is parsed here."""
-        principal = require_principal()
-        body = _optional_body(LogOutBody)
-        auth.run(sessions.log_out, principal, LogOut(body.refresh_token), origin())
-        return _no_content()
+def _auth() -> Auth:
+    auth: Auth = current_app.extensions[AUTH_EXTENSION]
+    return auth
 
-    @api.get("/me", security=BEARER_AUTH, responses={200: UserOut})
-    def me() -> Any:
-        return _json(UserOut.of(auth.run(sessions.current_user, require_principal())))
 
-    @api.post("/otp/request", responses={202: None})
-    def request_otp(body: OtpRequestBody) -> Any:
-        auth.run(otp.request_otp, RequestOtp(body.phone), origin())
-        return ACCEPTED, 202
+@api.post("/signup", responses={201: UserOut})
+def sign_up(body: SignUpBody) -> Any:
+    cmd = SignUp(body.email, body.password, body.name, body.phone)
+    return _json(UserOut.of(_auth().run(accounts.sign_up, cmd, origin())), 201)
 
-    @api.post("/otp/verify", responses={200: TokenPairOut})
-    def verify_otp(body: OtpVerifyBody) -> Any:
-        pair = auth.run(otp.verify_otp, VerifyOtp(body.phone, body.code), origin())
-        return _json(TokenPairOut.of(pair))
 
-    @api.post("/password/forgot", responses={202: None})
-    def forgot_password(body: ForgotPasswordBody) -> Any:
-        auth.run(passwords.forgot_password, ForgotPassword(body.email), origin())
-        return ACCEPTED, 202
+@api.post("/login", responses={200: TokenPairOut})
+def log_in(body: LogInBody) -> Any:
+    pair = _auth().run(sessions.log_in, LogIn(body.email, body.password), origin())
+    return _json(TokenPairOut.of(pair))
 
-    @api.post("/password/reset", responses={204: None})
-    def reset_password(body: ResetPasswordBody) -> Any:
-        auth.run(passwords.reset_password, ResetPassword(body.token, body.password), origin())
-        return _no_content()
 
-    @api.post("/email/verify", responses={204: None})
-    def verify_email(body: VerifyEmailBody) -> Any:
-        auth.run(passwords.verify_email, VerifyEmail(body.token), origin())
-        return _no_content()
+@api.post("/refresh", responses={200: TokenPairOut})
+def refresh(body: RefreshBody) -> Any:
+    pair = _auth().run(sessions.refresh_session, RefreshSession(body.refresh_token), origin())
+    return _json(TokenPairOut.of(pair))
 
-    @api.put("/users/<uuid:id>/roles", security=BEARER_AUTH, responses={200: UserOut})
-    def set_roles(path: UserPath, body: RolesBody) -> Any:
-        principal = require_principal()
-        cmd = SetRoles(path.id, tuple(body.roles))
-        return _json(UserOut.of(auth.run(accounts.set_roles, principal, cmd, origin())))
 
-    return api
+@api.post("/logout", security=BEARER_AUTH, responses={204: None})
+def log_out() -> Any:
+    """The body (``{"refresh_token": ...}``) is optional, so it is parsed here."""
+    principal = require_principal()
+    body = _optional_body(LogOutBody)
+    _auth().run(sessions.log_out, principal, LogOut(body.refresh_token), origin())
+    return _no_content()
+
+
+@api.get("/me", security=BEARER_AUTH, responses={200: UserOut})
+def me() -> Any:
+    return _json(UserOut.of(_auth().run(sessions.current_user, require_principal())))
+
+
+@api.post("/otp/request", responses={202: None})
+def request_otp(body: OtpRequestBody) -> Any:
+    _auth().run(otp.request_otp, RequestOtp(body.phone), origin())
+    return ACCEPTED, 202
+
+
+@api.post("/otp/verify", responses={200: TokenPairOut})
+def verify_otp(body: OtpVerifyBody) -> Any:
+    pair = _auth().run(otp.verify_otp, VerifyOtp(body.phone, body.code), origin())
+    return _json(TokenPairOut.of(pair))
+
+
+@api.post("/password/forgot", responses={202: None})
+def forgot_password(body: ForgotPasswordBody) -> Any:
+    _auth().run(passwords.forgot_password, ForgotPassword(body.email), origin())
+    return ACCEPTED, 202
+
+
+@api.post("/password/reset", responses={204: None})
+def reset_password(body: ResetPasswordBody) -> Any:
+    _auth().run(passwords.reset_password, ResetPassword(body.token, body.password), origin())
+    return _no_content()
+
+
+@api.post("/email/verify", responses={204: None})
+def verify_email(body: VerifyEmailBody) -> Any:
+    _auth().run(passwords.verify_email, VerifyEmail(body.token), origin())
+    return _no_content()
+
+
+@api.put("/users/<uuid:id>/roles", security=BEARER_AUTH, responses={200: UserOut})
+def set_roles(path: UserPath, body: RolesBody) -> Any:
+    principal = require_principal()
+    cmd = SetRoles(path.id, tuple(body.roles))
+    return _json(UserOut.of(_auth().run(accounts.set_roles, principal, cmd, origin())))

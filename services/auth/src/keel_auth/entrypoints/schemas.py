@@ -6,11 +6,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from keel_common.http import Schema
 from pydantic import BaseModel, Field
 
 from keel_auth.domain.model import User
 from keel_auth.service_layer.steps import TokenPair
+from keel_common.http import Schema
 
 # Generous caps so nobody streams megabytes into argon2; the real rules are the domain's.
 Email = Annotated[str, Field(max_length=320)]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from keel_common.auth import Principal
-
 from keel_auth.domain.commands import Origin, SetRoles, SignUp
 from keel_auth.domain.errors import (
     EmailTaken,
@@ -26,6 +24,7 @@ from keel_auth.domain.values import (
 )
 from keel_auth.service_layer.ports import Clock, PasswordHasher, RevocationList, UnitOfWork
 from keel_auth.service_layer.steps import audit, end_all_sessions
+from keel_common.auth import Principal
 
 MANAGE_ROLES = "users:set_roles"
 

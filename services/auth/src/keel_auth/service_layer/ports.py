@@ -10,8 +10,6 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from keel_common.auth import RevocationList
-
 from keel_auth.domain.model import (
     AuditEntry,
     LoginSession,
@@ -21,6 +19,7 @@ from keel_auth.domain.model import (
     User,
 )
 from keel_auth.domain.policy import Limit
+from keel_common.auth import RevocationList
 
 __all__ = [
     "AccessTokens",

@@ -6,8 +6,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from keel_common.auth import InvalidToken, Principal
-
 from keel_auth.domain.commands import LogIn, LogOut, Origin, RefreshSession
 from keel_auth.domain.errors import (
     InvalidCredentials,
@@ -28,6 +26,7 @@ from keel_auth.service_layer.ports import (
     UnitOfWork,
 )
 from keel_auth.service_layer.steps import TokenPair, audit, end_session, issue_pair, start_session
+from keel_common.auth import InvalidToken, Principal
 
 
 def log_in(

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cachetools import TTLCache
-from keel_common.discovery import Discovery, DiscoveryError
 
+from keel_common.discovery import Discovery, DiscoveryError
 from keel_core.domain.app_versions import (
     InvalidVersionPolicy,
     Platform,

@@ -6,9 +6,9 @@ from collections.abc import Collection
 from uuid import UUID
 
 import grpc
-from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
 
 from keel_core.service_layer.ports import UserDirectory, UserSummary, UsersUnavailable
+from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
 
 
 class GrpcUserDirectory(UserDirectory):

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from keel_common.db import map_entity, standard_table
 from sqlalchemy import event
 from sqlalchemy.orm import registry, relationship
 
+from keel_common.db import map_entity, standard_table
+from keel_common.outbox import outbox_table
 from keel_core.domain.orders import Order, OrderLine
 from keel_core.domain.products import MAX_CATEGORY, MAX_TITLE, Product
 
@@ -62,6 +63,9 @@ orders = standard_table(
     sa.UniqueConstraint("buyer_id", "idempotency_key", name="uq_orders_buyer_idempotency_key"),
     sa.Index("ix_orders_buyer_newest", "buyer_id", "created_at", "id"),
 )
+
+# Events staged with the state change that caused them (keel_common.outbox).
+outbox = outbox_table(metadata)
 
 order_lines = sa.Table(
     "order_lines",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Self
 
-from keel_common.db import SqlAlchemyUnitOfWork
-from keel_common.outbox import outbox_table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from keel_common.db import SqlAlchemyUnitOfWork
+from keel_core.adapters.orm import outbox
 from keel_core.adapters.repositories import SqlAlchemyOrderRepository, SqlAlchemyProductRepository
 from keel_core.service_layer.ports import DuplicateOrder, UnitOfWork
 
@@ -18,7 +18,7 @@ SOURCE = "keel-core"
 
 class SqlAlchemyCoreUnitOfWork(SqlAlchemyUnitOfWork, UnitOfWork):
     def __init__(self, session_factory: Callable[[], Session]) -> None:
-        super().__init__(session_factory, source=SOURCE, outbox=outbox_table)
+        super().__init__(session_factory, source=SOURCE, outbox=outbox)
 
     def __enter__(self) -> Self:
         super().__enter__()

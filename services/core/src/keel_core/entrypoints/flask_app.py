@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+
 from keel_common.auth import install_token_verifier
 from keel_common.http import create_app as create_keel_app
-
 from keel_core.bootstrap import Core, bootstrap
 from keel_core.entrypoints import http_orders, http_products
 from keel_core.entrypoints.http_context import EXTENSION, core

@@ -12,14 +12,14 @@ from uuid import UUID
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
-from keel_common.grpc import abort_for
-from keel_protos.core.v1 import core_pb2, core_pb2_grpc
 
+from keel_common.grpc import abort_for
 from keel_core.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from keel_core.domain.orders import OrderSnapshot
 from keel_core.domain.products import ProductSnapshot
 from keel_core.service_layer import orders, products
 from keel_core.service_layer.ports import UnitOfWork, UserDirectory, UserSummary, UsersUnavailable
+from keel_protos.core.v1 import core_pb2, core_pb2_grpc
 
 # Domain errors as gRPC status codes: the one place that decides them.
 STATUS_CODES: dict[type[Exception], grpc.StatusCode] = {

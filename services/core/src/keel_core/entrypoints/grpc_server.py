@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import grpc
+
 from keel_common.grpc import KeelServer, channel_for
 from keel_common.grpc import create_server as create_keel_server
-from keel_protos.auth.v1 import auth_pb2
-from keel_protos.core.v1 import core_pb2_grpc
-
 from keel_core.adapters.auth_users import GrpcUserDirectory
 from keel_core.bootstrap import Core, bootstrap
 from keel_core.config import CoreSettings
 from keel_core.entrypoints.grpc_catalog import CatalogServicer
 from keel_core.service_layer.ports import UserDirectory
+from keel_protos.auth.v1 import auth_pb2
+from keel_protos.core.v1 import core_pb2_grpc
 
 SERVICE_NAMES = ["core.v1.CatalogService"]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app
-from keel_common.auth import require_principal
 
+from keel_common.auth import require_principal
 from keel_core.bootstrap import Core
 from keel_core.domain.actors import Actor
 from keel_core.service_layer.ports import UnitOfWork

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, Response
-from keel_common.http import problem_response, register_domain_errors
 
+from keel_common.http import problem_response, register_domain_errors
 from keel_core.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from keel_core.service_layer.ports import VersionPoliciesUnavailable
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Response, jsonify, url_for
 from flask_openapi3 import APIBlueprint, Tag
-from keel_common.auth import require_principal
 
+from keel_common.auth import require_principal
 from keel_core.domain.commands import CancelOrder, PlaceOrder
 from keel_core.domain.orders import OrderSnapshot, RequestedItem
 from keel_core.entrypoints.http_context import BEARER, caller, new_uow
@@ -43,8 +43,11 @@ def order_json(order: OrderSnapshot) -> dict[str, Any]:
 
 @api.post("", responses={201: OrderOut})
 def place_order(body: OrderIn, header: IdempotencyHeader) -> Response:
-    """Buy; stock is taken atomically. Retrying with the same Idempotency-Key and body returns
-    the first order and takes no stock again."""
+    """Place an order; the stock is taken atomically.
+
+    Retrying with the same Idempotency-Key and body returns the first order and takes no
+    stock again.
+    """
     items = tuple(RequestedItem(i.product_id, i.quantity) for i in body.items)
     command = PlaceOrder(items, header.idempotency_key)
     order = orders.place_order(new_uow(), caller(), command)

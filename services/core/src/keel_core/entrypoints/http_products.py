@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Response, jsonify, request, url_for
 from flask_openapi3 import APIBlueprint, Tag
-from keel_common.auth import require_principal
-from keel_common.http import ProblemError
 from werkzeug.http import parse_etags
 
+from keel_common.auth import require_principal
+from keel_common.http import ProblemError
 from keel_core.domain.commands import CreateProduct, DeleteProduct, UpdateProduct
 from keel_core.domain.products import ProductSnapshot
 from keel_core.entrypoints.http_context import BEARER, caller, new_uow

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from keel_common.http import Schema
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from keel_common.http import Schema
 from keel_core.domain.money import MAX_AMOUNT
 from keel_core.domain.orders import MAX_IDEMPOTENCY_KEY, MAX_ITEMS, MAX_QUANTITY
 from keel_core.domain.products import MAX_CATEGORY, MAX_DESCRIPTION, MAX_STOCK, MAX_TITLE

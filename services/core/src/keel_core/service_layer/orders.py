@@ -63,10 +63,12 @@ def _place(
     uow: UnitOfWork, actor: Actor, command: PlaceOrder, fingerprint: str, clock: Clock
 ) -> OrderSnapshot:
     with uow:
+        locked = uow.products.get_for_update([item.product_id for item in command.items])
+        # Looked up after the locks: a concurrent request with this key that held them has
+        # committed by now, and its order must be answered, not a "no stock left".
         existing = uow.orders.get_by_idempotency_key(actor.user_id, command.idempotency_key)
         if existing is not None:
             return _replayed(existing, fingerprint)
-        locked = uow.products.get_for_update([item.product_id for item in command.items])
         found = {product.id: product for product in locked}
         unknown = [
             FieldError(f"items.{n}.product_id", "no such product")

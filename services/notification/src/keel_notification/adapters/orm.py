@@ -7,9 +7,9 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from keel_common.db import map_entity, standard_table
 from sqlalchemy.orm import registry
 
+from keel_common.db import map_entity, standard_table
 from keel_notification.domain.model import (
     Category,
     Channel,

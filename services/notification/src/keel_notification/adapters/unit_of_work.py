@@ -6,9 +6,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-from keel_common.db import SqlAlchemyUnitOfWork as BaseUnitOfWork
 from sqlalchemy.orm import Session
 
+from keel_common.db import SqlAlchemyUnitOfWork as BaseUnitOfWork
 from keel_notification.adapters import repositories
 from keel_notification.service_layer import ports
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Response
 from flask_openapi3 import OpenAPI
+
 from keel_common.auth import install_token_verifier
 from keel_common.http import create_app as create_keel_app
 from keel_common.http import problem_response, register_domain_errors
-
 from keel_notification import config
 from keel_notification.bootstrap import Notifications, bootstrap
 from keel_notification.domain import errors

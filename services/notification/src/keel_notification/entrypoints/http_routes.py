@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, Tag
+
 from keel_common.auth import Principal, require_principal
 from keel_common.http import BEARER_AUTH
-
 from keel_notification.bootstrap import Notifications
 from keel_notification.domain.commands import RegisterDevice, RemoveDevice, UpdatePreferences
 from keel_notification.domain.model import Notification, Platform, Preferences, QuietHours

@@ -6,9 +6,9 @@ from datetime import datetime, time
 from typing import Literal
 from uuid import UUID
 
-from keel_common.http import Schema
 from pydantic import BaseModel, Field
 
+from keel_common.http import Schema
 from keel_notification.service_layer.history import MAX_PAGE
 
 TOKEN_MAX = 512

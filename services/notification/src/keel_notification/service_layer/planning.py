@@ -74,6 +74,8 @@ class EventPlanner:
             "auth.user.registered.v1": self._user_registered,
             "auth.otp.requested.v1": self._otp_requested,
             "auth.password.reset_requested.v1": self._password_reset,
+            # the name in the issue; the topology binds both, so both are understood
+            "auth.password_reset.requested.v1": self._password_reset,
             "auth.password.changed.v1": self._password_changed,
             "auth.security.token_reuse_detected.v1": self._token_reuse,
             "core.order.placed.v1": self._order_placed,

@@ -13,8 +13,8 @@ from typing import Any
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
-from keel_common.testing import free_port
 
+from keel_common.testing import free_port
 from keel_notification.testing.tls import TlsFiles
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]

@@ -7,8 +7,8 @@ from datetime import UTC
 from uuid import UUID
 
 import grpc
-from keel_protos.core.v1 import core_pb2, core_pb2_grpc
 
+from keel_protos.core.v1 import core_pb2, core_pb2_grpc
 from keel_search.domain.products import ProductDocument
 from keel_search.service_layer.ports import ProductSource
 

@@ -7,9 +7,9 @@ operator can see when the index was last rebuilt, by whom, and how it ended.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from keel_common.db import map_entity, standard_table
 from sqlalchemy.orm import registry
 
+from keel_common.db import map_entity, standard_table
 from keel_search.domain.rebuilds import MAX_ERROR, RebuildJob, RebuildStatus
 
 metadata = sa.MetaData()

@@ -6,9 +6,9 @@ from typing import Self
 from uuid import UUID
 
 import sqlalchemy as sa
-from keel_common.db import SqlAlchemyUnitOfWork
 from sqlalchemy.orm import Session, sessionmaker
 
+from keel_common.db import SqlAlchemyUnitOfWork
 from keel_search.domain.rebuilds import RebuildJob, RebuildStatus
 from keel_search.service_layer.ports import RebuildJobRepository, UnitOfWork
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
+
 from keel_common.http import ProblemError
 from keel_common.http import create_app as create_keel_app
-
 from keel_search.bootstrap import Search, bootstrap
 from keel_search.domain.errors import InvalidQuery
 from keel_search.domain.queries import SearchQuery

@@ -11,10 +11,10 @@ import logging
 import threading
 
 import grpc
+
 from keel_common.grpc import KeelServer, abort_for
 from keel_common.grpc import create_server as create_keel_server
 from keel_protos.search.v1 import search_pb2, search_pb2_grpc
-
 from keel_search.bootstrap import Search, bootstrap
 from keel_search.config import SearchSettings
 from keel_search.domain.commands import RebuildIndex

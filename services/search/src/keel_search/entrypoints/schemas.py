@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from keel_common.http import Schema
 from pydantic import BaseModel, Field
 
+from keel_common.http import Schema
 from keel_search.domain.queries import DEFAULT_LIMIT, MAX_CATEGORY, MAX_LIMIT, MAX_TEXT, SortOrder
 from keel_search.domain.results import SearchResult
 

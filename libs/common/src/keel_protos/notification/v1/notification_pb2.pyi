@@ -5,10 +5,12 @@ The notification service's internal API: transactional sends and their delivery 
 Rules for every Keel proto: see protos/README.md (never renumber or reuse a field; `reserved`).
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -54,7 +56,7 @@ class SendRequest(_message.Message):
     user_id: _builtins.str
     channel: Global___Channel.ValueType
     template: _builtins.str
-    """template name, e.g. "order_placed" """
+    """template name, e.g. "otp" (keel_notification.domain.catalog)"""
     locale: _builtins.str
     """BCP 47, e.g. "en" or "pt-BR" """
     to: _builtins.str
@@ -89,15 +91,24 @@ class SendResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     DELIVERY_ID_FIELD_NUMBER: _builtins.int
+    DELIVERY_IDS_FIELD_NUMBER: _builtins.int
     delivery_id: _builtins.str
+    """the first message queued (the only one for email and SMS)"""
+    @_builtins.property
+    def delivery_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Every message queued: a push goes to each of the user's devices. Empty when the user
+        has no active device; a suppressed or failed message is still listed.
+        """
+
     def __init__(
         self,
         *,
         delivery_id: _builtins.str = ...,
+        delivery_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery_id", b"delivery_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["delivery_id", b"delivery_id", "delivery_ids", b"delivery_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -134,6 +145,9 @@ class GetDeliveryStatusResponse(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     SENT_AT_FIELD_NUMBER: _builtins.int
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    TEMPLATE_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     status: _builtins.str
     """The notification domain's delivery status name; a string so a new state needs no proto change."""
@@ -141,6 +155,11 @@ class GetDeliveryStatusResponse(_message.Message):
     provider: _builtins.str
     """which provider took (or last tried) the message, e.g. "smtp" """
     attempts: _builtins.int
+    category: _builtins.str
+    """"transactional" or "promotional": the template's, never the caller's"""
+    template: _builtins.str
+    error: _builtins.str
+    """why it failed or was suppressed; empty otherwise"""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -160,10 +179,13 @@ class GetDeliveryStatusResponse(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         sent_at: _timestamp_pb2.Timestamp | None = ...,
+        category: _builtins.str = ...,
+        template: _builtins.str = ...,
+        error: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "sent_at", b"sent_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "channel", b"channel", "created_at", b"created_at", "id", b"id", "provider", b"provider", "sent_at", b"sent_at", "status", b"status", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attempts", b"attempts", "category", b"category", "channel", b"channel", "created_at", b"created_at", "error", b"error", "id", b"id", "provider", b"provider", "sent_at", b"sent_at", "status", b"status", "template", b"template", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

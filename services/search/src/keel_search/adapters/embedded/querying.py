@@ -125,11 +125,12 @@ def _hit(doc: tantivy.Document, matcher: QueryMatcher) -> SearchHit:
     highlights = {}
     for field in HIGHLIGHTED:
         text = getattr(product, field)
-        tokens = [
+        marked = [
             Token(t.text, t.char_offset_from, t.char_offset_to)
             for t in _ANALYZER.pre_tokenize(text).tokens
+            if matcher.matches(t.text)
         ]
-        fragment = highlight(text, matcher.marked(tokens))
+        fragment = highlight(text, marked)
         if fragment:
             highlights[field] = fragment
     return SearchHit(product, highlights)

@@ -1,0 +1,98 @@
+"""Every consumer queue of the platform, declared in one place.
+
+Each process declares the whole topology on connect, idempotently. RabbitMQ wants the same
+declarations from everyone anyway, and kombu's embedded transports keep exchange bindings in
+the memory of each process: a publisher that did not bind ``notification.events`` itself
+would route ``core.order.placed.v1`` nowhere. Add a service's queue here, not in the service.
+
+Per queue ``Q`` there are three kinds of queue:
+
+* ``Q`` -- bound to the events exchange with the spec's routing keys;
+* ``Q.retry.<ms>ms`` -- one per distinct retry delay; a failed message waits there, then goes
+  back to ``Q`` (RabbitMQ: per-queue TTL dead-lettering to ``Q``);
+* ``Q.dead`` -- messages that failed ``max_attempts`` times or were not envelopes; an operator
+  reads them and re-publishes by hand (RabbitMQ: through the ``<exchange>.dlx`` exchange).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_RETRY_DELAYS = (1.0, 10.0, 60.0, 300.0)
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A durable consumer queue, the event types it receives and its retry policy.
+
+    ``retry_delays`` are seconds to wait after the 1st, 2nd, ... failure; the last one repeats
+    until ``max_attempts`` handler runs have failed, then the message is dead-lettered.
+    """
+
+    name: str
+    routing_keys: tuple[str, ...]
+    max_attempts: int = 5
+    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
+
+    def __post_init__(self) -> None:
+        if not self.name or not self.routing_keys:
+            raise ValueError("a queue needs a name and at least one routing key")
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if not self.retry_delays or min(self.retry_delays) <= 0:
+            raise ValueError("retry_delays must be positive seconds")
+
+    @property
+    def dead_queue(self) -> str:
+        return f"{self.name}.dead"
+
+    def delay_after(self, attempt: int) -> float:
+        """Seconds to wait before running the handler again after failed attempt ``attempt``."""
+        return self.retry_delays[min(attempt, len(self.retry_delays)) - 1]
+
+    def retry_queue(self, delay: float) -> str:
+        return f"{self.name}.retry.{_millis(delay)}ms"
+
+    @property
+    def retry_queues(self) -> dict[str, int]:
+        """Retry queue name -> its delay in milliseconds, one per distinct delay."""
+        return {self.retry_queue(delay): _millis(delay) for delay in self.retry_delays}
+
+
+def _millis(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def dead_letter_exchange(exchange: str) -> str:
+    """The direct exchange that routes a rejected message of queue ``Q`` to ``Q.dead``."""
+    return f"{exchange}.dlx"
+
+
+CONSUMER_QUEUES: tuple[QueueSpec, ...] = (
+    QueueSpec(
+        "notification.events",
+        (
+            "auth.user.registered.v1",
+            "auth.otp.requested.v1",
+            "auth.password_reset.requested.v1",
+            # The name keel_auth.domain.events emits and keel_notification handles.
+            "auth.password.reset_requested.v1",
+            "auth.password.changed.v1",
+            "auth.security.token_reuse_detected.v1",
+            "core.order.placed.v1",
+            "core.order.cancelled.v1",
+        ),
+    ),
+    QueueSpec(
+        "search.products",
+        ("core.product.created.v1", "core.product.updated.v1", "core.product.deleted.v1"),
+    ),
+)
+
+
+def consumer_queue(name: str, queues: tuple[QueueSpec, ...] = CONSUMER_QUEUES) -> QueueSpec:
+    """The registered spec called ``name``; a ``KeyError`` names the queues that exist."""
+    for spec in queues:
+        if spec.name == name:
+            return spec
+    raise KeyError(f"no consumer queue {name!r}; registered: {[q.name for q in queues]}")

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from keel_common.messaging import BrokerError, Envelope, PublishError, QueueSpec
+from keel_common.messaging.fakes import FakeBroker
+
+SPEC = QueueSpec("q", ("shop.order.*.v1",), max_attempts=3)
+
+
+def _event(event_type: str = "shop.order.placed.v1") -> Envelope:
+    return Envelope.new(event_type, "keel-shop", {})
+
+
+def test_consume_delivers_the_published_events_the_queue_is_bound_to() -> None:
+    broker = FakeBroker()
+    placed, refunded = _event(), _event("shop.refund.made.v1")
+    broker.publish_batch([placed, refunded])
+    seen: list[Envelope] = []
+
+    broker.consume(SPEC, seen.append, stop=threading.Event())
+    broker.consume(SPEC, seen.append, stop=threading.Event())  # nothing new: no redelivery
+
+    assert seen == [placed]
+
+
+def test_a_failing_handler_runs_max_attempts_times_then_is_dead_lettered() -> None:
+    broker = FakeBroker()
+    event = _event()
+    broker.publish(event)
+    runs: list[str] = []
+
+    def broken(envelope: Envelope) -> None:
+        runs.append(envelope.id)
+        raise RuntimeError("no")
+
+    broker.consume(SPEC, broken, stop=threading.Event())
+
+    assert runs == [event.id] * 3
+    assert [Envelope.from_json(body) for body in broker.dead["q"]] == [event]
+
+
+def test_a_failing_fake_refuses_publishes_and_checks() -> None:
+    broker = FakeBroker()
+    broker.failure = ConnectionError("down")
+    broker.reachable = False
+
+    with pytest.raises(PublishError):
+        broker.publish(_event())
+    with pytest.raises(BrokerError):
+        broker.check()
+    assert broker.published == []

@@ -1,0 +1,209 @@
+"""The worker against a real RabbitMQ: events in, searchable out, whatever their order,
+repetition, or a rebuild running at the same time.
+
+Every wait below is a liveness limit (the test fails instead of hanging), never a speed
+assertion: the lag is measured by ``bench/search/lag.py``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pika
+import pytest
+from prometheus_client import REGISTRY
+
+from keel_common.messaging import Broker, Envelope, QueueSpec, create_broker
+from keel_search.adapters.embedded.index import EmbeddedSearchIndex
+from keel_search.adapters.fakes import FakeProductSource, FakeUnitOfWork
+from keel_search.adapters.group_commit import GroupCommitIndex
+from keel_search.domain.commands import RebuildIndex
+from keel_search.domain.products import ProductDocument
+from keel_search.domain.queries import SearchQuery
+from keel_search.entrypoints.consumer import run_consumers
+from keel_search.service_layer import rebuilding
+
+MakeProduct = Callable[..., ProductDocument]
+DEADLINE = 30.0
+EVENTS = ("core.product.created.v1", "core.product.updated.v1", "core.product.deleted.v1")
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {DEADLINE}s: {what}")
+        time.sleep(0.02)
+
+
+def product_event(kind: str, product: ProductDocument, **overrides: Any) -> Envelope:
+    data = {
+        "id": str(product.id),
+        "owner_id": str(product.owner_id),
+        "title": product.title,
+        "description": product.description,
+        "price_cents": product.price_cents,
+        "currency": product.currency,
+        "category": product.category,
+        "stock": 1,
+        "version": product.version,
+        "created_at": product.created_at.isoformat(),
+        "updated_at": product.updated_at.isoformat(),
+        "deleted_at": datetime.now(UTC).isoformat() if kind == "deleted" else None,
+    } | overrides
+    return Envelope.new(f"core.product.{kind}.v1", "keel-core", data, subject=str(product.id))
+
+
+class Worker:
+    """The worker's consumers in threads, and a reader that searches like the web process."""
+
+    def __init__(self, url: str, exchange: str, spec: QueueSpec, root: Path) -> None:
+        self.spec = spec
+        self.publisher: Broker = create_broker(
+            url, exchange=exchange, service="core", queues=[spec]
+        )
+        self.consumer: Broker = create_broker(
+            url, exchange=exchange, service="search", queues=[spec]
+        )
+        self.index = GroupCommitIndex(EmbeddedSearchIndex(root))
+        self.reader = EmbeddedSearchIndex(root)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(
+            target=run_consumers,
+            args=(self.consumer, self.index, lambda: datetime.now(UTC), self.stop),
+            kwargs={"consumers": 4, "spec": spec},
+        )
+
+    def outcomes(self, outcome: str) -> float:
+        labels = {"service": "search", "queue": self.spec.name, "outcome": outcome}
+        return REGISTRY.get_sample_value("keel_consumer_messages_total", labels) or 0.0
+
+    def processed(self) -> float:
+        return sum(self.outcomes(o) for o in ("handled", "duplicate", "dead_lettered"))
+
+    def titles(self, text: str = "") -> list[str]:
+        found = self.reader.search(SearchQuery.parse(text=text, limit=100, sort="price_asc"))
+        return [hit.product.title for hit in found.hits]
+
+
+@pytest.fixture
+def worker(rabbitmq_url: str, unique_name: str, tmp_path: Path) -> Iterator[Worker]:
+    spec = QueueSpec(f"{unique_name}.search.products", EVENTS, max_attempts=2, retry_delays=(0.2,))
+    worker = Worker(rabbitmq_url, unique_name, spec, tmp_path / "index")
+    worker.publisher.check()  # declares the topology before anything is published
+    worker.thread.start()
+    try:
+        yield worker
+    finally:
+        worker.stop.set()
+        worker.thread.join(DEADLINE)
+        worker.index.close()
+        worker.publisher.close()
+        _delete_topology(rabbitmq_url, unique_name, spec)
+
+
+def _delete_topology(url: str, exchange: str, spec: QueueSpec) -> None:
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    channel = connection.channel()
+    for queue in (spec.name, spec.dead_queue, *spec.retry_queues):
+        channel.queue_delete(queue)
+    for name in (exchange, f"{exchange}.dlx"):
+        channel.exchange_delete(name)
+    connection.close()
+
+
+def lag_count() -> float:
+    return (
+        REGISTRY.get_sample_value("keel_search_index_lag_seconds_count", {"service": "search"})
+        or 0.0
+    )
+
+
+def test_published_products_become_searchable_and_the_lag_is_exported(
+    worker: Worker, make_product: MakeProduct
+) -> None:
+    before = lag_count()
+    products = [make_product(title=f"Lamp {n}", price_cents=100 + n) for n in range(20)]
+    for product in products:
+        worker.publisher.publish(product_event("created", product))
+    wait_for(lambda: len(worker.titles("lamp")) == 20, "20 products searchable")
+    assert worker.titles("lamp") == [p.title for p in products]
+    assert lag_count() - before == 20
+
+
+def test_stale_reordered_and_redelivered_events_converge(
+    worker: Worker, make_product: MakeProduct
+) -> None:
+    lamp = make_product(title="Brass lamp", price_cents=100)
+    copper = make_product(id=lamp.id, title="Copper lamp", price_cents=100, version=3)
+    chair = make_product(title="Oak chair", price_cents=200, version=1)
+    events = [
+        product_event("created", lamp),
+        product_event("updated", copper),
+        product_event("updated", make_product(id=lamp.id, title="Stale lamp", version=2)),
+        product_event("deleted", make_product(id=chair.id, version=5)),  # before its creation
+        product_event("updated", make_product(id=chair.id, title="Pine chair", version=4)),
+        product_event("created", chair),
+        product_event("created", make_product(title="Broken", version=1), price_cents="12"),
+    ]
+    events.insert(3, events[1])  # the same event delivered again
+    for envelope in events:
+        worker.publisher.publish(envelope)
+    wait_for(lambda: worker.processed() == len(events), "every event processed")
+    assert worker.titles() == ["Copper lamp"]
+    # stale v2, the repeated v3, chair's v4 and v1 after its deletion
+    assert worker.outcomes("duplicate") == 4
+    assert worker.outcomes("dead_lettered") == 1
+
+
+def test_a_rebuild_keeps_serving_and_loses_no_event(
+    worker: Worker, make_product: MakeProduct
+) -> None:
+    kept, updated, deleted = (make_product(title=f"Lamp {n}", price_cents=n) for n in (1, 2, 3))
+    for product in (kept, updated, deleted):
+        worker.publisher.publish(product_event("created", product))
+    wait_for(lambda: len(worker.titles("lamp")) == 3, "the first products searchable")
+
+    events_applied = threading.Event()
+    streamed = [make_product(title=f"Catalogue lamp {n}", price_cents=100 + n) for n in range(50)]
+
+    class SlowCatalogue(FakeProductSource):
+        def stream(self) -> Iterator[ProductDocument]:
+            yield from (kept, updated, deleted, *streamed[:25])
+            events_applied.wait(DEADLINE)  # the events below arrive mid-rebuild
+            yield from streamed[25:]
+
+    rebuilder = EmbeddedSearchIndex(worker.reader.directory.root)
+    uow = FakeUnitOfWork()
+    job, builder = rebuilding.start_rebuild(RebuildIndex("test"), rebuilder, uow, time_now)
+    rebuild = threading.Thread(
+        target=rebuilding.run_rebuild, args=(job.id, builder, SlowCatalogue(), uow, time_now)
+    )
+    rebuild.start()
+    created = make_product(title="Lamp 4", price_cents=4)
+    for envelope in (
+        product_event(
+            "updated", make_product(id=updated.id, title="Lamp 2b", price_cents=2, version=2)
+        ),
+        product_event("deleted", make_product(id=deleted.id, version=2)),
+        product_event("created", created),
+    ):
+        worker.publisher.publish(envelope)
+    wait_for(lambda: worker.titles("lamp") == ["Lamp 1", "Lamp 2b", "Lamp 4"], "live updates")
+    events_applied.set()
+    while rebuild.is_alive():
+        assert len(worker.titles("lamp")) >= 3  # search keeps answering during the rebuild
+        rebuild.join(0.01)
+    assert rebuilding.get_rebuild(job.id, uow).documents == 53  # 50 streamed, 3 live
+    assert worker.titles("lamp")[:3] == ["Lamp 1", "Lamp 2b", "Lamp 4"]
+    assert len(worker.titles("catalogue")) == 50
+    rebuilder.close()
+
+
+def time_now() -> datetime:
+    return datetime.now(UTC)

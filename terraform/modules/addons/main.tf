@@ -1,0 +1,132 @@
+# Cluster add-ons through the Helm provider: ingress, certificates, monitoring, service
+# discovery, secrets sync and the metrics API the HPAs need. Chart versions are pinned.
+locals {
+  replicas = var.high_availability ? 3 : 1
+}
+
+resource "helm_release" "namespaces" {
+  name       = "keel-namespaces"
+  namespace  = "kube-system"
+  repository = "https://bedag.github.io/helm-charts"
+  chart      = "raw"
+  version    = "2.0.0"
+  values = [yamlencode({
+    resources = [for ns, level in var.app_namespaces : {
+      apiVersion = "v1"
+      kind       = "Namespace"
+      metadata = {
+        name   = ns
+        labels = { "pod-security.kubernetes.io/enforce" = level }
+      }
+    }]
+  })]
+}
+
+resource "helm_release" "metrics_server" {
+  name       = "metrics-server"
+  namespace  = "kube-system"
+  repository = "https://kubernetes-sigs.github.io/metrics-server"
+  chart      = "metrics-server"
+  version    = "3.12.2"
+  values     = [yamlencode({ replicas = var.high_availability ? 2 : 1 })]
+}
+
+resource "helm_release" "ingress_nginx" {
+  name             = "ingress-nginx"
+  namespace        = "ingress-nginx"
+  create_namespace = true
+  repository       = "https://kubernetes.github.io/ingress-nginx"
+  chart            = "ingress-nginx"
+  version          = "4.13.0"
+  values = [yamlencode({
+    controller = {
+      replicaCount = local.replicas
+      service = {
+        annotations = {
+          "service.beta.kubernetes.io/aws-load-balancer-type"            = "nlb"
+          "service.beta.kubernetes.io/aws-load-balancer-scheme"          = "internet-facing"
+          "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type" = "ip"
+        }
+        externalTrafficPolicy = "Local"
+      }
+      config = {
+        # X-Request-ID: the client's, or a generated one, passed upstream and logged.
+        "generate-request-id"       = "true"
+        "log-format-escape-json"    = "true"
+        "log-format-upstream"       = "{\"time\":\"$time_iso8601\",\"request_id\":\"$req_id\",\"remote_addr\":\"$remote_addr\",\"method\":\"$request_method\",\"path\":\"$uri\",\"status\":$status,\"duration_s\":$request_time,\"upstream\":\"$upstream_addr\",\"upstream_status\":\"$upstream_status\"}"
+        "limit-req-status-code"     = "429"
+        "limit-conn-status-code"    = "429"
+        "allow-snippet-annotations" = "false"
+        "use-forwarded-headers"     = "false"
+        "server-tokens"             = "false"
+        "ssl-protocols"             = "TLSv1.2 TLSv1.3"
+        "hsts"                      = "true"
+      }
+      metrics = {
+        enabled        = true
+        serviceMonitor = { enabled = true, additionalLabels = { release = "kube-prometheus-stack" } }
+      }
+      podDisruptionBudget = { enabled = var.high_availability, minAvailable = 1 }
+    }
+  })]
+  depends_on = [helm_release.kube_prometheus_stack]
+}
+
+resource "helm_release" "cert_manager" {
+  name             = "cert-manager"
+  namespace        = "cert-manager"
+  create_namespace = true
+  repository       = "https://charts.jetstack.io"
+  chart            = "cert-manager"
+  version          = "v1.18.2"
+  values           = [yamlencode({ crds = { enabled = true }, replicaCount = var.high_availability ? 2 : 1 })]
+}
+
+resource "helm_release" "cluster_issuer" {
+  name       = "letsencrypt-issuer"
+  namespace  = "cert-manager"
+  repository = "https://bedag.github.io/helm-charts"
+  chart      = "raw"
+  version    = "2.0.0"
+  values = [yamlencode({
+    resources = [{
+      apiVersion = "cert-manager.io/v1"
+      kind       = "ClusterIssuer"
+      metadata   = { name = "letsencrypt" }
+      spec = {
+        acme = {
+          email               = var.acme_email
+          server              = "https://acme-v02.api.letsencrypt.org/directory"
+          privateKeySecretRef = { name = "letsencrypt-account-key" }
+          solvers             = [{ http01 = { ingress = { ingressClassName = "nginx" } } }]
+        }
+      }
+    }]
+  })]
+  depends_on = [helm_release.cert_manager]
+}
+
+resource "helm_release" "external_secrets" {
+  name             = "external-secrets"
+  namespace        = "external-secrets"
+  create_namespace = true
+  repository       = "https://charts.external-secrets.io"
+  chart            = "external-secrets"
+  version          = "0.19.0"
+  values           = [yamlencode({ installCRDs = true, replicaCount = var.high_availability ? 2 : 1 })]
+}
+
+resource "helm_release" "consul" {
+  name             = "consul"
+  namespace        = "consul"
+  create_namespace = true
+  repository       = "https://helm.releases.hashicorp.com"
+  chart            = "consul"
+  version          = "1.7.0"
+  values = [yamlencode({
+    global        = { name = "consul", datacenter = "keel-${var.environment}" }
+    server        = { replicas = local.replicas, bootstrapExpect = local.replicas }
+    connectInject = { enabled = false }
+    ui            = { enabled = true, service = { type = "ClusterIP" } }
+  })]
+}
