@@ -21,9 +21,10 @@ install: ## install the locked dependencies of every package into .venv (uv)
 	@$(UV) sync --all-packages --frozen --quiet
 
 run: install gateway-conf migrate ## start the whole platform on embedded defaults; API on http://127.0.0.1:8080
-	@mkdir -p var/outbox var/log
+	@mkdir -p var/outbox
 	@echo "Keel is starting: public API on http://127.0.0.1:8080 (Ctrl-C stops everything)"
-	@$(PY) honcho start -f Procfile -e .env.dev
+	@# honcho answers Ctrl-C by stopping every process and exiting 130: that is a clean stop.
+	@$(PY) honcho start -f Procfile -e .env.dev || [ $$? -eq 130 ]
 
 gateway-conf: ## render the local nginx gateway config into var/gateway/
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || scripts/install-nginx.sh
@@ -32,10 +33,11 @@ gateway-conf: ## render the local nginx gateway config into var/gateway/
 		--notification 127.0.0.1:8003 --search 127.0.0.1:8004 --prefix $(CURDIR)/var/gateway \
 		> var/gateway/nginx.conf
 
-migrate: install ## bring every service's local database to the newest migration
+migrate: install ## bring every service's local database (var/<svc>.db) to the newest migration
 	@mkdir -p var
 	@set -a; source .env.dev; set +a; for s in $(SERVICES); do \
-		DATABASE_URL=sqlite:///var/$$s.db $(PY) keel-$$s migrate || exit 1; done
+		echo "migrating var/$$s.db"; \
+		LOG_LEVEL=WARNING DATABASE_URL=sqlite:///var/$$s.db $(PY) keel-$$s migrate || exit 1; done
 
 admin: install ## create the first admin locally: make admin EMAIL=you@example.com (asks for the password)
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.com"; exit 2; }

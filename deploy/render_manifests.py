@@ -1,7 +1,8 @@
-"""Render the keel chart offline, as `helm template` would, with real Helm (helm-python-sdk).
+"""Render or lint the keel chart offline, as `helm template` / `helm lint` would, with real Helm.
 
     uv run python deploy/render_manifests.py --env staging --out var/rendered/staging.yaml
     uv run python deploy/render_manifests.py --all --out-dir var/rendered
+    uv run python deploy/render_manifests.py --lint
 
 --env layers values-<env>.yaml and, when present, the Terraform values var/infra-<env>.yaml
 (else the example in ci/<env>-infra-values.yaml), like `make deploy` does. --all renders every
@@ -53,9 +54,20 @@ def env_files(env: str) -> list[Path]:
     return [CHART / f"values-{env}.yaml", infra if infra.exists() else example]
 
 
-def render(files: list[Path], release: str, namespace: str) -> str:
+def profile_values(profile: str) -> dict[str, Any]:
+    return values_for([CHART / name for name in PROFILES[profile]])
+
+
+def render_chart(
+    values: dict[str, Any], release: str = "keel", namespace: str = "keel"
+) -> dict[str, str]:
+    """Template path -> rendered text, as `helm upgrade` would render it (hooks included)."""
     with helm_python.Chart.load(CHART) as chart:
-        rendered = chart.render(values_for(files), name=release, namespace=namespace)
+        return chart.render(values, name=release, namespace=namespace, is_upgrade=True)
+
+
+def render(files: list[Path], release: str, namespace: str) -> str:
+    rendered = render_chart(values_for(files), release, namespace)
     docs = [
         f"# Source: {path}\n{text.strip()}\n"
         for path, text in sorted(rendered.items())
@@ -64,15 +76,34 @@ def render(files: list[Path], release: str, namespace: str) -> str:
     return "---\n".join(docs)
 
 
+def lint(kube_version: str) -> int:
+    """helm lint --strict for every profile; prints each finding, fails on warnings and errors."""
+    worst = 0
+    for name, files in PROFILES.items():
+        report = helm_python.lint(
+            CHART, values_for([CHART / f for f in files]), strict=True, kube_version=kube_version
+        )
+        for message in report["messages"]:
+            print(f"{name}: [{message['severity']}] {message['path']}: {message['error']}")
+            worst = max(worst, message["severity"])
+        print(f"{name}: linted, {len(report['errors'])} errors")
+        worst = max(worst, 3 if report["errors"] else 0)
+    return 1 if worst >= 2 else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--env", choices=["staging", "production"])
     parser.add_argument("--all", action="store_true", help="every test profile")
+    parser.add_argument("--lint", action="store_true", help="lint every profile (strict)")
+    parser.add_argument("--kube-version", default="v1.33.0", help="cluster version to lint for")
     parser.add_argument("--out", type=Path, help="output file for --env (default: stdout)")
     parser.add_argument("--out-dir", type=Path, default=REPO / "var" / "rendered")
     parser.add_argument("--release", default="keel")
     parser.add_argument("--namespace", default="keel")
     args = parser.parse_args(argv)
+    if args.lint:
+        return lint(args.kube_version)
     if args.all:
         args.out_dir.mkdir(parents=True, exist_ok=True)
         for name, files in PROFILES.items():

@@ -4,6 +4,7 @@ and the JWKS that lets the service under test verify them."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ class TokenMint:
 
     def serve_jwks(self) -> str:
         """Serve the JWKS on a loopback port in a daemon thread; returns its URL."""
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per JWKS fetch
         app = Flask("bench-jwks")
         app.add_url_rule("/.well-known/jwks.json", "jwks", self.jwks)
         server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib.util
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -20,46 +22,22 @@ import yaml
 from keel_common.testing.plugin import require
 
 REPO = Path(__file__).resolve().parents[2]
-CHART = REPO / "deploy" / "helm" / "keel"
 KUBE_VERSION = "1.33"
-RELEASE = "keel"
-NAMESPACE = "keel"
-
-# Each profile is the list of values files `helm upgrade` would get, in order.
-PROFILES: dict[str, list[str]] = {
-    "default": [],
-    "staging": ["values-staging.yaml", "ci/staging-infra-values.yaml"],
-    "production": ["values-production.yaml", "ci/production-infra-values.yaml"],
-    "queue-autoscaling": ["ci/queue-autoscaling-values.yaml"],
-    "minimal": ["ci/minimal-values.yaml"],
-}
-
 Manifest = dict[str, Any]
 
 
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Helm's coalescing of values files: maps merge, anything else is replaced."""
-    merged = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
+def _load_renderer() -> ModuleType:
+    """deploy/render_manifests.py: the profiles and the rendering `make helm-template` uses."""
+    path = REPO / "deploy" / "render_manifests.py"
+    spec = importlib.util.spec_from_file_location("keel_render_manifests", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def profile_values(profile: str) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in PROFILES[profile]:
-        values = deep_merge(values, yaml.safe_load((CHART / name).read_text()) or {})
-    return values
-
-
-def render_chart(values: dict[str, Any]) -> dict[str, str]:
-    import helm_python
-
-    with helm_python.Chart.load(CHART) as chart:
-        return chart.render(values, name=RELEASE, namespace=NAMESPACE, is_upgrade=True)
+RENDERER = _load_renderer()
+PROFILES: dict[str, list[str]] = RENDERER.PROFILES
 
 
 def parse_manifests(rendered: dict[str, str]) -> list[Manifest]:
@@ -73,18 +51,17 @@ def parse_manifests(rendered: dict[str, str]) -> list[Manifest]:
 
 @functools.cache
 def _render_profile(profile: str) -> tuple[Manifest, ...]:
-    return tuple(parse_manifests(render_chart(profile_values(profile))))
+    return tuple(parse_manifests(RENDERER.render_chart(RENDERER.profile_values(profile))))
 
 
 class ChartHelper:
     """What the chart tests share (test modules cannot import conftest in importlib mode)."""
 
-    path = CHART
+    path = RENDERER.CHART
     repo = REPO
     profiles = PROFILES
     kube_version = KUBE_VERSION
-    deep_merge = staticmethod(deep_merge)
-    profile_values = staticmethod(profile_values)
+    profile_values = staticmethod(RENDERER.profile_values)
     parse_manifests = staticmethod(parse_manifests)
 
     @staticmethod
@@ -94,7 +71,7 @@ class ChartHelper:
 
     @staticmethod
     def render_values(values: dict[str, Any]) -> list[Manifest]:
-        return parse_manifests(render_chart(values))
+        return parse_manifests(RENDERER.render_chart(values))
 
     @staticmethod
     def by_kind(objects: list[Manifest], kind: str) -> list[Manifest]:

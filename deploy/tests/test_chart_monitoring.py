@@ -88,7 +88,9 @@ def test_rules_and_dashboard_use_only_metrics_that_exist():
     exprs += [t["expr"] for p in panels for t in p.get("targets", [])]
     used = set(re.findall(r"\bkeel_[a-z_]+", " ".join(exprs)))
     suffixes = ("_bucket", "_count", "_sum")
-    unknown = {m for m in used if m not in defined and m.removesuffix(_suffix(m, suffixes)) not in defined}
+    unknown = {
+        m for m in used if m not in defined and m.removesuffix(_suffix(m, suffixes)) not in defined
+    }
     assert unknown == set()
 
 
@@ -97,7 +99,12 @@ def test_the_prometheusrule_embeds_the_rules_file_with_the_runbook_base(chart):
     assert rule["spec"] == yaml.safe_load(RULES.read_text())
     values = {"monitoring": {"prometheusRule": {"runbookBaseUrl": "https://runbooks.example/keel"}}}
     [moved] = chart.by_kind(chart.render_values(values), "PrometheusRule")
-    urls = {r["annotations"]["runbook_url"] for g in moved["spec"]["groups"] for r in g["rules"] if "alert" in r}
+    urls = {
+        r["annotations"]["runbook_url"]
+        for g in moved["spec"]["groups"]
+        for r in g["rules"]
+        if "alert" in r
+    }
     assert urls == {f"https://runbooks.example/keel/{name}.md" for name in REQUIRED_ALERTS}
 
 
@@ -110,7 +117,9 @@ def test_the_podmonitor_scrapes_every_process(chart, profile):
     [monitor] = monitors
     selector = monitor["spec"]["selector"]
     ports = {e["port"] for e in monitor["spec"]["podMetricsEndpoints"]}
-    assert all(e["path"] == "/metrics" and e["honorLabels"] for e in monitor["spec"]["podMetricsEndpoints"])
+    assert all(
+        e["path"] == "/metrics" and e["honorLabels"] for e in monitor["spec"]["podMetricsEndpoints"]
+    )
     for deploy in chart.by_kind(objects, "Deployment"):
         labels = deploy["spec"]["template"]["metadata"]["labels"]
         assert all(labels.get(k) == v for k, v in selector["matchLabels"].items())
@@ -121,7 +130,11 @@ def test_the_podmonitor_scrapes_every_process(chart, profile):
 
 
 def test_the_dashboard_shows_red_per_service_queues_and_lag(chart):
-    [cm] = [c for c in chart.by_kind(chart.render("default"), "ConfigMap") if c["metadata"]["name"] == "keel-dashboards"]
+    [cm] = [
+        c
+        for c in chart.by_kind(chart.render("default"), "ConfigMap")
+        if c["metadata"]["name"] == "keel-dashboards"
+    ]
     assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
     dashboard = json.loads(cm["data"]["keel.json"])
     assert dashboard == json.loads(DASHBOARD.read_text())

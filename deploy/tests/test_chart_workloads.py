@@ -61,7 +61,10 @@ def test_every_pod_is_locked_down(chart, profile):
 def test_every_deployment_has_a_pdb_an_hpa_and_spreads(chart, profile):
     objects = chart.render(profile)
     pdbs = chart.by_kind(objects, "PodDisruptionBudget")
-    hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in chart.by_kind(objects, "HorizontalPodAutoscaler")}
+    hpas = {
+        h["spec"]["scaleTargetRef"]["name"]: h
+        for h in chart.by_kind(objects, "HorizontalPodAutoscaler")
+    }
     for deploy in chart.by_kind(objects, "Deployment"):
         labels = deploy["spec"]["template"]["metadata"]["labels"]
         assert [p for p in pdbs if matches(p["spec"]["selector"]["matchLabels"], labels)]
@@ -118,9 +121,10 @@ def test_every_process_runs_the_right_command(chart):
         kind = deploy["metadata"]["labels"]["app.kubernetes.io/component"]
         [container] = pod_spec(deploy)["containers"]
         assert container["args"] == [kind]
-        assert container["envFrom"][1]["secretRef"]["name"] == deploy["spec"]["template"][
-            "spec"
-        ]["serviceAccountName"]
+        assert (
+            container["envFrom"][1]["secretRef"]["name"]
+            == deploy["spec"]["template"]["spec"]["serviceAccountName"]
+        )
 
 
 def test_migrations_run_as_a_pre_upgrade_hook_per_service(chart, profile):
@@ -142,14 +146,19 @@ def test_migrations_run_as_a_pre_upgrade_hook_per_service(chart, profile):
         assert all(w < int(notes["helm.sh/hook-weight"]) for w in secret_weights)
         [container] = pod_spec(job)["containers"]
         assert container["args"] == ["migrate"]
-        assert {"name": "SERVICE_NAME", "value": job["metadata"]["labels"]["app.kubernetes.io/name"]} in container["env"]
+        assert {
+            "name": "SERVICE_NAME",
+            "value": job["metadata"]["labels"]["app.kubernetes.io/name"],
+        } in container["env"]
 
 
 def test_external_secrets_fill_each_service_secret(chart):
     objects = chart.render("production")
     secrets = {e["spec"]["target"]["name"]: e for e in chart.by_kind(objects, "ExternalSecret")}
     assert set(secrets) == {f"keel-{s}" for s in SERVICES}
-    assert secrets["keel-core"]["spec"]["dataFrom"] == [{"extract": {"key": "keel/production/core"}}]
+    assert secrets["keel-core"]["spec"]["dataFrom"] == [
+        {"extract": {"key": "keel/production/core"}}
+    ]
     [store] = chart.by_kind(objects, "SecretStore")
     assert store["spec"]["provider"]["aws"]["service"] == "SecretsManager"
     assert chart.by_kind(chart.render("default"), "ExternalSecret") == []

@@ -81,14 +81,21 @@ def start_gateway(tool, tmp_path: Path, ports: dict[str, int], *extra: str) -> I
     nginx = tool("nginx")
     prefix = tmp_path / "gateway"
     prefix.mkdir()
-    os.chmod(tmp_path, 0o755)  # nginx workers drop root privileges when the tests run as root
-    os.chmod(prefix, 0o755)
+    # When the tests run as root, nginx workers run as nobody and must reach the temp folders.
+    for folder in (tmp_path, prefix):
+        os.chmod(folder, 0o755)  # noqa: S103 - world-readable, not writable
+
     listen = free_port()
     args = [f"--{s}=127.0.0.1:{p}" for s, p in ports.items()]
     conf = subprocess.run(
-        [sys.executable, str(RENDER), f"--listen=127.0.0.1:{listen}", f"--prefix={prefix}"]
-        + args
-        + list(extra),
+        [
+            sys.executable,
+            str(RENDER),
+            f"--listen=127.0.0.1:{listen}",
+            f"--prefix={prefix}",
+            *args,
+            *extra,
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -190,12 +197,17 @@ def test_a_request_id_is_minted_kept_or_replaced_and_passed_upstream(gateway, ht
     request_id = minted.json()["headers"]["X-Request-ID"]
     assert len(request_id) == 32 and minted.headers["X-Request-ID"] == request_id
 
-    headers = {"X-Request-ID": "client-1234", "traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"}
+    headers = {
+        "X-Request-ID": "client-1234",
+        "traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01",
+    }
     kept = http.get(gateway + "/v1/orders", headers=headers, timeout=5).json()["headers"]
     assert kept["X-Request-ID"] == "client-1234"
     assert kept["traceparent"] == headers["traceparent"]
 
-    forged = http.get(gateway + "/v1/orders", headers={"X-Request-ID": 'x", "admin": "1'}, timeout=5)
+    forged = http.get(
+        gateway + "/v1/orders", headers={"X-Request-ID": 'x", "admin": "1'}, timeout=5
+    )
     assert len(forged.json()["headers"]["X-Request-ID"]) == 32
 
 

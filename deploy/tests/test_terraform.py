@@ -64,7 +64,9 @@ def block_text(rng: dict[str, Any], base: Path) -> str:
 
 
 def declared_default(variable: dict[str, Any], base: Path) -> bool:
-    return re.search(r"^\s{2}default\s*=", block_text(variable["DeclRange"], base), re.M) is not None
+    return (
+        re.search(r"^\s{2}default\s*=", block_text(variable["DeclRange"], base), re.M) is not None
+    )
 
 
 @pytest.mark.parametrize("path", ROOTS + MODULES, ids=lambda p: str(p.relative_to(TERRAFORM)))
@@ -145,25 +147,54 @@ def test_files_are_formatted_the_terraform_way():
 
 
 # `terraform validate` needs provider plugins; this machine may carry a local mirror of the AWS
-# provider. The modules that use only that provider (and no registry module) are validated.
-AWS_ONLY = ["bootstrap", "modules/irsa-role", "modules/postgres", "modules/opensearch"]
-AWS_ONLY += ["modules/ecr", "modules/ci-access"]
+# provider. The modules that use only that provider (and no registry module) are validated
+# together, through one generated root that calls each of them with unknown inputs (so their
+# resources are checked against the provider's schema in one provider start), then bootstrap.
+AWS_ONLY_MODULES = ["irsa-role", "postgres", "opensearch", "ecr", "ci-access"]
 MIRROR = Path("/opt/tf-plugins")
 
 
-@pytest.mark.parametrize("relative", AWS_ONLY)
-def test_aws_only_configurations_validate_against_the_real_provider(relative, tmp_path):
+def calling_root(modules: list[str]) -> str:
+    """A root module calling each module with every required input bound to an unknown value."""
+    blocks = []
+    for name in modules:
+        target = TERRAFORM / "modules" / name
+        variables = load(target)["Variables"]
+        required = sorted(v for v, spec in variables.items() if not declared_default(spec, target))
+        inputs = "".join(f"  {v} = var.{name.replace('-', '_')}_{v}\n" for v in required)
+        blocks.append(f'module "{name}" {{\n  source = "../modules/{name}"\n{inputs}}}\n')
+        blocks += [f'variable "{name.replace("-", "_")}_{v}" {{}}\n' for v in required]
+    return "".join(blocks)
+
+
+@pytest.fixture(scope="module")
+def offline_terraform(tmp_path_factory) -> tuple[str, dict[str, str], Path]:
+    """terraform, an environment that installs from the local mirror, a scratch terraform/."""
     terraform = shutil.which("terraform")
     if terraform is None or not (MIRROR / "registry.terraform.io/hashicorp/aws").is_dir():
-        pytest.skip("optional: needs a terraform binary and an AWS provider mirror in /opt/tf-plugins")
-    shutil.copytree(TERRAFORM, tmp_path / "terraform")
-    rc = tmp_path / "terraformrc"
+        pytest.skip("optional: needs a terraform binary and the AWS provider in /opt/tf-plugins")
+    home = tmp_path_factory.mktemp("terraform")
+    copy = home / "terraform"
+    shutil.copytree(TERRAFORM, copy, ignore=shutil.ignore_patterns(".terraform*"))
+    (copy / "validate-modules").mkdir()
+    (copy / "validate-modules" / "main.tf").write_text(calling_root(AWS_ONLY_MODULES))
+    rc = home / "terraformrc"
     rc.write_text(
         f'provider_installation {{\n  filesystem_mirror {{\n    path = "{MIRROR}"\n  }}\n}}\n'
     )
-    env = {"TF_CLI_CONFIG_FILE": str(rc), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    workdir = tmp_path / "terraform" / relative
-    run = [terraform, f"-chdir={workdir}"]
-    subprocess.run([*run, "init", "-backend=false", "-input=false"], env=env, check=True, capture_output=True)
-    result = subprocess.run([*run, "validate", "-no-color"], env=env, capture_output=True, text=True)
+    env = {"TF_CLI_CONFIG_FILE": str(rc), "PATH": "/usr/bin:/bin", "HOME": str(home)}
+    return terraform, env, copy
+
+
+@pytest.mark.parametrize("relative", ["validate-modules", "bootstrap"])
+def test_aws_only_configurations_validate_against_the_real_provider(relative, offline_terraform):
+    terraform, env, copy = offline_terraform
+    run = [terraform, f"-chdir={copy / relative}"]
+    init = subprocess.run(
+        [*run, "init", "-backend=false", "-input=false"], env=env, capture_output=True, text=True
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    result = subprocess.run(
+        [*run, "validate", "-no-color"], env=env, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -3,205 +3,239 @@
 Every service runs as its real processes (`keel-<svc> migrate`, then `web` under gunicorn,
 `grpc` and `worker`) against real PostgreSQL databases and a real RabbitMQ, and client calls
 go through the real nginx gateway rendered from docker/gateway/ — the same routes as the
-ingress.
+ingress. Each process writes its log to ``workdir/logs/<svc>-<kind>.log`` (JSON lines).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 import requests
-import sqlalchemy as sa
 
 from keel_common.testing import free_port
 
+from .servers import SERVICES
+
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("auth", "core", "notification", "search")
+BIN = Path(sys.executable).parent
 KINDS = ("web", "grpc", "worker")
+STOP_GRACE = 20.0  # seconds each process gets to drain after SIGTERM before SIGKILL
+
+
+@dataclass
+class Backends:
+    """Where the services keep their state and exchange events."""
+
+    database_urls: dict[str, str]
+    broker_url: str
+    exchange: str
+    redis_url: str | None = None
 
 
 @dataclass
 class Platform:
     base_url: str
-    outbox_dir: Path
     workdir: Path
+    ports: dict[str, dict[str, int]]
     env: dict[str, dict[str, str]]
-    processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _log_files: list[IO[bytes]] = field(default_factory=list)
 
-    def logs(self) -> str:
+    @property
+    def outbox_dir(self) -> Path:
+        """OUTBOX_DIR of every service: one file per outgoing message, by channel."""
+        return self.workdir / "outbox"
+
+    def grpc_address(self, service: str) -> str:
+        return f"127.0.0.1:{self.ports[service]['grpc']}"
+
+    def log_path(self, process: str) -> Path:
+        return self.workdir / "logs" / f"{process}.log"
+
+    def log_records(self, process: str) -> list[dict[str, Any]]:
+        """The JSON log lines of ``process`` (``core-web``, ``notification-worker``, ...)."""
+        records = []
+        for line in self.log_path(process).read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line a library printed around the JSON logger
+            if isinstance(record, dict):
+                records.append(record)
+        return records
+
+    def logs(self, tail: int = 4000) -> str:
+        """The end of every process's log, for failure messages."""
         return "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}"
-            for p in sorted((self.workdir / "logs").glob("*.log"))
+            f"--- {path.name}\n{path.read_text(errors='replace')[-tail:]}"
+            for path in sorted((self.workdir / "logs").glob("*.log"))
+        )
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        log = self.log_path(name).open("wb")
+        self._log_files.append(log)
+        self.processes[name] = subprocess.Popen(
+            argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
         )
 
     def stop(self) -> None:
-        for _, proc in self.processes:
+        """SIGTERM everything (each process drains), SIGKILL what is still up after the grace."""
+        for proc in self.processes.values():
             if proc.poll() is None:
                 proc.terminate()
-        deadline = time.monotonic() + 15
-        for _, proc in self.processes:
+        deadline = time.monotonic() + STOP_GRACE
+        for proc in self.processes.values():
             try:
                 proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
-
-
-def create_databases(admin_url: str, prefix: str) -> dict[str, str]:
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    urls = {}
-    with admin.connect() as conn:
-        for svc in SERVICES:
-            name = f"{prefix}_{svc}"
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-            urls[svc] = sa.make_url(admin_url).set(database=name).render_as_string(False)
-    admin.dispose()
-    return urls
-
-
-def drop_databases(admin_url: str, prefix: str) -> None:
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for svc in SERVICES:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{prefix}_{svc}" WITH (FORCE)'))
-    admin.dispose()
+                proc.wait()
+        for log in self._log_files:
+            log.close()
 
 
 def service_env(
-    svc: str,
-    ports: dict[str, dict[str, int]],
-    database_url: str,
-    broker_url: str,
-    exchange: str,
-    outbox_dir: Path,
-    redis_url: str | None,
+    svc: str, ports: dict[str, dict[str, int]], backends: Backends, workdir: Path
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
     env.update(
         SERVICE_NAME=svc,
         ENVIRONMENT="test",
-        DATABASE_URL=database_url,
-        BROKER_URL=broker_url,
-        EVENTS_EXCHANGE=exchange,
+        DATABASE_URL=backends.database_urls[svc],
+        BROKER_URL=backends.broker_url,
+        EVENTS_EXCHANGE=backends.exchange,
         DISCOVERY="static",
         STATIC_SERVICES=",".join(f"{s}=127.0.0.1:{ports[s]['grpc']}" for s in SERVICES),
         HTTP_PORT=str(ports[svc]["web"]),
         GRPC_PORT=str(ports[svc]["grpc"]),
         METRICS_PORT=str(ports[svc]["worker"]),
-        OUTBOX_DIR=str(outbox_dir),
+        OUTBOX_DIR=str(workdir / "outbox"),
         JWKS_URL=f"http://127.0.0.1:{ports['auth']['web']}/.well-known/jwks.json",
+        # Two cores run the whole platform: one gunicorn worker and few consumer threads.
         WEB_CONCURRENCY="1",
+        CONSUMER_THREADS="2",
+        SEARCH_CONSUMERS="2",
         LOG_LEVEL="INFO",
         PYTHONUNBUFFERED="1",
     )
-    if redis_url:
-        env["REDIS_URL"] = redis_url
+    if backends.redis_url:
+        env["REDIS_URL"] = backends.redis_url
     return env
 
 
-def start_platform(
-    workdir: Path,
-    database_urls: dict[str, str],
-    broker_url: str,
-    exchange: str,
-    redis_url: str | None = None,
-) -> Platform:
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    ports = {s: {k: free_port() for k in KINDS} for s in SERVICES}
-    outbox_dir = workdir / "outbox"
-    (workdir / "logs").mkdir(parents=True, exist_ok=True)
-    gateway_port = free_port()
-    envs = {
-        s: service_env(s, ports, database_urls[s], broker_url, exchange, outbox_dir, redis_url)
-        for s in SERVICES
-    }
-    platform = Platform(f"http://127.0.0.1:{gateway_port}", outbox_dir, workdir, envs)
-    bindir = Path(sys.executable).parent
-    for svc in SERVICES:
-        subprocess.run(
-            [str(bindir / f"keel-{svc}"), "migrate"],
-            env=envs[svc],
-            check=True,
-            capture_output=True,
-            timeout=120,
+def migrate(platform: Platform) -> None:
+    """``keel-<svc> migrate`` for the four services at once; fails with their output."""
+    running = {
+        svc: subprocess.Popen(
+            [str(BIN / f"keel-{svc}"), "migrate"],
+            env=platform.env[svc],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            cwd=platform.workdir,
         )
-    for svc in SERVICES:
-        for kind in KINDS:
-            log = (workdir / "logs" / f"{svc}-{kind}.log").open("wb")
-            proc = subprocess.Popen(
-                [str(bindir / f"keel-{svc}"), kind],
-                env=envs[svc],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=workdir,
-            )
-            platform.processes.append((f"{svc}-{kind}", proc))
-    gateway = workdir / "gateway"
-    (gateway / "logs").mkdir(parents=True, exist_ok=True)
+        for svc in SERVICES
+    }
+    failures = []
+    for svc, proc in running.items():
+        output, _ = proc.communicate(timeout=300)
+        if proc.returncode != 0:
+            failures.append(f"keel-{svc} migrate exited {proc.returncode}:\n{output.decode()}")
+    if failures:
+        raise RuntimeError("\n".join(failures))
+
+
+def start_gateway(platform: Platform, port: int) -> None:
+    """Render docker/gateway/ for these ports and run nginx in the foreground."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    prefix = platform.workdir / "gateway"
+    upstreams = [a for s in SERVICES for a in (f"--{s}", f"127.0.0.1:{platform.ports[s]['web']}")]
+    render = [str(ROOT / "docker/gateway/render.py"), "--listen", f"127.0.0.1:{port}"]
     conf = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "docker/gateway/render.py"),
-            "--listen",
-            f"127.0.0.1:{gateway_port}",
-            "--prefix",
-            str(gateway),
-            *[a for s in SERVICES for a in (f"--{s}", f"127.0.0.1:{ports[s]['web']}")],
-        ],
+        [sys.executable, *render, "--prefix", str(prefix), *upstreams],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    (gateway / "nginx.conf").write_text(conf)
-    nginx_log = (workdir / "logs" / "gateway.log").open("wb")
-    platform.processes.append(
-        (
-            "gateway",
-            subprocess.Popen(
-                [
-                    nginx,
-                    "-p",
-                    str(gateway),
-                    "-c",
-                    str(gateway / "nginx.conf"),
-                    "-e",
-                    "stderr",
-                    "-g",
-                    "daemon off;",
-                ],
-                stdout=nginx_log,
-                stderr=subprocess.STDOUT,
-            ),
-        )
-    )
+    (prefix / "nginx.conf").write_text(conf)
+    # The rendered config says `daemon off;`: nginx stays a child we can stop.
+    platform.spawn("gateway", [nginx, "-p", str(prefix), "-c", "nginx.conf", "-e", "stderr"])
+
+
+def start_platform(workdir: Path, backends: Backends, timeout: float = 300) -> Platform:
+    """Migrate, start every process and the gateway, and wait until all of them answer."""
+    (workdir / "logs").mkdir(parents=True, exist_ok=True)
+    ports = {s: {k: free_port() for k in KINDS} for s in SERVICES}
+    gateway_port = free_port()
+    env = {s: service_env(s, ports, backends, workdir) for s in SERVICES}
+    platform = Platform(f"http://127.0.0.1:{gateway_port}", workdir, ports, env)
+    migrate(platform)
     try:
-        wait_ready(platform, ports)
-    except Exception:
+        for svc in SERVICES:
+            for kind in KINDS:
+                argv = [str(BIN / f"keel-{svc}"), kind]
+                web_env = {"PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics" / svc)}
+                extra = web_env if kind == "web" else {}
+                platform.spawn(f"{svc}-{kind}", argv, {**env[svc], **extra})
+        start_gateway(platform, gateway_port)
+        wait_ready(platform, timeout)
+    except BaseException:
         platform.stop()
         raise
     return platform
 
 
-def wait_ready(platform: Platform, ports: dict[str, dict[str, int]], timeout: float = 90) -> None:
+def readiness_checks(platform: Platform) -> dict[str, Callable[[], bool]]:
+    """name -> a callable that is true once that part of the platform answers."""
+    checks: dict[str, Callable[[], bool]] = {}
+    for svc, ports in platform.ports.items():
+        checks[f"{svc}-web"] = _http_ok(f"http://127.0.0.1:{ports['web']}/readyz")
+        checks[f"{svc}-grpc"] = _port_open(ports["grpc"])
+        checks[f"{svc}-worker"] = _http_ok(f"http://127.0.0.1:{ports['worker']}/metrics")
+    checks["gateway"] = _http_ok(f"{platform.base_url}/v1/app-version?platform=ios&version=1.0.0")
+    return checks
+
+
+def wait_ready(platform: Platform, timeout: float) -> None:
+    """Poll every check until all pass; a process that exits or the deadline fails loudly."""
     deadline = time.monotonic() + timeout
-    pending = {s: f"http://127.0.0.1:{ports[s]['web']}/readyz" for s in SERVICES}
-    pending["gateway"] = f"{platform.base_url}/v1/app-version?platform=ios&version=1.0.0"
+    pending = readiness_checks(platform)
     while pending and time.monotonic() < deadline:
-        for name, proc in platform.processes:
+        for name, proc in platform.processes.items():
             if proc.poll() is not None:
                 raise RuntimeError(f"{name} exited with {proc.returncode}\n{platform.logs()}")
-        for name, url in list(pending.items()):
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    del pending[name]
-            except requests.RequestException:
-                pass
-        time.sleep(0.3)
+        pending = {name: check for name, check in pending.items() if not check()}
+        if pending:
+            time.sleep(0.5)
     if pending:
         raise RuntimeError(f"not ready after {timeout}s: {sorted(pending)}\n{platform.logs()}")
+
+
+def _http_ok(url: str) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            return requests.get(url, timeout=5).status_code == 200
+        except requests.RequestException:
+            return False
+
+    return check
+
+
+def _port_open(port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2):
+                return True
+        except OSError:
+            return False
+
+    return check

@@ -90,7 +90,7 @@ class ServiceCli:
             from keel_common.db.alembic import upgrade
 
             assert self.migrations_dir is not None
-            upgrade(settings.database_url.get_secret_value(), self.migrations_dir)
+            upgrade(settings.database_url, self.migrations_dir)
             log.info("migrations applied", extra={"service": self.service})
         elif command == "job":
             log.info("job starting", extra={"job": args.name})

@@ -38,10 +38,9 @@ _SECRET_KEY_PARTS = (
 )  # fmt: skip
 _SECRET_KEYS = frozenset({"code", "pin", "pwd", "dsn", "auth", "jwt"})
 
-_TEXT_KEY = re.compile(
+_TEXT_KEY_WORDS = (
     r"password|passwd|passphrase|passcode|secret|token|otp|api[_-]?key|apikey|credential"
-    r"|private[_-]?key|authorization|cookie|session",
-    re.IGNORECASE,
+    r"|private[_-]?key|authorization|cookie|session"
 )
 
 
@@ -52,10 +51,6 @@ def _mask_value(match: re.Match[str]) -> str:
         return match[0]
     quote = value[0] if value[0] in "\"'" else ""
     return f"{match['prefix']}{quote}{REDACTED}{quote}"
-
-
-def _mask_secret_pair(match: re.Match[str]) -> str:
-    return _mask_value(match) if _TEXT_KEY.search(match["key"]) else match[0]
 
 
 # Each rule starts only where its leading run of characters starts (the look-behinds) and
@@ -79,10 +74,13 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]],
     # "'token': 'x'", "\"api_key\": \"x\"", "?access_token=x&".
     (
         re.compile(
-            r"(?P<prefix>(?<![\w-])(?P<key>[\w-]++)[\"']?\s*+[:=]\s*+)"
+            # The atomic group stops at the first secret word in the key: retrying later
+            # ones could not change the outcome and would again cost quadratic time.
+            rf"(?i)(?P<prefix>(?<![\w-])(?>[\w-]*?(?:{_TEXT_KEY_WORDS}))[\w-]*+"
+            r"[\"']?\s*+[:=]\s*+)"
             r"(?P<value>\[REDACTED\]|\"[^\"]*+\"|'[^']*+'|[^\s,;&)}\]\"']++)"
         ),
-        _mask_secret_pair,
+        _mask_value,
     ),
     # One-time codes in prose or key/value form: "code 123456", "otp=123456", "PIN: 1234".
     (

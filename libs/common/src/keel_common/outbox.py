@@ -193,9 +193,11 @@ class OutboxRelay:
                 logger.warning("outbox relay: broker unavailable (%s); retry in %.1fs", exc, delay)
                 stop.wait(delay)
                 continue
-            except sa.exc.SQLAlchemyError:
+            except Exception:
+                # The database is away, or something unforeseen: the relay must outlive it,
+                # or every later event of the service would wait for a restart.
                 delay = backoff.next_delay()
-                logger.exception("outbox relay: database error; retry in %.1fs", delay)
+                logger.exception("outbox relay: round failed; retry in %.1fs", delay)
                 stop.wait(delay)
                 continue
             backoff.reset()

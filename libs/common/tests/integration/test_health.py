@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 import requests
 import sqlalchemy as sa
+
 from keel_common.health import database_check, http_check
 
 

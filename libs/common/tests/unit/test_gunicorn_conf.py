@@ -8,10 +8,11 @@ from types import ModuleType, SimpleNamespace
 
 import pytest
 from gunicorn.config import Config
+from prometheus_client import values
+
 from keel_common.http import gunicorn_conf
 from keel_common.http.server import KeelGunicorn
 from keel_common.logging import is_configured
-from prometheus_client import values
 
 
 def reloaded(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:

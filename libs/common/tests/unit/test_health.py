@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+
 from keel_common.health import broker_check, database_check
 
 

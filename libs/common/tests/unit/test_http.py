@@ -9,6 +9,8 @@ import logging
 import pytest
 from flask.testing import FlaskClient
 from flask_openapi3 import OpenAPI
+from pydantic import Field
+
 from keel_common.http import (
     PROBLEM_JSON,
     ProblemError,
@@ -18,7 +20,6 @@ from keel_common.http import (
 )
 from keel_common.logging import configure_logging
 from keel_common.settings import ServiceSettings, load_settings
-from pydantic import Field
 
 
 class ToySettings(ServiceSettings):

@@ -10,11 +10,12 @@ from collections.abc import Iterator
 import pytest
 from flask.testing import FlaskClient
 from flask_openapi3 import OpenAPI
+from prometheus_client import REGISTRY
+
 from keel_common import tracing
 from keel_common.http import Schema, create_app
 from keel_common.logging import configure_logging
 from keel_common.settings import ServiceSettings, load_settings
-from prometheus_client import REGISTRY
 
 PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 

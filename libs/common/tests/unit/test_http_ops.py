@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 import pytest
 from flask_openapi3 import OpenAPI
-from keel_common.http import BEARER_AUTH, PROBLEM_JSON, Schema, create_app
-from keel_common.settings import ServiceSettings, load_settings
 from openapi_spec_validator import validate
 from pydantic import Field
+
+from keel_common.http import BEARER_AUTH, PROBLEM_JSON, Schema, create_app
+from keel_common.settings import ServiceSettings, load_settings
 
 
 class DocSettings(ServiceSettings):

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 import sentry_sdk
+from sentry_sdk.envelope import Envelope
+from sentry_sdk.transport import Transport
+
 from keel_common.errors import init_sentry
 from keel_common.http import app as http_app
 from keel_common.http import create_app
 from keel_common.settings import ServiceSettings, load_settings
-from sentry_sdk.envelope import Envelope
-from sentry_sdk.transport import Transport
 
 DSN = "https://public@sentry.example.invalid/1"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlLWJ5dGVz"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+
 from keel_common import tracing
 from keel_common.logging import REDACTED, configure_logging, is_secret_key, redact, redact_text
 
@@ -124,6 +125,7 @@ def test_ordinary_text_is_left_alone() -> None:
         ("GET /x?access_token=abc&page=2", f"GET /x?access_token={REDACTED}&page=2"),
         ('{"client_secret": "xyz", "n": 1}', f'{{"client_secret": "{REDACTED}", "n": 1}}'),
         ("otp=123456", f"otp={REDACTED}"),
+        ("db said: password=pw1 for user: ada", f"db said: password={REDACTED} for user: ada"),
         ("Your code is 123456", f"Your code is {REDACTED}"),
     ],
 )

@@ -70,6 +70,12 @@ def test_to_json_is_one_compact_object_with_the_contract_keys() -> None:
     assert set(doc) == {"id", "type", "source", "time", "subject", "data", "traceparent"}
 
 
+def test_envelopes_can_be_collected_in_a_set_by_identity() -> None:
+    envelope = Envelope.new("a.b.c.v1", "keel-a", {"nested": {"k": [1]}})
+
+    assert {envelope, Envelope.from_json(envelope.to_json())} == {envelope}
+
+
 def test_envelope_is_frozen() -> None:
     envelope = Envelope.new("a.b.c.v1", "keel-a", {})
     with pytest.raises(AttributeError):

@@ -5,9 +5,10 @@ import logging
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
+
 from keel_common.logging import configure_logging
 from keel_common.settings import ConfigError, ServiceSettings, load_settings
-from pydantic import SecretStr
 
 DB_PASSWORD = "pg-Secret-Value-77"
 SIGNING_KEY = "-----BEGIN PRIVATE KEY-----MIIEvQ"

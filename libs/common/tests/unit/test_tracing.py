@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from keel_common import tracing
 
 PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"

@@ -1,4 +1,4 @@
-"""Users, login sessions, refresh tokens, one-time secrets, the audit log, signing keys.
+"""Users, login sessions, refresh tokens, one-time secrets, audit log, signing keys, outbox.
 
 Revision ID: 0001
 Revises:
@@ -86,10 +86,39 @@ def upgrade() -> None:
         sa.Column("private_key_pem", sa.Text, nullable=False),
         sa.Column("signs_from", TZ, nullable=False),
     )
+    create_outbox()
+
+
+def create_outbox() -> None:
+    """keel_common.outbox.outbox_table, frozen as of this revision."""
+    op.create_table(
+        "outbox",
+        sa.Column(
+            "pk",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("type", sa.String(255), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("created_at", TZ, nullable=False),
+        sa.Column("published_at", TZ, nullable=True),
+    )
+    unpublished = sa.text("published_at IS NULL")
+    op.create_index(
+        "ix_outbox_unpublished",
+        "outbox",
+        ["pk"],
+        postgresql_where=unpublished,
+        sqlite_where=unpublished,
+    )
+    op.create_index("ix_outbox_published_at", "outbox", ["published_at"])
 
 
 def downgrade() -> None:
     for table in (
+        "outbox",
         "signing_keys",
         "audit_log",
         "one_time_secrets",

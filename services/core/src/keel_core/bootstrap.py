@@ -15,13 +15,15 @@ from sqlalchemy.engine import Engine
 from keel_common.auth import TokenVerifier, create_token_verifier
 from keel_common.db import create_engine, make_session_factory
 from keel_common.discovery import Discovery, create_discovery
+from keel_common.messaging import Broker, create_broker
+from keel_common.outbox import OutboxRelay
 from keel_core.adapters.app_versions import (
     CachedVersionPolicies,
     DocumentSource,
     consul_document,
     file_document,
 )
-from keel_core.adapters.orm import start_mappers
+from keel_core.adapters.orm import outbox, start_mappers
 from keel_core.adapters.unit_of_work import SqlAlchemyCoreUnitOfWork
 from keel_core.config import CoreSettings, load_core_settings
 from keel_core.service_layer.ports import UnitOfWork, VersionPolicies
@@ -84,3 +86,12 @@ def _thresholds_source(settings: CoreSettings, discovery: Discovery) -> Document
     if settings.discovery == "consul":
         return consul_document(discovery, settings.app_versions_consul_key, from_file)
     return from_file
+
+
+def outbox_relay(settings: CoreSettings, broker: Broker | None = None) -> OutboxRelay:
+    """The relay that publishes the events the web and gRPC processes staged."""
+    broker = broker or create_broker(
+        settings.broker_url, exchange=settings.events_exchange, service=settings.service_name
+    )
+    engine = create_engine(settings.database_url)
+    return OutboxRelay(engine, outbox, broker, settings.service_name)

@@ -1,37 +1,17 @@
-"""Races on PostgreSQL through HTTP: row locks and the idempotency constraint decide them."""
+"""Races through HTTP on PostgreSQL (row locks) and SQLite (its write lock): the locks and the
+idempotency constraint decide them, never a lost update."""
 
 from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
-from keel_common.auth import InMemoryRevocationList, JwksTokenVerifier
-from keel_common.db.alembic import upgrade
-from keel_common.discovery import FakeDiscovery
-from keel_common.testing import live_server
-from keel_core.bootstrap import bootstrap
-from keel_core.config import CoreSettings
-from keel_core.entrypoints.flask_app import create_app
-
 RACERS = 8
-
-
-@pytest.fixture
-def pg_api(postgres_url: str, jwks_url: str, migrations_dir: Path) -> Iterator[str]:
-    upgrade(postgres_url, migrations_dir)
-    settings = CoreSettings(database_url=postgres_url, jwks_url=jwks_url)
-    verifier = JwksTokenVerifier(jwks_url, "keel-auth", "keel", InMemoryRevocationList())
-    wired = bootstrap(settings, verifier=verifier, discovery=FakeDiscovery())
-    with live_server(create_app(wired)) as base:
-        yield base
-    wired.engine.dispose()
 
 
 def _race(calls: list[Callable[[], requests.Response]]) -> list[requests.Response]:
@@ -67,25 +47,40 @@ def _last_item(api: str, seller: Any) -> str:
 
 
 def test_buyers_racing_for_the_last_item_one_wins(
-    pg_api: str, seller: Any, new_user: Callable[..., Any]
+    api: str, seller: Any, new_user: Callable[..., Any]
 ) -> None:
-    product_id = _last_item(pg_api, seller)
-    calls = [_order_call(pg_api, new_user(), product_id, "k") for _ in range(RACERS)]
+    product_id = _last_item(api, seller)
+    calls = [_order_call(api, new_user(), product_id, "k") for _ in range(RACERS)]
 
     statuses = sorted(r.status_code for r in _race(calls))
 
     assert statuses == [201] + [409] * (RACERS - 1)
-    product = requests.get(f"{pg_api}/v1/products/{product_id}", timeout=10).json()
+    product = requests.get(f"{api}/v1/products/{product_id}", timeout=10).json()
     assert product["stock"] == 0
 
 
-def test_retries_racing_with_one_key_place_one_order(pg_api: str, seller: Any, buyer: Any) -> None:
-    product_id = _last_item(pg_api, seller)
+def test_retries_racing_with_one_key_place_one_order(api: str, seller: Any, buyer: Any) -> None:
+    product_id = _last_item(api, seller)
     key = str(uuid.uuid4())
 
-    answers = _race([_order_call(pg_api, buyer, product_id, key) for _ in range(RACERS)])
+    answers = _race([_order_call(api, buyer, product_id, key) for _ in range(RACERS)])
 
     assert [r.status_code for r in answers] == [201] * RACERS
     assert len({r.json()["id"] for r in answers}) == 1
-    mine = requests.get(f"{pg_api}/v1/orders", headers=buyer.headers, timeout=10).json()
+    mine = requests.get(f"{api}/v1/orders", headers=buyer.headers, timeout=10).json()
     assert len(mine["items"]) == 1
+
+
+def test_cancels_racing_return_the_stock_once(api: str, seller: Any, buyer: Any) -> None:
+    product_id = _last_item(api, seller)
+    order = _order_call(api, buyer, product_id, "k")().json()
+    url = f"{api}/v1/orders/{order['id']}/cancel"
+
+    def cancel() -> requests.Response:
+        return requests.post(url, headers=buyer.headers, timeout=30)
+
+    statuses = sorted(r.status_code for r in _race([cancel] * RACERS))
+
+    assert statuses == [200] + [409] * (RACERS - 1)
+    product = requests.get(f"{api}/v1/products/{product_id}", timeout=10).json()
+    assert product["stock"] == 1

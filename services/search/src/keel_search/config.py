@@ -19,7 +19,7 @@ class SearchSettings(ServiceSettings):
     elasticsearch_url: SecretStr | None = Field(default=None, validate_default=True)
     elasticsearch_index: str = "keel-products"
     # Consumer threads of the worker; their changes share index commits (group commit).
-    search_consumers: int = Field(default=8, ge=1, le=256)
+    search_consumers: int = Field(default=16, ge=1, le=256)
     # The most product changes the worker writes in one index commit.
     search_batch_size: int = Field(default=500, ge=1, le=10_000)
     # Deadline of the whole ListProducts stream during a rebuild.

@@ -91,3 +91,21 @@ def test_events_applied_during_a_rebuild_in_another_process_are_kept(
     assert count(worker, "doomed") == 0
     reader = EmbeddedSearchIndex(tmp_path)
     assert reader.document_count() == 1000 + applied
+
+
+def test_the_writer_follows_two_rebuilds_it_slept_through(
+    tmp_path: Path, make_product: MakeProduct
+) -> None:
+    worker = EmbeddedSearchIndex(tmp_path)
+    worker.apply([make_product(title="First lamp")])
+    rebuilder = EmbeddedSearchIndex(tmp_path)
+    for n in range(2):  # the second swap deletes the generation the worker still writes to
+        builder = rebuilder.start_rebuild()
+        builder.add([make_product(title=f"Streamed lamp {n}")])
+        builder.finish()
+    worker.apply([make_product(title="Late lamp")])
+    assert sorted(h.product.title for h in worker.search(SearchQuery.parse("lamp")).hits) == [
+        "Late lamp",
+        "Streamed lamp 1",
+    ]
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("gen-")]) == 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from keel_common.db.unit_of_work import DomainEvent, SqlAlchemyUnitOfWork
 __all__ = [
     "DomainEvent",
     "SqlAlchemyUnitOfWork",
+    "UtcDateTime",
     "create_engine",
     "make_session_factory",
     "map_entity",
@@ -41,6 +43,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive ones)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def create_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the settings Keel relies on for each backend.
 
@@ -50,6 +67,8 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     """
     sa_url = sa.make_url(url)
     if sa_url.get_backend_name() == "sqlite":
+        if sa_url.database and sa_url.database != ":memory:":
+            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = sa.create_engine(sa_url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -73,7 +92,7 @@ def standard_table(name: str, metadata: sa.MetaData, *columns: Any, **kwargs: An
         metadata,
         sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("id", sa.Uuid, nullable=False, unique=True, default=uuid.uuid4),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, default=utcnow),
+        sa.Column("created_at", UtcDateTime, nullable=False, default=utcnow),
         sa.Column(
             "updated_at",
             sa.DateTime(timezone=True),
@@ -81,7 +100,7 @@ def standard_table(name: str, metadata: sa.MetaData, *columns: Any, **kwargs: An
             default=utcnow,
             onupdate=utcnow,
         ),
-        sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("deleted_at", UtcDateTime, nullable=True),
         *columns,
         **kwargs,
     )

@@ -76,6 +76,9 @@ class SqlAlchemyUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is None:
+            # Keep what the use case loaded readable after the block: rollback would expire it.
+            self.session.expunge_all()
         self.rollback()
         self.session.close()
 

@@ -44,7 +44,11 @@ def _body_model() -> Any:
         return None
     cache: dict[Any, Any] = current_app.extensions.setdefault("keel_body_models", {})
     if view not in cache:
-        cache[view] = parse_parameters(view, doc_ui=False)[5]
+        try:
+            cache[view] = parse_parameters(view, doc_ui=False)[5]
+        except (NameError, TypeError):
+            # A plain Flask view whose annotations cannot be resolved declares no schema.
+            cache[view] = None
     return cache[view]
 
 

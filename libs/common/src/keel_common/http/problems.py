@@ -103,7 +103,10 @@ def _location(model_title: str) -> str | None:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None:
         return None
-    models = parse_parameters(view, doc_ui=False)
+    try:
+        models = parse_parameters(view, doc_ui=False)
+    except (NameError, TypeError):  # annotations that cannot be resolved: location unknown
+        return None
     for location, model in zip(_LOCATIONS, models, strict=False):
         if (
             isinstance(model, type)

@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import kombu
-import sqlalchemy as sa
 from kombu.message import Message as KombuMessage
 
 from keel_common.messaging.consuming import (
@@ -37,6 +34,7 @@ from keel_common.messaging.consuming import (
     ConsumerRun,
     Verdict,
 )
+from keel_common.messaging.embedded_sqlite import configure_kombu_models, sqlite_options
 from keel_common.messaging.envelope import Envelope
 from keel_common.messaging.port import Broker, BrokerError, Handler, PublishError
 from keel_common.messaging.topology import CONSUMER_QUEUES, QueueSpec
@@ -56,29 +54,6 @@ def declare_topology(channel: Any, exchange: str, queues: Iterable[QueueSpec]) -
             channel.queue_bind(queue=spec.name, exchange=exchange, routing_key=key)
 
 
-def _sqlite_options(url: str) -> dict[str, Any]:
-    """Engine options for a ``sqla+sqlite:///path`` broker file shared by local processes.
-
-    WAL lets readers and the writer overlap, and ``synchronous=NORMAL`` fsyncs at checkpoints
-    instead of at every commit (a committed message survives a killed process, not a power
-    cut: fine for development, which is all this transport is for). The directory is created
-    so a fresh clone's ``make run`` works without a ``var/``.
-    """
-    database = sa.make_url(url.split("+", 1)[1]).database
-    if not database or database == ":memory:":
-        return {}
-    Path(database).parent.mkdir(parents=True, exist_ok=True)
-
-    def connect() -> sqlite3.Connection:
-        connection = sqlite3.connect(database, timeout=30, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        return connection
-
-    # kombu passes transport options on to sqlalchemy.create_engine.
-    return {"creator": connect}
-
-
 class KombuBroker(Broker):
     """Any kombu virtual transport URL; thread-safe like ``RabbitMqBroker``."""
 
@@ -89,12 +64,12 @@ class KombuBroker(Broker):
         exchange: str,
         service: str,
         queues: Sequence[QueueSpec] = CONSUMER_QUEUES,
-        polling_interval: float = 0.05,
+        polling_interval: float = 0.1,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._options: dict[str, Any] = {}
         if url.startswith(("sqla+sqlite:", "sqlalchemy+sqlite:")):
-            self._options = _sqlite_options(url)
+            self._options = sqlite_options(url)
         self.exchange = exchange
         self.service = service
         self.queues = tuple(queues)
@@ -107,10 +82,15 @@ class KombuBroker(Broker):
 
     def _connect(self) -> tuple[kombu.Connection, Any]:
         connection = kombu.Connection(self._url, transport_options=self._options)
-        # Not a transport option: kombu's SQLAlchemy transport hands those to create_engine.
-        connection.transport.polling_interval = self._polling_interval
-        channel = connection.channel()
-        declare_topology(channel, self.exchange, self.queues)
+        try:
+            # Not a transport option: kombu's SQLAlchemy transport hands those to create_engine.
+            connection.transport.polling_interval = self._polling_interval
+            channel = connection.channel()
+            configure_kombu_models(channel)
+            declare_topology(channel, self.exchange, self.queues)
+        except BaseException:
+            connection.release()
+            raise
         return connection, channel
 
     def _open_producer(self) -> kombu.Producer:

@@ -54,6 +54,10 @@ class Envelope:
             traceparent=traceparent,
         )
 
+    def __hash__(self) -> int:
+        # An event is identified by its id; hashing ``data`` (a dict) would raise.
+        return hash(self.id)
+
     def to_json(self) -> bytes:
         return json.dumps(
             {

@@ -60,8 +60,9 @@ def first_time(session: Session, consumer: str, event_id: str) -> bool:
         statement = sqlite.insert(table).values(values).on_conflict_do_nothing()
     else:
         raise NotImplementedError(f"first_time supports PostgreSQL and SQLite, not {dialect}")
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING, not rowcount: drivers do not all report a row count for INSERTs.
+    inserted = session.execute(statement.returning(table.c.event_id)).first()
+    return inserted is not None
 
 
 def prune_processed(session: Session, older_than: timedelta) -> int:

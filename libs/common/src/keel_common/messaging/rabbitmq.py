@@ -26,7 +26,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 from keel_common.messaging.consuming import ATTEMPT_HEADER, Backoff, ConsumerRun, Verdict
 from keel_common.messaging.envelope import Envelope
 from keel_common.messaging.port import Broker, BrokerError, Handler, PublishError
-from keel_common.messaging.rabbitmq_publisher import ConfirmingPublisher, Message
+from keel_common.messaging.rabbitmq_publisher import ConfirmingPublisher, ConnectionLost, Message
 from keel_common.messaging.topology import CONSUMER_QUEUES, QueueSpec, dead_letter_exchange
 
 logger = logging.getLogger(__name__)
@@ -103,15 +103,29 @@ class RabbitMqBroker(Broker):
             (self.exchange, e.type, e.to_json(), _properties(e)) for e in envelopes
         ]
         with self._lock:
-            publisher = self._open_publisher()
             try:
-                publisher.publish(messages)
+                self._open_publisher().publish(messages)
+            except ConnectionLost:
+                # A connection the broker dropped while we were idle (a restart, a failover)
+                # shows only now. Sending the batch again on a fresh one is safe: delivery is
+                # at least once anyway, and consumers dedupe by event id.
+                self._drop_publisher()
+                self._publish_on_new_connection(messages)
             except PublishError:
                 self._drop_publisher()
                 raise
 
+    def _publish_on_new_connection(self, messages: list[Message]) -> None:
+        try:
+            self._open_publisher().publish(messages)
+        except PublishError:
+            self._drop_publisher()
+            raise
+
     def check(self) -> None:
         with self._lock:
+            if self._publisher is not None:
+                self._publisher.poll()  # notice a connection the broker dropped meanwhile
             self._open_publisher()
 
     def close(self) -> None:
@@ -119,9 +133,12 @@ class RabbitMqBroker(Broker):
             self._drop_publisher()
 
     def _open_publisher(self) -> ConfirmingPublisher:
-        """The live publishing connection, (re)opened and the topology declared if needed."""
+        """The publishing connection, (re)opened and the topology declared if needed.
+
+        A connection the broker closed while we were idle is only noticed by the next publish
+        (``ConnectionLost``), which then retries once on a new one.
+        """
         if self._publisher is not None:
-            self._publisher.poll()
             if self._publisher.is_open:
                 return self._publisher
             self._drop_publisher()
@@ -148,6 +165,9 @@ class RabbitMqBroker(Broker):
             raise BrokerError(f"RabbitMQ is unreachable: {exc!r}") from exc
         try:
             declare_topology(connection.channel(), self.exchange, self.queues)
+        except _CONNECTION_ERRORS as exc:
+            # e.g. PRECONDITION_FAILED: a queue exists with other arguments than the registry's
+            raise BrokerError(f"declaring the topology failed: {exc!r}") from exc
         finally:
             _close_quietly(connection)
 

@@ -1,7 +1,8 @@
 """SQLAlchemy repositories: the ports of ``service_layer.ports`` over one ORM session.
 
-Soft-deleted rows are left out by the session factory of ``keel_common.db``; writes lock
-rows with ``SELECT ... FOR UPDATE`` (PostgreSQL; SQLite serializes writers by itself).
+Soft-deleted rows are left out by the session factory of ``keel_common.db``. A use case
+that will change rows reads them with ``get_for_update``: ``SELECT ... FOR UPDATE`` on
+PostgreSQL; SQLite has no row locks, so there it takes the database's write lock instead.
 """
 
 from __future__ import annotations
@@ -17,6 +18,22 @@ from keel_core.adapters.orm import orders, products
 from keel_core.domain.orders import Order
 from keel_core.domain.products import Product
 from keel_core.service_layer.ports import OrderRepository, Position, ProductRepository
+
+
+def lock_for_write(session: Session) -> None:
+    """On SQLite, hold the database's single write lock until the transaction ends.
+
+    SQLite ignores ``FOR UPDATE`` and Python's sqlite3 opens a transaction only at the first
+    write, so two requests could both read "1 in stock" and both sell it. ``BEGIN
+    IMMEDIATE`` makes the second wait (busy timeout) and then read what the first wrote.
+    Readers are not blocked (WAL).
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")
 
 
 def _newest_first(statement: Any, table: sa.Table, after: Position | None, limit: int) -> Any:
@@ -38,6 +55,7 @@ class SqlAlchemyProductRepository(ProductRepository):
         return self.session.scalars(statement).one_or_none()
 
     def get_for_update(self, product_ids: Collection[UUID]) -> list[Product]:
+        lock_for_write(self.session)
         statement = (
             sa.select(Product)
             .where(products.c.id.in_(set(product_ids)))
@@ -74,6 +92,7 @@ class SqlAlchemyOrderRepository(OrderRepository):
         return self.session.scalars(statement).one_or_none()
 
     def get_for_update(self, order_id: UUID) -> Order | None:
+        lock_for_write(self.session)
         statement = sa.select(Order).where(orders.c.id == order_id).with_for_update()
         return self.session.scalars(statement).one_or_none()
 

@@ -43,6 +43,9 @@ class FakeNotificationRepository(ports.NotificationRepository):
     def get(self, id: uuid.UUID) -> Notification | None:
         return self.rows.get(id)
 
+    def get_many(self, ids: Sequence[uuid.UUID]) -> list[Notification]:
+        return [self.rows[i] for i in ids if i in self.rows]
+
     def claim_due(self, now: datetime, limit: int) -> list[Notification]:
         due = [n for n in self.rows.values() if n.is_due(now)]
         return sorted(due, key=lambda n: n.next_attempt_at or now)[:limit]

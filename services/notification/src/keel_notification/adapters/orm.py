@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import time
 from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
-from keel_common.db import map_entity, standard_table
+from keel_common.db import UtcDateTime, map_entity, standard_table
 from keel_notification.domain.model import (
     Category,
     Channel,
@@ -31,21 +31,6 @@ metadata = sa.MetaData(
     }
 )
 mapper_registry = registry(metadata=metadata)
-
-
-class UtcDateTime(sa.TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite hands back naive ones)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class QuietHoursType(sa.TypeDecorator[QuietHours]):
@@ -80,75 +65,59 @@ def _enum(enum_class: type[Enum]) -> sa.Enum:
     )
 
 
-def _aware_standard_columns(table: sa.Table) -> sa.Table:
-    # standard_table's timestamps come back naive from SQLite; cursors compare them with
-    # aware values. Remove once keel_common.db uses an aware type (reported to the lead).
-    for name in ("created_at", "updated_at", "deleted_at"):
-        table.c[name].type = UtcDateTime()
-    return table
-
-
-notifications = _aware_standard_columns(
-    standard_table(
-        "notifications",
-        metadata,
-        sa.Column("user_id", sa.Uuid, nullable=True),
-        sa.Column("event_id", sa.Uuid, nullable=False, index=True),
-        sa.Column("channel", _enum(Channel), nullable=False),
-        sa.Column("category", _enum(Category), nullable=False),
-        sa.Column("template", sa.String(64), nullable=False),
-        sa.Column("locale", sa.String(35), nullable=False),
-        sa.Column("recipient", sa.String(512), nullable=False),
-        sa.Column("platform", _enum(Platform), nullable=True),
-        sa.Column("content", sa.JSON, nullable=True),
-        sa.Column("status", _enum(Status), nullable=False),
-        sa.Column("attempts", sa.Integer, nullable=False, default=0),
-        sa.Column("next_attempt_at", UtcDateTime, nullable=True),
-        sa.Column("provider", sa.String(64), nullable=True),
-        sa.Column("provider_message_id", sa.String(255), nullable=True),
-        sa.Column("error", sa.Text, nullable=True),
-        sa.Column("sent_at", UtcDateTime, nullable=True),
-        sa.Column("dead_lettered_at", UtcDateTime, nullable=True),
-        # the same event never yields the same message twice, even if the inbox were bypassed
-        sa.UniqueConstraint("event_id", "channel", "template", "recipient"),
-        sa.Index("ix_notifications_user_page", "user_id", "created_at", "id"),
-        sa.Index("ix_notifications_due", "status", "next_attempt_at"),
-    )
+notifications = standard_table(
+    "notifications",
+    metadata,
+    sa.Column("user_id", sa.Uuid, nullable=True),
+    sa.Column("event_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("channel", _enum(Channel), nullable=False),
+    sa.Column("category", _enum(Category), nullable=False),
+    sa.Column("template", sa.String(64), nullable=False),
+    sa.Column("locale", sa.String(35), nullable=False),
+    sa.Column("recipient", sa.String(512), nullable=False),
+    sa.Column("platform", _enum(Platform), nullable=True),
+    sa.Column("content", sa.JSON, nullable=True),
+    sa.Column("status", _enum(Status), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=True),
+    sa.Column("provider", sa.String(64), nullable=True),
+    sa.Column("provider_message_id", sa.String(255), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("sent_at", UtcDateTime, nullable=True),
+    sa.Column("dead_lettered_at", UtcDateTime, nullable=True),
+    # the same event never yields the same message twice, even if the inbox were bypassed
+    sa.UniqueConstraint("event_id", "channel", "template", "recipient"),
+    sa.Index("ix_notifications_user_page", "user_id", "created_at", "id"),
+    sa.Index("ix_notifications_due", "status", "next_attempt_at"),
 )
 
-devices = _aware_standard_columns(
-    standard_table(
-        "devices",
-        metadata,
-        sa.Column("user_id", sa.Uuid, nullable=False, index=True),
-        sa.Column("platform", _enum(Platform), nullable=False),
-        sa.Column("token", sa.String(512), nullable=False, unique=True),
-        sa.Column("active", sa.Boolean, nullable=False, default=True),
-    )
+devices = standard_table(
+    "devices",
+    metadata,
+    sa.Column("user_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("platform", _enum(Platform), nullable=False),
+    sa.Column("token", sa.String(512), nullable=False, unique=True),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
 )
 
-preferences = _aware_standard_columns(
-    standard_table(
-        "preferences",
-        metadata,
-        sa.Column("user_id", sa.Uuid, nullable=False, unique=True),
-        sa.Column("email_promotional", sa.Boolean, nullable=False),
-        sa.Column("sms_promotional", sa.Boolean, nullable=False),
-        sa.Column("push_promotional", sa.Boolean, nullable=False),
-        sa.Column("quiet_hours", QuietHoursType, nullable=True),
-    )
+preferences = standard_table(
+    "preferences",
+    metadata,
+    sa.Column("user_id", sa.Uuid, nullable=False, unique=True),
+    sa.Column("email_promotional", sa.Boolean, nullable=False),
+    sa.Column("sms_promotional", sa.Boolean, nullable=False),
+    sa.Column("push_promotional", sa.Boolean, nullable=False),
+    sa.Column("quiet_hours", QuietHoursType, nullable=True),
 )
 
-contacts = _aware_standard_columns(
-    standard_table(
-        "contacts",
-        metadata,
-        sa.Column("user_id", sa.Uuid, nullable=False, unique=True),
-        sa.Column("email", sa.String(320), nullable=True),
-        sa.Column("phone", sa.String(32), nullable=True),
-        sa.Column("locale", sa.String(35), nullable=False),
-        sa.Column("registered_at", UtcDateTime, nullable=True, index=True),
-    )
+contacts = standard_table(
+    "contacts",
+    metadata,
+    sa.Column("user_id", sa.Uuid, nullable=False, unique=True),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("phone", sa.String(32), nullable=True),
+    sa.Column("locale", sa.String(35), nullable=False),
+    sa.Column("registered_at", UtcDateTime, nullable=True, index=True),
 )
 
 # Ids of the events (and send requests, job periods) already turned into messages.

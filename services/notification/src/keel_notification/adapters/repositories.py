@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -25,6 +26,12 @@ class SqlAlchemyNotificationRepository(ports.NotificationRepository):
 
     def get(self, id: uuid.UUID) -> Notification | None:
         return self.session.scalars(sa.select(Notification).filter_by(id=id)).one_or_none()
+
+    def get_many(self, ids: Sequence[uuid.UUID]) -> list[Notification]:
+        if not ids:
+            return []
+        statement = sa.select(Notification).where(notifications.c.id.in_(list(ids)))
+        return list(self.session.scalars(statement))
 
     def claim_due(self, now: datetime, limit: int) -> list[Notification]:
         # SKIP LOCKED lets several workers take disjoint batches (PostgreSQL; SQLite has a

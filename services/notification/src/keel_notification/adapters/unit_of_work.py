@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
 from typing import Self
 
 from sqlalchemy.orm import Session
@@ -30,15 +29,3 @@ class SqlAlchemyUnitOfWork(BaseUnitOfWork, ports.UnitOfWork):
         self.contacts = repositories.SqlAlchemyContactRepository(self.session)
         self.inbox = repositories.SqlAlchemyInbox(self.session)
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            # Read-only use cases return what they loaded; the rollback that ends the unit
-            # would expire those objects, so they are detached first, as loaded.
-            self.session.expunge_all()
-        super().__exit__(exc_type, exc, tb)

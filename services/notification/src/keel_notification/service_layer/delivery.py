@@ -21,7 +21,7 @@ from keel_notification.domain.errors import (
     UnregisteredDevice,
 )
 from keel_notification.domain.messages import Message, Receipt, message_for
-from keel_notification.domain.model import Status
+from keel_notification.domain.model import Notification, Status
 from keel_notification.domain.policy import RetryPolicy
 from keel_notification.service_layer.ports import Sender, UnitOfWork
 
@@ -73,16 +73,22 @@ def record_outcomes(
 ) -> DeliveryReport:
     report = DeliveryReport()
     with uow:
+        found = uow.notifications.get_many([o.notification_id for o in outcomes])
+        by_id = {n.id: n for n in found}
         for outcome in outcomes:
-            _record(uow, outcome, policy, now, report)
+            _record(uow, by_id.get(outcome.notification_id), outcome, policy, now, report)
         uow.commit()
     return report
 
 
 def _record(
-    uow: UnitOfWork, outcome: Outcome, policy: RetryPolicy, now: datetime, report: DeliveryReport
+    uow: UnitOfWork,
+    n: Notification | None,
+    outcome: Outcome,
+    policy: RetryPolicy,
+    now: datetime,
+    report: DeliveryReport,
 ) -> None:
-    n = uow.notifications.get(outcome.notification_id)
     if n is None or n.status is not Status.QUEUED:
         return  # settled meanwhile by a worker that took over an expired claim
     error = outcome.error

@@ -153,21 +153,41 @@ def queue(
     hours or failed at rendering; those that may go out now are the ones ``is_due(now)``.
     """
     created: list[Notification] = []
+    users: dict[uuid.UUID, _User] = {}
     for intent in intents:
-        for notification in _notifications_for(uow, event_id, intent, renderer, now):
+        user = _user(uow, intent.user_id, users)
+        for notification in _notifications_for(uow, event_id, intent, user, renderer, now):
             uow.notifications.add(notification)
             created.append(notification)
     return created
 
 
+@dataclass(frozen=True)
+class _User:
+    contact: Contact | None
+    preferences: Preferences
+
+
+def _user(uow: UnitOfWork, user_id: uuid.UUID | None, seen: dict[uuid.UUID, _User]) -> _User:
+    """A user's contact and preferences, read once however many intents name them."""
+    if user_id is None:
+        return _User(None, Preferences(user_id=uuid.UUID(int=0)))
+    if user_id not in seen:
+        prefs = uow.preferences.get(user_id) or Preferences(user_id=user_id)
+        seen[user_id] = _User(uow.contacts.get(user_id), prefs)
+    return seen[user_id]
+
+
 def _notifications_for(
-    uow: UnitOfWork, event_id: uuid.UUID, intent: Intent, renderer: TemplateRenderer, now: datetime
+    uow: UnitOfWork,
+    event_id: uuid.UUID,
+    intent: Intent,
+    user: _User,
+    renderer: TemplateRenderer,
+    now: datetime,
 ) -> list[Notification]:
     spec = template_spec(intent.template, intent.channel)
-    contact = uow.contacts.get(intent.user_id) if intent.user_id else None
-    prefs = (uow.preferences.get(intent.user_id) if intent.user_id else None) or Preferences(
-        user_id=intent.user_id or uuid.UUID(int=0)
-    )
+    contact, prefs = user.contact, user.preferences
     locale = intent.locale or (contact.locale if contact else None) or "en"
     notifications = [
         Notification(

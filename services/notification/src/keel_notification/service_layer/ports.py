@@ -38,6 +38,10 @@ class NotificationRepository(abc.ABC):
     def get(self, id: uuid.UUID) -> Notification | None: ...
 
     @abc.abstractmethod
+    def get_many(self, ids: Sequence[uuid.UUID]) -> list[Notification]:
+        """Those of ``ids`` that exist, in any order (one query for a batch of outcomes)."""
+
+    @abc.abstractmethod
     def claim_due(self, now: datetime, limit: int) -> list[Notification]:
         """Queued messages whose time has come, oldest first, locked against other workers."""
 

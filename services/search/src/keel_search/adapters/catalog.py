@@ -9,6 +9,7 @@ from uuid import UUID
 import grpc
 
 from keel_protos.core.v1 import core_pb2, core_pb2_grpc
+from keel_search.domain.errors import CatalogueUnavailable
 from keel_search.domain.products import ProductDocument
 from keel_search.service_layer.ports import ProductSource
 
@@ -37,5 +38,10 @@ class GrpcProductSource(ProductSource):
 
     def stream(self) -> Iterator[ProductDocument]:
         request = core_pb2.ListProductsRequest()
-        for product in self._stub.ListProducts(request, timeout=self._timeout):
-            yield document_from_message(product)
+        try:
+            for product in self._stub.ListProducts(request, timeout=self._timeout):
+                yield document_from_message(product)
+        except grpc.RpcError as exc:
+            code = exc.code()  # every call error raised by a stub is also a grpc.Call
+            detail = exc.details()
+            raise CatalogueUnavailable(f"core ListProducts: {code.name}: {detail}") from None

@@ -92,8 +92,11 @@ class ElasticsearchSearchIndex(SearchIndex):
         return ElasticsearchIndexBuilder(self, name)
 
     def drop(self) -> None:
-        """Delete every index of this name (tests)."""
-        self.client.indices.delete(index=f"{self.live_alias}-*", ignore_unavailable=True)
+        """Delete every index of this name (tests). By name: clusters refuse wildcard
+        deletes by default (``action.destructive_requires_name``)."""
+        names = list(self.client.indices.get(index=f"{self.live_alias}-*").body)
+        for name in names:
+            self.client.indices.delete(index=name, ignore_unavailable=True)
 
     def _ensure_live_index(self) -> None:
         if self.client.indices.exists_alias(name=self.live_alias):

@@ -37,3 +37,7 @@ class RebuildNotFound(SearchError):
 
     def __init__(self) -> None:
         super().__init__("no such rebuild job")
+
+
+class CatalogueUnavailable(SearchError):
+    """Core's catalogue could not be read to the end; a rebuild is tried again later."""

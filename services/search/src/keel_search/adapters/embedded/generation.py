@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,6 +19,8 @@ from keel_search.domain.products import (
     ProductTombstone,
     supersedes,
 )
+
+log = logging.getLogger(__name__)
 
 ANALYZER = "keel_words"
 MAX_TOKEN = 40
@@ -168,9 +171,17 @@ class GenerationWriter:
     def close(self) -> None:
         """Drop uncommitted work and release the directory's writer lock; idempotent."""
         writer, self._writer = self._writer, None
-        if writer is not None:
+        if writer is None:
+            return
+        try:
             writer.rollback()
             writer.wait_merging_threads()
+        except ValueError:
+            # Its directory was deleted by a later rebuild: nothing in it is needed any more.
+            log.info(
+                "closed the writer of a removed generation",
+                extra={"path": str(self.generation.path)},
+            )
 
     def _indexed_versions(self, ids: set[str]) -> dict[str, int]:
         query = tantivy.Query.term_set_query(SCHEMA, "id", sorted(ids))
