@@ -70,4 +70,5 @@ bench: install ## run every benchmark under bench/ (needs the local RabbitMQ/Pos
 	@for b in bench/*/run.py; do echo "== $$b"; $(PY) python $$b || exit 1; done
 
 clean: ## remove local state (databases, outbox files, gateway config) under var/
-	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+	find var -mindepth 1 -maxdepth 1 ! -name checkov-venv -exec rm -rf {} + 2>/dev/null || true
+	rm -rf .pytest_cache .mypy_cache .ruff_cache

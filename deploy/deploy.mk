@@ -107,11 +107,12 @@ tf-apply: tf-init ## terraform apply the plan saved by make tf-plan for ENV
 checkov-venv: $(CHECKOV_VENV)/.checkov-$(CHECKOV_VERSION) ## Create var/checkov-venv with checkov==CHECKOV_VERSION (its own virtualenv)
 
 # checkov pins old versions of packages the workspace shares, so it lives apart from .venv.
-# `uv venv --seed` gives the venv its own pip even where Debian lacks python3-venv.
+# `uv venv --seed` gives the venv its own pip even where Debian lacks python3-venv; the seeded
+# wheel package is unused and conflicts with checkov's pins, so it goes.
 $(CHECKOV_VENV)/.checkov-$(CHECKOV_VERSION):
 	rm -rf $(CHECKOV_VENV)
 	$(UV) venv --quiet --seed --python 3.11 $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip uninstall --quiet --yes wheel  # seeded, unused, conflicts with checkov's pins
+	$(CHECKOV_VENV)/bin/pip uninstall --quiet --yes wheel
 	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 	@touch $@
 

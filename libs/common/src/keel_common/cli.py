@@ -1,4 +1,5 @@
-"""The one command line every service shares: ``keel-<svc> web|grpc|worker|migrate|job NAME``.
+"""The one command line every service shares: ``keel-<svc> web|grpc|worker|migrate|job NAME``
+(and ``scheduler`` for a service with periodic jobs).
 
 A service's ``entrypoints/cli.py`` only says what each process kind runs; this module parses
 the arguments, loads settings once, configures logging and error reporting, handles signals
@@ -36,6 +37,9 @@ class ServiceCli:
     worker: Worker | None = None
     migrations_dir: Path | None = None
     jobs: dict[str, Job] = field(default_factory=dict)
+    # Crontab expressions by job name: the one schedule that both the local ``scheduler``
+    # (make run) and the Helm CronJobs use.
+    schedules: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Extra] = field(default_factory=dict)
 
     def parser(self) -> argparse.ArgumentParser:
@@ -52,6 +56,8 @@ class ServiceCli:
         if self.jobs:
             job = sub.add_parser("job", help="run one periodic job once")
             job.add_argument("name", choices=sorted(self.jobs))
+        if self.schedules:
+            sub.add_parser("scheduler", help="run the periodic jobs on their schedules (local)")
         for name in self.extra:
             extra = sub.add_parser(name, help=f"{name} (see --help)", add_help=False)
             extra.add_argument("args", nargs=argparse.REMAINDER)
@@ -96,6 +102,8 @@ class ServiceCli:
             log.info("job starting", extra={"job": args.name})
             self.jobs[args.name](settings)
             log.info("job finished", extra={"job": args.name})
+        elif command == "scheduler":
+            run_scheduler(self.jobs, self.schedules, settings)
         else:
             return self.extra[command](settings, list(args.args))
         return None
@@ -117,7 +125,7 @@ def stop_event_on_signals() -> threading.Event:
 def _run_worker(worker: Worker, settings: Settings) -> None:
     from keel_common.metrics import serve_metrics
 
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, addr=settings.bind_host)
     worker(settings, stop_event_on_signals())
 
 
@@ -131,3 +139,45 @@ def _serve_grpc(service: str, factory: GrpcFactory, settings: Settings) -> None:
     discovery.register(registration)
     # Leave discovery before draining, so no new calls are routed to a stopping instance.
     serve(server, on_stop=lambda: discovery.deregister(registration.id))
+
+
+def build_scheduler(jobs: dict[str, Job], schedules: dict[str, str], settings: Settings) -> Any:
+    """An APScheduler scheduler (not started) with one cron-triggered entry per job (UTC)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    for name, crontab in schedules.items():
+        scheduler.add_job(
+            _run_job,
+            CronTrigger.from_crontab(crontab, timezone="UTC"),
+            args=(name, jobs[name], settings),
+            id=name,
+            max_instances=1,
+            coalesce=True,
+        )
+    return scheduler
+
+
+def run_scheduler(jobs: dict[str, Job], schedules: dict[str, str], settings: Settings) -> None:
+    """Run each job on its crontab schedule (UTC) until SIGTERM/SIGINT.
+
+    Production runs the same jobs as Kubernetes CronJobs; this is the local runner of
+    ``make run``. A failing run is logged and the next one happens on schedule.
+    """
+    scheduler = build_scheduler(jobs, schedules, settings)
+    stop = stop_event_on_signals()
+    scheduler.start()
+    log.info("scheduler started", extra={"schedules": schedules})
+    stop.wait()
+    scheduler.shutdown(wait=True)
+
+
+def _run_job(name: str, job: Job, settings: Settings) -> None:
+    log.info("job starting", extra={"job": name})
+    try:
+        job(settings)
+    except Exception:
+        log.exception("job failed", extra={"job": name})
+    else:
+        log.info("job finished", extra={"job": name})

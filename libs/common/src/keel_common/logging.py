@@ -216,6 +216,8 @@ def configure_logging(
     before and leaves handlers others added (test capture, Sentry) alone.
     """
     root = logging.getLogger()
+    # pika narrates every connection step at INFO; keep its warnings and errors only.
+    logging.getLogger("pika").setLevel(logging.WARNING)
     for handler in list(root.handlers):
         if getattr(handler, _KEEL_HANDLER, False):
             root.removeHandler(handler)

@@ -98,6 +98,8 @@ class ServiceSettings(BaseSettings):
         default_factory=lambda: _parse_services(DEFAULT_STATIC_SERVICES)
     )
     consul_http_addr: str = "127.0.0.1:8500"
+    # 0.0.0.0 in containers; .env.dev sets 127.0.0.1 so `make run` answers only on loopback.
+    bind_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     metrics_port: int = Field(default=9100, ge=0, le=65535)

@@ -93,12 +93,16 @@ def test_owner_patches_with_if_match(
     assert (patched.json()["price_cents"], patched.json()["version"]) == (39_900, 2)
     assert patched.headers["ETag"] == '"2"'
 
+    weak = requests.patch(
+        url, json={"stock": 4}, headers=seller.headers | {"If-Match": 'W/"2"'}, timeout=10
+    )
+    assert weak.status_code == 200, weak.text
     stale = requests.patch(
         url, json={"stock": 1}, headers=seller.headers | {"If-Match": '"1"'}, timeout=10
     )
     assert stale.status_code == 409
     assert stale.headers["Content-Type"] == PROBLEM
-    assert requests.get(url, timeout=10).json()["stock"] == 3
+    assert requests.get(url, timeout=10).json()["stock"] == 4
 
 
 def test_patch_rejects_null_and_malformed_if_match(

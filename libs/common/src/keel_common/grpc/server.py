@@ -9,6 +9,7 @@ first, so probes and registries stop sending work, then in-flight calls get ``gr
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -71,7 +72,7 @@ def create_server(
     *,
     service_names: Sequence[str],
     max_workers: int = DEFAULT_MAX_WORKERS,
-    host: str = "[::]",
+    host: str | None = None,
     interceptors: Sequence[grpc.ServerInterceptor] = (),
 ) -> KeelServer:
     """A server for ``service`` (the metrics label) bound to ``host:port`` (0: a free port).
@@ -94,6 +95,9 @@ def create_server(
     reflection.enable_server_reflection(
         [*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
+    # Same BIND_HOST setting as the HTTP server (ServiceSettings.bind_host); all interfaces
+    # by default, as a container wants.
+    host = host or os.environ.get("BIND_HOST") or "[::]"
     bound = server.add_insecure_port(f"{host}:{port}")
     return KeelServer(server, health_servicer, bound)
 

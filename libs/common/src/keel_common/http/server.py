@@ -32,7 +32,7 @@ class KeelGunicorn(BaseApplication):
         return util.import_app(self.app_factory)
 
 
-def serve(app_factory: str, settings: ServiceSettings, *, host: str = "0.0.0.0") -> None:
+def serve(app_factory: str, settings: ServiceSettings, *, host: str | None = None) -> None:
     """Serve ``app_factory`` (``"keel_core.entrypoints.flask_app:create_app()"``) on
     ``host:settings.http_port`` until gunicorn is told to stop.
 
@@ -41,7 +41,7 @@ def serve(app_factory: str, settings: ServiceSettings, *, host: str = "0.0.0.0")
     """
     configure_logging(settings.service_name, settings.log_level)
     options = {
-        "bind": [f"{host}:{settings.http_port}"],
+        "bind": [f"{host or settings.bind_host}:{settings.http_port}"],
         "loglevel": settings.log_level.lower(),
         "proc_name": f"keel-{settings.service_name}",
     }

@@ -28,6 +28,7 @@ class SqlAlchemyCoreUnitOfWork(SqlAlchemyUnitOfWork, UnitOfWork):
 
     def commit(self) -> None:
         try:
+            # Named explicitly: through super() mypy sees the port's abstract method.
             SqlAlchemyUnitOfWork.commit(self)
         except IntegrityError as exc:
             self.rollback()

@@ -52,7 +52,7 @@ def expected_version(header: str | None) -> int | None:
     etags = parse_etags(header)
     if etags.star_tag:
         return None
-    tags = list(etags)
+    tags = list(etags.as_set(include_weak=True))
     if len(tags) != 1 or not tags[0].isdigit():
         issue = {"loc": ["header", "If-Match"], "msg": "not an ETag of this API"}
         raise ProblemError(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from keel_common.cli import ServiceCli
 from keel_notification import config
-from keel_notification.entrypoints.jobs import JOBS
+from keel_notification.entrypoints.jobs import JOBS, SCHEDULES
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
@@ -32,6 +32,7 @@ CLI = ServiceCli(
     worker=worker,
     migrations_dir=MIGRATIONS,
     jobs=dict(JOBS),
+    schedules=dict(SCHEDULES),
 )
 
 
