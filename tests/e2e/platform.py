@@ -111,6 +111,7 @@ def service_env(
     env.update(
         SERVICE_NAME=svc,
         ENVIRONMENT="test",
+        BIND_HOST="127.0.0.1",
         DATABASE_URL=backends.database_urls[svc],
         BROKER_URL=backends.broker_url,
         EVENTS_EXCHANGE=backends.exchange,
@@ -183,15 +184,22 @@ def start_platform(workdir: Path, backends: Backends, timeout: float = 300) -> P
         for svc in SERVICES:
             for kind in KINDS:
                 argv = [str(BIN / f"keel-{svc}"), kind]
-                web_env = {"PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics" / svc)}
-                extra = web_env if kind == "web" else {}
-                platform.spawn(f"{svc}-{kind}", argv, {**env[svc], **extra})
+                platform.spawn(f"{svc}-{kind}", argv, env[svc] | _kind_env(workdir, svc, kind))
         start_gateway(platform, gateway_port)
         wait_ready(platform, timeout)
     except BaseException:
         platform.stop()
         raise
     return platform
+
+
+def _kind_env(workdir: Path, svc: str, kind: str) -> dict[str, str]:
+    """gunicorn's workers share metric files; keep them in the workdir, not in /tmp."""
+    if kind != "web":
+        return {}
+    metrics = workdir / "metrics" / svc
+    metrics.mkdir(parents=True, exist_ok=True)
+    return {"PROMETHEUS_MULTIPROC_DIR": str(metrics)}
 
 
 def readiness_checks(platform: Platform) -> dict[str, Callable[[], bool]]:

@@ -29,6 +29,7 @@ __all__ = [
     "SqlAlchemyUnitOfWork",
     "UtcDateTime",
     "create_engine",
+    "lock_for_write",
     "make_session_factory",
     "map_entity",
     "soft_delete",
@@ -83,6 +84,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def lock_for_write(session: Session) -> None:
+    """Call before a read-then-write that must not race (``SELECT ... FOR UPDATE``).
+
+    PostgreSQL honours ``FOR UPDATE``. SQLite ignores it, and Python's sqlite3 opens a
+    transaction only at the first write, so two requests could both read "1 in stock" and both
+    sell it. ``BEGIN IMMEDIATE`` makes the second wait (busy timeout) and then read what the
+    first wrote. Readers are not blocked (WAL).
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")
 
 
 def standard_table(name: str, metadata: sa.MetaData, *columns: Any, **kwargs: Any) -> sa.Table:

@@ -14,26 +14,11 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from keel_common.db import lock_for_write
 from keel_core.adapters.orm import orders, products
 from keel_core.domain.orders import Order
 from keel_core.domain.products import Product
 from keel_core.service_layer.ports import OrderRepository, Position, ProductRepository
-
-
-def lock_for_write(session: Session) -> None:
-    """On SQLite, hold the database's single write lock until the transaction ends.
-
-    SQLite ignores ``FOR UPDATE`` and Python's sqlite3 opens a transaction only at the first
-    write, so two requests could both read "1 in stock" and both sell it. ``BEGIN
-    IMMEDIATE`` makes the second wait (busy timeout) and then read what the first wrote.
-    Readers are not blocked (WAL).
-    """
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        return
-    driver = connection.connection.driver_connection
-    if driver is not None and not driver.in_transaction:
-        driver.execute("BEGIN IMMEDIATE")
 
 
 def _newest_first(statement: Any, table: sa.Table, after: Position | None, limit: int) -> Any:
