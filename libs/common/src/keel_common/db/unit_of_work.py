@@ -12,7 +12,7 @@ import dataclasses
 import enum
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self
@@ -42,6 +42,9 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, uuid.UUID | Decimal):
         return str(value)
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        # RFC 3339 with "Z", as in Envelope.time and the HTTP API
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, enum.Enum):
