@@ -96,6 +96,14 @@ OUTBOX_OLDEST_AGE = Gauge(
 )
 
 
+SEARCH_INDEX_LAG = Histogram(
+    "keel_search_index_lag_seconds",
+    "Time from a product change in core (event time) to it being searchable.",
+    ["service"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0),
+)
+
+
 def metrics_payload() -> tuple[bytes, str]:
     """The text exposition of this process (or of all gunicorn workers in multiprocess mode)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -68,6 +68,10 @@ class NotificationSettings(ServiceSettings):
     consumer_prefetch: int = Field(default=50, ge=1, le=1000)
     # each consumer thread has its own broker connection and handles one event at a time
     consumer_threads: int = Field(default=4, ge=1, le=64)
+    # Deadlines of one call to auth's GetUsers (address of a user no event introduced) and
+    # to core's ListPurchaseHistory (the weekly recommendations job).
+    auth_timeout_seconds: float = Field(default=2.0, gt=0)
+    core_timeout_seconds: float = Field(default=10.0, gt=0)
 
     _split_admins = field_validator("admin_emails", mode="before")(_comma_list)
 

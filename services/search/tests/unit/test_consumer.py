@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from keel_common.messaging import DUPLICATE, Envelope, InvalidMessage
+from keel_common.metrics import SEARCH_INDEX_LAG as INDEX_LAG
 from keel_search.adapters.fakes import FakeSearchIndex
 from keel_search.adapters.group_commit import GroupCommitIndex
 from keel_search.domain.products import ApplyOutcome, ProductChange, ProductDocument
 from keel_search.entrypoints.consumer import product_event_handler
-from keel_search.metrics import INDEX_LAG
 
 MakeProduct = Callable[..., ProductDocument]
 

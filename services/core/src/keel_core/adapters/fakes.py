@@ -7,17 +7,19 @@ committed state, so work that is not committed leaves no trace, as in the databa
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from keel_core.domain.app_versions import Platform, VersionPolicy
-from keel_core.domain.orders import Order, OrderLine
+from keel_core.domain.orders import Order, OrderLine, OrderStatus
 from keel_core.domain.products import Product
 from keel_core.service_layer.ports import (
     DuplicateOrder,
     OrderRepository,
     Position,
     ProductRepository,
+    PurchaseTotal,
     UnitOfWork,
     UserDirectory,
     UserSummary,
@@ -92,8 +94,13 @@ class FakeProductRepository(ProductRepository):
 
 
 class FakeOrderRepository(OrderRepository):
-    def __init__(self, orders: dict[UUID, Order]) -> None:
+    """Orders; ``products`` (the same unit of work's) gives purchase totals their titles."""
+
+    def __init__(
+        self, orders: dict[UUID, Order], products: dict[UUID, Product] | None = None
+    ) -> None:
         self.rows = orders
+        self.products = products if products is not None else {}
 
     def add(self, order: Order) -> None:
         self.rows[order.id] = order
@@ -116,6 +123,27 @@ class FakeOrderRepository(OrderRepository):
         mine = [o for o in self.rows.values() if o.buyer_id == buyer_id]
         return _newest_first(mine, after, limit)
 
+    def purchase_totals(self, buyer_ids: Collection[UUID], since: datetime) -> list[PurchaseTotal]:
+        totals: dict[tuple[UUID, UUID], PurchaseTotal] = {}
+        for order in self.rows.values():
+            counted = order.status != OrderStatus.CANCELLED and order.deleted_at is None
+            if not counted or order.buyer_id not in buyer_ids or order.created_at < since:
+                continue
+            for line in order.lines:
+                product = self.products.get(line.product_id)
+                if product is None or product.is_deleted:
+                    continue
+                key = (order.buyer_id, line.product_id)
+                before = totals.get(key)
+                totals[key] = PurchaseTotal(
+                    order.buyer_id,
+                    line.product_id,
+                    product.title,
+                    line.quantity + (before.quantity if before else 0),
+                    max(order.created_at, before.last_purchased_at if before else order.created_at),
+                )
+        return list(totals.values())
+
 
 class FakeUnitOfWork(UnitOfWork):
     """Committed state in ``committed_products``/``committed_orders``; events in ``events``."""
@@ -132,7 +160,7 @@ class FakeUnitOfWork(UnitOfWork):
 
     def __enter__(self) -> FakeUnitOfWork:
         self.products = FakeProductRepository(_copy_products(self.committed_products))
-        self.orders = FakeOrderRepository(_copy_orders(self.committed_orders))
+        self.orders = FakeOrderRepository(_copy_orders(self.committed_orders), self.products.rows)
         self._pending = []
         return self
 

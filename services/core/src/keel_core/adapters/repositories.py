@@ -8,6 +8,7 @@ PostgreSQL; SQLite has no row locks, so there it takes the database's write lock
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,10 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from keel_common.db import lock_for_write
-from keel_core.adapters.orm import orders, products
-from keel_core.domain.orders import Order
+from keel_core.adapters.orm import order_lines, orders, products
+from keel_core.domain.orders import Order, OrderStatus
 from keel_core.domain.products import Product
-from keel_core.service_layer.ports import OrderRepository, Position, ProductRepository
+from keel_core.service_layer.ports import (
+    OrderRepository,
+    Position,
+    ProductRepository,
+    PurchaseTotal,
+)
 
 
 def _newest_first(statement: Any, table: sa.Table, after: Position | None, limit: int) -> Any:
@@ -92,3 +98,33 @@ class SqlAlchemyOrderRepository(OrderRepository):
     ) -> list[Order]:
         statement = sa.select(Order).where(orders.c.buyer_id == buyer_id)
         return list(self.session.scalars(_newest_first(statement, orders, after, limit)))
+
+    def purchase_totals(self, buyer_ids: Collection[UUID], since: datetime) -> list[PurchaseTotal]:
+        # A Core select over the tables: the soft-delete filter of the session only covers ORM
+        # entities, so deleted rows are excluded here by hand.
+        statement = (
+            sa.select(
+                orders.c.buyer_id,
+                order_lines.c.product_id,
+                products.c.title,
+                sa.func.sum(order_lines.c.quantity),
+                sa.func.max(orders.c.created_at),
+            )
+            .select_from(
+                orders.join(order_lines, order_lines.c.order_pk == orders.c.pk).join(
+                    products, products.c.id == order_lines.c.product_id
+                )
+            )
+            .where(
+                orders.c.buyer_id.in_(set(buyer_ids)),
+                orders.c.created_at >= since,
+                orders.c.status != OrderStatus.CANCELLED.value,
+                orders.c.deleted_at.is_(None),
+                products.c.deleted_at.is_(None),
+            )
+            .group_by(orders.c.buyer_id, order_lines.c.product_id, products.c.title)
+        )
+        return [
+            PurchaseTotal(buyer, product, title, int(quantity), last)
+            for buyer, product, title, quantity, last in self.session.execute(statement)
+        ]

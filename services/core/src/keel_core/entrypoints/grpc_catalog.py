@@ -1,23 +1,23 @@
 """``core.v1.CatalogService``: thin translation between gRPC and the core use cases.
 
 For other services inside the cluster (search rebuilds its index from ``ListProducts``;
-notification reads orders with their buyer's name and email).
+notification reads orders with their buyer's name and email, and purchase histories).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from uuid import UUID
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from keel_common.grpc import abort_for
-from keel_core.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from keel_core.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from keel_core.domain.orders import OrderSnapshot
 from keel_core.domain.products import ProductSnapshot
-from keel_core.service_layer import orders, products
+from keel_core.service_layer import orders, products, purchase_history
 from keel_core.service_layer.ports import UnitOfWork, UserDirectory, UserSummary, UsersUnavailable
 from keel_protos.core.v1 import core_pb2, core_pb2_grpc
 
@@ -75,6 +75,34 @@ def order_message(order: OrderSnapshot, buyer: UserSummary | None) -> core_pb2.O
     )
 
 
+def buyer_history_message(history: purchase_history.BuyerHistory) -> core_pb2.BuyerHistory:
+    return core_pb2.BuyerHistory(
+        buyer_id=str(history.buyer_id),
+        products=[
+            core_pb2.PurchasedProduct(
+                product_id=str(total.product_id),
+                title=total.title,
+                quantity=total.quantity,
+                last_purchased_at=_timestamp(total.last_purchased_at),
+            )
+            for total in history.products
+        ],
+    )
+
+
+def _uuids(values: Iterable[str], field: str) -> list[UUID]:
+    """Every value as a UUID, or ``InvalidInput`` naming each one that is not."""
+    parsed, errors = [], []
+    for n, value in enumerate(values):
+        try:
+            parsed.append(UUID(value))
+        except ValueError:
+            errors.append(FieldError(f"{field}.{n}", "must be a UUID"))
+    if errors:
+        raise InvalidInput.of(errors)
+    return parsed
+
+
 def _uuid(value: str, context: grpc.ServicerContext) -> UUID:
     try:
         return UUID(value)
@@ -111,3 +139,16 @@ class CatalogServicer(core_pb2_grpc.CatalogServiceServicer):
         except Exception as exc:  # noqa: BLE001 - mapped to a status code or re-raised
             abort_for(context, exc, STATUS_CODES)
         return core_pb2.GetOrderResponse(order=order_message(found.order, found.buyer))
+
+    def ListPurchaseHistory(
+        self, request: core_pb2.ListPurchaseHistoryRequest, context: grpc.ServicerContext
+    ) -> core_pb2.ListPurchaseHistoryResponse:
+        # An unset ``since`` reads as the epoch: the whole history.
+        since = request.since.ToDatetime(tzinfo=UTC)
+        try:
+            buyer_ids = _uuids(request.buyer_ids, "buyer_ids")
+            found = purchase_history.list_purchase_history(self._new_uow(), buyer_ids, since)
+        except Exception as exc:  # noqa: BLE001 - mapped to a status code or re-raised
+            abort_for(context, exc, STATUS_CODES)
+        buyers = [buyer_history_message(history) for history in found]
+        return core_pb2.ListPurchaseHistoryResponse(buyers=buyers)

@@ -27,6 +27,17 @@ class Position:
     id: UUID
 
 
+@dataclass(frozen=True)
+class PurchaseTotal:
+    """How much of one product one buyer bought over a period, and when they last did."""
+
+    buyer_id: UUID
+    product_id: UUID
+    title: str
+    quantity: int
+    last_purchased_at: datetime
+
+
 class ProductRepository(abc.ABC):
     """Live (not soft-deleted) products."""
 
@@ -75,6 +86,14 @@ class OrderRepository(abc.ABC):
         self, buyer_id: UUID, *, limit: int, after: Position | None = None
     ) -> list[Order]:
         """Up to ``limit`` of the buyer's orders, newest first, strictly after ``after``."""
+
+    @abc.abstractmethod
+    def purchase_totals(self, buyer_ids: Collection[UUID], since: datetime) -> list[PurchaseTotal]:
+        """Per buyer and product, over orders not cancelled and placed at or after ``since``.
+
+        One query for every buyer; products no longer for sale are left out, the title is the
+        product's current one. In no particular order.
+        """
 
 
 class DuplicateOrder(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -230,4 +230,23 @@ class FakePurchaseHistory(ports.PurchaseHistory):
             u: [p for p in self.purchases[u] if p.last_purchased_at >= since]
             for u in user_ids
             if self.purchases.get(u)
+        }
+
+
+class FakeUserDirectory(ports.UserDirectory):
+    """Auth's users as contacts; ``calls`` records each batch, ``unavailable`` fails them all."""
+
+    def __init__(self, users: Iterable[Contact] = ()) -> None:
+        self.users = {c.user_id: c for c in users}
+        self.calls: list[set[uuid.UUID]] = []
+        self.unavailable = False
+
+    def contacts(self, user_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Contact]:
+        self.calls.append(set(user_ids))
+        if self.unavailable:
+            raise ports.ContactsUnavailable("auth is down (fake)")
+        return {
+            u: Contact(user_id=u, email=c.email, phone=c.phone, registered_at=c.registered_at)
+            for u, c in self.users.items()
+            if u in user_ids
         }

@@ -60,6 +60,7 @@ class EventHandler:
                 renderer=app.renderer,
                 now=app.clock(),
                 policy=app.policy,
+                directory=app.directory,
             )
         except MalformedEvent as exc:
             raise InvalidMessage(str(exc)) from exc  # dead-lettered at once: retrying cannot help

@@ -20,6 +20,7 @@ from keel_notification.domain import errors
 from keel_notification.domain.commands import SendNotification
 from keel_notification.domain.model import Channel, Notification
 from keel_notification.service_layer import history, intake
+from keel_notification.service_layer.ports import ContactsUnavailable
 from keel_protos.notification.v1 import notification_pb2 as pb
 from keel_protos.notification.v1 import notification_pb2_grpc
 
@@ -33,6 +34,7 @@ CODES: Mapping[type[Exception], grpc.StatusCode] = {
     errors.InvalidSendRequest: grpc.StatusCode.INVALID_ARGUMENT,
     errors.UnknownTemplate: grpc.StatusCode.INVALID_ARGUMENT,
     errors.NotificationNotFound: grpc.StatusCode.NOT_FOUND,
+    ContactsUnavailable: grpc.StatusCode.UNAVAILABLE,
 }
 
 
@@ -106,8 +108,9 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
                 send_command(request),
                 renderer=self.app.renderer,
                 now=self.app.clock(),
+                directory=self.app.directory,
             )
-        except errors.NotificationError as exc:
+        except (errors.NotificationError, ContactsUnavailable) as exc:
             abort_for(context, exc, CODES)
         ids = [str(n.id) for n in accepted.notifications]
         return pb.SendResponse(delivery_id=ids[0] if ids else "", delivery_ids=ids)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from keel_notification.bootstrap import Notifications, bootstrap
 from keel_notification.config import NotificationSettings
@@ -18,30 +20,37 @@ SCHEDULES = {
 }
 
 
-class PurchaseHistoryUnavailable(RuntimeError):
-    """The weekly job needs core's purchase history, which core does not serve yet."""
+@contextmanager
+def _wired(settings: NotificationSettings, app: Notifications | None) -> Iterator[Notifications]:
+    """The caller's app, or one built for this run and closed after it: the local scheduler
+    runs every job in one long-lived process, where unclosed channels would pile up."""
+    if app is not None:
+        yield app
+        return
+    app = bootstrap(settings)
+    try:
+        yield app
+    finally:
+        app.close()
 
 
 def weekly_recommendations(
     settings: NotificationSettings, app: Notifications | None = None
 ) -> None:
-    app = app or bootstrap(settings)
-    if app.purchase_history is None:
-        raise PurchaseHistoryUnavailable(
-            "core.v1.CatalogService has no ListPurchaseHistory RPC yet; the weekly "
-            "recommendations cannot run without it"
+    """Raises ``PurchaseHistoryUnavailable`` when core cannot answer: the run fails, and a
+    rerun in the same week queues only what this one did not."""
+    with _wired(settings, app) as wired:
+        queued = jobs.send_weekly_recommendations(
+            wired.uow(), history=wired.purchase_history, renderer=wired.renderer, now=wired.clock()
         )
-    queued = jobs.send_weekly_recommendations(
-        app.uow(), history=app.purchase_history, renderer=app.renderer, now=app.clock()
-    )
     log.info("weekly recommendations queued", extra={"messages": queued})
 
 
 def daily_signups_report(settings: NotificationSettings, app: Notifications | None = None) -> None:
-    app = app or bootstrap(settings)
-    queued = jobs.send_daily_signups_report(
-        app.uow(), admins=settings.admin_emails, renderer=app.renderer, now=app.clock()
-    )
+    with _wired(settings, app) as wired:
+        queued = jobs.send_daily_signups_report(
+            wired.uow(), admins=settings.admin_emails, renderer=wired.renderer, now=wired.clock()
+        )
     log.info("daily signups report queued", extra={"messages": queued})
 
 

@@ -26,7 +26,7 @@ from keel_notification.domain.model import (
     Preferences,
 )
 from keel_notification.domain.policy import RetryPolicy
-from keel_notification.service_layer.ports import TemplateRenderer, UnitOfWork
+from keel_notification.service_layer.ports import TemplateRenderer, UnitOfWork, UserDirectory
 
 log = logging.getLogger(__name__)
 
@@ -75,17 +75,24 @@ def handle_event(
     renderer: TemplateRenderer,
     now: datetime,
     policy: RetryPolicy,
+    directory: UserDirectory | None = None,
 ) -> Accepted:
     """Log the messages an event causes, once per event id, and return those to send now.
 
     The ready ones are claimed for ``policy.lease``: the dispatcher leaves them to this
-    caller unless it dies before recording the outcome.
+    caller unless it dies before recording the outcome. ``directory``: see ``queue``.
     """
     with uow:
         if not uow.inbox.first_time(event.id):
             return Accepted(duplicate=True, notifications=[], ready=[])
+        intents = plan(uow, event)
         notifications = queue(
-            uow, event_id=event.id, intents=plan(uow, event), renderer=renderer, now=now
+            uow,
+            event_id=event.id,
+            intents=intents,
+            renderer=renderer,
+            now=now,
+            directory=directory,
         )
         ready = [n for n in notifications if n.is_due(now)]
         for n in ready:
@@ -101,10 +108,12 @@ def send_direct(
     *,
     renderer: TemplateRenderer,
     now: datetime,
+    directory: UserDirectory | None = None,
 ) -> Accepted:
     """Queue a direct send request for the dispatcher, once per idempotency key.
 
-    A repeated key answers with the messages the first request queued.
+    A repeated key answers with the messages the first request queued. ``directory``: see
+    ``queue``.
     """
     _check_send_request(command)
     event_id = (
@@ -126,7 +135,14 @@ def send_direct(
                 user_id=None, event_id=event_id, limit=100, cursor=None
             ).items
             return Accepted(duplicate=True, notifications=earlier, ready=[])
-        notifications = queue(uow, event_id=event_id, intents=[intent], renderer=renderer, now=now)
+        notifications = queue(
+            uow,
+            event_id=event_id,
+            intents=[intent],
+            renderer=renderer,
+            now=now,
+            directory=directory,
+        )
         uow.commit()
     return Accepted(duplicate=False, notifications=notifications, ready=[])
 
@@ -146,16 +162,20 @@ def queue(
     intents: Sequence[Intent],
     renderer: TemplateRenderer,
     now: datetime,
+    directory: UserDirectory | None = None,
 ) -> list[Notification]:
     """Add the messages of ``intents`` to the log, inside the caller's transaction.
 
     Every message is logged, including those suppressed by preferences, held by quiet
     hours or failed at rendering; those that may go out now are the ones ``is_due(now)``.
+    Users who need an email or SMS address and have no contact yet (they registered before
+    this service ran) are looked up in ``directory`` in one call and remembered as contacts;
+    its ``ContactsUnavailable`` propagates, so nothing is logged and the caller retries.
     """
     created: list[Notification] = []
-    users: dict[uuid.UUID, _User] = {}
+    users = _users(uow, intents, directory)
     for intent in intents:
-        user = _user(uow, intent.user_id, users)
+        user = _nobody() if intent.user_id is None else users[intent.user_id]
         for notification in _notifications_for(uow, event_id, intent, user, renderer, now):
             uow.notifications.add(notification)
             created.append(notification)
@@ -168,14 +188,35 @@ class _User:
     preferences: Preferences
 
 
-def _user(uow: UnitOfWork, user_id: uuid.UUID | None, seen: dict[uuid.UUID, _User]) -> _User:
-    """A user's contact and preferences, read once however many intents name them."""
-    if user_id is None:
-        return _User(None, Preferences(user_id=uuid.UUID(int=0)))
-    if user_id not in seen:
-        prefs = uow.preferences.get(user_id) or Preferences(user_id=user_id)
-        seen[user_id] = _User(uow.contacts.get(user_id), prefs)
-    return seen[user_id]
+def _nobody() -> _User:
+    """The "user" of a message sent to an explicit address only."""
+    return _User(None, Preferences(user_id=uuid.UUID(int=0)))
+
+
+def _users(
+    uow: UnitOfWork, intents: Sequence[Intent], directory: UserDirectory | None
+) -> dict[uuid.UUID, _User]:
+    """Contact and preferences of every user the intents name, each read once."""
+    ids = list(dict.fromkeys(i.user_id for i in intents if i.user_id is not None))
+    contacts = {user_id: uow.contacts.get(user_id) for user_id in ids}
+    # Push goes to devices and an explicit ``to`` needs no contact: only these are asked for.
+    unknown = {
+        i.user_id
+        for i in intents
+        if i.user_id is not None and contacts[i.user_id] is None and _needs_address(i)
+    }
+    if unknown and directory is not None:
+        for user_id, contact in directory.contacts(unknown).items():
+            uow.contacts.add(contact)
+            contacts[user_id] = contact
+    return {
+        user_id: _User(contact, uow.preferences.get(user_id) or Preferences(user_id=user_id))
+        for user_id, contact in contacts.items()
+    }
+
+
+def _needs_address(intent: Intent) -> bool:
+    return intent.to is None and intent.channel is not Channel.PUSH
 
 
 def _notifications_for(

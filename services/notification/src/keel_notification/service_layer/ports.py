@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -175,6 +175,10 @@ class Purchase:
     last_purchased_at: datetime
 
 
+class PurchaseHistoryUnavailable(Exception):
+    """Core could not answer in time; the job fails and a rerun picks up where it stopped."""
+
+
 class PurchaseHistory(abc.ABC):
     """What users bought, from core."""
 
@@ -182,4 +186,28 @@ class PurchaseHistory(abc.ABC):
     def for_users(
         self, user_ids: Sequence[uuid.UUID], since: datetime
     ) -> dict[uuid.UUID, list[Purchase]]:
-        """Purchases per user since ``since``, one entry per product; users with none omitted."""
+        """Purchases per user since ``since``, one entry per product; users with none omitted.
+
+        Raises ``PurchaseHistoryUnavailable`` when core cannot be reached.
+        """
+
+    def close(self) -> None:  # noqa: B027 - an optional hook: fakes hold nothing to release
+        """Release connections; called once when the process stops."""
+
+
+class ContactsUnavailable(Exception):
+    """Auth could not answer in time; the caller may retry (the event is redelivered)."""
+
+
+class UserDirectory(abc.ABC):
+    """Auth's users, asked for in batches: where to reach users no auth event introduced."""
+
+    @abc.abstractmethod
+    def contacts(self, user_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, Contact]:
+        """New contacts of the users auth knows among ``user_ids``; unknown ids are absent.
+
+        Raises ``ContactsUnavailable`` when auth cannot be reached.
+        """
+
+    def close(self) -> None:  # noqa: B027 - an optional hook: fakes hold nothing to release
+        """Release connections; called once when the process stops."""

@@ -24,12 +24,12 @@ from keel_common.messaging import (
     consumer_queue,
     create_broker,
 )
+from keel_common.metrics import SEARCH_INDEX_LAG as INDEX_LAG
 from keel_search.adapters.core_events import UnreadableEvent, command_from_event
 from keel_search.adapters.group_commit import GroupCommitIndex
 from keel_search.bootstrap import bootstrap
 from keel_search.config import SearchSettings
 from keel_search.domain.products import ApplyOutcome
-from keel_search.metrics import INDEX_LAG
 from keel_search.service_layer.indexing import apply_product_changes
 from keel_search.service_layer.ports import SearchIndex
 

@@ -240,3 +240,109 @@ class GetOrderResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetOrderResponse: _TypeAlias = GetOrderResponse  # noqa: Y015
+
+@_typing.final
+class ListPurchaseHistoryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BUYER_IDS_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def buyer_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """at most 500"""
+
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp:
+        """unset: every order ever placed"""
+
+    def __init__(
+        self,
+        *,
+        buyer_ids: _abc.Iterable[_builtins.str] | None = ...,
+        since: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buyer_ids", b"buyer_ids", "since", b"since"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPurchaseHistoryRequest: _TypeAlias = ListPurchaseHistoryRequest  # noqa: Y015
+
+@_typing.final
+class PurchasedProduct(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PRODUCT_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    LAST_PURCHASED_AT_FIELD_NUMBER: _builtins.int
+    product_id: _builtins.str
+    title: _builtins.str
+    """the product's current title"""
+    quantity: _builtins.int
+    """summed over the buyer's orders"""
+    @_builtins.property
+    def last_purchased_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        product_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        last_purchased_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["last_purchased_at", b"last_purchased_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["last_purchased_at", b"last_purchased_at", "product_id", b"product_id", "quantity", b"quantity", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PurchasedProduct: _TypeAlias = PurchasedProduct  # noqa: Y015
+
+@_typing.final
+class BuyerHistory(_message.Message):
+    """One buyer who bought something; products most recently bought first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BUYER_ID_FIELD_NUMBER: _builtins.int
+    PRODUCTS_FIELD_NUMBER: _builtins.int
+    buyer_id: _builtins.str
+    @_builtins.property
+    def products(self) -> _containers.RepeatedCompositeFieldContainer[Global___PurchasedProduct]: ...
+    def __init__(
+        self,
+        *,
+        buyer_id: _builtins.str = ...,
+        products: _abc.Iterable[Global___PurchasedProduct] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buyer_id", b"buyer_id", "products", b"products"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BuyerHistory: _TypeAlias = BuyerHistory  # noqa: Y015
+
+@_typing.final
+class ListPurchaseHistoryResponse(_message.Message):
+    """Buyers in the order they were asked for; those who bought nothing are left out."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BUYERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def buyers(self) -> _containers.RepeatedCompositeFieldContainer[Global___BuyerHistory]: ...
+    def __init__(
+        self,
+        *,
+        buyers: _abc.Iterable[Global___BuyerHistory] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buyers", b"buyers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPurchaseHistoryResponse: _TypeAlias = ListPurchaseHistoryResponse  # noqa: Y015

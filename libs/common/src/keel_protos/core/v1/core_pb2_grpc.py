@@ -50,6 +50,11 @@ class CatalogServiceStub:
                 request_serializer=keel__protos_dot_core_dot_v1_dot_core__pb2.GetOrderRequest.SerializeToString,
                 response_deserializer=keel__protos_dot_core_dot_v1_dot_core__pb2.GetOrderResponse.FromString,
                 _registered_method=True)
+        self.ListPurchaseHistory = channel.unary_unary(
+                '/core.v1.CatalogService/ListPurchaseHistory',
+                request_serializer=keel__protos_dot_core_dot_v1_dot_core__pb2.ListPurchaseHistoryRequest.SerializeToString,
+                response_deserializer=keel__protos_dot_core_dot_v1_dot_core__pb2.ListPurchaseHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -75,6 +80,15 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPurchaseHistory(self, request, context):
+        """What each buyer bought, per product, over the orders placed at or after `since` that were
+        not cancelled; products no longer for sale (deleted) are left out. Notification's weekly
+        recommendations read it. INVALID_ARGUMENT for more than 500 buyer ids or one not a UUID.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -92,6 +106,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.GetOrder,
                     request_deserializer=keel__protos_dot_core_dot_v1_dot_core__pb2.GetOrderRequest.FromString,
                     response_serializer=keel__protos_dot_core_dot_v1_dot_core__pb2.GetOrderResponse.SerializeToString,
+            ),
+            'ListPurchaseHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPurchaseHistory,
+                    request_deserializer=keel__protos_dot_core_dot_v1_dot_core__pb2.ListPurchaseHistoryRequest.FromString,
+                    response_serializer=keel__protos_dot_core_dot_v1_dot_core__pb2.ListPurchaseHistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -176,6 +195,33 @@ class CatalogService:
             '/core.v1.CatalogService/GetOrder',
             keel__protos_dot_core_dot_v1_dot_core__pb2.GetOrderRequest.SerializeToString,
             keel__protos_dot_core_dot_v1_dot_core__pb2.GetOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPurchaseHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/core.v1.CatalogService/ListPurchaseHistory',
+            keel__protos_dot_core_dot_v1_dot_core__pb2.ListPurchaseHistoryRequest.SerializeToString,
+            keel__protos_dot_core_dot_v1_dot_core__pb2.ListPurchaseHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,

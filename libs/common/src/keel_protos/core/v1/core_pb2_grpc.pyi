@@ -39,6 +39,11 @@ class CatalogServiceStub:
     ListProducts: _grpc.UnaryStreamMultiCallable[_core_pb2.ListProductsRequest, _core_pb2.Product]
     """Every live (not soft-deleted) product, streamed; the search service rebuilds its index from it."""
     GetOrder: _grpc.UnaryUnaryMultiCallable[_core_pb2.GetOrderRequest, _core_pb2.GetOrderResponse]
+    ListPurchaseHistory: _grpc.UnaryUnaryMultiCallable[_core_pb2.ListPurchaseHistoryRequest, _core_pb2.ListPurchaseHistoryResponse]
+    """What each buyer bought, per product, over the orders placed at or after `since` that were
+    not cancelled; products no longer for sale (deleted) are left out. Notification's weekly
+    recommendations read it. INVALID_ARGUMENT for more than 500 buyer ids or one not a UUID.
+    """
 
 @_typing.type_check_only
 class CatalogServiceAsyncStub(CatalogServiceStub):
@@ -49,6 +54,11 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     ListProducts: _aio.UnaryStreamMultiCallable[_core_pb2.ListProductsRequest, _core_pb2.Product]  # type: ignore[assignment]
     """Every live (not soft-deleted) product, streamed; the search service rebuilds its index from it."""
     GetOrder: _aio.UnaryUnaryMultiCallable[_core_pb2.GetOrderRequest, _core_pb2.GetOrderResponse]  # type: ignore[assignment]
+    ListPurchaseHistory: _aio.UnaryUnaryMultiCallable[_core_pb2.ListPurchaseHistoryRequest, _core_pb2.ListPurchaseHistoryResponse]  # type: ignore[assignment]
+    """What each buyer bought, per product, over the orders placed at or after `since` that were
+    not cancelled; products no longer for sale (deleted) are left out. Notification's weekly
+    recommendations read it. INVALID_ARGUMENT for more than 500 buyer ids or one not a UUID.
+    """
 
 class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
     """core.v1 API; every method's idempotency_level tells clients whether they may retry it."""
@@ -74,5 +84,16 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _core_pb2.GetOrderRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_core_pb2.GetOrderResponse, _abc.Awaitable[_core_pb2.GetOrderResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPurchaseHistory(
+        self,
+        request: _core_pb2.ListPurchaseHistoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_core_pb2.ListPurchaseHistoryResponse, _abc.Awaitable[_core_pb2.ListPurchaseHistoryResponse]]:
+        """What each buyer bought, per product, over the orders placed at or after `since` that were
+        not cancelled; products no longer for sale (deleted) are left out. Notification's weekly
+        recommendations read it. INVALID_ARGUMENT for more than 500 buyer ids or one not a UUID.
+        """
 
 def add_CatalogServiceServicer_to_server(servicer: CatalogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
