@@ -8,6 +8,8 @@ from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import registry
+
 from keel_common.db import (
     SqlAlchemyUnitOfWork,
     create_engine,
@@ -18,7 +20,6 @@ from keel_common.db import (
 )
 from keel_common.messaging import Envelope
 from keel_common.outbox import outbox_table
-from sqlalchemy.orm import registry
 
 metadata = sa.MetaData()
 widgets = standard_table("widgets", metadata, sa.Column("name", sa.String(50), nullable=False))

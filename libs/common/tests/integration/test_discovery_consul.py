@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from keel_common.discovery import ConsulDiscovery, DiscoveryError, ServiceRegistration
 from keel_common.grpc import create_server
 from keel_common.testing.consul_server import ConsulAgentServer

@@ -11,12 +11,13 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from prometheus_client import REGISTRY
+
 from keel_common import tracing
 from keel_common.discovery import StaticDiscovery
 from keel_common.grpc import KeelServer, abort_for, bearer_token, channel_for, create_server, serve
 from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
 from keel_protos.search.v1 import search_pb2, search_pb2_grpc
-from prometheus_client import REGISTRY
 
 SERVICE_NAMES = ["auth.v1.AuthService", "search.v1.SearchService"]
 SERVING = health_pb2.HealthCheckResponse.SERVING

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
 
 SERVER = """

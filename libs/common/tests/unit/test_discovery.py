@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
+
 from keel_common.discovery import (
     ConsulDiscovery,
     DiscoveryError,

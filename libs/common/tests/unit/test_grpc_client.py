@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import grpc
 import pytest
+
 from keel_common import tracing
 from keel_common.discovery import DiscoveryError, FakeDiscovery, ServiceRegistration
 from keel_common.grpc import (

@@ -8,6 +8,8 @@ from typing import Any
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
+
 from keel_common import tracing
 from keel_common.grpc import (
     AccessLogInterceptor,
@@ -17,7 +19,6 @@ from keel_common.grpc import (
     abort_for,
     bearer_token,
 )
-from prometheus_client import REGISTRY
 
 METHOD = "/auth.v1.AuthService/GetUser"
 CALLER = tracing.TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
