@@ -8,10 +8,10 @@ from typing import Any
 
 import pika
 import pytest
-from keel_common.messaging import QueueSpec
 
 from keel_auth.config import AuthSettings
 from keel_auth.entrypoints.consumer import create_relay
+from keel_common.messaging import QueueSpec
 
 from .conftest import PASSWORD, Client
 
@@ -63,7 +63,7 @@ def test_registered_and_reuse_events_reach_rabbitmq(
 
     received = []
     while True:
-        method, properties, body = channel.basic_get(f"{unique_name}.q", auto_ack=True)
+        method, _properties, body = channel.basic_get(f"{unique_name}.q", auto_ack=True)
         if method is None:
             break
         received.append((method.routing_key, json.loads(body)))

@@ -80,11 +80,15 @@ class ConsumerRun:
             logger.warning("dead-lettering a message that is not an envelope: %s", exc)
             self._outcomes["dead_lettered"].inc()
             return DEAD
-        attempt = attempt_of(headers)
+        # Every line about this event (handled, failed, dead-lettered) carries its trace id,
+        # so one trace can be followed from the HTTP request through the broker.
+        with tracing.continue_from({tracing.TRACEPARENT: envelope.traceparent or ""}):
+            return self._handle(envelope, attempt_of(headers))
+
+    def _handle(self, envelope: Envelope, attempt: int) -> Decision:
         started = time.perf_counter()
         try:
-            with tracing.continue_from({tracing.TRACEPARENT: envelope.traceparent or ""}):
-                result = self.handler(envelope)
+            result = self.handler(envelope)
         except InvalidMessage as exc:
             # The handler found the data unusable: no retry can change that.
             self._latency.observe(time.perf_counter() - started)
@@ -94,9 +98,23 @@ class ConsumerRun:
         except Exception:  # noqa: BLE001 -- any handler error is retried; _failed logs it
             self._latency.observe(time.perf_counter() - started)
             return self._failed(envelope, attempt)
-        self._latency.observe(time.perf_counter() - started)
-        self._outcomes["duplicate" if result is DUPLICATE else "handled"].inc()
+        elapsed = time.perf_counter() - started
+        self._latency.observe(elapsed)
+        outcome = "duplicate" if result is DUPLICATE else "handled"
+        self._outcomes[outcome].inc()
         self._last_success.set(time.time())
+        # Ids and type only: the data may hold an OTP code or a token.
+        logger.info(
+            "event %s",
+            outcome,
+            extra={
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "queue": self.spec.name,
+                "attempt": attempt,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
         return ACK
 
     def _failed(self, envelope: Envelope, attempt: int) -> Decision:

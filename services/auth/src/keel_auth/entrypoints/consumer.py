@@ -6,13 +6,12 @@ import threading
 from collections.abc import Sequence
 from datetime import timedelta
 
-from keel_common.db import create_engine
-from keel_common.messaging import CONSUMER_QUEUES, QueueSpec, create_broker
-from keel_common.outbox import OutboxRelay
-
 from keel_auth.adapters import orm
 from keel_auth.bootstrap import outbox_table
 from keel_auth.config import AuthSettings
+from keel_common.db import create_engine
+from keel_common.messaging import CONSUMER_QUEUES, QueueSpec, create_broker
+from keel_common.outbox import OutboxRelay
 
 # Published rows still hold one-time codes and tokens in their payload: keep them only
 # briefly (the relay deletes published rows older than this, checking every 5 minutes).
