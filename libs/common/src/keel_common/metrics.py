@@ -104,6 +104,33 @@ SEARCH_INDEX_LAG = Histogram(
 )
 
 
+NOTIFICATION_DELIVERIES = Counter(
+    "keel_notification_deliveries_total",
+    "Messages the notification service settled, by channel and status (sent, failed).",
+    ["channel", "status"],
+)
+
+AUTH_LOGIN_FAILURES = Counter(
+    "keel_auth_login_failures_total",
+    "Logins refused for wrong credentials (a spike means credential stuffing).",
+)
+AUTH_OTP_SMS_SENT = Counter(
+    "keel_auth_otp_sms_sent_total",
+    "OTP SMS handed to the notification service, by destination region.",
+    ["region"],
+)
+AUTH_OTP_SMS_REFUSED = Counter(
+    "keel_auth_otp_sms_refused_total",
+    "OTP SMS requests refused before sending, by reason (region, throttled, daily_cap).",
+    ["reason"],
+)
+AUTH_OTP_SMS_BUDGET_REMAINING = Gauge(
+    "keel_auth_otp_sms_daily_budget_remaining",
+    "OTP SMS still allowed in the current 24-hour window (the daily cap minus those sent).",
+    multiprocess_mode="livemin",
+)
+
+
 def metrics_payload() -> tuple[bytes, str]:
     """The text exposition of this process (or of all gunicorn workers in multiprocess mode)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -98,6 +98,9 @@ class ServiceSettings(BaseSettings):
         default_factory=lambda: _parse_services(DEFAULT_STATIC_SERVICES)
     )
     consul_http_addr: str = "127.0.0.1:8500"
+    # Proxies in front of every HTTP server that append to X-Forwarded-For: the nginx gateway
+    # locally, the ingress controller in Kubernetes (network policy lets nothing else in).
+    trusted_proxy_hops: int = Field(default=1, ge=0, le=5)
     # 0.0.0.0 in containers; .env.dev sets 127.0.0.1 so `make run` answers only on loopback.
     bind_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)

@@ -33,9 +33,6 @@ class AuthSettings(ServiceSettings):
     otp_allowed_regions: Annotated[frozenset[str], NoDecode] = AuthPolicy().otp_regions
     otp_sms_daily_cap: int = Field(default=1000, ge=0)
 
-    # Proxies in front of the service that append to X-Forwarded-For (the nginx gateway).
-    trusted_proxy_hops: int = Field(default=1, ge=0, le=5)
-
     # Without REDIS_URL, limits and revocations live in SQLite files every local process shares.
     rate_limit_path: Path = Path("var/auth-rate-limits.db")
     revocations_path: Path = Path(DEFAULT_REVOCATIONS_PATH)

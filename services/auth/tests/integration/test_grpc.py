@@ -41,7 +41,10 @@ def test_get_user(client: Client, stub: auth_pb2_grpc.AuthServiceStub) -> None:
 
 @pytest.mark.parametrize(
     ("user_id", "code"),
-    [(str(uuid.uuid4()), grpc.StatusCode.NOT_FOUND), ("nope", grpc.StatusCode.INVALID_ARGUMENT)],
+    [
+        ("7d4f6c2e-9a51-4f0e-8c3b-2b1f0d9e6a71", grpc.StatusCode.NOT_FOUND),
+        ("nope", grpc.StatusCode.INVALID_ARGUMENT),
+    ],
 )
 def test_get_user_errors(
     client: Client, stub: auth_pb2_grpc.AuthServiceStub, user_id: str, code: grpc.StatusCode

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from keel_common.auth import InvalidToken, create_token_verifier
 
@@ -27,6 +28,14 @@ def test_wrong_password_and_unknown_email_get_the_same_401(client: Client) -> No
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
     assert wrong.headers["Content-Type"] == "application/problem+json"
+
+
+def test_failed_logins_are_counted_for_the_brute_force_alert(client: Client) -> None:
+    client.sign_up()
+    before = REGISTRY.get_sample_value("keel_auth_login_failures_total") or 0.0
+    client.post("/v1/auth/login", {"email": "ada@example.com", "password": "x" * 20})
+    client.post("/v1/auth/login", {"email": "ada@example.com", "password": PASSWORD})
+    assert REGISTRY.get_sample_value("keel_auth_login_failures_total") == before + 1
 
 
 def test_ten_failures_throttle_the_account_with_retry_after(client: Client) -> None:

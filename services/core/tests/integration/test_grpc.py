@@ -90,7 +90,10 @@ def test_get_product(wired: Core, catalog: core_pb2_grpc.CatalogServiceStub) -> 
 
 @pytest.mark.parametrize(
     ("product_id", "code"),
-    [(str(uuid4()), grpc.StatusCode.NOT_FOUND), ("nope", grpc.StatusCode.INVALID_ARGUMENT)],
+    [
+        ("7d4f6c2e-9a51-4f0e-8c3b-2b1f0d9e6a71", grpc.StatusCode.NOT_FOUND),
+        ("nope", grpc.StatusCode.INVALID_ARGUMENT),
+    ],
 )
 def test_get_product_errors(
     catalog: core_pb2_grpc.CatalogServiceStub, product_id: str, code: grpc.StatusCode

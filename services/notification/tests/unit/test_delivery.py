@@ -35,6 +35,7 @@ def dispatch(uow, providers, clock, policy):
 def test_a_sent_message_records_provider_and_its_message_id(dispatch, queued_sms, clock):
     report = dispatch()
     assert report.sent == 1
+    assert report.settled == {("sms", "sent"): 1}  # feeds keel_notification_deliveries_total
     assert queued_sms.status is Status.SENT
     assert (queued_sms.provider, queued_sms.provider_message_id) == (
         "sms-transactional",
@@ -70,7 +71,9 @@ def test_throttling_honours_retry_after_when_it_is_longer(dispatch, queued_sms, 
 
 def test_permanent_errors_are_not_retried(dispatch, queued_sms, providers, clock):
     providers.sms_transactional.fail_with(PermanentDeliveryError("invalid number"))
-    assert dispatch().failed == 1
+    report = dispatch()
+    assert report.failed == 1
+    assert report.settled == {("sms", "failed"): 1}
     clock.advance(days=1)
     dispatch()
     assert providers.sms_transactional.attempts == 1
@@ -83,11 +86,14 @@ def test_a_message_is_dead_lettered_and_counted_after_the_last_attempt(
     policy = RetryPolicy(max_attempts=3)
     providers.sms_transactional.always = TransientDeliveryError("503")
     dead = 0
+    settled: dict = {}
     for _ in range(5):
         report = dispatch_due(uow, sender=providers.senders, policy=policy, clock=clock)
         dead += report.dead_lettered
+        settled.update(report.settled)
         clock.advance(hours=3)
     assert dead == 1
+    assert settled == {("sms", "failed"): 1}  # retries are not settled outcomes
     assert providers.sms_transactional.attempts == 3
     assert queued_sms.status is Status.FAILED
     assert queued_sms.dead_lettered_at is not None

@@ -8,6 +8,7 @@ from typing import Any
 from flask_openapi3 import Info, OpenAPI
 from flask_openapi3.models import Schema as OpenAPISchema
 from flask_openapi3.utils import get_model_schema
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from keel_common.errors import init_sentry
 from keel_common.http.observability import install_request_hooks
@@ -79,6 +80,11 @@ def create_app(
     install_problem_handlers(app)
     install_request_hooks(app)
     install_ops_routes(app, service, readiness or {})
+    if settings.trusted_proxy_hops:
+        # Behind the gateway/ingress the client is the address nginx appended to
+        # X-Forwarded-For; per-IP limits, audit logs and access logs need it, not nginx's.
+        hops = settings.trusted_proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     dsn = settings.sentry_dsn.get_secret_value() if settings.sentry_dsn else None
     init_sentry(dsn, service, settings.environment)
     return app

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
@@ -17,7 +14,7 @@ from keel_auth.domain.model import (
     SecretPurpose,
     User,
 )
-from keel_common.db import map_entity, standard_table
+from keel_common.db import UtcDateTime, map_entity, standard_table
 
 metadata = sa.MetaData(
     naming_convention={
@@ -28,21 +25,6 @@ metadata = sa.MetaData(
     }
 )
 mapper_registry = registry(metadata=metadata)
-
-
-class UtcDateTime(sa.TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite returns naive ones otherwise)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _enum(enum_class: type) -> sa.Enum:

@@ -8,7 +8,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response
 from flask_openapi3 import OpenAPI
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from keel_auth import config
 from keel_auth.bootstrap import Auth, bootstrap
@@ -34,10 +33,6 @@ def create_app(settings: config.AuthSettings | None = None, auth: Auth | None = 
     app = create_keel_app(
         "auth", settings, readiness={"database": lambda: _ping(auth)}, api_title="Keel auth API"
     )
-    # Behind the gateway the client is the address nginx appended to X-Forwarded-For;
-    # per-IP limits and the audit log need it, not the gateway's own address.
-    proxied = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxy_hops)
-    app.wsgi_app = proxied  # type: ignore[method-assign,unused-ignore]
     install_token_verifier(app, auth.verifier)
     install_error_mapping(app)
     routes.install(app, auth)

@@ -22,6 +22,7 @@ from keel_auth.domain.commands import (
     VerifyEmail,
     VerifyOtp,
 )
+from keel_auth.domain.errors import InvalidCredentials
 from keel_auth.entrypoints.schemas import (
     ForgotPasswordBody,
     LogInBody,
@@ -41,6 +42,7 @@ from keel_auth.service_layer import accounts, otp, passwords, sessions
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH
 from keel_common.http.problems import validation_problem
+from keel_common.metrics import AUTH_LOGIN_FAILURES
 
 T = TypeVar("T", bound=BaseModel)
 TAG = Tag(name="auth", description="Accounts, sessions and tokens")
@@ -90,7 +92,11 @@ def sign_up(body: SignUpBody) -> Any:
 
 @api.post("/login", responses={200: TokenPairOut})
 def log_in(body: LogInBody) -> Any:
-    pair = _auth().run(sessions.log_in, LogIn(body.email, body.password), origin())
+    try:
+        pair = _auth().run(sessions.log_in, LogIn(body.email, body.password), origin())
+    except InvalidCredentials:
+        AUTH_LOGIN_FAILURES.inc()  # the brute-force alert watches this rate
+        raise
     return _json(TokenPairOut.of(pair))
 
 

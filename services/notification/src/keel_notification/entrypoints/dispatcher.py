@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from keel_common.metrics import CONSUMER_MESSAGES
+from keel_common.metrics import CONSUMER_MESSAGES, NOTIFICATION_DELIVERIES
 from keel_notification.bootstrap import Notifications
 from keel_notification.service_layer.delivery import DeliveryReport, dispatch_due
 
@@ -25,6 +25,8 @@ def count(report: DeliveryReport) -> None:
     ):
         if n:
             CONSUMER_MESSAGES.labels("notification", DELIVERIES, outcome).inc(n)
+    for (channel, status), n in report.settled.items():
+        NOTIFICATION_DELIVERIES.labels(channel, status).inc(n)
 
 
 def dispatch_once(app: Notifications) -> DeliveryReport:

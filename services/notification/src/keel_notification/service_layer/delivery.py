@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from keel_notification.domain.errors import (
@@ -45,12 +46,15 @@ class DeliveryReport:
     failed: int = 0
     retried: int = 0
     dead_lettered: int = 0
+    # Settled messages by (channel, "sent" | "failed"): the notification failure-rate alert.
+    settled: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def add(self, other: DeliveryReport) -> None:
         self.sent += other.sent
         self.failed += other.failed
         self.retried += other.retried
         self.dead_lettered += other.dead_lettered
+        self.settled.update(other.settled)
 
 
 def send_all(messages: Sequence[Message], sender: Sender) -> list[Outcome]:
@@ -95,9 +99,11 @@ def _record(
     if outcome.receipt is not None:
         n.mark_sent(outcome.receipt.provider, outcome.receipt.message_id, now)
         report.sent += 1
+        report.settled[(str(n.channel), "sent")] += 1
     elif isinstance(error, PermanentDeliveryError):
         n.fail(str(error))
         report.failed += 1
+        report.settled[(str(n.channel), "failed")] += 1
         if isinstance(error, UnregisteredDevice) and (device := uow.devices.by_token(n.recipient)):
             device.deactivate()
     else:
@@ -106,6 +112,7 @@ def _record(
         if policy.is_last(attempt):
             n.dead_letter(str(error), now)
             report.dead_lettered += 1
+            report.settled[(str(n.channel), "failed")] += 1
             log.error(
                 "message dead-lettered",
                 extra={"notification_id": str(n.id), "attempts": attempt, "error": str(error)},
