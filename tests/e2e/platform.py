@@ -124,6 +124,7 @@ def service_env(
         JWKS_URL=f"http://127.0.0.1:{ports['auth']['web']}/.well-known/jwks.json",
         # Two cores run the whole platform: one gunicorn worker and few consumer threads.
         WEB_CONCURRENCY="1",
+        GUNICORN_GRACEFUL_TIMEOUT="5",
         CONSUMER_THREADS="2",
         SEARCH_CONSUMERS="2",
         LOG_LEVEL="INFO",

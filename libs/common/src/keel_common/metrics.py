@@ -23,6 +23,11 @@ from prometheus_client import (
     start_http_server,
 )
 
+# In multiprocess mode every metric below opens a file in this directory as it is defined;
+# a process started before gunicorn prepared it (migrate, grpc, worker) must not crash.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 HTTP_REQUESTS = Counter(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,30 +18,45 @@ PROCESSES = 4
 ATTEMPTS_EACH = 20
 
 
-def _attempt(redis_url: str | None, path: str, start: object) -> int:
-    throttle = LimitsThrottle(create_storage(redis_url, Path(path)))
-    start.wait()  # type: ignore[attr-defined]
-    allowed = 0
-    for _ in range(ATTEMPTS_EACH):
-        try:
-            throttle.hit("login-failures", "ada@example.com", LIMIT)
-            allowed += 1
-        except Throttled:
-            pass
-    return allowed
+# Each contender is a separate interpreter (not a fork of this threaded test worker, which
+# can deadlock): it waits for the start file, then hits the limit ATTEMPTS_EACH times.
+CONTENDER = """
+import sys, time
+from pathlib import Path
+from keel_auth.adapters.throttle import LimitsThrottle, create_storage
+from keel_auth.domain.errors import Throttled
+from keel_auth.domain.policy import Limit
+redis_url, path, go, amount, window, attempts = sys.argv[1:7]
+throttle = LimitsThrottle(create_storage(redis_url or None, Path(path)))
+while not Path(go).exists():
+    time.sleep(0.01)
+allowed = 0
+for _ in range(int(attempts)):
+    try:
+        throttle.hit("login-failures", "ada@example.com", Limit(int(amount), int(window)))
+        allowed += 1
+    except Throttled:
+        pass
+print(allowed)
+"""
 
 
 def allowed_across_processes(redis_url: str | None, path: Path) -> int:
-    # fork: the children inherit this test module, which spawn could not import.
-    context = multiprocessing.get_context("fork")
-    with context.Manager() as manager:
-        start = manager.Event()
-        with context.Pool(PROCESSES) as pool:
-            results = [
-                pool.apply_async(_attempt, (redis_url, str(path), start)) for _ in range(PROCESSES)
-            ]
-            start.set()
-            return sum(result.get(timeout=60) for result in results)
+    go = path.with_name("go")
+    args = [redis_url or "", str(path), str(go), str(LIMIT.amount), str(LIMIT.seconds)]
+    contenders = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONTENDER, *args, str(ATTEMPTS_EACH)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(PROCESSES)
+    ]
+    time.sleep(1.0)  # let every interpreter start before the race begins (not an assertion)
+    go.touch()
+    outputs = [c.communicate(timeout=120)[0] for c in contenders]
+    assert all(c.returncode == 0 for c in contenders)
+    return sum(int(out.strip()) for out in outputs)
 
 
 def test_the_embedded_storage_is_exact_across_processes(tmp_path: Path) -> None:
