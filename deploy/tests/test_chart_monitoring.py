@@ -125,8 +125,22 @@ def test_the_podmonitor_scrapes_every_process(chart, profile):
         assert all(labels.get(k) == v for k, v in selector["matchLabels"].items())
         [expression] = selector["matchExpressions"]
         assert labels[expression["key"]] in expression["values"]
-        [container] = deploy["spec"]["template"]["spec"]["containers"]
-        assert ports & {p["name"] for p in container["ports"]}, deploy["metadata"]["name"]
+        for container in deploy["spec"]["template"]["spec"]["containers"]:
+            assert ports & {p["name"] for p in container["ports"]}, container["name"]
+            # `up{process="worker"}` (KeelConsumerDown) needs the kind, also in a combined pod.
+            assert _process_label(monitor, container["name"]) == container["args"][0]
+
+
+def _process_label(monitor: dict[str, Any], container: str) -> str | None:
+    """The `process` target label Prometheus derives for a container (full-match regex)."""
+    [relabel] = [
+        r
+        for r in monitor["spec"]["podMetricsEndpoints"][0]["relabelings"]
+        if r["targetLabel"] == "process"
+    ]
+    assert relabel["sourceLabels"] == ["__meta_kubernetes_pod_container_name"]
+    match = re.fullmatch(relabel["regex"], container)
+    return match.group(1) if match else None
 
 
 def test_the_dashboard_shows_red_per_service_queues_and_lag(chart):

@@ -24,12 +24,18 @@ def key(peer: dict[str, Any]) -> str:
     return json.dumps(peer, sort_keys=True)
 
 
-def selecting(policies: list[dict[str, Any]], labels: dict[str, str]) -> list[dict[str, Any]]:
-    def selects(policy: dict[str, Any]) -> bool:
-        wanted = policy["spec"]["podSelector"].get("matchLabels", {})
-        return all(labels.get(k) == v for k, v in wanted.items())
+def matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A LabelSelector (matchLabels, and matchExpressions with the operator In)."""
+    wanted = selector.get("matchLabels", {})
+    expressions = selector.get("matchExpressions", [])
+    assert {e["operator"] for e in expressions} <= {"In"}
+    return all(labels.get(k) == v for k, v in wanted.items()) and all(
+        labels.get(e["key"]) in e["values"] for e in expressions
+    )
 
-    return [p for p in policies if selects(p)]
+
+def selecting(policies: list[dict[str, Any]], labels: dict[str, str]) -> list[dict[str, Any]]:
+    return [p for p in policies if matches(p["spec"]["podSelector"], labels)]
 
 
 def allowed(policies: list[dict[str, Any]], direction: str, port: int) -> set[str]:
@@ -125,3 +131,23 @@ def test_the_ingress_serves_one_host_with_tls_limits_and_the_gateway_routes(char
         assert backend["name"].endswith("-web")
     exact = [p["path"] for p in rule["http"]["paths"] if p["pathType"] == "Exact"]
     assert exact == ["/.well-known/jwks.json"]
+
+
+def test_a_combined_pod_is_reached_as_each_of_its_processes(chart):
+    """search's embedded profile: web, grpc and worker in one pod (colocate)."""
+    objects = chart.render("default")
+    policies = chart.by_kind(objects, "NetworkPolicy")
+    [(_, _, labels)] = [p for p in pods(chart, objects) if p[1] == "combined"]
+    mine = selecting(policies, labels)
+    assert allowed(mine, "ingress", 8080) == {key(CONTROLLER), key(MONITORING)}
+    assert allowed(mine, "ingress", 50051) == {key(PLATFORM)}
+    assert allowed(mine, "ingress", 9100) == allowed(mine, "ingress", 9101) == {key(MONITORING)}
+    # Every other pod's egress lets it call the combined pod's gRPC server.
+    [egress] = [p for p in policies if p["metadata"]["name"] == "keel-egress"]
+    grpc_peers = [
+        peer
+        for rule in egress["spec"]["egress"]
+        if {"port": 50051, "protocol": "TCP"} in rule["ports"]
+        for peer in rule["to"]
+    ]
+    assert any(matches(peer["podSelector"], labels) for peer in grpc_peers)

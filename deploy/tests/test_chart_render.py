@@ -18,7 +18,9 @@ CUSTOM_KINDS = {
     ("external-secrets.io/v1", "ExternalSecret"),
     ("external-secrets.io/v1", "SecretStore"),
 }
-SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIAL|DSN")
+SECRET_NAME = re.compile(
+    r"PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIAL|DSN"
+)
 
 
 def test_chart_lints_clean_in_strict_mode_for_every_profile(chart, profile):
@@ -77,6 +79,11 @@ def test_values_files_hold_no_secret_values(chart):
         ({"defaults": {"web": {"replicas": "two"}}}, "/defaults/web/replicas"),
         ({"config": {"DATABASE_PASSWORD": "hunter2"}}, "propertyName 'DATABASE_PASSWORD'"),
         ({"services": {"auth": {"env": {"SENTRY_DSN": "https://x"}}}}, "propertyName 'SENTRY_DSN'"),
+        (
+            {"services": {"auth": {"env": {"JWT_KEY_PASSPHRASE": "x"}}}},
+            "propertyName 'JWT_KEY_PASSPHRASE'",
+        ),
+        ({"secrets": {"redis": {"enabled": True, "host": ""}}}, "/secrets/redis"),
         ({"discovery": {"mode": "consul", "consulAddr": ""}}, "/discovery/consulAddr"),
         ({"secrets": {"externalSecrets": {"enabled": True, "roleArn": ""}}}, "externalSecrets"),
         ({"routes": {"search": ["v1/search/"]}}, "/routes/search/0"),

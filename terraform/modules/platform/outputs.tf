@@ -15,8 +15,14 @@ locals {
     } } } }
   }
 
-  # Managed services: where the pods may connect, and where search finds OpenSearch.
+  # Managed services: where the pods may connect, where every service finds Redis (the
+  # chart composes REDIS_URL with the AUTH token in <secret_prefix>/redis-auth) and where
+  # search finds OpenSearch. merge() is shallow, so `secrets` repeats base_values' part.
   managed_values = {
+    secrets = {
+      externalSecrets = local.base_values.secrets.externalSecrets
+      redis           = { host = one(module.redis[*].primary_endpoint) }
+    }
     networkPolicy = { dependencies = [
       { name = "postgresql", ports = [5432], to = local.data_peers },
       { name = "rabbitmq", ports = [5671], to = local.data_peers },

@@ -1,4 +1,4 @@
-# Each service's secrets (DATABASE_URL, BROKER_URL, REDIS_URL, SENTRY_DSN, provider keys) live
+# Each service's secrets (DATABASE_URL, BROKER_URL, JWT_KEY_PASSPHRASE, SENTRY_DSN, provider keys) live
 # in one Secrets Manager secret, keel/<env>/<service>, a JSON object of env names to values.
 # Terraform creates the empty secrets and the role that reads them; the values are put by
 # the SRE (docs/deploy.md) and never pass through Terraform state or values.yaml.
@@ -13,10 +13,27 @@ resource "aws_secretsmanager_secret" "service" {
   tags                    = var.tags
 }
 
+# Staging's in-cluster Redis password (the SRE copies it here once, docs/deploy.md), from
+# which the chart composes REDIS_URL; production's is the redis module's AUTH token secret.
+resource "aws_secretsmanager_secret" "redis_password" {
+  # checkov:skip=CKV2_AWS_57:Rotated with the in-cluster Redis release, by hand (docs/deploy.md)
+  count = var.managed_data_services ? 0 : 1
+
+  name                    = "${local.secret_prefix}/redis-auth"
+  description             = "Keel ${var.environment}: password of the in-cluster Redis"
+  kms_key_id              = aws_kms_key.platform.arn
+  recovery_window_in_days = 7
+  tags                    = var.tags
+}
+
 data "aws_iam_policy_document" "read_service_secrets" {
   statement {
-    actions   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-    resources = [for secret in aws_secretsmanager_secret.service : secret.arn]
+    actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+    resources = concat(
+      [for secret in aws_secretsmanager_secret.service : secret.arn],
+      module.redis[*].auth_secret_arn,
+      aws_secretsmanager_secret.redis_password[*].arn,
+    )
   }
   statement {
     actions   = ["kms:Decrypt"]

@@ -1,6 +1,6 @@
 {{/*
 Names, labels and the pieces every workload shares. Templates range over
-"keel.processes" so one template serves every service and process kind.
+"keel.pods" so one template serves every service and process kind.
 */}}
 
 {{- define "keel.fullname" -}}
@@ -58,23 +58,54 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
 {{/*
-The long-running processes as a JSON list of {service, kind, config}, config being
-defaults.<kind> deep-merged with services.<service>.<kind>.
+The pods as a JSON list of {service, kind, kinds, configs, config}: kinds are the process
+kinds whose containers the pod runs, configs their settings (defaults.<kind> deep-merged with
+services.<service>.<kind>), config the pod's own (replicas, autoscaling, grace period). A
+pod's kind is its process kind, or "combined" when the service sets colocate.enabled: then
+one pod runs all its processes around the shared volume, one replica, no HPA.
 */}}
-{{- define "keel.processes" -}}
+{{- define "keel.pods" -}}
 {{- $out := list -}}
 {{- range $service := keys .Values.services | sortAlpha -}}
 {{- $svc := index $.Values.services $service -}}
 {{- if $svc.enabled -}}
+{{- $kinds := list -}}
+{{- $configs := dict -}}
 {{- range $kind := list "web" "grpc" "worker" -}}
 {{- $config := mergeOverwrite (deepCopy (index $.Values.defaults $kind)) (deepCopy (index $svc $kind | default dict)) -}}
 {{- if $config.enabled -}}
-{{- $out = append $out (dict "service" $service "kind" $kind "config" $config) -}}
+{{- $kinds = append $kinds $kind -}}
+{{- $_ := set $configs $kind $config -}}
+{{- end -}}
+{{- end -}}
+{{- $colocate := $svc.colocate | default dict -}}
+{{- if and $colocate.enabled $kinds -}}
+{{- $grace := 0 -}}
+{{- range $kind := $kinds -}}
+{{- $grace = max $grace (index $configs $kind).terminationGracePeriodSeconds -}}
+{{- end -}}
+{{- $config := dict "replicas" 1 "autoscaling" (dict "enabled" false) "terminationGracePeriodSeconds" $grace -}}
+{{- $out = append $out (dict "service" $service "kind" "combined" "kinds" $kinds "configs" $configs "config" $config) -}}
+{{- else -}}
+{{- range $kind := $kinds -}}
+{{- $out = append $out (dict "service" $service "kind" $kind "kinds" (list $kind) "configs" (dict $kind (index $configs $kind)) "config" (index $configs $kind)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 {{- toJson $out -}}
+{{- end -}}
+
+{{/*
+A process's metrics port: 9100, except a worker sharing a pod with a gRPC server (both
+serve metrics, and containers of one pod share the network namespace).
+*/}}
+{{- define "keel.metricsPort" -}}
+{{- if and (eq .kind "worker") (has "grpc" .kinds) -}}
+{"name": "worker-metrics", "port": 9101}
+{{- else -}}
+{"name": "metrics", "port": 9100}
+{{- end -}}
 {{- end -}}
 
 {{- define "keel.image" -}}
@@ -172,4 +203,19 @@ preStop:
   labelSelector:
     matchLabels:
       {{- include "keel.selectorLabels" . | nindent 6 }}
+{{- end -}}
+
+{{/*
+Refuse values that would run search's embedded index with several writers or readers that
+cannot see it: the embedded engine needs colocate (one pod, one volume, one worker).
+*/}}
+{{- define "keel.checkSearchIndex" -}}
+{{- $search := .Values.services.search -}}
+{{- if $search.enabled -}}
+{{- $env := $search.env | default dict -}}
+{{- $engine := $env.SEARCH_ENGINE | default (ternary "opensearch" "embedded" (hasKey $env "OPENSEARCH_URL")) -}}
+{{- if and (eq $engine "embedded") (not ($search.colocate | default dict).enabled) -}}
+{{- fail "services.search: SEARCH_ENGINE=embedded keeps the index on local disk with one writer; set services.search.colocate.enabled, or SEARCH_ENGINE=opensearch with OPENSEARCH_URL" -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}

@@ -3,6 +3,7 @@ Probes per process kind. Liveness never looks at dependencies (a database outage
 restart every pod): it asks only whether the process answers. Readiness may.
 */}}
 {{- define "keel.ports" -}}
+{{- $metrics := include "keel.metricsPort" . | fromJson -}}
 {{- if eq .kind "web" -}}
 - name: http
   containerPort: 8080
@@ -11,12 +12,12 @@ restart every pod): it asks only whether the process answers. Readiness may.
 - name: grpc
   containerPort: 50051
   protocol: TCP
-- name: metrics
-  containerPort: 9100
+- name: {{ $metrics.name }}
+  containerPort: {{ $metrics.port }}
   protocol: TCP
 {{- else -}}
-- name: metrics
-  containerPort: 9100
+- name: {{ $metrics.name }}
+  containerPort: {{ $metrics.port }}
   protocol: TCP
 {{- end -}}
 {{- end -}}
@@ -54,17 +55,18 @@ readinessProbe:
   failureThreshold: 2
 {{- else -}}
 {{- /* A worker serves no traffic; its metrics endpoint shows the process is alive. */ -}}
+{{- $metrics := include "keel.metricsPort" . | fromJson -}}
 startupProbe:
-  httpGet: {path: /metrics, port: metrics}
+  httpGet: {path: /metrics, port: {{ $metrics.name }}}
   periodSeconds: 2
   failureThreshold: 30
 livenessProbe:
-  httpGet: {path: /metrics, port: metrics}
+  httpGet: {path: /metrics, port: {{ $metrics.name }}}
   periodSeconds: 15
   timeoutSeconds: 3
   failureThreshold: 3
 readinessProbe:
-  httpGet: {path: /metrics, port: metrics}
+  httpGet: {path: /metrics, port: {{ $metrics.name }}}
   periodSeconds: 15
   timeoutSeconds: 3
   failureThreshold: 3

@@ -3,17 +3,34 @@
 Providers are optional: a channel with none configured writes its messages to
 ``OUTBOX_DIR/<channel>/`` (the development default); production refuses to start that way.
 A secret may also be given as ``NAME_FILE`` (see keel_common.settings).
+
+Each channel fails over along an ordered list of providers. Email lists its relays as URLs in
+``SMTP_RELAYS``. SMS and push providers are given by comma-separated values read side by
+side: item *i* of each variable describes provider *i*, and a variable with one value gives
+it to every provider. Two Twilio accounts, the second on its own endpoint::
+
+    TWILIO_ACCOUNT_SID=AC1...,AC2...   TWILIO_AUTH_TOKEN=tok1,tok2
+    TWILIO_BASE_URL=https://api.twilio.com,https://sms-backup.example.com
+    SMS_TRANSACTIONAL_SENDER=+15550100,+15550200   SMS_PROMOTIONAL_SENDER=MG1...,MG2...
+
+APNs takes ``APNS_TEAM_ID``, ``APNS_KEY_ID``, ``APNS_PRIVATE_KEY`` and ``APNS_BASE_URL`` the
+same way; ``FCM_SERVICE_ACCOUNT`` is one service-account JSON object or a JSON array of them,
+read side by side with ``FCM_BASE_URL``.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from keel_common.settings import ConfigError, ServiceSettings, load_settings
+from keel_common.settings import ConfigError, ServiceSettings, env_name, load_settings
+from keel_notification.domain.model import Category
 from keel_notification.domain.policy import RetryPolicy
 from keel_notification.service_layer.planning import Links
 
@@ -22,6 +39,56 @@ def _comma_list(value: Any) -> Any:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
+
+
+def _values(value: str | SecretStr | None) -> list[str]:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def side_by_side(columns: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Lists read in parallel: item i of each is provider i; a single item serves them all.
+
+    ``columns`` maps environment variable names to their values; raises ConfigError naming
+    each variable whose count matches neither 1 nor the longest list.
+    """
+    count = max(len(values) for values in columns.values())
+    problems = {
+        name: f"give 1 or {count} comma-separated values, not {len(values)}"
+        for name, values in columns.items()
+        if len(values) not in (1, count)
+    }
+    if problems:
+        raise ConfigError(problems)
+    return [
+        {name: values[i] if len(values) > 1 else values[0] for name, values in columns.items()}
+        for i in range(count)
+    ]
+
+
+@dataclass(frozen=True)
+class TwilioAccount:
+    """One Twilio-style account or endpoint, with its sender identity per category."""
+
+    account_sid: str
+    auth_token: str = field(repr=False)
+    base_url: str
+    senders: Mapping[Category, str]
+
+
+@dataclass(frozen=True)
+class ApnsKey:
+    team_id: str
+    key_id: str
+    private_key: str = field(repr=False)
+    base_url: str
+
+
+@dataclass(frozen=True)
+class FcmAccount:
+    service_account: Mapping[str, Any] = field(repr=False)
+    base_url: str
 
 
 class NotificationSettings(ServiceSettings):
@@ -35,6 +102,7 @@ class NotificationSettings(ServiceSettings):
     # smtps://user:pass@backup.example.com:465"; schemes: smtp, smtp+starttls, smtps.
     smtp_relays: SecretStr | None = None
 
+    # SMS and push providers: comma-separated, read side by side (see the module docstring).
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
     twilio_base_url: str = "https://api.twilio.com"
@@ -47,7 +115,7 @@ class NotificationSettings(ServiceSettings):
     apns_private_key: SecretStr | None = None  # the .p8 file's PEM text
     apns_topic: str | None = None  # the app's bundle id
     apns_base_url: str = "https://api.push.apple.com"
-    fcm_service_account: SecretStr | None = None  # the service-account JSON key
+    fcm_service_account: SecretStr | None = None  # the service-account JSON key (or an array)
     fcm_base_url: str = "https://fcm.googleapis.com"
     # Extra CA bundle for provider endpoints (local stand-ins, corporate proxies).
     provider_ca_file: str | None = None
@@ -94,22 +162,77 @@ class NotificationSettings(ServiceSettings):
     def apns_configured(self) -> bool:
         return bool(self.apns_team_id and self.apns_key_id and self.apns_private_key)
 
+    def _side_by_side(self, columns: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+        """``side_by_side`` over fields, with problems named by their environment variable."""
+        try:
+            return side_by_side(columns)
+        except ConfigError as exc:
+            problems = {env_name(type(self), name): why for name, why in exc.problems.items()}
+            raise ConfigError(problems) from None
 
-def load() -> NotificationSettings:
-    """The settings of this process; production refuses to deliver into files."""
-    settings = load_settings(NotificationSettings)
-    problems: dict[str, str] = {}
-    if settings.twilio_configured and not (
-        settings.sms_transactional_sender and settings.sms_promotional_sender
-    ):
-        problems["SMS_TRANSACTIONAL_SENDER"] = "both SMS senders are needed with Twilio"
-    if (
-        settings.sms_transactional_sender
-        and settings.sms_transactional_sender == settings.sms_promotional_sender
-    ):
-        problems["SMS_PROMOTIONAL_SENDER"] = "must differ from the transactional sender"
+    def twilio_accounts(self) -> list[TwilioAccount]:
+        """The SMS providers in failover order; empty when Twilio is not configured."""
+        if not self.twilio_configured:
+            return []
+        names = (
+            "twilio_account_sid",
+            "twilio_auth_token",
+            "twilio_base_url",
+            "sms_transactional_sender",
+            "sms_promotional_sender",
+        )
+        rows = self._side_by_side({name: _values(getattr(self, name)) for name in names})
+        return [
+            TwilioAccount(
+                account_sid=row["twilio_account_sid"],
+                auth_token=row["twilio_auth_token"],
+                base_url=row["twilio_base_url"],
+                senders={
+                    Category.TRANSACTIONAL: row["sms_transactional_sender"],
+                    Category.PROMOTIONAL: row["sms_promotional_sender"],
+                },
+            )
+            for row in rows
+        ]
+
+    def apns_keys(self) -> list[ApnsKey]:
+        """The APNs providers in failover order; empty when APNs is not configured."""
+        if not self.apns_configured:
+            return []
+        names = ("apns_team_id", "apns_key_id", "apns_private_key", "apns_base_url")
+        rows = self._side_by_side({name: _values(getattr(self, name)) for name in names})
+        return [ApnsKey(*(row[name] for name in names)) for row in rows]
+
+    def fcm_accounts(self) -> list[FcmAccount]:
+        """The FCM providers in failover order; empty when FCM is not configured."""
+        if self.fcm_service_account is None:
+            return []
+        try:
+            keys = json.loads(self.fcm_service_account.get_secret_value())
+        except ValueError:
+            keys = None
+        if isinstance(keys, dict):
+            keys = [keys]
+        if not (isinstance(keys, list) and keys and all(isinstance(k, dict) for k in keys)):
+            problem = "a service-account JSON object or an array of them"
+            raise ConfigError({env_name(type(self), "fcm_service_account"): problem})
+        columns = {"fcm_service_account": keys, "fcm_base_url": _values(self.fcm_base_url)}
+        rows = self._side_by_side(columns)
+        return [FcmAccount(row["fcm_service_account"], row["fcm_base_url"]) for row in rows]
+
+
+def load(**values: Any) -> NotificationSettings:
+    """The settings of this process (``values`` override the environment, for tests);
+    production refuses to deliver into files."""
+    settings = load_settings(NotificationSettings, **values)
+    problems = _sms_problems(settings)
     if settings.apns_configured and not settings.apns_topic:
         problems["APNS_TOPIC"] = "required with APNs (the app's bundle id)"
+    for providers in (settings.twilio_accounts, settings.apns_keys, settings.fcm_accounts):
+        try:
+            providers()
+        except ConfigError as exc:
+            problems.update(exc.problems)
     if settings.environment == "production":
         if settings.smtp_relays is None:
             problems["SMTP_RELAYS"] = "required in production"
@@ -118,3 +241,14 @@ def load() -> NotificationSettings:
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _sms_problems(settings: NotificationSettings) -> dict[str, str]:
+    transactional = set(_values(settings.sms_transactional_sender))
+    promotional = set(_values(settings.sms_promotional_sender))
+    if settings.twilio_configured and not (transactional and promotional):
+        return {"SMS_TRANSACTIONAL_SENDER": "both SMS senders are needed with Twilio"}
+    if transactional & promotional:
+        # a promotion must never leave on an identity that transactional texts use
+        return {"SMS_PROMOTIONAL_SENDER": "must differ from every transactional sender"}
+    return {}

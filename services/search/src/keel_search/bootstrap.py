@@ -68,14 +68,13 @@ def bootstrap(
 
 def create_index(settings: SearchSettings) -> SearchIndex:
     """The engine ``SEARCH_ENGINE`` names; nothing is opened until first used."""
-    if settings.search_engine == "elasticsearch":
-        from elasticsearch import Elasticsearch
+    if settings.search_engine == "opensearch":
+        from keel_search.adapters.opensearch_client import connect
+        from keel_search.adapters.opensearch_index import OpenSearchSearchIndex
 
-        from keel_search.adapters.elasticsearch_index import ElasticsearchSearchIndex
-
-        assert settings.elasticsearch_url is not None  # enforced by SearchSettings
-        client = Elasticsearch(settings.elasticsearch_url.get_secret_value())
-        return ElasticsearchSearchIndex(client, name=settings.elasticsearch_index)
+        assert settings.opensearch_url is not None  # enforced by SearchSettings
+        client = connect(settings.opensearch_url.get_secret_value())
+        return OpenSearchSearchIndex(client, name=settings.opensearch_index)
     from keel_search.adapters.embedded.index import EmbeddedSearchIndex
 
     return EmbeddedSearchIndex(settings.search_index_dir)

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from keel_common.settings import ServiceSettings, load_settings
 
 
 class SearchSettings(ServiceSettings):
     service_name: str = "search"
-    # embedded: tantivy on local disk (one writer: the worker); elasticsearch: a cluster.
-    search_engine: Literal["embedded", "elasticsearch"] = "embedded"
+    # embedded: tantivy on local disk (one writer: the worker); opensearch: a cluster.
+    # Unset: opensearch when OPENSEARCH_URL is set (all Terraform hands to Helm), else embedded.
+    search_engine: Literal["embedded", "opensearch"] = "embedded"
     search_index_dir: Path = Path("var/search-index")
-    # May carry credentials (https://user:pass@host:9200), hence a secret.
-    elasticsearch_url: SecretStr | None = Field(default=None, validate_default=True)
-    elasticsearch_index: str = "keel-products"
+    # May carry credentials (https://user:pass@host:9200), hence a secret. An Amazon
+    # OpenSearch endpoint carries none: requests are signed with the pod's IAM role.
+    opensearch_url: SecretStr | None = Field(default=None, validate_default=True)
+    opensearch_index: str = "keel-products"
     # Consumer threads of the worker; their changes share index commits (group commit).
     search_consumers: int = Field(default=16, ge=1, le=256)
     # The most product changes the worker writes in one index commit.
@@ -25,11 +27,23 @@ class SearchSettings(ServiceSettings):
     # Deadline of the whole ListProducts stream during a rebuild.
     rebuild_timeout_seconds: float = Field(default=3600.0, gt=0)
 
-    @field_validator("elasticsearch_url")
+    @model_validator(mode="before")
     @classmethod
-    def _needed_by_elasticsearch(cls, value: SecretStr | None, info: ValidationInfo) -> object:
-        if value is None and info.data.get("search_engine") == "elasticsearch":
-            raise ValueError("required when SEARCH_ENGINE=elasticsearch")
+    def _engine_of_the_url(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        engine = data.get("search_engine")
+        if engine == "elasticsearch":  # the engine's name before the switch to OpenSearch
+            engine = "opensearch"
+        if not engine:
+            engine = "opensearch" if data.get("opensearch_url") else "embedded"
+        return {**data, "search_engine": engine}
+
+    @field_validator("opensearch_url")
+    @classmethod
+    def _needed_by_opensearch(cls, value: SecretStr | None, info: ValidationInfo) -> object:
+        if value is None and info.data.get("search_engine") == "opensearch":
+            raise ValueError("required when SEARCH_ENGINE=opensearch")
         return value
 
 

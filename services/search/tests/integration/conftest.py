@@ -15,7 +15,7 @@ from keel_search.bootstrap import Search, bootstrap
 from keel_search.config import SearchSettings
 from keel_search.service_layer.ports import SearchIndex
 
-ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL")
+OPENSEARCH_URL = os.environ.get("OPENSEARCH_URL")
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -39,27 +39,26 @@ def wired(database_url: str, tmp_path: Path, catalogue: FakeProductSource) -> It
     search.database.dispose()
 
 
-@pytest.fixture(params=["embedded", "elasticsearch"])
+@pytest.fixture(params=["embedded", "opensearch"])
 def engine(
     request: pytest.FixtureRequest, tmp_path: Path, unique_name: str
 ) -> Iterator[SearchIndex]:
-    """Every ``SearchIndex`` implementation; Elasticsearch only when ELASTICSEARCH_URL is set
-    (no Elasticsearch runs on the development machines, so it is skipped, not failed)."""
+    """Every ``SearchIndex`` implementation; OpenSearch only when OPENSEARCH_URL is set
+    (no OpenSearch runs on the development machines, so it is skipped, not failed)."""
     if request.param == "embedded":
         index: SearchIndex = EmbeddedSearchIndex(tmp_path / "index")
         yield index
         index.close()
         return
-    if not ELASTICSEARCH_URL:
-        pytest.skip("ELASTICSEARCH_URL is not set: the Elasticsearch conformance run is skipped")
-    from elasticsearch import Elasticsearch
+    if not OPENSEARCH_URL:
+        pytest.skip("OPENSEARCH_URL is not set: the OpenSearch conformance run is skipped")
+    from keel_search.adapters.opensearch_client import connect
+    from keel_search.adapters.opensearch_index import OpenSearchSearchIndex
 
-    from keel_search.adapters.elasticsearch_index import ElasticsearchSearchIndex
-
-    client = Elasticsearch(ELASTICSEARCH_URL)
-    es_index = ElasticsearchSearchIndex(client, name=f"keel-test-{unique_name}")
+    client = connect(OPENSEARCH_URL)
+    remote = OpenSearchSearchIndex(client, name=f"keel-test-{unique_name}")
     try:
-        yield es_index
+        yield remote
     finally:
-        es_index.drop()
+        remote.drop()
         client.close()

@@ -7,8 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from keel_auth.domain.model import (
     AuditEntry,
@@ -20,6 +19,7 @@ from keel_auth.domain.model import (
 )
 from keel_auth.domain.policy import Limit
 from keel_common.auth import RevocationList
+from keel_common.unit_of_work import AbstractUnitOfWork
 
 __all__ = [
     "AccessTokens",
@@ -99,7 +99,7 @@ class AuditLog(abc.ABC):
     def add(self, entry: AuditEntry) -> None: ...
 
 
-class UnitOfWork(abc.ABC):
+class UnitOfWork(AbstractUnitOfWork):
     """One transaction over the auth repositories; events are published on commit."""
 
     users: UserRepository
@@ -108,26 +108,9 @@ class UnitOfWork(abc.ABC):
     secrets: OneTimeSecretRepository
     audit: AuditLog
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.rollback()
-
     @abc.abstractmethod
     def publish(self, event: Any) -> None:
         """Queue a domain event; it is stored in the outbox only if the work commits."""
-
-    @abc.abstractmethod
-    def commit(self) -> None: ...
-
-    @abc.abstractmethod
-    def rollback(self) -> None: ...
 
 
 class PasswordHasher(abc.ABC):

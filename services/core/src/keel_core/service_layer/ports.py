@@ -10,10 +10,10 @@ import abc
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from uuid import UUID
 
+from keel_common.unit_of_work import AbstractUnitOfWork
 from keel_core.domain.app_versions import Platform, VersionPolicy
 from keel_core.domain.orders import Order
 from keel_core.domain.products import Product
@@ -100,7 +100,7 @@ class DuplicateOrder(Exception):
     """Commit found another order with the same buyer and Idempotency-Key (a lost race)."""
 
 
-class UnitOfWork(abc.ABC):
+class UnitOfWork(AbstractUnitOfWork):
     """One transaction: ``with uow: ...; uow.commit()``; leaving without commit rolls back.
 
     ``commit`` raises ``DuplicateOrder`` when a concurrent request with the same
@@ -110,26 +110,9 @@ class UnitOfWork(abc.ABC):
     products: ProductRepository
     orders: OrderRepository
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.rollback()
-
     @abc.abstractmethod
     def publish(self, event: Any) -> None:
         """Queue a domain event, stored in the outbox if and only if this work commits."""
-
-    @abc.abstractmethod
-    def commit(self) -> None: ...
-
-    @abc.abstractmethod
-    def rollback(self) -> None: ...
 
 
 @dataclass(frozen=True)

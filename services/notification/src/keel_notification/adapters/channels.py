@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import ssl
 from urllib.parse import unquote, urlsplit
 
@@ -11,7 +10,7 @@ from keel_notification.adapters.fcm import FcmPushProvider
 from keel_notification.adapters.files import FileEmailProvider, FilePushProvider, FileSmsProvider
 from keel_notification.adapters.smtp import Security, SmtpEmailProvider
 from keel_notification.adapters.twilio import TwilioSmsProvider
-from keel_notification.config import NotificationSettings
+from keel_notification.config import NotificationSettings, TwilioAccount
 from keel_notification.domain.messages import PushMessage, SmsMessage
 from keel_notification.domain.model import Category, Platform
 from keel_notification.service_layer.failover import (
@@ -20,6 +19,7 @@ from keel_notification.service_layer.failover import (
     CircuitBreaker,
     FailoverSender,
 )
+from keel_notification.service_layer.ports import Provider
 
 _SMTP_SCHEMES: dict[str, tuple[Security, int]] = {
     "smtp": ("none", 25),
@@ -74,56 +74,82 @@ SmsRoutes = dict[Category, FailoverSender[SmsMessage]]
 PushRoutes = dict[Platform, FailoverSender[PushMessage]]
 
 
+def provider_names(base: str, count: int) -> list[str]:
+    """One name per provider in a channel's list, as the delivery log records it; a lone
+    provider keeps the plain name."""
+    return [base] if count == 1 else [f"{base}-{i}" for i in range(1, count + 1)]
+
+
 def _sms(settings: NotificationSettings, breaker: BreakerFactory) -> SmsRoutes:
-    senders = {
-        Category.TRANSACTIONAL: settings.sms_transactional_sender or "KeelTx",
-        Category.PROMOTIONAL: settings.sms_promotional_sender or "KeelPromo",
-    }
-    if not settings.twilio_configured:
+    accounts = settings.twilio_accounts()
+    if not accounts:
+        senders = {
+            Category.TRANSACTIONAL: settings.sms_transactional_sender or "KeelTx",
+            Category.PROMOTIONAL: settings.sms_promotional_sender or "KeelPromo",
+        }
         return {
             category: FailoverSender(
                 [FileSmsProvider(settings.outbox_dir, sender, name=f"file-{category}")], breaker
             )
             for category, sender in senders.items()
         }
-    assert settings.twilio_account_sid and settings.twilio_auth_token
-    return {
-        category: FailoverSender(
-            [
-                TwilioSmsProvider(
-                    account_sid=settings.twilio_account_sid,
-                    auth_token=settings.twilio_auth_token.get_secret_value(),
-                    sender=sender,
-                    category=category,
-                    base_url=settings.twilio_base_url,
-                )
-            ],
-            breaker,
+    # Each category gets its own chain, built only from that category's sender identities.
+    return {category: _twilio_chain(accounts, category, breaker) for category in Category}
+
+
+def _twilio_chain(
+    accounts: list[TwilioAccount], category: Category, breaker: BreakerFactory
+) -> FailoverSender[SmsMessage]:
+    names = provider_names(f"twilio-{category}", len(accounts))
+    providers = [
+        TwilioSmsProvider(
+            account_sid=account.account_sid,
+            auth_token=account.auth_token,
+            sender=account.senders[category],
+            category=category,
+            base_url=account.base_url,
+            name=name,
         )
-        for category, sender in senders.items()
-    }
+        for account, name in zip(accounts, names, strict=True)
+    ]
+    return FailoverSender(providers, breaker)
 
 
 def _push(settings: NotificationSettings, breaker: BreakerFactory) -> PushRoutes:
-    ios: ApnsPushProvider | FilePushProvider = FilePushProvider(settings.outbox_dir)
-    android: FcmPushProvider | FilePushProvider = FilePushProvider(settings.outbox_dir)
-    if settings.apns_configured:
-        assert settings.apns_team_id and settings.apns_key_id and settings.apns_private_key
-        ios = ApnsPushProvider(
-            team_id=settings.apns_team_id,
-            key_id=settings.apns_key_id,
-            private_key=settings.apns_private_key.get_secret_value(),
-            topic=settings.apns_topic or "",
-            base_url=settings.apns_base_url,
-            ca_file=settings.provider_ca_file,
-        )
-    if settings.fcm_service_account is not None:
-        android = FcmPushProvider(
-            service_account_info=json.loads(settings.fcm_service_account.get_secret_value()),
-            base_url=settings.fcm_base_url,
-            ca_file=settings.provider_ca_file,
-        )
     return {
-        Platform.IOS: FailoverSender([ios], breaker),
-        Platform.ANDROID: FailoverSender([android], breaker),
+        Platform.IOS: FailoverSender(_apns(settings), breaker),
+        Platform.ANDROID: FailoverSender(_fcm(settings), breaker),
     }
+
+
+def _apns(settings: NotificationSettings) -> list[Provider[PushMessage]]:
+    keys = settings.apns_keys()
+    if not keys:
+        return [FilePushProvider(settings.outbox_dir)]
+    return [
+        ApnsPushProvider(
+            team_id=key.team_id,
+            key_id=key.key_id,
+            private_key=key.private_key,
+            topic=settings.apns_topic or "",
+            base_url=key.base_url,
+            ca_file=settings.provider_ca_file,
+            name=name,
+        )
+        for key, name in zip(keys, provider_names("apns", len(keys)), strict=True)
+    ]
+
+
+def _fcm(settings: NotificationSettings) -> list[Provider[PushMessage]]:
+    accounts = settings.fcm_accounts()
+    if not accounts:
+        return [FilePushProvider(settings.outbox_dir)]
+    return [
+        FcmPushProvider(
+            service_account_info=dict(account.service_account),
+            base_url=account.base_url,
+            ca_file=settings.provider_ca_file,
+            name=name,
+        )
+        for account, name in zip(accounts, provider_names("fcm", len(accounts)), strict=True)
+    ]

@@ -90,6 +90,10 @@ class FailoverSender(Generic[M]):
     def __init__(self, providers: Sequence[Provider[M]], breaker: BreakerFactory) -> None:
         if not providers:
             raise ValueError("a channel needs at least one provider")
+        names = [p.name for p in providers]
+        if len(set(names)) != len(names):
+            # breakers are kept by name: two providers sharing one would share their record
+            raise ValueError(f"provider names must be unique in a channel: {names}")
         self.providers: list[Provider[M]] = list(providers)
         self.breakers: dict[str, CircuitBreaker] = {p.name: breaker(p.name) for p in providers}
 
@@ -123,10 +127,12 @@ class FailoverSender(Generic[M]):
 
 
 class ChannelSenders(Sender):
-    """Routes a message to its channel's providers.
+    """Routes a message to its channel's ordered providers: email has one list, SMS one per
+    category, push one per platform.
 
-    SMS is routed by the message's category to that category's own sender identity, and
-    never to the other one: a promotional text cannot borrow the transactional route.
+    SMS is routed by the message's category to that category's own list of sender
+    identities, and never to the other one: when every promotional provider is down, a
+    promotional text waits for a retry rather than borrowing the transactional route.
     """
 
     def __init__(

@@ -15,7 +15,7 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_TEXT = 256
 MAX_CATEGORY = 64
-# Offset paging costs grow with depth in every engine; Elasticsearch refuses past 10,000
+# Offset paging costs grow with depth in every engine; OpenSearch refuses past 10,000
 # (index.max_result_window), so both engines stop at the same depth.
 MAX_WINDOW = 10_000
 # Meilisearch's rule: short words must be typed right, one edit is forgiven from 5 letters.

@@ -1,6 +1,6 @@
 """The ports the use cases need: the search index, core's catalogue, the rebuild log.
 
-Adapters implement them (``adapters.tantivy_index``, ``adapters.elasticsearch_index``,
+Adapters implement them (``adapters.tantivy_index``, ``adapters.opensearch_index``,
 ``adapters.catalog``, ``adapters.orm``); unit tests use ``adapters.fakes``.
 """
 

@@ -1,9 +1,9 @@
-"""Elasticsearch index settings and search bodies that follow the same rules as the
+"""OpenSearch index settings and search bodies that follow the same rules as the
 embedded engine (see ``embedded/querying.py``): every word must match, exact matches score
 with BM25 and field boosts, a word of 5+ letters may be one edit off (constant score below
 an exact match), the word being typed also matches as a prefix.
 
-One difference, stated in the README: Elasticsearch has no fuzzy *prefix* query, so a typo
+One difference, stated in the README: OpenSearch has no fuzzy *prefix* query, so a typo
 inside the word being typed only matches once the word is complete.
 """
 
@@ -58,7 +58,7 @@ _SORTS = {
 
 
 def search_body(query: SearchQuery) -> dict[str, Any]:
-    """Keyword arguments for ``Elasticsearch.search`` (without ``index``)."""
+    """The request body of ``OpenSearch.search``."""
     words = [w.lower() for w in _WORD.findall(query.text)]
     last = len(words) - 1
     clauses = [
@@ -73,7 +73,7 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
     body: dict[str, Any] = {
         "query": {"bool": {"must": clauses or [{"match_all": {}}], "filter": filters}},
         "aggs": {"categories": {"terms": {"field": "category", "size": MAX_FACETS}}},
-        "from_": query.offset,
+        "from": query.offset,
         "size": query.limit,
         "track_total_hits": True,
         "highlight": {

@@ -1,11 +1,11 @@
-"""``SearchIndex`` on Elasticsearch, for deployments that outgrow one machine.
+"""``SearchIndex`` on OpenSearch, for deployments that outgrow one machine.
 
 Index layout: concrete indices ``<name>-<ns>``; the alias ``<name>`` points at the live one
 (reads and writes), ``<name>-building`` at the one a rebuild fills. Every write carries the
-product's version as an external version, so Elasticsearch itself drops stale writes,
+product's version as an external version, so OpenSearch itself drops stale writes,
 atomically, whichever replica or rebuild sends them and in whatever order; a deletion is
 written as a tombstone document (``live: false``) so its version is kept for good, unlike
-a real delete, which Elasticsearch forgets after ``index.gc_deletes`` (60 s).
+a real delete, which OpenSearch forgets after ``index.gc_deletes`` (60 s).
 
 A rebuild never loses an event: while the building alias exists, ``apply`` writes every
 change through both aliases; the swap is one atomic ``_aliases`` call.
@@ -17,9 +17,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from opensearchpy import OpenSearch
 
-from keel_search.adapters.elasticsearch_queries import MAPPINGS, SETTINGS, search_body
+from keel_search.adapters.opensearch_queries import MAPPINGS, SETTINGS, search_body
 from keel_search.domain.errors import RebuildInProgress
 from keel_search.domain.products import (
     ApplyOutcome,
@@ -36,8 +36,8 @@ NOT_FOUND = 404
 LIVE = {"term": {"live": True}}
 
 
-class ElasticsearchSearchIndex(SearchIndex):
-    def __init__(self, client: Elasticsearch, name: str = "keel-products") -> None:
+class OpenSearchSearchIndex(SearchIndex):
+    def __init__(self, client: OpenSearch, name: str = "keel-products") -> None:
         self.client = client
         self.live_alias = name
         self.building_alias = f"{name}-building"
@@ -50,9 +50,7 @@ class ElasticsearchSearchIndex(SearchIndex):
         if self.client.indices.exists_alias(name=self.building_alias):
             aliases.append(self.building_alias)
         operations = [op for change in changes for alias in aliases for op in _write(alias, change)]
-        items = self.client.bulk(operations=operations, refresh="wait_for", require_alias=True)[
-            "items"
-        ]
+        items = self.client.bulk(body=operations, refresh="wait_for", require_alias=True)["items"]
         outcomes = []
         for position, item in enumerate(items):
             result = item["index"]
@@ -63,11 +61,11 @@ class ElasticsearchSearchIndex(SearchIndex):
             elif live and status == CONFLICT:
                 outcomes.append(ApplyOutcome.STALE)
             elif live or status not in (CONFLICT, NOT_FOUND):  # building alias gone: swapped
-                raise RuntimeError(f"Elasticsearch refused a write: {result.get('error')}")
+                raise RuntimeError(f"OpenSearch refused a write: {result.get('error')}")
         return outcomes
 
     def search(self, query: SearchQuery) -> SearchResult:
-        response = self.client.search(index=self.live_alias, **search_body(query))
+        response = self.client.search(index=self.live_alias, body=search_body(query))
         hits = [
             SearchHit(_document(hit["_id"], hit["_source"]), _highlights(hit))
             for hit in response["hits"]["hits"]
@@ -80,21 +78,19 @@ class ElasticsearchSearchIndex(SearchIndex):
         )
 
     def document_count(self) -> int:
-        return int(self.client.count(index=self.live_alias, query=LIVE)["count"])
+        return int(self.client.count(index=self.live_alias, body={"query": LIVE})["count"])
 
-    def start_rebuild(self) -> ElasticsearchIndexBuilder:
+    def start_rebuild(self) -> OpenSearchIndexBuilder:
         if self.client.indices.exists_alias(name=self.building_alias):
             raise RebuildInProgress()
         name = f"{self.live_alias}-{time.time_ns()}"
-        self.client.indices.create(
-            index=name, settings=SETTINGS, mappings=MAPPINGS, aliases={self.building_alias: {}}
-        )
-        return ElasticsearchIndexBuilder(self, name)
+        self.client.indices.create(index=name, body=_index_body({self.building_alias: {}}))
+        return OpenSearchIndexBuilder(self, name)
 
     def drop(self) -> None:
         """Delete every index of this name (tests). By name: clusters refuse wildcard
         deletes by default (``action.destructive_requires_name``)."""
-        names = list(self.client.indices.get(index=f"{self.live_alias}-*").body)
+        names = list(self.client.indices.get(index=f"{self.live_alias}-*"))
         for name in names:
             self.client.indices.delete(index=name, ignore_unavailable=True)
 
@@ -102,45 +98,48 @@ class ElasticsearchSearchIndex(SearchIndex):
         if self.client.indices.exists_alias(name=self.live_alias):
             return
         # A fixed first name: processes starting together create it once, not twice.
-        self.client.options(ignore_status=400).indices.create(
+        # 400 (resource_already_exists_exception): another process won the race.
+        self.client.indices.create(
             index=f"{self.live_alias}-initial",
-            settings=SETTINGS,
-            mappings=MAPPINGS,
-            aliases={self.live_alias: {"is_write_index": True}},
+            body=_index_body({self.live_alias: {"is_write_index": True}}),
+            ignore=400,
         )
 
 
-class ElasticsearchIndexBuilder(IndexBuilder):
-    def __init__(self, index: ElasticsearchSearchIndex, name: str) -> None:
+class OpenSearchIndexBuilder(IndexBuilder):
+    def __init__(self, index: OpenSearchSearchIndex, name: str) -> None:
         self._index = index
         self._client = index.client
         self.name = name
 
     def add(self, documents: Sequence[ProductDocument]) -> None:
         operations = [op for document in documents for op in _write(self.name, document)]
-        items = self._client.bulk(operations=operations)["items"]
+        items = self._client.bulk(body=operations)["items"]
         for item in items:
             status = item["index"].get("status", 200)
             if status >= 300 and status != CONFLICT:  # conflict: an event got there first
-                raise RuntimeError(f"Elasticsearch refused a write: {item['index'].get('error')}")
+                raise RuntimeError(f"OpenSearch refused a write: {item['index'].get('error')}")
 
     def finish(self) -> int:
         self._client.indices.refresh(index=self.name)
         live = self._index.live_alias
-        old = list(self._client.indices.get_alias(name=live).body)
-        self._client.indices.update_aliases(
-            actions=[
-                *({"remove": {"index": index, "alias": live}} for index in old),
-                {"add": {"index": self.name, "alias": live, "is_write_index": True}},
-                {"remove": {"index": self.name, "alias": self._index.building_alias}},
-            ]
-        )
+        old = list(self._client.indices.get_alias(name=live))
+        actions = [
+            *({"remove": {"index": index, "alias": live}} for index in old),
+            {"add": {"index": self.name, "alias": live, "is_write_index": True}},
+            {"remove": {"index": self.name, "alias": self._index.building_alias}},
+        ]
+        self._client.indices.update_aliases(body={"actions": actions})
         for index in old:
             self._client.indices.delete(index=index, ignore_unavailable=True)
         return self._index.document_count()
 
     def abort(self) -> None:
         self._client.indices.delete(index=self.name, ignore_unavailable=True)
+
+
+def _index_body(aliases: dict[str, Any]) -> dict[str, Any]:
+    return {"settings": SETTINGS, "mappings": MAPPINGS, "aliases": aliases}
 
 
 def _write(index: str, change: ProductChange) -> list[dict[str, Any]]:

@@ -1,11 +1,11 @@
-"""The Elasticsearch request bodies follow the same rules as the embedded engine (the
-engine itself is only exercised by the conformance suite when ELASTICSEARCH_URL is set)."""
+"""The OpenSearch request bodies follow the same rules as the embedded engine (the engine
+itself is only exercised by the conformance suite when OPENSEARCH_URL is set)."""
 
 from __future__ import annotations
 
 import json
 
-from keel_search.adapters.elasticsearch_queries import search_body
+from keel_search.adapters.opensearch_queries import search_body
 from keel_search.domain.queries import SearchQuery
 
 
@@ -39,7 +39,7 @@ def test_no_words_lists_the_newest_and_pages_follow_the_cursor() -> None:
     assert clauses(body) == [{"match_all": {}}]
     assert body["sort"] == [{"created_at": "desc"}]
     second = SearchQuery.parse(text="?!", limit=5, cursor=first.next_cursor(total=20))
-    assert (search_body(second)["from_"], search_body(second)["size"]) == (5, 5)
+    assert (search_body(second)["from"], search_body(second)["size"]) == (5, 5)
 
 
 def test_highlights_are_escaped_and_marked() -> None:

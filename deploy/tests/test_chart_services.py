@@ -1,0 +1,156 @@
+"""The chart agrees with what the services need: their periodic jobs, search's single-writer
+index, and the settings auth refuses to start without in production."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import annotated_types
+import helm_python
+import pytest
+
+from keel_auth.adapters.signing_keys import SigningKeyStore
+from keel_auth.config import AuthSettings
+from keel_auth.entrypoints.cli import CLI as AUTH_CLI
+from keel_common.auth import DEFAULT_LEEWAY
+from keel_notification.entrypoints.jobs import SCHEDULES
+
+SERVICES = ("auth", "core", "notification", "search")
+
+
+def cronjobs(chart, profile: str, service: str) -> dict[str, str]:
+    """Job name -> schedule of one service's CronJobs."""
+    return {
+        c["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"][1]: c["spec"][
+            "schedule"
+        ]
+        for c in chart.by_kind(chart.render(profile), "CronJob")
+        if c["metadata"]["labels"]["app.kubernetes.io/name"] == service
+    }
+
+
+def autoscaled(chart, objects: list[dict[str, Any]]) -> set[str]:
+    hpas = chart.by_kind(objects, "HorizontalPodAutoscaler")
+    return {h["spec"]["scaleTargetRef"]["name"] for h in hpas}
+
+
+def named(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    [obj] = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    return obj
+
+
+def test_notification_cronjobs_use_the_schedules_the_service_declares(chart, profile):
+    if profile == "minimal":
+        return
+    assert cronjobs(chart, profile, "notification") == SCHEDULES
+
+
+def test_every_auth_job_is_a_cronjob(chart):
+    assert set(cronjobs(chart, "production", "auth")) == set(AUTH_CLI.jobs)
+
+
+def test_a_rotated_out_signing_key_is_pruned_the_same_day(chart):
+    schedules = {name: s.split() for name, s in cronjobs(chart, "default", "auth").items()}
+    rotate, prune = schedules["rotate-signing-key"], schedules["prune-signing-keys"]
+    assert rotate[2] != "*" and rotate[3:] == ["*", "*"], "rotation: once a month"
+    assert prune[2:] == ["*", "*", "*"], "pruning: every day"
+    # The old key signs until the new one starts (publish_ahead after rotation), then must
+    # verify the longest-lived access token it signed; pruning earlier would keep it a day.
+    ahead = inspect.signature(SigningKeyStore.rotate).parameters["publish_ahead"].default
+    [longest] = [
+        m.le
+        for m in AuthSettings.model_fields["access_token_ttl_seconds"].metadata
+        if isinstance(m, annotated_types.Le)
+    ]
+    needed = (ahead + DEFAULT_LEEWAY).total_seconds() + longest
+
+    def minute_of_day(fields: list[str]) -> int:
+        return int(fields[1]) * 60 + int(fields[0])
+
+    assert (minute_of_day(prune) - minute_of_day(rotate)) * 60 >= needed
+
+
+@pytest.mark.parametrize("profile_name", ["default", "staging"])
+def test_embedded_search_runs_in_one_pod_around_one_volume(chart, profile_name):
+    objects = chart.render(profile_name)
+    search = [
+        d
+        for d in chart.by_kind(objects, "Deployment")
+        if d["metadata"]["labels"]["app.kubernetes.io/name"] == "search"
+    ]
+    assert [d["metadata"]["name"] for d in search] == ["keel-search-combined"]
+    [pod] = search
+    assert pod["spec"]["replicas"] == 1 and pod["spec"]["strategy"]["type"] == "Recreate"
+    hpas = autoscaled(chart, objects)
+    assert "keel-search-combined" not in hpas, "a second pod would be a second writer"
+    claim = named(objects, "PersistentVolumeClaim", "keel-search-combined")
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    spec = pod["spec"]["template"]["spec"]
+    [volume] = [v for v in spec["volumes"] if "persistentVolumeClaim" in v]
+    assert volume["persistentVolumeClaim"]["claimName"] == "keel-search-combined"
+    config = named(objects, "ConfigMap", "keel-search")["data"]
+    assert config["SEARCH_ENGINE"] == "embedded"
+    kinds = set()
+    for container in spec["containers"]:
+        kinds.add(container["args"][0])
+        [mount] = [m for m in container["volumeMounts"] if m["name"] == volume["name"]]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["SEARCH_INDEX_DIR"] == mount["mountPath"], container["name"]
+    assert kinds == {"web", "grpc", "worker"}
+    # The containers share the pod's network: grpc and worker serve metrics on two ports.
+    ports = [p["containerPort"] for c in spec["containers"] for p in c["ports"]]
+    assert len(ports) == len(set(ports))
+    worker = next(c for c in spec["containers"] if c["args"] == ["worker"])
+    [metrics] = worker["ports"]
+    assert {"name": "METRICS_PORT", "value": str(metrics["containerPort"])} in worker["env"]
+    for kind in ("web", "grpc"):
+        selector = named(objects, "Service", f"keel-search-{kind}")["spec"]["selector"]
+        labels = pod["spec"]["template"]["metadata"]["labels"]
+        assert all(labels.get(k) == v for k, v in selector.items()), kind
+
+
+def test_production_search_uses_opensearch_and_scales_each_process(chart):
+    objects = chart.render("production")
+    config = named(objects, "ConfigMap", "keel-search")["data"]
+    assert config["SEARCH_ENGINE"] == "opensearch"
+    assert config["OPENSEARCH_URL"].startswith("https://")
+    assert chart.by_kind(objects, "PersistentVolumeClaim") == []
+    hpas = autoscaled(chart, objects)
+    assert {"keel-search-web", "keel-search-grpc", "keel-search-worker"} <= hpas
+
+
+def test_an_embedded_index_without_a_shared_pod_is_refused(chart):
+    with pytest.raises(helm_python.HelmRenderError, match=r"SEARCH_ENGINE=embedded"):
+        chart.render_values({"services": {"search": {"colocate": {"enabled": False}}}})
+
+
+@pytest.mark.parametrize(
+    ("profile_name", "environment", "scheme"),
+    [("production", "production", "rediss"), ("staging", "staging", "redis")],
+)
+def test_every_service_gets_redis_and_auth_its_secrets(chart, profile_name, environment, scheme):
+    objects = chart.render(profile_name)
+    values = chart.profile_values(profile_name)
+    redis, prefix = values["secrets"]["redis"], values["secrets"]["externalSecrets"]["keyPrefix"]
+    for service in SERVICES:
+        # ENVIRONMENT=production is what makes auth refuse to start without them.
+        assert named(objects, "ConfigMap", f"keel-{service}")["data"]["ENVIRONMENT"] == environment
+        spec = named(objects, "ExternalSecret", f"keel-{service}")["spec"]
+        template = spec["target"]["template"]
+        assert template["mergePolicy"] == "Merge"
+        url = template["data"]["REDIS_URL"]
+        assert url.startswith(f"{scheme}://:{{{{ .REDIS_PASSWORD")
+        assert url.endswith(f"@{redis['host']}:6379/0")
+        assert spec["data"] == [
+            {"secretKey": "REDIS_PASSWORD", "remoteRef": {"key": f"{prefix}/redis-auth"}}
+        ]
+        # JWT_KEY_PASSPHRASE and the rest: the service's own Secrets Manager secret.
+        assert spec["dataFrom"] == [{"extract": {"key": f"{prefix}/{service}"}}]
+
+
+def test_redis_from_secrets_needs_external_secrets(chart):
+    values = {"secrets": {"redis": {"enabled": True, "host": "redis.example", "port": 6379}}}
+    values["secrets"]["redis"] |= {"tls": True, "authFrom": "redis-auth"}
+    with pytest.raises(helm_python.HelmRenderError, match=r"needs secrets\.externalSecrets"):
+        chart.render_values(values)
