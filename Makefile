@@ -45,8 +45,9 @@ admin: install ## create the first admin locally: make admin EMAIL=you@example.c
 
 test: install lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx)
 	$(PY) python scripts/protos.py check
-	$(PY) pytest -n $(PYTEST_WORKERS) -m "not serial" -p no:cacheprovider
-	$(PY) pytest -m serial -p no:cacheprovider; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+	$(PY) pytest -n $(PYTEST_WORKERS) -m "not serial and not e2e" -p no:cacheprovider
+	$(PY) pytest -m "e2e and not serial" -p no:cacheprovider
+	$(PY) pytest -m serial -p no:cacheprovider
 
 test-fast: install ## unit tests only (no servers needed)
 	$(PY) pytest -n $(PYTEST_WORKERS) -p no:cacheprovider libs/common/tests/unit $(foreach s,$(SERVICES),services/$(s)/tests/unit)

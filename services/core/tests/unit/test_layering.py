@@ -11,16 +11,18 @@ import keel_core
 
 PACKAGE = Path(keel_core.__file__).parent
 FORBIDDEN = {"flask", "flask_openapi3", "sqlalchemy", "grpc", "kombu", "pika", "keel_common"}
+# Plain-Python ports shared by every service (no framework behind them).
+ALLOWED = {"keel_common.unit_of_work"}
 
 
 def _imported_roots(path: Path) -> set[str]:
-    roots = set()
+    modules = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            roots |= {alias.name.split(".")[0] for alias in node.names}
+            modules |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            roots.add(node.module.split(".")[0])
-    return roots
+            modules.add(node.module)
+    return {m.split(".")[0] for m in modules - ALLOWED}
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
+from keel_common.unit_of_work import AbstractUnitOfWork
 from keel_notification.domain.messages import (
     EmailMessage,
     Message,
@@ -104,7 +104,7 @@ class Inbox(abc.ABC):
         """Record ``event_id``; False if it was recorded before (a redelivery)."""
 
 
-class UnitOfWork(abc.ABC):
+class UnitOfWork(AbstractUnitOfWork):
     """One transaction over every repository; leaving the block without commit rolls back."""
 
     notifications: NotificationRepository
@@ -112,23 +112,6 @@ class UnitOfWork(abc.ABC):
     preferences: PreferencesRepository
     contacts: ContactRepository
     inbox: Inbox
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.rollback()
-
-    @abc.abstractmethod
-    def commit(self) -> None: ...
-
-    @abc.abstractmethod
-    def rollback(self) -> None: ...
 
 
 M = TypeVar("M", EmailMessage, SmsMessage, PushMessage)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterator, Sequence
-from types import TracebackType
-from typing import Self
 from uuid import UUID
 
+from keel_common.unit_of_work import AbstractUnitOfWork
 from keel_search.domain.products import ApplyOutcome, ProductChange, ProductDocument
 from keel_search.domain.queries import SearchQuery
 from keel_search.domain.rebuilds import RebuildJob
@@ -87,24 +86,7 @@ class RebuildJobRepository(abc.ABC):
         """Jobs still marked running."""
 
 
-class UnitOfWork(abc.ABC):
+class UnitOfWork(AbstractUnitOfWork):
     """One transaction on the search service's own database."""
 
     rebuild_jobs: RebuildJobRepository
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.rollback()
-
-    @abc.abstractmethod
-    def commit(self) -> None: ...
-
-    @abc.abstractmethod
-    def rollback(self) -> None: ...
