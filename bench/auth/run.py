@@ -1,6 +1,6 @@
 """Auth benchmarks: local token verifications per second and logins per second.
 
-    uv run python bench/auth/bench_auth.py [--seconds 5] [--login-threads 2] [--redis URL]
+    uv run python bench/auth/run.py [--seconds 5] [--login-threads 2] [--redis URL]
 
 Prints the machine, the settings (argon2 parameters, revocation store) and the figures.
 Everything runs on 127.0.0.1: the login figure goes through a real HTTP socket, the
