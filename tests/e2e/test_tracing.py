@@ -56,7 +56,9 @@ def test_a_placed_order_keeps_its_trace_through_the_broker(
     order_trace, order_header = new_traceparent()
     place_order(platform.base_url, buyer, product["id"], 1, headers={"traceparent": order_header})
 
-    assert gateway_saw(platform, order_header)
+    # nginx writes its access line when it finalizes the request, which can be just after
+    # the client has the response: poll for it.
+    eventually(lambda: gateway_saw(platform, order_header) or None, "the gateway's log line")
     # core.product.created.v1 -> search; core.order.placed.v1 -> notification.
     wait_for_trace(platform, ["core-web", "search-worker"], product_trace)
     wait_for_trace(platform, ["core-web", "notification-worker"], order_trace)
