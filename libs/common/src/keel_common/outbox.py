@@ -69,13 +69,17 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
 _OUTBOX = outbox_table(sa.MetaData())
 
 
-def stage(session: Session, envelopes: Sequence[Envelope]) -> None:
-    """Insert ``envelopes`` into the outbox in the caller's transaction (no commit here)."""
+def stage(session: Session, envelopes: Sequence[Envelope], table: sa.Table = _OUTBOX) -> None:
+    """Insert ``envelopes`` into the outbox in the caller's transaction (no commit here).
+
+    ``table`` is the service's own outbox table; any table from ``outbox_table`` has the same
+    columns, so the default serves callers that do not hold one.
+    """
     if not envelopes:
         return
     now = datetime.now(UTC)
     session.execute(
-        sa.insert(_OUTBOX),
+        sa.insert(table),
         [
             {
                 "event_id": e.id,

@@ -100,7 +100,7 @@ class SqlAlchemyUnitOfWork:
                 Envelope.new(type=e.type, source=self.source, data=event_data(e), subject=e.subject)
                 for e in self._pending
             ]
-            stage(self.session, envelopes)
+            stage(self.session, envelopes, self._outbox)
         self.session.commit()
         self._pending = []
 
