@@ -1,10 +1,11 @@
 """The one command line every service shares: ``keel-<svc> web|grpc|worker|migrate|job NAME``
-(and ``scheduler`` for a service with periodic jobs).
+(and ``scheduler`` for a service with scheduled jobs).
 
-A service's ``entrypoints/cli.py`` only says what each process kind runs; this module parses
-the arguments, loads settings once, configures logging and error reporting, handles signals
-and exit codes, so the container entry points and the local process runner look the same
-for all four services.
+A service's ``entrypoints/cli.py`` only names its declaration, its WSGI app, its gRPC server
+factory and any extra commands; this module parses the arguments, loads settings once,
+configures logging and error reporting, bootstraps the service, handles signals and exit
+codes, so the container entry points and the local process runner look the same for all
+four services. Workers and jobs come from the service's ``ServiceDeclaration``.
 """
 
 from __future__ import annotations
@@ -14,33 +15,33 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keel_common.service import Job, Service, ServiceDeclaration
+
 log = logging.getLogger(__name__)
 
 Settings = Any
-GrpcFactory = Callable[[Settings], Any]
-Worker = Callable[[Settings, threading.Event], None]
-Job = Callable[[Settings], None]
+GrpcFactory = Callable[[Any], Any]
 Extra = Callable[[Settings, list[str]], int | None]
 
 
 @dataclass(frozen=True)
 class ServiceCli:
-    service: str
+    declaration: ServiceDeclaration[Any]
     settings: Callable[[], Settings]
     web: str | None = None
+    #: ``create_server(service)`` of the service's gRPC entrypoint.
     grpc: GrpcFactory | None = None
-    worker: Worker | None = None
     migrations_dir: Path | None = None
-    jobs: dict[str, Job] = field(default_factory=dict)
-    # Crontab expressions by job name: the one schedule that both the local ``scheduler``
-    # (make run) and the Helm CronJobs use.
-    schedules: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Extra] = field(default_factory=dict)
+
+    @property
+    def service(self) -> str:
+        return self.declaration.name
 
     def parser(self) -> argparse.ArgumentParser:
         parser = argparse.ArgumentParser(prog=f"keel-{self.service}")
@@ -49,14 +50,13 @@ class ServiceCli:
             sub.add_parser("web", help="serve the HTTP API with gunicorn")
         if self.grpc:
             sub.add_parser("grpc", help="serve the gRPC API")
-        if self.worker:
-            sub.add_parser("worker", help="run consumers and the outbox relay")
+        sub.add_parser("worker", help="run the outbox relay, the consumers and background loops")
         if self.migrations_dir:
             sub.add_parser("migrate", help="upgrade the database to the newest migration")
-        if self.jobs:
+        if self.declaration.jobs:
             job = sub.add_parser("job", help="run one periodic job once")
-            job.add_argument("name", choices=sorted(self.jobs))
-        if self.schedules:
+            job.add_argument("name", choices=sorted(self.declaration.jobs))
+        if self.declaration.schedules:
             sub.add_parser("scheduler", help="run the periodic jobs on their schedules (local)")
         for name in self.extra:
             extra = sub.add_parser(name, help=f"{name} (see --help)", add_help=False)
@@ -88,10 +88,9 @@ class ServiceCli:
             serve(self.web, settings)
         elif command == "grpc":
             assert self.grpc is not None
-            _serve_grpc(self.service, self.grpc, settings)
+            _serve_grpc(self.grpc, self.declaration.bootstrap(settings))
         elif command == "worker":
-            assert self.worker is not None
-            _run_worker(self.worker, settings)
+            _run_worker(self.declaration, settings)
         elif command == "migrate":
             from keel_common.db.alembic import upgrade
 
@@ -99,11 +98,13 @@ class ServiceCli:
             upgrade(settings.database_url, self.migrations_dir)
             log.info("migrations applied", extra={"service": self.service})
         elif command == "job":
-            log.info("job starting", extra={"job": args.name})
-            self.jobs[args.name](settings)
-            log.info("job finished", extra={"job": args.name})
+            service = self.declaration.bootstrap(settings)
+            try:
+                _run_job(args.name, self.declaration.jobs[args.name], service, reraise=True)
+            finally:
+                service.close()
         elif command == "scheduler":
-            run_scheduler(self.jobs, self.schedules, settings)
+            run_scheduler(self.declaration, settings)
         else:
             return self.extra[command](settings, list(args.args))
         return None
@@ -122,36 +123,43 @@ def stop_event_on_signals() -> threading.Event:
     return stop
 
 
-def _run_worker(worker: Worker, settings: Settings) -> None:
+def _run_worker(declaration: ServiceDeclaration[Any], settings: Settings) -> None:
     from keel_common.metrics import serve_metrics
+    from keel_common.worker import run_worker
 
     serve_metrics(settings.metrics_port, addr=settings.bind_host)
-    worker(settings, stop_event_on_signals())
+    stop = stop_event_on_signals()
+    run_worker(declaration, declaration.bootstrap(settings), stop)
 
 
-def _serve_grpc(service: str, factory: GrpcFactory, settings: Settings) -> None:
-    from keel_common.discovery import ServiceRegistration, create_discovery
+def _serve_grpc(factory: GrpcFactory, service: Service[Any]) -> None:
+    from keel_common.discovery import ServiceRegistration
     from keel_common.grpc import serve
 
-    server = factory(settings)
-    discovery = create_discovery(settings)
-    registration = ServiceRegistration.for_grpc(service, settings)
-    discovery.register(registration)
-    # Leave discovery before draining, so no new calls are routed to a stopping instance.
-    serve(server, on_stop=lambda: discovery.deregister(registration.id))
+    server = factory(service)
+    registration = ServiceRegistration.for_grpc(service.settings.service_name, service.settings)
+    service.discovery.register(registration)
+    try:
+        # Leave discovery before draining, so no new calls are routed to a stopping instance.
+        serve(server, on_stop=lambda: service.discovery.deregister(registration.id))
+    finally:
+        service.close()
 
 
-def build_scheduler(jobs: dict[str, Job], schedules: dict[str, str], settings: Settings) -> Any:
-    """An APScheduler scheduler (not started) with one cron-triggered entry per job (UTC)."""
+def build_scheduler(jobs: Mapping[str, Job[Any]], service: Service[Any]) -> Any:
+    """An APScheduler scheduler (not started) with one cron-triggered entry per scheduled job
+    (UTC)."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.cron import CronTrigger
 
     scheduler = BackgroundScheduler(timezone="UTC")
-    for name, crontab in schedules.items():
+    for name, job in jobs.items():
+        if job.schedule is None:
+            continue
         scheduler.add_job(
             _run_job,
-            CronTrigger.from_crontab(crontab, timezone="UTC"),
-            args=(name, jobs[name], settings),
+            CronTrigger.from_crontab(job.schedule, timezone="UTC"),
+            args=(name, job, service),
             id=name,
             max_instances=1,
             coalesce=True,
@@ -159,25 +167,31 @@ def build_scheduler(jobs: dict[str, Job], schedules: dict[str, str], settings: S
     return scheduler
 
 
-def run_scheduler(jobs: dict[str, Job], schedules: dict[str, str], settings: Settings) -> None:
+def run_scheduler(declaration: ServiceDeclaration[Any], settings: Settings) -> None:
     """Run each job on its crontab schedule (UTC) until SIGTERM/SIGINT.
 
     Production runs the same jobs as Kubernetes CronJobs; this is the local runner of
     ``make run``. A failing run is logged and the next one happens on schedule.
     """
-    scheduler = build_scheduler(jobs, schedules, settings)
+    service = declaration.bootstrap(settings)
+    scheduler = build_scheduler(declaration.jobs, service)
     stop = stop_event_on_signals()
     scheduler.start()
-    log.info("scheduler started", extra={"schedules": schedules})
-    stop.wait()
-    scheduler.shutdown(wait=True)
+    log.info("scheduler started", extra={"schedules": declaration.schedules})
+    try:
+        stop.wait()
+        scheduler.shutdown(wait=True)
+    finally:
+        service.close()
 
 
-def _run_job(name: str, job: Job, settings: Settings) -> None:
+def _run_job(name: str, job: Job[Any], service: Service[Any], *, reraise: bool = False) -> None:
     log.info("job starting", extra={"job": name})
     try:
-        job(settings)
+        job.run(service)
     except Exception:
         log.exception("job failed", extra={"job": name})
+        if reraise:
+            raise
     else:
         log.info("job finished", extra={"job": name})

@@ -22,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, registry, sessionmaker, with_loader_criteria
 
+from keel_common.clock import utcnow
 from keel_common.db.unit_of_work import DomainEvent, SqlAlchemyUnitOfWork
 
 __all__ = [
@@ -38,10 +39,6 @@ __all__ = [
 ]
 
 _SOFT_DELETABLE: set[type] = set()
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):

@@ -8,12 +8,7 @@ them afterwards.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from decimal import Decimal
 from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self
 
@@ -22,34 +17,15 @@ from sqlalchemy.orm import Session
 
 
 class DomainEvent(Protocol):
-    """A frozen dataclass with a versioned ``type`` and the id of the aggregate it is about."""
+    """An event contract (``keel_events.Event``): a versioned ``type``, the id of the aggregate
+    it is about and its JSON-ready data."""
 
     type: ClassVar[str]
 
     @property
     def subject(self) -> str: ...
 
-
-def event_data(event: Any) -> dict[str, Any]:
-    """The JSON-ready payload of a dataclass event (UUIDs, datetimes, Decimals encoded)."""
-    return {k: _jsonable(v) for k, v in dataclasses.asdict(event).items()}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, uuid.UUID | Decimal):
-        return str(value)
-    if isinstance(value, datetime) and value.utcoffset() is not None:
-        # RFC 3339 with "Z", as in Envelope.time and the HTTP API
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    return value
+    def to_data(self) -> dict[str, Any]: ...
 
 
 class SqlAlchemyUnitOfWork:
@@ -97,7 +73,7 @@ class SqlAlchemyUnitOfWork:
             from keel_common.outbox import stage
 
             envelopes = [
-                Envelope.new(type=e.type, source=self.source, data=event_data(e), subject=e.subject)
+                Envelope.new(type=e.type, source=self.source, data=e.to_data(), subject=e.subject)
                 for e in self._pending
             ]
             stage(self.session, envelopes, self._outbox)

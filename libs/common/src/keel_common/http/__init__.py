@@ -4,6 +4,7 @@ from keel_common.http.app import BEARER_AUTH, create_app
 from keel_common.http.problems import (
     PROBLEM_JSON,
     ProblemError,
+    field_problem,
     problem_response,
     register_domain_errors,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "ValidationIssue",
     "ValidationProblem",
     "create_app",
+    "field_problem",
     "problem_response",
     "register_domain_errors",
     "serve",

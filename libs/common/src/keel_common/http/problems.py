@@ -8,7 +8,7 @@ else becomes a 500 that reveals nothing but the request id.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -134,6 +134,25 @@ def validation_problem(exc: ValidationError) -> Response:
         "The request does not match the schema.",
         errors=errors,
     )
+
+
+def field_problem(
+    fields: Sequence[tuple[str, str]], *, location: str = "body", detail: str | None = None
+) -> Response:
+    """A 422 problem shaped like ``validation_problem``, for input the domain refused.
+
+    ``fields`` holds (dotted field path, message) pairs; numeric path parts become indexes.
+    """
+    errors = [
+        {
+            "loc": [location, *(int(p) if p.isdigit() else p for p in path.split("."))],
+            "msg": message,
+            "type": "value_error",
+        }
+        for path, message in fields
+    ]
+    detail = detail or "; ".join(f"{path}: {message}" for path, message in fields)
+    return problem_response(422, "Unprocessable Content", detail, errors=errors)
 
 
 def install_problem_handlers(app: Flask) -> None:

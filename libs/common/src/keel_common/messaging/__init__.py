@@ -19,10 +19,9 @@ from keel_common.messaging.port import (
     HandlerResult,
     PublishError,
 )
-from keel_common.messaging.topology import CONSUMER_QUEUES, QueueSpec, consumer_queue
+from keel_common.messaging.topology import QueueSpec, consumer_queue, platform_queues
 
 __all__ = [
-    "CONSUMER_QUEUES",
     "DUPLICATE",
     "Broker",
     "BrokerError",
@@ -34,6 +33,7 @@ __all__ = [
     "QueueSpec",
     "consumer_queue",
     "create_broker",
+    "platform_queues",
 ]
 
 
@@ -42,9 +42,10 @@ def create_broker(
     *,
     exchange: str,
     service: str,
-    queues: Sequence[QueueSpec] = CONSUMER_QUEUES,
+    queues: Sequence[QueueSpec] | None = None,
 ) -> Broker:
-    """The adapter for ``url``; ``queues`` is the topology every process declares on connect.
+    """The adapter for ``url``; ``queues`` is the topology this process declares on connect
+    (default: every declared service's queues, ``platform_queues()``).
 
     Nothing connects here: the first publish, consume or check does.
     """

@@ -37,7 +37,7 @@ from keel_common.messaging.consuming import (
 from keel_common.messaging.embedded_sqlite import configure_kombu_models, sqlite_options
 from keel_common.messaging.envelope import Envelope
 from keel_common.messaging.port import Broker, BrokerError, Handler, PublishError
-from keel_common.messaging.topology import CONSUMER_QUEUES, QueueSpec
+from keel_common.messaging.topology import QueueSpec, platform_queues
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class KombuBroker(Broker):
         *,
         exchange: str,
         service: str,
-        queues: Sequence[QueueSpec] = CONSUMER_QUEUES,
+        queues: Sequence[QueueSpec] | None = None,
         polling_interval: float = 0.1,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -72,7 +72,7 @@ class KombuBroker(Broker):
             self._options = sqlite_options(url)
         self.exchange = exchange
         self.service = service
-        self.queues = tuple(queues)
+        self.queues = tuple(platform_queues() if queues is None else queues)
         self._url = url
         self._polling_interval = polling_interval
         self._clock = clock

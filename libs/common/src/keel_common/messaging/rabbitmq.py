@@ -27,7 +27,7 @@ from keel_common.messaging.consuming import ATTEMPT_HEADER, Backoff, ConsumerRun
 from keel_common.messaging.envelope import Envelope
 from keel_common.messaging.port import Broker, BrokerError, Handler, PublishError
 from keel_common.messaging.rabbitmq_publisher import ConfirmingPublisher, ConnectionLost, Message
-from keel_common.messaging.topology import CONSUMER_QUEUES, QueueSpec, dead_letter_exchange
+from keel_common.messaging.topology import QueueSpec, dead_letter_exchange, platform_queues
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +81,12 @@ class RabbitMqBroker(Broker):
         *,
         exchange: str,
         service: str,
-        queues: Sequence[QueueSpec] = CONSUMER_QUEUES,
+        queues: Sequence[QueueSpec] | None = None,
         confirm_timeout: float = 30.0,
     ) -> None:
         self.exchange = exchange
         self.service = service
-        self.queues = tuple(queues)
+        self.queues = tuple(platform_queues() if queues is None else queues)
         self._url = url
         pika.URLParameters(url)  # a malformed URL fails here, at start-up
         self._confirm_timeout = confirm_timeout

@@ -1,9 +1,11 @@
-"""Every consumer queue of the platform, declared in one place.
+"""Consumer queues: their spec, the retry and dead-letter queues beside them, and the
+platform's topology collected from the services' declarations.
 
 Each process declares the whole topology on connect, idempotently. RabbitMQ wants the same
 declarations from everyone anyway, and kombu's embedded transports keep exchange bindings in
 the memory of each process: a publisher that did not bind ``notification.events`` itself
-would route ``core.order.placed.v1`` nowhere. Add a service's queue here, not in the service.
+would route ``core.order.placed.v1`` nowhere. The queues come from the services' own
+declarations (``platform_queues``); nothing here names a service.
 
 Per queue ``Q`` there are three kinds of queue:
 
@@ -16,7 +18,10 @@ Per queue ``Q`` there are three kinds of queue:
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import metadata
 
 DEFAULT_RETRY_DELAYS = (1.0, 10.0, 60.0, 300.0)
 
@@ -68,31 +73,37 @@ def dead_letter_exchange(exchange: str) -> str:
     return f"{exchange}.dlx"
 
 
-CONSUMER_QUEUES: tuple[QueueSpec, ...] = (
-    QueueSpec(
-        "notification.events",
-        (
-            "auth.user.registered.v1",
-            "auth.otp.requested.v1",
-            "auth.password_reset.requested.v1",
-            # The name keel_auth.domain.events emits and keel_notification handles.
-            "auth.password.reset_requested.v1",
-            "auth.password.changed.v1",
-            "auth.security.token_reuse_detected.v1",
-            "core.order.placed.v1",
-            "core.order.cancelled.v1",
-        ),
-    ),
-    QueueSpec(
-        "search.products",
-        ("core.product.created.v1", "core.product.updated.v1", "core.product.deleted.v1"),
-    ),
-)
+ENTRY_POINT_GROUP = "keel.services"
 
 
-def consumer_queue(name: str, queues: tuple[QueueSpec, ...] = CONSUMER_QUEUES) -> QueueSpec:
-    """The registered spec called ``name``; a ``KeyError`` names the queues that exist."""
+@functools.cache
+def platform_queues() -> tuple[QueueSpec, ...]:
+    """Every consumer queue of the platform, collected from the service declarations.
+
+    Each service's pyproject registers its ``bootstrap:DECLARATION`` under the
+    ``keel.services`` entry point group; a queue appears here only because the service that
+    consumes it declared it. Only the declarations installed in this environment are seen:
+    the development workspace has all four, and so does every image (docker/Dockerfile
+    installs every declaration), so each publisher declares every consumer's queue before its
+    first publish and no event is routed nowhere.
+    """
+    queues: dict[str, QueueSpec] = {}
+    for entry_point in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=_name):
+        for spec in entry_point.load().queues:
+            if spec.name in queues:
+                raise ValueError(f"two services declare the queue {spec.name}")
+            queues[spec.name] = spec
+    return tuple(queues[name] for name in sorted(queues))
+
+
+def _name(entry_point: metadata.EntryPoint) -> str:
+    return entry_point.name
+
+
+def consumer_queue(name: str, queues: Sequence[QueueSpec] | None = None) -> QueueSpec:
+    """The declared spec called ``name``; a ``KeyError`` names the queues that exist."""
+    queues = platform_queues() if queues is None else queues
     for spec in queues:
         if spec.name == name:
             return spec
-    raise KeyError(f"no consumer queue {name!r}; registered: {[q.name for q in queues]}")
+    raise KeyError(f"no consumer queue {name!r}; declared: {[q.name for q in queues]}")

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from werkzeug.serving import make_server
+
+T = TypeVar("T")
+
+
+def eventually(probe: Callable[[], T], what: str = "the condition", timeout: float = 30.0) -> T:
+    """Call ``probe`` until it returns something truthy (returned) or ``timeout`` passes
+    (``AssertionError`` naming ``what``). For effects that cross a broker or a process."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.05)
 
 
 def free_port() -> int:

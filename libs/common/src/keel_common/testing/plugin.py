@@ -105,7 +105,9 @@ def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
     import redis
 
     workerinput = getattr(request.config, "workerinput", None)
-    index = 1 + (int(workerinput["workerid"][2:]) if workerinput else 0)
+    # KEEL_TEST_REDIS_DB_BASE lets two test runs on one machine use disjoint databases.
+    base = int(os.environ.get("KEEL_TEST_REDIS_DB_BASE", "1"))
+    index = base + (int(workerinput["workerid"][2:]) if workerinput else 0)
     url = f"{REDIS_URL.rstrip('/')}/{index}"
     client = redis.Redis.from_url(url)
     client.flushdb()

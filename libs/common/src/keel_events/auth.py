@@ -1,0 +1,85 @@
+"""Events the auth service publishes (``keel-auth``).
+
+``UserRegistered``, ``OtpRequested`` and ``PasswordResetRequested`` carry a one-time secret
+for the notification service to deliver; the secrets are short-lived, single-use and stored
+only hashed in the auth database, and published outbox rows are pruned after 30 minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from keel_events.base import Event
+
+
+class AuthEvent(Event):
+    producer: ClassVar[str] = "auth"
+    subject_field: ClassVar[str] = "user_id"
+
+
+class UserRegistered(AuthEvent):
+    type: ClassVar[str] = "auth.user.registered.v1"
+    user_id: UUID
+    email: str
+    name: str | None
+    verification_token: str
+    verification_expires_at: datetime
+
+
+class OtpRequested(AuthEvent):
+    """A login code to send by SMS on the transactional channel."""
+
+    type: ClassVar[str] = "auth.otp.requested.v1"
+    user_id: UUID
+    phone: str
+    code: str
+    expires_at: datetime
+    channel: str = "transactional"
+
+
+class PasswordResetRequested(AuthEvent):
+    type: ClassVar[str] = "auth.password.reset_requested.v1"
+    user_id: UUID
+    email: str
+    name: str | None
+    reset_token: str
+    expires_at: datetime
+
+
+class PasswordChanged(AuthEvent):
+    """The password was reset and every session signed out; the user is told by email."""
+
+    type: ClassVar[str] = "auth.password.changed.v1"
+    user_id: UUID
+    email: str
+    name: str | None
+
+
+class SessionRevoked(AuthEvent):
+    """A login session ended; its access tokens are denied until ``tokens_expire_at``."""
+
+    type: ClassVar[str] = "auth.session.revoked.v1"
+    subject_field: ClassVar[str] = "session_id"
+    session_id: UUID
+    user_id: UUID
+    reason: str
+    tokens_expire_at: datetime
+
+
+class TokenReuseDetected(AuthEvent):
+    """A spent refresh token came back: the session family was revoked; tell the user."""
+
+    type: ClassVar[str] = "auth.security.token_reuse_detected.v1"
+    user_id: UUID
+    email: str
+    name: str | None
+    session_id: UUID
+
+
+class UserRolesChanged(AuthEvent):
+    type: ClassVar[str] = "auth.user.roles_changed.v1"
+    user_id: UUID
+    roles: tuple[str, ...]
+    changed_by: UUID | None
