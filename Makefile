@@ -7,7 +7,7 @@ PY := $(UV) run --frozen
 PYTEST_WORKERS ?= 2
 SERVICES := auth core notification search
 LINT_PATHS := libs services bench scripts tests deploy docker
-TYPED_PATHS := libs/common/src $(foreach s,$(SERVICES),services/$(s)/src/keel_$(s)/domain services/$(s)/src/keel_$(s)/service_layer)
+TYPED_PATHS := libs/common/src $(foreach s,$(SERVICES),services/$(s)/src)
 
 -include deploy/deploy.mk
 
@@ -53,12 +53,13 @@ test: install lint ## run every test: lint, types, proto checks, unit, integrati
 test-fast: install ## unit tests only (no servers needed)
 	$(PY) pytest -n $(PYTEST_WORKERS) -p no:cacheprovider libs/common/tests/unit $(foreach s,$(SERVICES),services/$(s)/tests/unit)
 
-lint: install ## ruff lint + format check, then mypy on libs/common and the domain/service layers
+lint: install ## ruff lint + format check, the layering contracts (import-linter), then mypy on every src/
 	$(PY) ruff check $(LINT_PATHS)
 	$(PY) ruff format --check $(LINT_PATHS)
+	$(PY) lint-imports
 	$(MAKE) --no-print-directory typecheck
 
-typecheck: install ## mypy on libs/common and every service's domain and service layer
+typecheck: install ## mypy on libs/common and every service's whole src/
 	$(PY) mypy $(TYPED_PATHS)
 
 fmt: install ## format and autofix with ruff

@@ -97,6 +97,7 @@ class ServiceCli:
             assert self.migrations_dir is not None
             upgrade(settings.database_url, self.migrations_dir)
             log.info("migrations applied", extra={"service": self.service})
+            _declare_queues(self.declaration, settings)
         elif command == "job":
             service = self.declaration.bootstrap(settings)
             try:
@@ -108,6 +109,31 @@ class ServiceCli:
         else:
             return self.extra[command](settings, list(args.args))
         return None
+
+
+def _declare_queues(declaration: ServiceDeclaration[Any], settings: Settings) -> None:
+    """On RabbitMQ, declare the service's own consumer queues before any process starts.
+
+    ``migrate`` runs first on every deploy (a Helm pre-upgrade hook), so a consumer's queues
+    exist before any publisher does: an image holds only its own service's declaration, and
+    an event published to a queue nobody declared yet would be routed nowhere. The embedded
+    broker keeps bindings per process, so there every process declares them itself.
+    """
+    if not declaration.consumes or not settings.broker_url.startswith(("amqp://", "amqps://")):
+        return
+    from keel_common.messaging.rabbitmq import RabbitMqBroker
+
+    broker = RabbitMqBroker(
+        settings.broker_url,
+        exchange=settings.events_exchange,
+        service=declaration.name,
+        queues=declaration.queues,
+    )
+    try:
+        broker.declare()
+    finally:
+        broker.close()
+    log.info("queues declared", extra={"queues": [q.name for q in declaration.queues]})
 
 
 def stop_event_on_signals() -> threading.Event:

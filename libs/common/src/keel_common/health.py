@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-import requests
 import sqlalchemy as sa
 
 Check = Callable[[], None]
@@ -40,15 +39,5 @@ def broker_check(broker: Checkable) -> Check:
 
     def check() -> None:
         broker.check()
-
-    return check
-
-
-def http_check(url: str, *, timeout: float = 2.0) -> Check:
-    """Passes when ``GET url`` answers 2xx within ``timeout`` seconds."""
-
-    def check() -> None:
-        response = requests.get(url, timeout=timeout)
-        response.raise_for_status()
 
     return check

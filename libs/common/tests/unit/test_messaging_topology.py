@@ -2,37 +2,31 @@ from __future__ import annotations
 
 import pytest
 
-from keel_common.messaging import CONSUMER_QUEUES, QueueSpec, consumer_queue
+from keel_common.messaging import QueueSpec, consumer_queue, platform_queues
 from keel_common.messaging.topology import dead_letter_exchange
 
 
-def test_registry_binds_notification_and_search_to_the_events_they_handle() -> None:
-    notification = set(consumer_queue("notification.events").routing_keys)
-    search = set(consumer_queue("search.products").routing_keys)
+def test_the_platform_topology_is_the_union_of_the_service_declarations() -> None:
+    from importlib import metadata
 
-    assert {
-        "auth.user.registered.v1",
-        "auth.otp.requested.v1",
-        "auth.password_reset.requested.v1",
-        "auth.security.token_reuse_detected.v1",
-        "core.order.placed.v1",
-        "core.order.cancelled.v1",
-    } <= notification
-    assert search == {
-        "core.product.created.v1",
-        "core.product.updated.v1",
-        "core.product.deleted.v1",
+    declared = {
+        spec.name
+        for entry_point in metadata.entry_points(group="keel.services")
+        for spec in entry_point.load().queues
     }
+    assert {spec.name for spec in platform_queues()} == declared
+    assert declared  # the workspace installs every service
 
 
-def test_registry_queue_names_are_unique() -> None:
-    names = [spec.name for spec in CONSUMER_QUEUES]
+def test_queue_names_are_unique() -> None:
+    names = [spec.name for spec in platform_queues()]
     assert len(names) == len(set(names))
 
 
-def test_unknown_queue_names_the_registered_ones() -> None:
-    with pytest.raises(KeyError, match=r"notification\.events"):
-        consumer_queue("nope")
+def test_unknown_queue_names_the_declared_ones() -> None:
+    with pytest.raises(KeyError, match="declared"):
+        consumer_queue("nope", [QueueSpec("a.q", ("x.y.z.v1",))])
+    assert consumer_queue("a.q", [QueueSpec("a.q", ("x.y.z.v1",))]).name == "a.q"
 
 
 def test_delays_follow_the_attempts_and_the_last_one_repeats() -> None:

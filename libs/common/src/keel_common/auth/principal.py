@@ -12,6 +12,7 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 class InvalidToken(Exception):
@@ -83,3 +84,15 @@ class FakeTokenVerifier(TokenVerifier):
         if principal.session_id in self._revoked_sessions:
             raise InvalidToken("session revoked")
         return principal
+
+
+class RevocationList(abc.ABC):
+    """Sessions whose tokens must stop working before they expire."""
+
+    @abc.abstractmethod
+    def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
+        """Deny the session's tokens until ``until`` (when its last access token expires)."""
+
+    @abc.abstractmethod
+    def is_revoked(self, session_id: uuid.UUID) -> bool:
+        """True when the session was revoked and the entry has not expired."""

@@ -13,7 +13,6 @@ no cold-start gap. Entries expire with the last access token they can concern.
 
 from __future__ import annotations
 
-import abc
 import os
 import sqlite3
 import threading
@@ -23,20 +22,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from keel_common.auth.principal import RevocationList
+
 DEFAULT_REVOCATIONS_PATH = "var/revoked-sessions.db"
 _REDIS_PREFIX = "keel:auth:revoked-session:"
-
-
-class RevocationList(abc.ABC):
-    """Sessions whose tokens must stop working before they expire."""
-
-    @abc.abstractmethod
-    def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
-        """Deny the session's tokens until ``until`` (when its last access token expires)."""
-
-    @abc.abstractmethod
-    def is_revoked(self, session_id: uuid.UUID) -> bool:
-        """True when the session was revoked and the entry has not expired."""
 
 
 class InMemoryRevocationList(RevocationList):

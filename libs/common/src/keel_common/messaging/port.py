@@ -18,8 +18,8 @@ class HandlerResult(enum.Enum):
     DUPLICATE = "duplicate"
 
 
-#: Returned by a handler that found the event already processed (``idempotency.first_time``
-#: said no); the message is acked and counted as a duplicate.
+#: Returned by a handler that found the event already processed (its inbox or a version
+#: check said so); the message is acked and counted as a duplicate.
 DUPLICATE = HandlerResult.DUPLICATE
 
 Handler = Callable[[Envelope], HandlerResult | None]
@@ -39,7 +39,8 @@ class Broker(abc.ABC):
     Publishing returns only when the broker has confirmed every message; anything else raises
     ``PublishError`` so the caller (the outbox relay) keeps the messages and tries again.
     Consumers ack only after the handler returned, so a handler must commit its own work
-    before returning and be safe to run twice for one event (``idempotency.first_time``).
+    before returning and be safe to run twice for one event (an inbox of handled ids, or
+    versions that make a replay a no-op).
     """
 
     @abc.abstractmethod

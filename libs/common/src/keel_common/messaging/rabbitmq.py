@@ -128,6 +128,10 @@ class RabbitMqBroker(Broker):
                 self._publisher.poll()  # notice a connection the broker dropped meanwhile
             self._open_publisher()
 
+    def declare(self) -> None:
+        """Declare the exchange and this broker's queues now (``keel-<svc> migrate``)."""
+        self._declare()
+
     def close(self) -> None:
         with self._lock:
             self._drop_publisher()

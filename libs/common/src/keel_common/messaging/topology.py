@@ -83,9 +83,10 @@ def platform_queues() -> tuple[QueueSpec, ...]:
     Each service's pyproject registers its ``bootstrap:DECLARATION`` under the
     ``keel.services`` entry point group; a queue appears here only because the service that
     consumes it declared it. Only the declarations installed in this environment are seen:
-    the development workspace has all four, and so does every image (docker/Dockerfile
-    installs every declaration), so each publisher declares every consumer's queue before its
-    first publish and no event is routed nowhere.
+    the development workspace (``make run``, the tests) has all four, so every process
+    declares every queue. A service's image holds only its own: there a consumer's queues
+    are declared by its ``keel-<svc> migrate`` (the Helm pre-upgrade hook) before any
+    publisher starts, and again by its worker.
     """
     queues: dict[str, QueueSpec] = {}
     for entry_point in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=_name):

@@ -54,6 +54,28 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "serial: stops or restarts a shared server; runs alone")
 
 
+def _is_unit_test(item: pytest.Item) -> bool:
+    return "unit" in Path(str(item.path)).parts
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Unit tests open no sockets (STYLE.md): pytest-socket refuses any network socket
+    while one runs, so a unit test that reaches a server fails instead of passing slowly."""
+    if _is_unit_test(item):
+        import pytest_socket
+
+        pytest_socket.disable_socket(allow_unix_socket=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if _is_unit_test(item):
+        import pytest_socket
+
+        pytest_socket.enable_socket()
+
+
 @pytest.fixture
 def unique_name() -> str:
     """A short random name for queues, exchanges, databases and keys of one test."""
