@@ -24,7 +24,6 @@ from keel_common.messaging import (
     create_broker,
 )
 from keel_common.messaging.consuming import ATTEMPT_HEADER
-from keel_common.messaging.idempotency import first_time, processed_events_table
 from keel_common.messaging.rabbitmq import RabbitMqBroker
 from keel_common.messaging.topology import dead_letter_exchange
 
@@ -229,7 +228,8 @@ def test_a_redelivery_after_a_crash_is_recognised_as_a_duplicate(
 ) -> None:
     engine = sa.create_engine(sqlite_url)
     metadata = sa.MetaData()
-    processed = processed_events_table(metadata)
+    # The consumer's inbox: the ids of the events it handled, committed with the effect.
+    processed = sa.Table("processed", metadata, sa.Column("event_id", sa.String(36), unique=True))
     effects = sa.Table("effects", metadata, sa.Column("event_id", sa.String(36)))
     metadata.create_all(engine)
     sessions = sessionmaker(engine)
@@ -237,9 +237,11 @@ def test_a_redelivery_after_a_crash_is_recognised_as_a_duplicate(
 
     def handle(envelope: Envelope) -> HandlerResult | None:
         with sessions.begin() as session:
-            if not first_time(session, spec.name, envelope.id):
+            seen = sa.select(processed.c.event_id).where(processed.c.event_id == envelope.id)
+            if session.execute(seen).first() is not None:
                 results.append(DUPLICATE)
                 return DUPLICATE
+            session.execute(sa.insert(processed).values(event_id=envelope.id))
             session.execute(sa.insert(effects).values(event_id=envelope.id))
         results.append(None)
         if len(results) == 1:
@@ -291,3 +293,12 @@ def test_declaring_the_topology_twice_is_harmless(broker: RabbitMqBroker, spec, 
     broker.check()
 
     assert _depth(admin, spec.name) == 0
+
+
+def test_declare_creates_the_queues_before_any_consumer_runs(
+    broker: RabbitMqBroker, spec: QueueSpec, admin
+) -> None:
+    broker.declare()  # what `keel-<svc> migrate` does on RabbitMQ; nothing published yet
+
+    for queue in (spec.name, spec.dead_queue, *spec.retry_queues):
+        admin.queue_declare(queue, passive=True)  # raises (404) for a queue that is missing
