@@ -11,7 +11,7 @@ TYPED_PATHS := libs/common/src $(foreach s,$(SERVICES),services/$(s)/src)
 
 -include deploy/deploy.mk
 
-.PHONY: help install run test test-fast lint fmt typecheck protos protos-check events bench migrate admin clean gateway-conf
+.PHONY: help install run test test-fast lint fmt typecheck protos protos-check events schedules bench migrate admin clean gateway-conf
 
 help: ## list every target with its description
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -46,6 +46,7 @@ admin: install ## create the first admin locally: make admin EMAIL=you@example.c
 test: install lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx)
 	$(PY) python scripts/protos.py check
 	$(PY) python scripts/events.py check
+	$(PY) python scripts/schedules.py check
 	$(PY) pytest -n $(PYTEST_WORKERS) -m "not serial and not e2e" -p no:cacheprovider
 	$(PY) pytest -m "e2e and not serial" -p no:cacheprovider
 	$(PY) pytest -m serial -p no:cacheprovider
@@ -68,6 +69,9 @@ fmt: install ## format and autofix with ruff
 
 protos: install ## regenerate the gRPC stubs and the committed descriptor set from protos/
 	$(PY) python scripts/protos.py generate
+
+schedules: install ## write the chart's CronJob schedules from the services' declared jobs
+	$(PY) python scripts/schedules.py write
 
 events: install ## re-lock the event contracts (keel_events) after a compatible change
 	$(PY) python scripts/events.py lock

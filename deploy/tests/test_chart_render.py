@@ -87,7 +87,10 @@ def test_values_files_hold_no_secret_values(chart):
         ({"discovery": {"mode": "consul", "consulAddr": ""}}, "/discovery/consulAddr"),
         ({"secrets": {"externalSecrets": {"enabled": True, "roleArn": ""}}}, "externalSecrets"),
         ({"routes": {"search": ["v1/search/"]}}, "/routes/search/0"),
-        ({"services": {"core": {"jobs": [{"name": "x", "schedule": "daily"}]}}}, "schedule"),
+        (
+            {"services": {"notification": {"jobs": [{"name": "x", "schedule": "daily"}]}}},
+            "schedule",
+        ),
         ({"topologySpread": {"zone": "Sometimes"}}, "/topologySpread/zone"),
     ],
 )

@@ -12,9 +12,13 @@ import pytest
 
 from keel_auth.adapters.signing_keys import SigningKeyStore
 from keel_auth.config import AuthSettings
-from keel_auth.entrypoints.cli import CLI as AUTH_CLI
+from keel_auth.bootstrap import DECLARATION as AUTH
 from keel_common.auth import DEFAULT_LEEWAY
-from keel_notification.entrypoints.jobs import SCHEDULES
+from keel_core.bootstrap import DECLARATION as CORE
+from keel_notification.bootstrap import DECLARATION as NOTIFICATION
+from keel_search.bootstrap import DECLARATION as SEARCH
+
+DECLARATIONS = {d.name: d for d in (AUTH, CORE, NOTIFICATION, SEARCH)}
 
 SERVICES = ("auth", "core", "notification", "search")
 
@@ -40,14 +44,41 @@ def named(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]
     return obj
 
 
-def test_notification_cronjobs_use_the_schedules_the_service_declares(chart, profile):
-    if profile == "minimal":
-        return
-    assert cronjobs(chart, profile, "notification") == SCHEDULES
+@pytest.mark.parametrize("service", SERVICES)
+def test_cronjobs_are_the_scheduled_jobs_each_service_declares(chart, profile, service):
+    enabled = profile != "minimal" or service in ("auth", "core")
+    expected = DECLARATIONS[service].schedules if enabled else {}
+    assert cronjobs(chart, profile, service) == expected
 
 
 def test_every_auth_job_is_a_cronjob(chart):
-    assert set(cronjobs(chart, "production", "auth")) == set(AUTH_CLI.jobs)
+    assert set(cronjobs(chart, "production", "auth")) == set(AUTH.jobs)
+
+
+def test_values_override_a_declared_schedule_or_switch_a_job_off(chart):
+    override = {
+        "services": {
+            "notification": {
+                "jobs": [
+                    {"name": "weekly-recommendations", "schedule": "0 10 * * 2"},
+                    {"name": "daily-signups-report", "enabled": False},
+                ]
+            }
+        }
+    }
+    jobs = {
+        c["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"][1]: c["spec"][
+            "schedule"
+        ]
+        for c in chart.by_kind(chart.render_values(override), "CronJob")
+        if c["metadata"]["labels"]["app.kubernetes.io/name"] == "notification"
+    }
+    assert jobs == {"weekly-recommendations": "0 10 * * 2"}
+
+
+def test_an_override_of_a_job_the_service_does_not_declare_fails_the_render(chart):
+    with pytest.raises(Exception, match="not a job keel-core declares"):
+        chart.render_values({"services": {"core": {"jobs": [{"name": "nightly"}]}}})
 
 
 def test_a_rotated_out_signing_key_is_pruned_the_same_day(chart):
