@@ -11,8 +11,8 @@ import helm_python
 import pytest
 
 from keel_auth.adapters.signing_keys import SigningKeyStore
-from keel_auth.config import AuthSettings
 from keel_auth.bootstrap import DECLARATION as AUTH
+from keel_auth.config import AuthSettings
 from keel_common.auth import DEFAULT_LEEWAY
 from keel_core.bootstrap import DECLARATION as CORE
 from keel_notification.bootstrap import DECLARATION as NOTIFICATION
