@@ -8,14 +8,22 @@ from typing import Any
 
 import pytest
 
-from keel_common.messaging import DUPLICATE, Envelope, InvalidMessage
-from keel_common.metrics import SEARCH_INDEX_LAG as INDEX_LAG
+from keel_common.clock import Clock
+from keel_common.messaging import DUPLICATE, Envelope, Handler, InvalidMessage
+from keel_common.worker import typed_handler
 from keel_search.adapters.fakes import FakeSearchIndex
 from keel_search.adapters.group_commit import GroupCommitIndex
+from keel_search.adapters.metrics import INDEX_LAG
+from keel_search.bootstrap import PRODUCT_EVENTS
 from keel_search.domain.products import ApplyOutcome, ProductChange, ProductDocument
-from keel_search.entrypoints.consumer import product_event_handler
+from keel_search.entrypoints.consumer import ProductEventHandler
 
 MakeProduct = Callable[..., ProductDocument]
+
+
+def product_event_handler(index: FakeSearchIndex, clock: Clock) -> Handler:
+    """The handler as the worker runs it: envelopes parsed into core's product contracts."""
+    return typed_handler(PRODUCT_EVENTS, ProductEventHandler(index, clock))
 
 
 def event(kind: str, product: ProductDocument, **overrides: Any) -> Envelope:
