@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pika
 import pytest
@@ -34,25 +33,8 @@ from keel_search.domain.queries import SearchQuery
 from keel_search.service_layer import rebuilding
 
 MakeProduct = Callable[..., ProductDocument]
+ProductEvent = Callable[..., Envelope]
 DEADLINE = 30.0
-
-
-def product_event(kind: str, product: ProductDocument, **overrides: Any) -> Envelope:
-    data = {
-        "id": str(product.id),
-        "owner_id": str(product.owner_id),
-        "title": product.title,
-        "description": product.description,
-        "price_cents": product.price_cents,
-        "currency": product.currency,
-        "category": product.category,
-        "stock": 1,
-        "version": product.version,
-        "created_at": product.created_at.isoformat(),
-        "updated_at": product.updated_at.isoformat(),
-        "deleted_at": datetime.now(UTC).isoformat() if kind == "deleted" else None,
-    } | overrides
-    return Envelope.new(f"core.product.{kind}.v1", "keel-core", data, subject=str(product.id))
 
 
 class Worker:
@@ -135,7 +117,7 @@ def lag_count() -> float:
 
 
 def test_published_products_become_searchable_and_the_lag_is_exported(
-    worker: Worker, make_product: MakeProduct
+    worker: Worker, make_product: MakeProduct, product_event: ProductEvent
 ) -> None:
     before = lag_count()
     products = [make_product(title=f"Lamp {n}", price_cents=100 + n) for n in range(20)]
@@ -148,7 +130,7 @@ def test_published_products_become_searchable_and_the_lag_is_exported(
 
 
 def test_stale_reordered_and_redelivered_events_converge(
-    worker: Worker, make_product: MakeProduct
+    worker: Worker, make_product: MakeProduct, product_event: ProductEvent
 ) -> None:
     lamp = make_product(title="Brass lamp", price_cents=100)
     copper = make_product(id=lamp.id, title="Copper lamp", price_cents=100, version=3)
@@ -176,7 +158,7 @@ def test_stale_reordered_and_redelivered_events_converge(
 
 
 def test_a_rebuild_keeps_serving_and_loses_no_event(
-    worker: Worker, make_product: MakeProduct
+    worker: Worker, make_product: MakeProduct, product_event: ProductEvent
 ) -> None:
     kept, updated, deleted = (make_product(title=f"Lamp {n}", price_cents=n) for n in (1, 2, 3))
     for product in (kept, updated, deleted):
