@@ -2,16 +2,18 @@
 
     uv run python bench/search/lag.py [--rates 20,200] [--events 600] [--consumers 8]
 
-The worker (its consumers and group-committing embedded index, as ``keel-search worker``
-runs them) and a reader (a second index handle, as the web process holds) run in this
-process; a poller searches every 10 ms and notes when each product first shows. The lag
-does not include core's outbox relay. RabbitMQ: RABBITMQ_BENCH_URL (default local); the
-exchange and queues are created for the run and deleted after it.
+The worker (``keel_common.worker`` running search's product subscription: its consumers
+and group-committing embedded index, as ``keel-search worker`` runs them) and a reader (a
+second index handle, as the web process holds) run in this process; a poller searches every
+10 ms and notes when each product first shows. The lag does not include core's outbox
+relay. RabbitMQ: RABBITMQ_BENCH_URL (default local); the exchange and queues are created
+for the run and deleted after it.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import secrets
 import tempfile
@@ -23,14 +25,18 @@ from pathlib import Path
 
 import pika
 
+from keel_common.discovery import FakeDiscovery
 from keel_common.messaging import Envelope, QueueSpec, create_broker
+from keel_common.service import ServiceDeclaration
+from keel_common.settings import load_settings
+from keel_common.worker import run_worker
 from keel_search.adapters.embedded.index import EmbeddedSearchIndex
-from keel_search.adapters.group_commit import GroupCommitIndex
+from keel_search.adapters.fakes import FakeProductSource
+from keel_search.bootstrap import PRODUCT_EVENTS, Search, bootstrap
+from keel_search.config import SearchSettings
 from keel_search.domain.queries import SearchQuery
-from keel_search.entrypoints.consumer import run_consumers
 
 URL = os.environ.get("RABBITMQ_BENCH_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
-EVENTS = ("core.product.created.v1", "core.product.updated.v1", "core.product.deleted.v1")
 POLL = 0.01
 START = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -65,23 +71,37 @@ def poll(
         time.sleep(POLL)
 
 
+def worker(
+    exchange: str, consumers: int, root: Path
+) -> tuple[ServiceDeclaration[Search], Search, QueueSpec]:
+    """Search's declaration with the product subscription on a queue of the run's own."""
+    subscription = dataclasses.replace(
+        PRODUCT_EVENTS, queue=f"{exchange}.search.products", consumers=consumers
+    )
+    declaration = ServiceDeclaration(name="search", bootstrap=bootstrap, consumes=(subscription,))
+    settings = load_settings(
+        SearchSettings,
+        database_url=f"sqlite:///{root / 'search.db'}",
+        search_index_dir=root / "index",
+    )
+    consumer = create_broker(URL, exchange=exchange, service="search", queues=[subscription.spec])
+    service = bootstrap(
+        settings, broker=consumer, discovery=FakeDiscovery(), product_source=FakeProductSource()
+    )
+    return declaration, service, subscription.spec
+
+
 def run(rate: float, events: int, consumers: int, root: Path) -> list[float]:
     exchange = f"bench-{secrets.token_hex(4)}"
-    spec = QueueSpec(f"{exchange}.search.products", EVENTS)
+    declaration, service, spec = worker(exchange, consumers, root)
     publisher = create_broker(URL, exchange=exchange, service="core", queues=[spec])
-    consumer = create_broker(URL, exchange=exchange, service="search", queues=[spec])
     publisher.check()
-    index = GroupCommitIndex(EmbeddedSearchIndex(root))
-    reader = EmbeddedSearchIndex(root)
+    reader = EmbeddedSearchIndex(root / "index")
     stop = threading.Event()
     seen: dict[str, float] = {}
     sent: dict[str, tuple[float, str]] = {}
     threads = [
-        threading.Thread(
-            target=run_consumers,
-            args=(consumer, index, lambda: datetime.now(UTC), stop),
-            kwargs={"consumers": consumers, "spec": spec},
-        ),
+        threading.Thread(target=run_worker, args=(declaration, service, stop)),
         threading.Thread(target=poll, args=(reader, sent, seen, stop)),
     ]
     for thread in threads:
@@ -99,8 +119,7 @@ def run(rate: float, events: int, consumers: int, root: Path) -> list[float]:
     finally:
         stop.set()
         for thread in threads:
-            thread.join()
-        index.close()
+            thread.join()  # the worker closes its handler and the service
         publisher.close()
         _delete(exchange, spec)
     return sorted(seen[key] - sent[key][0] for key in sent if key in seen)

@@ -10,6 +10,8 @@ from uuid import uuid4
 
 import pytest
 
+from keel_common.messaging import Envelope
+from keel_events.core import ProductCreated, ProductDeleted, ProductUpdated
 from keel_search.domain.products import ProductDocument
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -41,5 +43,20 @@ def make_product() -> Callable[..., ProductDocument]:
         }
         values.update(fields)
         return ProductDocument(**values)
+
+    return make
+
+
+@pytest.fixture
+def product_event() -> Callable[..., Envelope]:
+    """The envelope core publishes about ``product`` (kind: created, updated or deleted),
+    serialized by the contract itself; ``overrides`` replace fields of its data."""
+    contracts = {"created": ProductCreated, "updated": ProductUpdated, "deleted": ProductDeleted}
+
+    def make(kind: str, product: ProductDocument, **overrides: Any) -> Envelope:
+        deleted_at = datetime.now(UTC) if kind == "deleted" else None
+        event = contracts[kind](**vars(product), stock=1, deleted_at=deleted_at)
+        data = event.to_data() | overrides
+        return Envelope.new(event.type, "keel-core", data, subject=event.subject)
 
     return make

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictInt
 
 from keel_events.base import Event
 
@@ -20,17 +20,21 @@ class CoreEvent(Event):
 
 
 class ProductEvent(CoreEvent):
-    """A product as it is at one version."""
+    """A product as it is at one version.
+
+    ``version`` and ``price_cents`` are JSON integers, never text or booleans: the version
+    decides which change wins, so a consumer refuses (dead-letters) anything else.
+    """
 
     id: UUID
     owner_id: UUID
     title: str
     description: str
-    price_cents: int
+    price_cents: StrictInt
     currency: str
     category: str
     stock: int
-    version: int
+    version: StrictInt
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None

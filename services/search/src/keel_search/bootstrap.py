@@ -1,68 +1,82 @@
-"""The composition root: builds the adapters from settings and hands them to entrypoints.
+"""The search service: its composition root and what it is to the rest of the platform.
 
-Runs inside the factories (``create_app()``, ``create_server()``, the worker, the CLI),
-never at import time; tests pass their own pieces (an index, a product source, settings).
+``bootstrap()`` builds every adapter from settings (nothing connects or opens until first
+used) and returns the ``Search`` the entrypoints take; tests pass ``overrides`` (an index,
+a product source, a discovery). ``DECLARATION`` says what search consumes (core's product
+events), its metrics and its jobs; search publishes nothing, so it has no outbox.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy.engine import Engine
-
-from keel_common.db import create_engine, make_session_factory
-from keel_common.discovery import Discovery, create_discovery
-from keel_common.grpc import channel_for
-from keel_common.health import database_check
-from keel_protos.core.v1 import core_pb2
-from keel_search.adapters.orm import start_mappers
-from keel_search.adapters.unit_of_work import SqlAlchemySearchUnitOfWork
+from keel_common.health import Check
+from keel_common.service import Job, Service, ServiceDeclaration, Subscription
+from keel_events.core import ProductCreated, ProductDeleted, ProductUpdated
+from keel_search.adapters.metrics import INDEX_LAG
 from keel_search.config import SearchSettings, load_search_settings
+from keel_search.entrypoints.consumer import product_events_handler
+from keel_search.entrypoints.jobs import reindex
 from keel_search.service_layer.ports import ProductSource, SearchIndex, UnitOfWork
 
+if TYPE_CHECKING:
+    from keel_common.discovery import Discovery
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Search:
-    """Everything an entrypoint needs, wired."""
+@dataclass(kw_only=True, eq=False)
+class Search(Service[UnitOfWork]):
+    """Everything a search process needs, wired."""
 
     settings: SearchSettings
-    database: Engine
     index: SearchIndex
-    discovery: Discovery
-    new_uow: Callable[[], UnitOfWork]
-    product_source: Callable[[], ProductSource]
-    now: Callable[[], datetime] = utcnow
+    #: Core's catalogue (``CatalogService.ListProducts``), read by rebuilds.
+    product_source: ProductSource
 
-    @property
-    def readiness(self) -> Mapping[str, Callable[[], None]]:
-        return {"database": database_check(self.database), "index": self.index.document_count}
+    def extra_readiness(self) -> Mapping[str, Check]:
+        return {"index": self.index.document_count}
 
 
-def bootstrap(
-    settings: SearchSettings | None = None,
-    *,
-    index: SearchIndex | None = None,
-    product_source: Callable[[], ProductSource] | None = None,
-    discovery: Discovery | None = None,
-) -> Search:
+def bootstrap(settings: SearchSettings | None = None, **overrides: Any) -> Search:
+    from keel_common.db import create_engine, make_session_factory
+    from keel_common.discovery import create_discovery
+    from keel_common.messaging import create_broker
+    from keel_search.adapters.orm import start_mappers
+    from keel_search.adapters.unit_of_work import SqlAlchemySearchUnitOfWork
+
     settings = settings or load_search_settings()
-    discovery = discovery or create_discovery(settings)
-    database = create_engine(settings.database_url)
+
+    def part(name: str, build: Callable[[], T]) -> T:
+        return overrides.pop(name) if name in overrides else build()
+
+    engine = part("engine", lambda: create_engine(settings.database_url))
     start_mappers()
-    session_factory = make_session_factory(database)
+    session_factory = make_session_factory(engine)
+    discovery = part("discovery", lambda: create_discovery(settings))
+    index = part("index", lambda: create_index(settings))
+    closers: list[Callable[[], None]] = [index.close]
+    product_source = part("product_source", lambda: _core_catalogue(settings, discovery, closers))
     return Search(
         settings=settings,
-        database=database,
-        index=index or create_index(settings),
+        engine=engine,
+        uow_factory=part(
+            "uow_factory", lambda: partial(SqlAlchemySearchUnitOfWork, session_factory)
+        ),
+        broker=part(
+            "broker",
+            lambda: create_broker(
+                settings.broker_url, exchange=settings.events_exchange, service="search"
+            ),
+        ),
         discovery=discovery,
-        new_uow=lambda: SqlAlchemySearchUnitOfWork(session_factory),
-        product_source=product_source or (lambda: _core_catalogue(settings, discovery)),
+        index=index,
+        product_source=product_source,
+        closers=closers,
+        **overrides,
     )
 
 
@@ -80,9 +94,40 @@ def create_index(settings: SearchSettings) -> SearchIndex:
     return EmbeddedSearchIndex(settings.search_index_dir)
 
 
-def _core_catalogue(settings: SearchSettings, discovery: Discovery) -> ProductSource:
+def _core_catalogue(
+    settings: SearchSettings, discovery: Discovery, closers: list[Callable[[], None]]
+) -> ProductSource:
+    """A channel to core (not connected until a rebuild streams) and the source over it."""
+    from keel_common.grpc import channel_for
+    from keel_protos.core.v1 import core_pb2
     from keel_search.adapters.catalog import GrpcProductSource
 
     timeout = settings.rebuild_timeout_seconds
     channel = channel_for("core", discovery, core_pb2.DESCRIPTOR, timeout=timeout)
+    closers.append(channel.close)
     return GrpcProductSource(channel, timeout=timeout)
+
+
+#: Core's product events, whatever their order or repetition (versions decide), applied by
+#: ``search_consumers`` threads sharing one group-committing index.
+PRODUCT_EVENTS = Subscription[Search](
+    queue="search.products",
+    events=(ProductCreated, ProductUpdated, ProductDeleted),
+    handler=product_events_handler,
+    consumers=lambda search: search.settings.search_consumers,
+    prefetch=10,
+)
+
+DECLARATION = ServiceDeclaration[Search](
+    name="search",
+    bootstrap=bootstrap,
+    publishes=(),
+    consumes=(PRODUCT_EVENTS,),
+    metrics=(INDEX_LAG,),
+    jobs={
+        # On demand only (deploy/helm has no CronJob for it): after an outage or a mapping
+        # change, ``keel-search job reindex``.
+        "reindex": Job(reindex, description="rebuild the index from core's catalogue"),
+    },
+    outbox=None,
+)

@@ -33,8 +33,6 @@ class SearchSettings(ServiceSettings):
         if not isinstance(data, dict):
             return data
         engine = data.get("search_engine")
-        if engine == "elasticsearch":  # the engine's name before the switch to OpenSearch
-            engine = "opensearch"
         if not engine:
             engine = "opensearch" if data.get("opensearch_url") else "embedded"
         return {**data, "search_engine": engine}

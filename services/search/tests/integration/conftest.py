@@ -8,10 +8,11 @@ import pytest
 
 from keel_common.db.alembic import upgrade
 from keel_common.discovery import FakeDiscovery
+from keel_common.messaging import create_broker
 from keel_common.settings import load_settings
 from keel_search.adapters.embedded.index import EmbeddedSearchIndex
 from keel_search.adapters.fakes import FakeProductSource
-from keel_search.bootstrap import Search, bootstrap
+from keel_search.bootstrap import DECLARATION, Search, bootstrap
 from keel_search.config import SearchSettings
 from keel_search.service_layer.ports import SearchIndex
 
@@ -33,10 +34,16 @@ def wired(database_url: str, tmp_path: Path, catalogue: FakeProductSource) -> It
     settings = load_settings(
         SearchSettings, database_url=database_url, search_index_dir=tmp_path / "index"
     )
-    search = bootstrap(settings, product_source=lambda: catalogue, discovery=FakeDiscovery())
+    # Only search's own queues: the broker of a test declares no other service's topology.
+    broker = create_broker(
+        settings.broker_url,
+        exchange=settings.events_exchange,
+        service="search",
+        queues=DECLARATION.queues,
+    )
+    search = bootstrap(settings, broker=broker, product_source=catalogue, discovery=FakeDiscovery())
     yield search
-    search.index.close()
-    search.database.dispose()
+    search.close()
 
 
 @pytest.fixture(params=["embedded", "opensearch"])

@@ -7,76 +7,70 @@ assertion: the lag is measured by ``bench/search/lag.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pika
 import pytest
 from prometheus_client import REGISTRY
 
+from keel_common.discovery import FakeDiscovery
 from keel_common.messaging import Broker, Envelope, QueueSpec, create_broker
+from keel_common.service import ServiceDeclaration
+from keel_common.settings import load_settings
+from keel_common.testing import eventually
+from keel_common.worker import run_worker
 from keel_search.adapters.embedded.index import EmbeddedSearchIndex
 from keel_search.adapters.fakes import FakeProductSource, FakeUnitOfWork
-from keel_search.adapters.group_commit import GroupCommitIndex
+from keel_search.bootstrap import PRODUCT_EVENTS, bootstrap
+from keel_search.config import SearchSettings
 from keel_search.domain.commands import RebuildIndex
 from keel_search.domain.products import ProductDocument
 from keel_search.domain.queries import SearchQuery
-from keel_search.entrypoints.consumer import run_consumers
 from keel_search.service_layer import rebuilding
 
 MakeProduct = Callable[..., ProductDocument]
+ProductEvent = Callable[..., Envelope]
 DEADLINE = 30.0
-EVENTS = ("core.product.created.v1", "core.product.updated.v1", "core.product.deleted.v1")
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {DEADLINE}s: {what}")
-        time.sleep(0.02)
-
-
-def product_event(kind: str, product: ProductDocument, **overrides: Any) -> Envelope:
-    data = {
-        "id": str(product.id),
-        "owner_id": str(product.owner_id),
-        "title": product.title,
-        "description": product.description,
-        "price_cents": product.price_cents,
-        "currency": product.currency,
-        "category": product.category,
-        "stock": 1,
-        "version": product.version,
-        "created_at": product.created_at.isoformat(),
-        "updated_at": product.updated_at.isoformat(),
-        "deleted_at": datetime.now(UTC).isoformat() if kind == "deleted" else None,
-    } | overrides
-    return Envelope.new(f"core.product.{kind}.v1", "keel-core", data, subject=str(product.id))
 
 
 class Worker:
-    """The worker's consumers in threads, and a reader that searches like the web process."""
+    """``keel-search worker`` (the generic worker running search's product subscription, on
+    a queue of its own), and a reader that searches like the web process."""
 
-    def __init__(self, url: str, exchange: str, spec: QueueSpec, root: Path) -> None:
-        self.spec = spec
+    def __init__(self, url: str, exchange: str, root: Path) -> None:
+        subscription = dataclasses.replace(
+            PRODUCT_EVENTS,
+            queue=f"{exchange}.search.products",
+            max_attempts=2,
+            retry_delays=(0.2,),
+            consumers=4,
+        )
+        self.spec: QueueSpec = subscription.spec
+        self.declaration = ServiceDeclaration(
+            name="search", bootstrap=bootstrap, consumes=(subscription,)
+        )
         self.publisher: Broker = create_broker(
-            url, exchange=exchange, service="core", queues=[spec]
+            url, exchange=exchange, service="core", queues=[self.spec]
         )
-        self.consumer: Broker = create_broker(
-            url, exchange=exchange, service="search", queues=[spec]
+        settings = load_settings(
+            SearchSettings,
+            database_url=f"sqlite:///{root.parent / 'search.db'}",
+            search_index_dir=root,
         )
-        self.index = GroupCommitIndex(EmbeddedSearchIndex(root))
+        self.service = bootstrap(
+            settings,
+            broker=create_broker(url, exchange=exchange, service="search", queues=[self.spec]),
+            discovery=FakeDiscovery(),
+            product_source=FakeProductSource(),
+        )
         self.reader = EmbeddedSearchIndex(root)
         self.stop = threading.Event()
         self.thread = threading.Thread(
-            target=run_consumers,
-            args=(self.consumer, self.index, lambda: datetime.now(UTC), self.stop),
-            kwargs={"consumers": 4, "spec": spec},
+            target=run_worker, args=(self.declaration, self.service, self.stop)
         )
 
     def outcomes(self, outcome: str) -> float:
@@ -93,18 +87,16 @@ class Worker:
 
 @pytest.fixture
 def worker(rabbitmq_url: str, unique_name: str, tmp_path: Path) -> Iterator[Worker]:
-    spec = QueueSpec(f"{unique_name}.search.products", EVENTS, max_attempts=2, retry_delays=(0.2,))
-    worker = Worker(rabbitmq_url, unique_name, spec, tmp_path / "index")
+    worker = Worker(rabbitmq_url, unique_name, tmp_path / "index")
     worker.publisher.check()  # declares the topology before anything is published
     worker.thread.start()
     try:
         yield worker
     finally:
         worker.stop.set()
-        worker.thread.join(DEADLINE)
-        worker.index.close()
+        worker.thread.join(DEADLINE)  # the worker closes its handler and the service
         worker.publisher.close()
-        _delete_topology(rabbitmq_url, unique_name, spec)
+        _delete_topology(rabbitmq_url, unique_name, worker.spec)
 
 
 def _delete_topology(url: str, exchange: str, spec: QueueSpec) -> None:
@@ -125,20 +117,20 @@ def lag_count() -> float:
 
 
 def test_published_products_become_searchable_and_the_lag_is_exported(
-    worker: Worker, make_product: MakeProduct
+    worker: Worker, make_product: MakeProduct, product_event: ProductEvent
 ) -> None:
     before = lag_count()
     products = [make_product(title=f"Lamp {n}", price_cents=100 + n) for n in range(20)]
     for product in products:
         worker.publisher.publish(product_event("created", product))
-    wait_for(lambda: len(worker.titles("lamp")) == 20, "20 products searchable")
+    eventually(lambda: len(worker.titles("lamp")) == 20, "20 products searchable", DEADLINE)
     assert worker.titles("lamp") == [p.title for p in products]
     # observed by the handler right after the commit that made the product visible
-    wait_for(lambda: lag_count() - before == 20, "one lag observation per product")
+    eventually(lambda: lag_count() - before == 20, "one lag observation per product", DEADLINE)
 
 
 def test_stale_reordered_and_redelivered_events_converge(
-    worker: Worker, make_product: MakeProduct
+    worker: Worker, make_product: MakeProduct, product_event: ProductEvent
 ) -> None:
     lamp = make_product(title="Brass lamp", price_cents=100)
     copper = make_product(id=lamp.id, title="Copper lamp", price_cents=100, version=3)
@@ -155,7 +147,7 @@ def test_stale_reordered_and_redelivered_events_converge(
     events.insert(3, events[1])  # the same event delivered again
     for envelope in events:
         worker.publisher.publish(envelope)
-    wait_for(lambda: worker.processed() == len(events), "every event processed")
+    eventually(lambda: worker.processed() == len(events), "every event processed", DEADLINE)
     assert worker.titles() == ["Copper lamp"]
     # The worker's consumer threads may take these in any order, so how many turn out stale
     # varies (up to 4: stale v2, the repeated v3, chair's v4 and v1 after its deletion); the
@@ -166,12 +158,12 @@ def test_stale_reordered_and_redelivered_events_converge(
 
 
 def test_a_rebuild_keeps_serving_and_loses_no_event(
-    worker: Worker, make_product: MakeProduct
+    worker: Worker, make_product: MakeProduct, product_event: ProductEvent
 ) -> None:
     kept, updated, deleted = (make_product(title=f"Lamp {n}", price_cents=n) for n in (1, 2, 3))
     for product in (kept, updated, deleted):
         worker.publisher.publish(product_event("created", product))
-    wait_for(lambda: len(worker.titles("lamp")) == 3, "the first products searchable")
+    eventually(lambda: len(worker.titles("lamp")) == 3, "the first products searchable", DEADLINE)
 
     events_applied = threading.Event()
     streamed = [make_product(title=f"Catalogue lamp {n}", price_cents=100 + n) for n in range(50)]
@@ -198,7 +190,9 @@ def test_a_rebuild_keeps_serving_and_loses_no_event(
         product_event("created", created),
     ):
         worker.publisher.publish(envelope)
-    wait_for(lambda: worker.titles("lamp") == ["Lamp 1", "Lamp 2b", "Lamp 4"], "live updates")
+    eventually(
+        lambda: worker.titles("lamp") == ["Lamp 1", "Lamp 2b", "Lamp 4"], "live updates", DEADLINE
+    )
     events_applied.set()
     while rebuild.is_alive():
         assert len(worker.titles("lamp")) >= 3  # search keeps answering during the rebuild

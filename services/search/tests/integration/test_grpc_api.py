@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from uuid import UUID
 
 import grpc
 import pytest
 
+from keel_common.testing import eventually
 from keel_protos.search.v1 import search_pb2, search_pb2_grpc
 from keel_search.adapters.fakes import FakeProductSource
 from keel_search.bootstrap import Search
 from keel_search.domain.commands import RebuildIndex
 from keel_search.domain.products import ProductDocument
-from keel_search.domain.rebuilds import RebuildStatus
+from keel_search.domain.rebuilds import RebuildStatus, RebuildSummary
 from keel_search.entrypoints.grpc_server import create_server
 from keel_search.service_layer import rebuilding
 
@@ -24,7 +24,7 @@ DEADLINE = 30.0  # liveness limit for the background rebuild, not a speed assert
 
 @pytest.fixture
 def stub(wired: Search) -> Iterator[search_pb2_grpc.SearchServiceStub]:
-    server = create_server(wired=wired, port=0)
+    server = create_server(wired, port=0)
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
     try:
@@ -87,7 +87,7 @@ def test_a_second_reindex_is_refused_with_the_running_job(
     wired: Search, stub: search_pb2_grpc.SearchServiceStub
 ) -> None:
     job, builder = rebuilding.start_rebuild(
-        RebuildIndex("cli"), wired.index, wired.new_uow(), wired.now
+        RebuildIndex("cli"), wired.index, wired.uow(), wired.clock
     )
     try:
         answer = stub.Reindex(search_pb2.ReindexRequest(), timeout=10)
@@ -96,10 +96,9 @@ def test_a_second_reindex_is_refused_with_the_running_job(
     assert (answer.accepted, answer.job_id) == (False, str(job.id))
 
 
-def wait_until_finished(wired: Search, job_id: UUID):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + DEADLINE
-    while True:
-        job = rebuilding.get_rebuild(job_id, wired.new_uow())
-        if not job.is_running or time.monotonic() > deadline:
-            return job
-        time.sleep(0.05)
+def wait_until_finished(wired: Search, job_id: UUID) -> RebuildSummary:
+    def finished() -> RebuildSummary | None:
+        job = rebuilding.get_rebuild(job_id, wired.uow())
+        return None if job.is_running else job
+
+    return eventually(finished, f"rebuild {job_id} to finish", DEADLINE)

@@ -260,6 +260,21 @@ def test_facets_count_categories_of_every_match(
     assert {(f.category, f.count) for f in result.facets} == {("lighting", 1), ("supplies", 1)}
 
 
+def test_the_result_carries_total_and_category_facets(
+    engine: SearchIndex, make_product: MakeProduct
+) -> None:
+    engine.apply(
+        [
+            make_product(title="Desk lamp", category="lighting"),
+            make_product(title="Floor lamp", category="lighting"),
+            make_product(title="Lamp oil", category="supplies"),
+        ]
+    )
+    result = find(engine, "lamp", category="supplies")
+    assert result.total == 1
+    assert {(f.category, f.count) for f in result.facets} == {("lighting", 2), ("supplies", 1)}
+
+
 def test_matches_are_highlighted_and_escaped(
     engine: SearchIndex, make_product: MakeProduct
 ) -> None:

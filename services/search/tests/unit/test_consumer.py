@@ -8,66 +8,63 @@ from typing import Any
 
 import pytest
 
-from keel_common.messaging import DUPLICATE, Envelope, InvalidMessage
-from keel_common.metrics import SEARCH_INDEX_LAG as INDEX_LAG
+from keel_common.clock import Clock
+from keel_common.messaging import DUPLICATE, Envelope, Handler, InvalidMessage
+from keel_common.worker import typed_handler
 from keel_search.adapters.fakes import FakeSearchIndex
 from keel_search.adapters.group_commit import GroupCommitIndex
+from keel_search.adapters.metrics import INDEX_LAG
+from keel_search.bootstrap import PRODUCT_EVENTS
 from keel_search.domain.products import ApplyOutcome, ProductChange, ProductDocument
-from keel_search.entrypoints.consumer import product_event_handler
+from keel_search.entrypoints.consumer import ProductEventHandler
 
 MakeProduct = Callable[..., ProductDocument]
+ProductEvent = Callable[..., Envelope]
 
 
-def event(kind: str, product: ProductDocument, **overrides: Any) -> Envelope:
-    data = {
-        "id": str(product.id),
-        "owner_id": str(product.owner_id),
-        "title": product.title,
-        "description": product.description,
-        "price_cents": product.price_cents,
-        "currency": product.currency,
-        "category": product.category,
-        "stock": 3,
-        "version": product.version,
-        "created_at": product.created_at.isoformat(),
-        "updated_at": product.updated_at.isoformat(),
-        "deleted_at": None,
-    } | overrides
-    return Envelope.new(f"core.product.{kind}.v1", "keel-core", data, subject=str(product.id))
+def product_event_handler(index: FakeSearchIndex, clock: Clock) -> Handler:
+    """The handler as the worker runs it: envelopes parsed into core's product contracts."""
+    return typed_handler(PRODUCT_EVENTS, ProductEventHandler(index, clock))
 
 
 def lag_samples() -> float:
     return INDEX_LAG.labels("search")._sum.get()  # type: ignore[attr-defined]
 
 
-def test_a_product_event_is_indexed_and_its_lag_recorded(make_product: MakeProduct) -> None:
+def test_a_product_event_is_indexed_and_its_lag_recorded(
+    make_product: MakeProduct, product_event: ProductEvent
+) -> None:
     index = FakeSearchIndex()
     later = datetime.now(UTC) + timedelta(seconds=10)
     handle = product_event_handler(index, lambda: later)
     lamp = make_product(title="Brass lamp")
     before = lag_samples()
-    assert handle(event("created", lamp)) is None
+    assert handle(product_event("created", lamp)) is None
     assert index.state[lamp.id] == lamp
     assert lag_samples() - before >= 9.0
 
 
-def test_stale_and_repeated_events_are_duplicates(make_product: MakeProduct) -> None:
+def test_stale_and_repeated_events_are_duplicates(
+    make_product: MakeProduct, product_event: ProductEvent
+) -> None:
     index = FakeSearchIndex()
     handle = product_event_handler(index, lambda: datetime.now(UTC))
     lamp = make_product(version=2)
-    first = event("updated", lamp)
+    first = product_event("updated", lamp)
     assert handle(first) is None
     assert handle(first) is DUPLICATE
-    assert handle(event("updated", make_product(id=lamp.id, version=1))) is DUPLICATE
+    assert handle(product_event("updated", make_product(id=lamp.id, version=1))) is DUPLICATE
 
 
-def test_a_deleted_event_removes_the_product(make_product: MakeProduct) -> None:
+def test_a_deleted_event_removes_the_product(
+    make_product: MakeProduct, product_event: ProductEvent
+) -> None:
     index = FakeSearchIndex()
     handle = product_event_handler(index, lambda: datetime.now(UTC))
     lamp = make_product()
-    handle(event("created", lamp))
+    handle(product_event("created", lamp))
     deleted_at = (lamp.created_at + timedelta(days=1)).isoformat()
-    handle(event("deleted", make_product(id=lamp.id, version=2), deleted_at=deleted_at))
+    handle(product_event("deleted", make_product(id=lamp.id, version=2), deleted_at=deleted_at))
     assert index.document_count() == 0
 
 
@@ -76,10 +73,10 @@ def test_a_deleted_event_removes_the_product(make_product: MakeProduct) -> None:
     [{"version": "7"}, {"id": "not-a-uuid"}, {"created_at": "yesterday"}, {"title": None}],
 )
 def test_unreadable_events_are_dead_lettered(
-    make_product: MakeProduct, overrides: dict[str, Any]
+    make_product: MakeProduct, product_event: ProductEvent, overrides: dict[str, Any]
 ) -> None:
     handle = product_event_handler(FakeSearchIndex(), lambda: datetime.now(UTC))
-    payload = event("created", make_product(), **overrides)
+    payload = product_event("created", make_product(), **overrides)
     if overrides.get("title", "") is None:
         payload.data.pop("title")
     with pytest.raises(InvalidMessage):

@@ -71,7 +71,6 @@ def test_other_servers_get_the_url_as_given() -> None:
         ({}, "embedded"),
         ({"opensearch_url": AWS_URL}, "opensearch"),  # what Terraform gives Helm
         ({"opensearch_url": AWS_URL, "search_engine": "embedded"}, "embedded"),
-        ({"opensearch_url": AWS_URL, "search_engine": "elasticsearch"}, "opensearch"),
     ],
 )
 def test_the_engine_follows_opensearch_url_unless_named(

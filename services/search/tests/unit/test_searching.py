@@ -17,15 +17,3 @@ def test_pages_are_chained_by_cursor_until_the_last(index, clock, make_product) 
         cursor = result.next_cursor
     assert sorted(seen) == sorted(p.title for p in products)
     assert cursor is None
-
-
-def test_the_result_carries_total_and_category_facets(index, clock, make_product) -> None:
-    products = [
-        make_product(title="Desk lamp", category="lighting"),
-        make_product(title="Floor lamp", category="lighting"),
-        make_product(title="Lamp oil", category="supplies"),
-    ]
-    apply_product_changes([ApplyProductChange(p, clock()) for p in products], index, clock)
-    result = search_products(SearchQuery.parse(text="lamp", category="supplies"), index)
-    assert result.total == 1
-    assert {(f.category, f.count) for f in result.facets} == {("lighting", 2), ("supplies", 1)}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 
-from keel_common.http import ProblemError
 from keel_common.http import create_app as create_keel_app
+from keel_common.http import field_problem
 from keel_search.bootstrap import Search, bootstrap
 from keel_search.domain.errors import InvalidQuery
 from keel_search.domain.queries import SearchQuery
@@ -22,7 +22,7 @@ api = APIBlueprint("search", __name__, url_prefix="/v1/search", abp_tags=[Tag(na
 def search(query: SearchParams) -> Response:
     """Products matching every word (the last may be partial; 5+ letter words may have a
     typo), filtered, sorted and paged, with highlights and counts per category."""
-    wired: Search = current_app.extensions[EXTENSION]
+    service: Search = current_app.extensions[EXTENSION]
     try:
         parsed = SearchQuery.parse(
             text=query.q,
@@ -34,25 +34,20 @@ def search(query: SearchParams) -> Response:
             cursor=query.cursor,
         )
     except InvalidQuery as exc:
-        raise _invalid(exc) from None
-    result = search_products(parsed, wired.index)
+        # The same 422 shape as a schema violation, one entry per bad parameter.
+        return field_problem(
+            [(e.field, e.message) for e in exc.errors],
+            location="query",
+            detail="The search parameters are not valid.",
+        )
+    result = search_products(parsed, service.index)
     return jsonify(SearchOut.of(result).model_dump(mode="json"))
 
 
-def _invalid(exc: InvalidQuery) -> ProblemError:
-    """The same 422 shape as a schema violation, one entry per bad parameter."""
-    errors = [
-        {"loc": ["query", e.field], "msg": e.message, "type": "value_error"} for e in exc.errors
-    ]
-    return ProblemError(
-        422, "Unprocessable Content", "The search parameters are not valid.", errors=errors
-    )
-
-
-def create_app(wired: Search | None = None) -> OpenAPI:
-    """The app; ``wired`` defaults to ``bootstrap()`` from the environment's settings."""
-    wired = wired or bootstrap()
-    app = create_keel_app("search", wired.settings, readiness=wired.readiness)
-    app.extensions[EXTENSION] = wired
+def create_app(service: Search | None = None) -> OpenAPI:
+    """The app; ``service`` defaults to ``bootstrap()`` from the environment's settings."""
+    service = service or bootstrap()
+    app = create_keel_app("search", service.settings, readiness=service.readiness)
+    app.extensions[EXTENSION] = service
     app.register_api(api)
     return app

@@ -1,4 +1,4 @@
-"""The search gRPC server: ``create_server(settings)`` is what ``keel-search grpc`` runs.
+"""The search gRPC server: ``create_server(service)`` is what ``keel-search grpc`` runs.
 
 ``search.v1.SearchService`` is for services inside the cluster (the gateway does not route
 gRPC): ``Search`` has the HTTP route's semantics; ``Reindex`` starts a rebuild in a
@@ -15,8 +15,7 @@ import grpc
 from keel_common.grpc import KeelServer, abort_for
 from keel_common.grpc import create_server as create_keel_server
 from keel_protos.search.v1 import search_pb2, search_pb2_grpc
-from keel_search.bootstrap import Search, bootstrap
-from keel_search.config import SearchSettings
+from keel_search.bootstrap import Search
 from keel_search.domain.commands import RebuildIndex
 from keel_search.domain.errors import InvalidQuery, RebuildInProgress
 from keel_search.domain.queries import SearchQuery, SortOrder
@@ -75,14 +74,14 @@ def response_from_result(result: SearchResult) -> search_pb2.SearchResponse:
 
 
 class SearchServicer(search_pb2_grpc.SearchServiceServicer):
-    def __init__(self, wired: Search) -> None:
-        self._wired = wired
+    def __init__(self, service: Search) -> None:
+        self._service = service
 
     def Search(
         self, request: search_pb2.SearchRequest, context: grpc.ServicerContext
     ) -> search_pb2.SearchResponse:
         try:
-            result = search_products(query_from_request(request), self._wired.index)
+            result = search_products(query_from_request(request), self._service.index)
         except InvalidQuery as exc:
             abort_for(context, exc, STATUS_CODES)
         return response_from_result(result)
@@ -90,21 +89,22 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
     def Reindex(
         self, request: search_pb2.ReindexRequest, context: grpc.ServicerContext
     ) -> search_pb2.ReindexResponse:
-        wired = self._wired
-        source = wired.product_source()
+        service = self._service
         try:
             job, builder = rebuilding.start_rebuild(
-                RebuildIndex(requested_by="grpc"), wired.index, wired.new_uow(), wired.now
+                RebuildIndex(requested_by="grpc"), service.index, service.uow(), service.clock
             )
         except RebuildInProgress:
-            running = rebuilding.running_rebuild(wired.new_uow())
+            running = rebuilding.running_rebuild(service.uow())
             return search_pb2.ReindexResponse(
                 accepted=False, job_id=str(running.id) if running else ""
             )
 
         def run() -> None:
             try:
-                rebuilding.run_rebuild(job.id, builder, source, wired.new_uow(), wired.now)
+                rebuilding.run_rebuild(
+                    job.id, builder, service.product_source, service.uow(), service.clock
+                )
             except Exception:  # noqa: BLE001 - recorded on the job and logged by run_rebuild
                 log.warning("background rebuild %s failed", job.id)
 
@@ -114,19 +114,16 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
         return search_pb2.ReindexResponse(accepted=True, job_id=str(job.id))
 
 
-def create_server(
-    settings: SearchSettings | None = None, *, wired: Search | None = None, port: int | None = None
-) -> KeelServer:
-    """The server, not started."""
-    wired = wired or bootstrap(settings)
-    servicer = SearchServicer(wired)
+def create_server(service: Search, *, port: int | None = None) -> KeelServer:
+    """The server, not started; ``port`` defaults to the settings' ``GRPC_PORT``."""
+    servicer = SearchServicer(service)
 
     def register(server: grpc.Server) -> None:
         search_pb2_grpc.add_SearchServiceServicer_to_server(servicer, server)
 
     return create_keel_server(
         "search",
-        wired.settings.grpc_port if port is None else port,
+        service.settings.grpc_port if port is None else port,
         register,
         service_names=SERVICE_NAMES,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from uuid import UUID
 
+from keel_common.clock import Clock
 from keel_search.domain.commands import RebuildIndex
 from keel_search.domain.errors import RebuildNotFound
 from keel_search.domain.rebuilds import RebuildJob, RebuildSummary
@@ -16,7 +16,6 @@ from keel_search.service_layer.ports import IndexBuilder, ProductSource, SearchI
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
-Clock = Callable[[], datetime]
 
 
 def start_rebuild(
