@@ -11,6 +11,7 @@ minutes), no consumed events, its metrics and its periodic jobs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -74,48 +75,67 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
     from keel_common.messaging import create_broker
 
     settings = settings or config.load()
+
+    def make(name: str, build: Callable[[], Any]) -> Any:
+        # An override replaces the part without building it (no Redis client, no broker).
+        return overrides.pop(name) if name in overrides else build()
+
     orm.start_mappers()
-    engine = overrides.pop("engine", None) or create_engine(settings.database_url)
+    engine = make("engine", lambda: create_engine(settings.database_url))
     session_factory = make_session_factory(engine)
-    policy = overrides.pop("policy", None) or settings.policy()
-    clock = overrides.pop("clock", utcnow)
+    policy = make("policy", settings.policy)
+    clock = make("clock", lambda: utcnow)
     passphrase = settings.jwt_key_passphrase
-    keys = overrides.pop("keys", None) or SigningKeyStore(
-        engine,
-        passphrase.get_secret_value().encode() if passphrase else None,
-        clock,
-        policy.access_ttl,
-    )
-    tokens = overrides.pop("tokens", None) or JwtAccessTokens(
-        keys, settings.jwt_issuer, settings.jwt_audience, policy.access_ttl
-    )
-    revocations = overrides.pop("revocations", None) or create_revocation_list(
-        settings.redis_url, settings.revocations_path
-    )
-    parts: dict[str, Any] = {
-        "uow_factory": lambda: SqlAlchemyAuthUnitOfWork(session_factory, orm.outbox),
-        "broker": create_broker(
-            settings.broker_url, exchange=settings.events_exchange, service="auth"
+    keys = make(
+        "keys",
+        lambda: SigningKeyStore(
+            engine,
+            passphrase.get_secret_value().encode() if passphrase else None,
+            clock,
+            policy.access_ttl,
         ),
-        "discovery": create_discovery(settings),
-        "hasher": Argon2PasswordHasher(
-            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+    )
+    tokens = make(
+        "tokens",
+        lambda: JwtAccessTokens(
+            keys, settings.jwt_issuer, settings.jwt_audience, policy.access_ttl
         ),
-        "throttle": LimitsThrottle(create_storage(settings.redis_url, settings.rate_limit_path)),
-        "meter": PrometheusOtpSmsMeter(),
-        "verifier": LocalTokenVerifier(tokens, revocations),
-    }
-    parts.update(overrides)
+    )
+    revocations = make(
+        "revocations", lambda: create_revocation_list(settings.redis_url, settings.revocations_path)
+    )
     return Auth(
         settings=settings,
         engine=engine,
+        uow_factory=make(
+            "uow_factory", lambda: lambda: SqlAlchemyAuthUnitOfWork(session_factory, orm.outbox)
+        ),
+        broker=make(
+            "broker",
+            lambda: create_broker(
+                settings.broker_url, exchange=settings.events_exchange, service="auth"
+            ),
+        ),
+        discovery=make("discovery", lambda: create_discovery(settings)),
         outbox=orm.outbox,
         clock=clock,
         policy=policy,
         keys=keys,
         tokens=tokens,
         revocations=revocations,
-        **parts,
+        hasher=make(
+            "hasher",
+            lambda: Argon2PasswordHasher(
+                settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+            ),
+        ),
+        throttle=make(
+            "throttle",
+            lambda: LimitsThrottle(create_storage(settings.redis_url, settings.rate_limit_path)),
+        ),
+        meter=make("meter", PrometheusOtpSmsMeter),
+        verifier=make("verifier", lambda: LocalTokenVerifier(tokens, revocations)),
+        **overrides,
     )
 
 
