@@ -24,9 +24,9 @@ _UNAUTHORIZED = (
 )
 
 
-def create_app(auth: Auth | None = None) -> OpenAPI:
-    """The WSGI app of ``auth`` (bootstrapped from the environment if None)."""
-    auth = auth or bootstrap()
+def create_app(service: Auth | None = None) -> OpenAPI:
+    """The WSGI app of the auth ``service`` (bootstrapped from the environment if None)."""
+    auth = service or bootstrap()
     auth.keys.ensure_key()
     app = create_keel_app(
         "auth", auth.settings, readiness=auth.readiness, api_title="Keel auth API"

@@ -98,13 +98,14 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         return auth_pb2.CheckPermissionResponse(allowed=allowed)
 
 
-def create_server(auth: Auth) -> KeelServer:
-    """The gRPC server of ``auth`` on ``GRPC_PORT`` (not started; ``keel-auth grpc`` serves it)."""
-    auth.keys.ensure_key()
-    servicer = AuthServicer(auth)
+def create_server(service: Auth) -> KeelServer:
+    """The gRPC server of the auth ``service`` on ``GRPC_PORT`` (not started; ``keel-auth grpc``
+    serves it)."""
+    service.keys.ensure_key()
+    servicer = AuthServicer(service)
     return create_keel_server(
         "auth",
-        auth.settings.grpc_port,
+        service.settings.grpc_port,
         lambda server: auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],
     )
