@@ -78,7 +78,7 @@ def bench_logins(seconds: float, threads: int, tmp: Path) -> None:
     policy = dataclasses.replace(settings.policy(), login_per_ip=Limit(10**9, 600))
     auth = bootstrap(settings, policy=policy)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    with live_server(create_app(settings, auth)) as base_url:
+    with live_server(create_app(auth)) as base_url:
         body = {"email": "bench@example.com", "password": PASSWORD}
         requests.post(f"{base_url}/v1/auth/signup", json=body, timeout=30).raise_for_status()
 

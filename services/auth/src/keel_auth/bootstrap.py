@@ -1,122 +1,172 @@
-"""The composition root: adapters built from settings, wired into the use cases.
+"""The composition root and the declaration of the auth service.
 
-Nothing here runs at import time; ``bootstrap(settings)`` is called by each process's
-factory (``create_app``, ``create_server``, the CLI) after gunicorn has forked.
+``bootstrap(settings)`` builds every adapter a process needs (nothing connects until first
+used) and returns the ``Auth`` service its entrypoints call the use cases with; it runs in
+each process's factory (``create_app``, ``create_server``, the CLI), never at import time.
+
+``DECLARATION`` is what auth is to the rest of the platform: the seven events it publishes
+(through its outbox, whose published rows hold one-time secrets and so are kept only 30
+minutes), no consumed events, its metrics and its periodic jobs.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
-
-from keel_auth.adapters import orm
-from keel_auth.adapters.metrics import PrometheusOtpSmsMeter
-from keel_auth.adapters.passwords import Argon2PasswordHasher
-from keel_auth.adapters.repository import SqlAlchemyAuthUnitOfWork
-from keel_auth.adapters.signing_keys import JwtAccessTokens, SigningKeyStore
-from keel_auth.adapters.throttle import LimitsThrottle, create_storage
-from keel_auth.config import AuthSettings
-from keel_auth.domain.policy import AuthPolicy
-from keel_auth.service_layer import ports
-from keel_common.auth import (
-    InvalidToken,
-    Principal,
-    RevocationList,
-    TokenVerifier,
-    create_revocation_list,
-    principal_from_claims,
+from keel_auth.adapters.metrics import METRICS
+from keel_auth.entrypoints import jobs
+from keel_auth.service_layer.ports import (
+    AccessTokens,
+    OtpSmsMeter,
+    PasswordHasher,
+    Throttle,
+    UnitOfWork,
 )
-from keel_common.db import create_engine, make_session_factory, utcnow
+from keel_common.service import Job, Outbox, Service, ServiceDeclaration
+from keel_events.auth import (
+    OtpRequested,
+    PasswordChanged,
+    PasswordResetRequested,
+    SessionRevoked,
+    TokenReuseDetected,
+    UserRegistered,
+    UserRolesChanged,
+)
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from keel_auth.adapters.signing_keys import SigningKeyStore
+    from keel_auth.config import AuthSettings
+    from keel_auth.domain.policy import AuthPolicy
+    from keel_common.auth import RevocationList, TokenVerifier
 
 
-class LocalTokenVerifier(TokenVerifier):
-    """Auth verifies its own tokens with the keys it holds, plus the shared denylist."""
+@dataclass(kw_only=True, eq=False)
+class Auth(Service[UnitOfWork]):
+    """Everything a process of the auth service needs, built once by ``bootstrap``."""
 
-    def __init__(self, tokens: ports.AccessTokens, revocations: RevocationList) -> None:
-        self._tokens = tokens
-        self._revocations = revocations
-
-    def verify(self, token: str) -> Principal:
-        principal = principal_from_claims(self._tokens.decode(token))
-        if self._revocations.is_revoked(principal.session_id):
-            raise InvalidToken("session revoked")
-        return principal
-
-
-@dataclass
-class Auth:
-    """Everything a process of the auth service needs, built once."""
-
-    settings: AuthSettings
-    engine: Engine
-    uow_factory: Callable[[], ports.UnitOfWork]
-    hasher: ports.PasswordHasher
+    hasher: PasswordHasher
     keys: SigningKeyStore
-    tokens: ports.AccessTokens
-    throttle: ports.Throttle
+    tokens: AccessTokens
+    throttle: Throttle
     revocations: RevocationList
-    meter: ports.OtpSmsMeter
+    meter: OtpSmsMeter
     policy: AuthPolicy
-    clock: ports.Clock = utcnow
-    verifier: TokenVerifier = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.verifier = LocalTokenVerifier(self.tokens, self.revocations)
-
-    def run(self, use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Call ``use_case`` with the ports its signature names (``uow``, ``hasher``, ...);
-        each call gets its own unit of work."""
-        for name in inspect.signature(use_case).parameters:
-            if name in kwargs:
-                continue
-            if name == "uow":
-                kwargs["uow"] = self.uow_factory()
-            elif name in _INJECTABLE:
-                kwargs[name] = getattr(self, name)
-        return use_case(*args, **kwargs)
+    #: Verifies bearer tokens on auth's own routes (its keys, plus the shared denylist).
+    verifier: TokenVerifier
 
 
-_INJECTABLE = frozenset({"hasher", "tokens", "throttle", "revocations", "meter", "policy", "clock"})
+def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
+    """Build the adapters for ``settings`` (loaded from the environment if None);
+    ``overrides`` replace any field of ``Auth`` (tests)."""
+    from keel_auth import config
+    from keel_auth.adapters import orm
+    from keel_auth.adapters.metrics import PrometheusOtpSmsMeter
+    from keel_auth.adapters.passwords import Argon2PasswordHasher
+    from keel_auth.adapters.repository import SqlAlchemyAuthUnitOfWork
+    from keel_auth.adapters.signing_keys import JwtAccessTokens, LocalTokenVerifier, SigningKeyStore
+    from keel_auth.adapters.throttle import LimitsThrottle, create_storage
+    from keel_common.auth import create_revocation_list
+    from keel_common.clock import utcnow
+    from keel_common.db import create_engine, make_session_factory
+    from keel_common.discovery import create_discovery
+    from keel_common.messaging import create_broker
 
+    settings = settings or config.load()
 
-def outbox_table() -> Any:
-    from keel_common.outbox import outbox_table as table
+    def make(name: str, build: Callable[[], Any]) -> Any:
+        # An override replaces the part without building it (no Redis client, no broker).
+        return overrides.pop(name) if name in overrides else build()
 
-    return table(orm.metadata)
-
-
-def bootstrap(settings: AuthSettings, **overrides: Any) -> Auth:
-    """Build the adapters for ``settings``; ``overrides`` replace any of them (tests)."""
     orm.start_mappers()
-    engine = overrides.pop("engine", None) or create_engine(settings.database_url)
+    engine = make("engine", lambda: create_engine(settings.database_url))
     session_factory = make_session_factory(engine)
-    outbox = outbox_table()
-    policy = overrides.pop("policy", None) or settings.policy()
-    clock = overrides.pop("clock", utcnow)
+    policy = make("policy", settings.policy)
+    clock = make("clock", lambda: utcnow)
     passphrase = settings.jwt_key_passphrase
-    keys = overrides.pop("keys", None) or SigningKeyStore(
-        engine,
-        passphrase.get_secret_value().encode() if passphrase else None,
-        clock,
-        policy.access_ttl,
-    )
-    parts: dict[str, Any] = {
-        "uow_factory": lambda: SqlAlchemyAuthUnitOfWork(session_factory, outbox),
-        "hasher": Argon2PasswordHasher(
-            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+    keys = make(
+        "keys",
+        lambda: SigningKeyStore(
+            engine,
+            passphrase.get_secret_value().encode() if passphrase else None,
+            clock,
+            policy.access_ttl,
         ),
-        "tokens": JwtAccessTokens(
+    )
+    tokens = make(
+        "tokens",
+        lambda: JwtAccessTokens(
             keys, settings.jwt_issuer, settings.jwt_audience, policy.access_ttl
         ),
-        "throttle": LimitsThrottle(create_storage(settings.redis_url, settings.rate_limit_path)),
-        "revocations": create_revocation_list(settings.redis_url, settings.revocations_path),
-        "meter": PrometheusOtpSmsMeter(),
-    }
-    parts.update(overrides)
-    return Auth(settings=settings, engine=engine, keys=keys, policy=policy, clock=clock, **parts)
+    )
+    revocations = make(
+        "revocations", lambda: create_revocation_list(settings.redis_url, settings.revocations_path)
+    )
+    return Auth(
+        settings=settings,
+        engine=engine,
+        uow_factory=make(
+            "uow_factory", lambda: lambda: SqlAlchemyAuthUnitOfWork(session_factory, orm.outbox)
+        ),
+        broker=make(
+            "broker",
+            lambda: create_broker(
+                settings.broker_url, exchange=settings.events_exchange, service="auth"
+            ),
+        ),
+        discovery=make("discovery", lambda: create_discovery(settings)),
+        outbox=orm.outbox,
+        clock=clock,
+        policy=policy,
+        keys=keys,
+        tokens=tokens,
+        revocations=revocations,
+        hasher=make(
+            "hasher",
+            lambda: Argon2PasswordHasher(
+                settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+            ),
+        ),
+        throttle=make(
+            "throttle",
+            lambda: LimitsThrottle(create_storage(settings.redis_url, settings.rate_limit_path)),
+        ),
+        meter=make("meter", PrometheusOtpSmsMeter),
+        verifier=make("verifier", lambda: LocalTokenVerifier(tokens, revocations)),
+        **overrides,
+    )
+
+
+DECLARATION: ServiceDeclaration[Auth] = ServiceDeclaration(
+    name="auth",
+    bootstrap=bootstrap,
+    publishes=(
+        UserRegistered,
+        OtpRequested,
+        PasswordResetRequested,
+        PasswordChanged,
+        SessionRevoked,
+        TokenReuseDetected,
+        UserRolesChanged,
+    ),
+    # Published rows still hold one-time codes and tokens in their payload: keep them only
+    # briefly (the relay deletes published rows older than this, checking every 5 minutes).
+    outbox=Outbox(retention=timedelta(minutes=30), prune_interval=300.0),
+    metrics=METRICS,
+    # The schedules are the Helm chart's CronJobs (deploy/helm/keel/values.yaml): a new key
+    # signs 10 minutes after rotation and the old one may go once its last access token
+    # expired (at most 1 h + 30 s leeway), so pruning runs daily 90 minutes after rotating.
+    jobs={
+        "rotate-signing-key": Job(
+            jobs.rotate_signing_key, "0 3 1 * *", "add a signing key (signs 10 minutes later)"
+        ),
+        "prune-signing-keys": Job(
+            jobs.prune_signing_keys, "30 4 * * *", "delete keys whose last token expired"
+        ),
+        "purge-expired": Job(
+            jobs.purge_expired, "15 2 * * *", "delete expired refresh tokens and secrets"
+        ),
+    },
+)

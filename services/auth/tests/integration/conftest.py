@@ -16,8 +16,10 @@ import sqlalchemy as sa
 
 from keel_auth.bootstrap import Auth, bootstrap
 from keel_auth.config import AuthSettings
+from keel_auth.domain.model import User
 from keel_auth.entrypoints.cli import MIGRATIONS
 from keel_auth.entrypoints.flask_app import create_app
+from keel_auth.service_layer import accounts
 from keel_common.db.alembic import upgrade
 from keel_common.testing import live_server
 
@@ -73,6 +75,12 @@ class Client:
         assert response.status_code == 200, response.text
         return dict(response.json())
 
+    def create_admin(self, email: str) -> User:
+        """What ``keel-auth create-admin`` does (the operator's CLI)."""
+        return accounts.create_admin(
+            email, PASSWORD, self.auth.uow(), hasher=self.auth.hasher, clock=self.auth.clock
+        )
+
     def events(self, event_type: str) -> list[dict[str, Any]]:
         """The data of the events of ``event_type`` staged in the outbox, oldest first."""
         return outbox_events(self.auth, event_type)
@@ -104,12 +112,12 @@ def settings(database_url: str, tmp_path: Path) -> AuthSettings:
 def auth(settings: AuthSettings) -> Iterator[Auth]:
     auth = bootstrap(settings)
     yield auth
-    auth.engine.dispose()
+    auth.close()
 
 
 @pytest.fixture
 def client(settings: AuthSettings, auth: Auth) -> Iterator[Client]:
-    with live_server(create_app(settings, auth)) as base_url:
+    with live_server(create_app(auth)) as base_url:
         yield Client(base_url, auth)
 
 

@@ -9,9 +9,10 @@ from typing import Any
 import pika
 import pytest
 
+from keel_auth.bootstrap import DECLARATION, bootstrap
 from keel_auth.config import AuthSettings
-from keel_auth.entrypoints.consumer import create_relay
-from keel_common.messaging import QueueSpec
+from keel_common.messaging import QueueSpec, create_broker
+from keel_common.worker import relay_for
 
 from .conftest import PASSWORD, Client
 
@@ -49,7 +50,13 @@ def test_registered_and_reuse_events_reach_rabbitmq(
     relay_settings = settings.model_copy(
         update={"broker_url": rabbitmq_url, "events_exchange": f"{unique_name}.ex"}
     )
-    relay = create_relay(relay_settings, queues=[spec])
+    # The worker's relay, declaring only this test's queue.
+    broker = create_broker(
+        rabbitmq_url, exchange=f"{unique_name}.ex", service="auth", queues=[spec]
+    )
+    service = bootstrap(relay_settings, broker=broker)
+    relay = relay_for(DECLARATION, service)
+    assert relay is not None
     user = client.sign_up()
     pair = client.log_in()
     client.post("/v1/auth/refresh", {"refresh_token": pair["refresh_token"]})
@@ -58,8 +65,7 @@ def test_registered_and_reuse_events_reach_rabbitmq(
     try:
         assert relay.run_once() >= 2
     finally:
-        relay.broker.close()
-        relay.engine.dispose()
+        service.close()
 
     received = []
     while True:

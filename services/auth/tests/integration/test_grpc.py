@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 
 import grpc
 import pytest
@@ -11,15 +12,14 @@ import pytest
 from keel_auth.bootstrap import Auth
 from keel_auth.config import AuthSettings
 from keel_auth.entrypoints.grpc_server import create_server
-from keel_auth.service_layer import accounts
 from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
 
-from .conftest import PASSWORD, Client
+from .conftest import Client
 
 
 @pytest.fixture
 def stub(settings: AuthSettings, auth: Auth) -> Iterator[auth_pb2_grpc.AuthServiceStub]:
-    server = create_server(settings.model_copy(update={"grpc_port": 0}), auth)
+    server = create_server(replace(auth, settings=settings.model_copy(update={"grpc_port": 0})))
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
     try:
@@ -83,7 +83,7 @@ def test_introspect_token(client: Client, stub: auth_pb2_grpc.AuthServiceStub) -
 
 def test_check_permission(client: Client, stub: auth_pb2_grpc.AuthServiceStub) -> None:
     user = client.sign_up()
-    admin = client.auth.run(accounts.create_admin, "root@example.com", PASSWORD)
+    admin = client.create_admin("root@example.com")
 
     def allowed(user_id: str, permission: str) -> bool:
         request = auth_pb2.CheckPermissionRequest(user_id=user_id, permission=permission)

@@ -6,8 +6,6 @@ import uuid
 
 import pytest
 
-from keel_auth.service_layer import accounts
-
 from .conftest import PASSWORD, Client
 
 PROBLEM = "application/problem+json"
@@ -90,7 +88,7 @@ def test_email_verification_works_once(client: Client) -> None:
 
 @pytest.fixture
 def admin_token(client: Client) -> str:
-    client.auth.run(accounts.create_admin, "root@example.com", PASSWORD)
+    client.create_admin("root@example.com")
     return str(client.log_in("root@example.com")["access_token"])
 
 

@@ -28,13 +28,13 @@ def replicas(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[list
     first, second = (bootstrap(each) for each in settings)
     try:
         with (
-            live_server(create_app(settings[0], first)) as first_url,
-            live_server(create_app(settings[1], second)) as second_url,
+            live_server(create_app(first)) as first_url,
+            live_server(create_app(second)) as second_url,
         ):
             yield [first_url, second_url]
     finally:
-        first.engine.dispose()
-        second.engine.dispose()
+        first.close()
+        second.close()
 
 
 def post(base_url: str, path: str, body: dict, token: str | None = None) -> requests.Response:

@@ -63,6 +63,12 @@ class World:
             self.clock,
         )
 
+    def stored(self, user: User) -> User:
+        """The user as committed (what a use case returned is a copy, as with a database)."""
+        stored = self.uow.users.get(user.id)
+        assert stored is not None
+        return stored
+
     def events_of(self, kind: type) -> list:
         return [event for event in self.uow.events if isinstance(event, kind)]
 

@@ -84,7 +84,7 @@ def test_the_right_code_signs_in_and_verifies_the_phone(world: World) -> None:
     pair = verify(world, sent_code(world))
 
     assert world.tokens.decode(pair.access_token)["sub"] == str(user.id)
-    assert user.phone_verified is True
+    assert world.stored(user).phone_verified is True
 
 
 @pytest.mark.parametrize("code", ["000000", "12345", "abcdef"])

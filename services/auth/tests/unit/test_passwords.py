@@ -139,6 +139,6 @@ def test_email_verification_marks_the_email_verified_once(world: World) -> None:
 
     passwords.verify_email(VerifyEmail(token), ORIGIN, world.uow, world.clock)
 
-    assert user.email_verified is True
+    assert world.stored(user).email_verified is True
     with pytest.raises(InvalidOneTimeToken):
         passwords.verify_email(VerifyEmail(token), ORIGIN, world.uow, world.clock)

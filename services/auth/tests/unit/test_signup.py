@@ -22,7 +22,7 @@ def test_sign_up_creates_an_unverified_user_with_the_default_role(world: World) 
     assert user.phone == "+14155550123"
     assert user.roles == ["user"]
     assert user.email_verified is False
-    assert world.uow.users.get(user.id) is user
+    assert world.stored(user).email == "ada@example.com"
 
 
 def test_the_password_is_stored_only_as_a_hash(world: World) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import itertools
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from keel_auth.domain.errors import Throttled
+from keel_auth.domain.events import AuthEvent
 from keel_auth.domain.model import (
     AuditEntry,
     LoginSession,
@@ -99,28 +101,72 @@ class FakeAuditLog(ports.AuditLog):
 
 
 class FakeUnitOfWork(ports.UnitOfWork):
-    """Repositories live as long as the fake; ``events`` holds what committed work published."""
+    """Behaves like a transaction: ``with`` starts from the committed state and leaving the
+    block without ``commit`` (or calling ``rollback``) puts the committed state back, so
+    uncommitted changes leave no trace, as in the database. The repositories stay readable
+    between blocks (tests look at them); ``events`` holds what committed work published."""
+
+    users: FakeUserRepository
+    sessions: FakeSessionRepository
+    refresh_tokens: FakeRefreshTokenRepository
+    secrets: FakeOneTimeSecretRepository
+    audit: FakeAuditLog
 
     def __init__(self) -> None:
         self.users = FakeUserRepository()
         self.sessions = FakeSessionRepository()
         self.refresh_tokens = FakeRefreshTokenRepository()
         self.secrets = FakeOneTimeSecretRepository()
-        self.audit: FakeAuditLog = FakeAuditLog()
-        self.events: list[Any] = []
+        self.audit = FakeAuditLog()
+        self.events: list[AuthEvent] = []
         self.commits = 0
-        self._pending: list[Any] = []
+        self._pending: list[AuthEvent] = []
+        self._committed = self._copy_state()
 
-    def publish(self, event: Any) -> None:
+    def __enter__(self) -> Self:
+        self._committed = self._copy_state()
+        self._pending = []
+        return self
+
+    def publish(self, event: AuthEvent) -> None:
         self._pending.append(event)
 
     def commit(self) -> None:
+        self._committed = self._copy_state()
         self.events.extend(self._pending)
         self._pending = []
         self.commits += 1
 
     def rollback(self) -> None:
+        # A copy, so a later rollback still finds the committed state untouched.
+        users, sessions, tokens, secrets, audit = copy.deepcopy(self._committed)
+        self.users.rows = users
+        self.sessions.rows = sessions
+        self.refresh_tokens.rows = tokens
+        self.secrets.rows = secrets
+        self.audit.entries = audit
         self._pending = []
+
+    def _copy_state(self) -> _State:
+        # One deepcopy for all repositories keeps objects they share shared in the copy.
+        return copy.deepcopy(
+            (
+                self.users.rows,
+                self.sessions.rows,
+                self.refresh_tokens.rows,
+                self.secrets.rows,
+                self.audit.entries,
+            )
+        )
+
+
+_State = tuple[
+    dict[uuid.UUID, User],
+    dict[uuid.UUID, LoginSession],
+    dict[str, RefreshToken],
+    list[OneTimeSecret],
+    list[AuditEntry],
+]
 
 
 class FakePasswordHasher(ports.PasswordHasher):

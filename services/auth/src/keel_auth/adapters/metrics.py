@@ -1,12 +1,60 @@
-"""The OTP SMS meter port over Prometheus, so an alert can fire before the SMS bill does."""
+"""The auth service's own Prometheus metrics (listed in ``bootstrap.DECLARATION``) and the
+OTP SMS meter port over them, so an alert can fire before the SMS bill does.
+
+The names are the public contract of the alerts (``KeelAuthBruteForce``,
+``KeelAuthOtpSmsSpike``) and the dashboard: rename one only together with them.
+"""
 
 from __future__ import annotations
 
+from prometheus_client import REGISTRY, Counter, Gauge
+
 from keel_auth.service_layer import ports
-from keel_common.metrics import (
-    AUTH_OTP_SMS_BUDGET_REMAINING,
-    AUTH_OTP_SMS_REFUSED,
+from keel_common import metrics as common_metrics
+
+
+def _release_common_copies() -> None:
+    # keel_common.metrics defined these until issue #10 moved them here; while its copies
+    # are still registered, defining ours would raise "Duplicated timeseries". No-op (and
+    # removable) once the copies are deleted from libs/common.
+    for name in (
+        "AUTH_LOGIN_FAILURES",
+        "AUTH_OTP_SMS_SENT",
+        "AUTH_OTP_SMS_REFUSED",
+        "AUTH_OTP_SMS_BUDGET_REMAINING",
+    ):
+        copy = getattr(common_metrics, name, None)
+        if copy is not None:
+            REGISTRY.unregister(copy)
+
+
+_release_common_copies()
+
+AUTH_LOGIN_FAILURES = Counter(
+    "keel_auth_login_failures_total",
+    "Logins refused for wrong credentials (a spike means credential stuffing).",
+)
+AUTH_OTP_SMS_SENT = Counter(
+    "keel_auth_otp_sms_sent_total",
+    "OTP SMS handed to the notification service, by destination region.",
+    ["region"],
+)
+AUTH_OTP_SMS_REFUSED = Counter(
+    "keel_auth_otp_sms_refused_total",
+    "OTP SMS requests refused before sending, by reason (region, throttled, daily_cap).",
+    ["reason"],
+)
+AUTH_OTP_SMS_BUDGET_REMAINING = Gauge(
+    "keel_auth_otp_sms_daily_budget_remaining",
+    "OTP SMS still allowed in the current 24-hour window (the daily cap minus those sent).",
+    multiprocess_mode="livemin",
+)
+
+METRICS = (
+    AUTH_LOGIN_FAILURES,
     AUTH_OTP_SMS_SENT,
+    AUTH_OTP_SMS_REFUSED,
+    AUTH_OTP_SMS_BUDGET_REMAINING,
 )
 
 

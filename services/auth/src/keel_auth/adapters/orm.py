@@ -15,6 +15,7 @@ from keel_auth.domain.model import (
     User,
 )
 from keel_common.db import UtcDateTime, map_entity, standard_table
+from keel_common.outbox import outbox_table
 
 metadata = sa.MetaData(
     naming_convention={
@@ -102,6 +103,9 @@ signing_keys = standard_table(
     sa.Column("private_key_pem", sa.Text, nullable=False),
     sa.Column("signs_from", UtcDateTime, nullable=False),
 )
+
+# The events staged with each change, until the worker's relay publishes them.
+outbox = outbox_table(metadata)
 
 _mapped = False
 

@@ -25,8 +25,17 @@ from sqlalchemy.engine import Engine
 from keel_auth.adapters.orm import signing_keys
 from keel_auth.domain.model import User
 from keel_auth.service_layer import ports
-from keel_auth.service_layer.ports import Clock
-from keel_common.auth import ALGORITHM, DEFAULT_LEEWAY, decode_access_token
+from keel_common.auth import (
+    ALGORITHM,
+    DEFAULT_LEEWAY,
+    InvalidToken,
+    Principal,
+    RevocationList,
+    TokenVerifier,
+    decode_access_token,
+    principal_from_claims,
+)
+from keel_common.clock import Clock
 
 
 @dataclass(frozen=True)
@@ -186,3 +195,17 @@ class JwtAccessTokens(ports.AccessTokens):
         return decode_access_token(
             token, self._keys.public_key, issuer=self._issuer, audience=self._audience
         )
+
+
+class LocalTokenVerifier(TokenVerifier):
+    """Auth verifies its own tokens with the keys it holds, plus the shared denylist."""
+
+    def __init__(self, tokens: ports.AccessTokens, revocations: RevocationList) -> None:
+        self._tokens = tokens
+        self._revocations = revocations
+
+    def verify(self, token: str) -> Principal:
+        principal = principal_from_claims(self._tokens.decode(token))
+        if self._revocations.is_revoked(principal.session_id):
+            raise InvalidToken("session revoked")
+        return principal

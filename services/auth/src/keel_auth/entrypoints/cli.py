@@ -1,22 +1,23 @@
-"""``keel-auth web|grpc|worker|migrate|job NAME|create-admin``."""
+"""``keel-auth web|grpc|worker|migrate|job NAME|scheduler|create-admin``.
+
+Everything but ``create-admin`` comes from ``keel_common.cli`` and ``bootstrap.DECLARATION``
+(the worker runs the outbox relay; auth consumes no events).
+"""
 
 from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import sys
-import threading
 from pathlib import Path
 
 from keel_auth import config
-from keel_auth.adapters.housekeeping import purge_expired
-from keel_auth.bootstrap import bootstrap
+from keel_auth.bootstrap import DECLARATION, bootstrap
 from keel_auth.domain.errors import InvalidInput
+from keel_auth.entrypoints.grpc_server import create_server
 from keel_auth.service_layer import accounts
 from keel_common.cli import ServiceCli
 
-log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
@@ -28,58 +29,30 @@ def create_admin(settings: config.AuthSettings, argv: list[str]) -> int:
     args = parser.parse_args(argv)
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     auth = bootstrap(settings)
-    with auth.uow_factory() as uow:
-        exists = uow.users.get_by_email(args.email.strip().lower()) is not None
-    if not exists and password is None:
-        password = getpass.getpass("Password for the new admin: ")
     try:
-        user = auth.run(accounts.create_admin, args.email, password)
-    except InvalidInput as exc:
-        print(f"keel-auth create-admin: {exc.field}: {exc.message}", file=sys.stderr)
-        return 2
+        with auth.uow() as uow:
+            exists = uow.users.get_by_email(args.email.strip().lower()) is not None
+        if not exists and password is None:
+            password = getpass.getpass("Password for the new admin: ")
+        try:
+            user = accounts.create_admin(
+                args.email, password, auth.uow(), hasher=auth.hasher, clock=auth.clock
+            )
+        except InvalidInput as exc:
+            print(f"keel-auth create-admin: {exc.field}: {exc.message}", file=sys.stderr)
+            return 2
+    finally:
+        auth.close()
     print(f"{user.email} is an admin (id {user.id})")
     return 0
 
 
-def rotate_signing_key(settings: config.AuthSettings) -> None:
-    kid = bootstrap(settings).keys.rotate()
-    log.info("signing key added", extra={"kid": kid})
-
-
-def prune_signing_keys(settings: config.AuthSettings) -> None:
-    removed = bootstrap(settings).keys.prune()
-    log.info("retired signing keys deleted", extra={"count": removed})
-
-
-def purge(settings: config.AuthSettings) -> None:
-    auth = bootstrap(settings)
-    log.info("expired rows deleted", extra={"count": purge_expired(auth.engine, auth.clock())})
-
-
-def worker(settings: config.AuthSettings, stop: threading.Event) -> None:
-    from keel_auth.entrypoints.consumer import run_worker
-
-    run_worker(settings, stop)
-
-
-def grpc_server(settings: config.AuthSettings) -> object:
-    from keel_auth.entrypoints.grpc_server import create_server
-
-    return create_server(settings)
-
-
 CLI = ServiceCli(
-    service="auth",
+    declaration=DECLARATION,
     settings=config.load,
     web="keel_auth.entrypoints.flask_app:create_app()",
-    grpc=grpc_server,
-    worker=worker,
+    grpc=create_server,
     migrations_dir=MIGRATIONS,
-    jobs={
-        "rotate-signing-key": rotate_signing_key,
-        "prune-signing-keys": prune_signing_keys,
-        "purge-expired": purge,
-    },
     extra={"create-admin": create_admin},
 )
 

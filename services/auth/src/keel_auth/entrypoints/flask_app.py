@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Response
 from flask_openapi3 import OpenAPI
 
-from keel_auth import config
 from keel_auth.bootstrap import Auth, bootstrap
 from keel_auth.domain import errors
 from keel_auth.entrypoints import routes
 from keel_common.auth import install_token_verifier
 from keel_common.http import create_app as create_keel_app
-from keel_common.http import problem_response, register_domain_errors
+from keel_common.http import field_problem, problem_response, register_domain_errors
 
 _UNAUTHORIZED = (
     errors.InvalidCredentials,
@@ -26,23 +24,18 @@ _UNAUTHORIZED = (
 )
 
 
-def create_app(settings: config.AuthSettings | None = None, auth: Auth | None = None) -> OpenAPI:
-    settings = settings or config.load()
-    auth = auth or bootstrap(settings)
+def create_app(service: Auth | None = None) -> OpenAPI:
+    """The WSGI app of the auth ``service`` (bootstrapped from the environment if None)."""
+    auth = service or bootstrap()
     auth.keys.ensure_key()
     app = create_keel_app(
-        "auth", settings, readiness={"database": lambda: _ping(auth)}, api_title="Keel auth API"
+        "auth", auth.settings, readiness=auth.readiness, api_title="Keel auth API"
     )
     install_token_verifier(app, auth.verifier)
     install_error_mapping(app)
     routes.install(app, auth)
     app.add_url_rule("/.well-known/jwks.json", "jwks", lambda: _jwks(auth))
     return app
-
-
-def _ping(auth: Auth) -> None:
-    with auth.engine.connect() as conn:
-        conn.execute(sa.text("SELECT 1"))
 
 
 def _jwks(auth: Auth) -> Response:
@@ -71,8 +64,7 @@ def install_error_mapping(app: OpenAPI) -> None:
 
 
 def _invalid_input(exc: errors.InvalidInput) -> Response:
-    issue = {"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}
-    return problem_response(422, "Unprocessable Content", exc.message, errors=[issue])
+    return field_problem([(exc.field, exc.message)], detail=exc.message)
 
 
 def _throttled(exc: errors.Throttled) -> Response:

@@ -13,8 +13,7 @@ from typing import Any
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from keel_auth import config
-from keel_auth.bootstrap import Auth, bootstrap
+from keel_auth.bootstrap import Auth
 from keel_auth.domain.errors import UserNotFound
 from keel_auth.domain.model import User
 from keel_auth.service_layer import accounts, sessions
@@ -67,7 +66,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
 
     def GetUser(self, request: Any, context: grpc.ServicerContext) -> Any:
         try:
-            user = self.auth.run(accounts.get_user, uuid.UUID(request.id))
+            user = accounts.get_user(uuid.UUID(request.id), self.auth.uow())
         except (UserNotFound, ValueError) as exc:
             abort_for(context, exc, ERRORS)
         return auth_pb2.GetUserResponse(user=user_message(user))
@@ -77,7 +76,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             ids = [uuid.UUID(value) for value in request.ids]
         except ValueError as exc:
             abort_for(context, exc, ERRORS)
-        users = self.auth.run(accounts.get_users, ids)
+        users = accounts.get_users(ids, self.auth.uow())
         found = {str(user.id) for user in users}
         missing = [str(i) for i in dict.fromkeys(ids) if str(i) not in found]
         return auth_pb2.GetUsersResponse(
@@ -85,7 +84,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         )
 
     def IntrospectToken(self, request: Any, context: grpc.ServicerContext) -> Any:
-        claims = self.auth.run(sessions.introspect, request.token)
+        claims = sessions.introspect(request.token, self.auth.uow(), tokens=self.auth.tokens)
         if claims is None:
             return auth_pb2.IntrospectTokenResponse(active=False)
         return auth_pb2.IntrospectTokenResponse(active=True, claims=claims_message(claims))
@@ -95,21 +94,18 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             user_id = uuid.UUID(request.user_id)
         except ValueError as exc:
             abort_for(context, exc, ERRORS)
-        allowed = self.auth.run(accounts.check_permission, user_id, request.permission)
+        allowed = accounts.check_permission(user_id, request.permission, self.auth.uow())
         return auth_pb2.CheckPermissionResponse(allowed=allowed)
 
 
-def create_server(
-    settings: config.AuthSettings | None = None, auth: Auth | None = None
-) -> KeelServer:
-    """The gRPC server on ``GRPC_PORT`` (not started; ``keel-auth grpc`` serves it)."""
-    settings = settings or config.load()
-    auth = auth or bootstrap(settings)
-    auth.keys.ensure_key()
-    servicer = AuthServicer(auth)
+def create_server(service: Auth) -> KeelServer:
+    """The gRPC server of the auth ``service`` on ``GRPC_PORT`` (not started; ``keel-auth grpc``
+    serves it)."""
+    service.keys.ensure_key()
+    servicer = AuthServicer(service)
     return create_keel_server(
         "auth",
-        settings.grpc_port,
+        service.settings.grpc_port,
         lambda server: auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],
     )

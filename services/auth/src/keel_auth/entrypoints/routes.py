@@ -8,6 +8,7 @@ from flask import Response, abort, current_app, request
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ValidationError
 
+from keel_auth.adapters.metrics import AUTH_LOGIN_FAILURES
 from keel_auth.bootstrap import Auth
 from keel_auth.domain.commands import (
     ForgotPassword,
@@ -42,7 +43,6 @@ from keel_auth.service_layer import accounts, otp, passwords, sessions
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH
 from keel_common.http.problems import validation_problem
-from keel_common.metrics import AUTH_LOGIN_FAILURES
 
 T = TypeVar("T", bound=BaseModel)
 TAG = Tag(name="auth", description="Accounts, sessions and tokens")
@@ -86,14 +86,28 @@ def _auth() -> Auth:
 
 @api.post("/signup", responses={201: UserOut})
 def sign_up(body: SignUpBody) -> Any:
+    auth = _auth()
     cmd = SignUp(body.email, body.password, body.name, body.phone)
-    return _json(UserOut.of(_auth().run(accounts.sign_up, cmd, origin())), 201)
+    user = accounts.sign_up(
+        cmd, origin(), auth.uow(), hasher=auth.hasher, policy=auth.policy, clock=auth.clock
+    )
+    return _json(UserOut.of(user), 201)
 
 
 @api.post("/login", responses={200: TokenPairOut})
 def log_in(body: LogInBody) -> Any:
+    auth = _auth()
     try:
-        pair = _auth().run(sessions.log_in, LogIn(body.email, body.password), origin())
+        pair = sessions.log_in(
+            LogIn(body.email, body.password),
+            origin(),
+            auth.uow(),
+            hasher=auth.hasher,
+            tokens=auth.tokens,
+            throttle=auth.throttle,
+            policy=auth.policy,
+            clock=auth.clock,
+        )
     except InvalidCredentials:
         AUTH_LOGIN_FAILURES.inc()  # the brute-force alert watches this rate
         raise
@@ -102,56 +116,118 @@ def log_in(body: LogInBody) -> Any:
 
 @api.post("/refresh", responses={200: TokenPairOut})
 def refresh(body: RefreshBody) -> Any:
-    pair = _auth().run(sessions.refresh_session, RefreshSession(body.refresh_token), origin())
+    auth = _auth()
+    pair = sessions.refresh_session(
+        RefreshSession(body.refresh_token),
+        origin(),
+        auth.uow(),
+        tokens=auth.tokens,
+        revocations=auth.revocations,
+        policy=auth.policy,
+        clock=auth.clock,
+    )
     return _json(TokenPairOut.of(pair))
 
 
 @api.post("/logout", security=BEARER_AUTH, responses={204: None})
 def log_out() -> Any:
     """The body (``{"refresh_token": ...}``) is optional, so it is parsed here."""
+    auth = _auth()
     principal = require_principal()
     body = _optional_body(LogOutBody)
-    _auth().run(sessions.log_out, principal, LogOut(body.refresh_token), origin())
+    sessions.log_out(
+        principal,
+        LogOut(body.refresh_token),
+        origin(),
+        auth.uow(),
+        revocations=auth.revocations,
+        policy=auth.policy,
+        clock=auth.clock,
+    )
     return _no_content()
 
 
 @api.get("/me", security=BEARER_AUTH, responses={200: UserOut})
 def me() -> Any:
-    return _json(UserOut.of(_auth().run(sessions.current_user, require_principal())))
+    return _json(UserOut.of(sessions.current_user(require_principal(), _auth().uow())))
 
 
 @api.post("/otp/request", responses={202: None})
 def request_otp(body: OtpRequestBody) -> Any:
-    _auth().run(otp.request_otp, RequestOtp(body.phone), origin())
+    auth = _auth()
+    otp.request_otp(
+        RequestOtp(body.phone),
+        origin(),
+        auth.uow(),
+        throttle=auth.throttle,
+        meter=auth.meter,
+        policy=auth.policy,
+        clock=auth.clock,
+    )
     return ACCEPTED, 202
 
 
 @api.post("/otp/verify", responses={200: TokenPairOut})
 def verify_otp(body: OtpVerifyBody) -> Any:
-    pair = _auth().run(otp.verify_otp, VerifyOtp(body.phone, body.code), origin())
+    auth = _auth()
+    pair = otp.verify_otp(
+        VerifyOtp(body.phone, body.code),
+        origin(),
+        auth.uow(),
+        tokens=auth.tokens,
+        throttle=auth.throttle,
+        policy=auth.policy,
+        clock=auth.clock,
+    )
     return _json(TokenPairOut.of(pair))
 
 
 @api.post("/password/forgot", responses={202: None})
 def forgot_password(body: ForgotPasswordBody) -> Any:
-    _auth().run(passwords.forgot_password, ForgotPassword(body.email), origin())
+    auth = _auth()
+    passwords.forgot_password(
+        ForgotPassword(body.email),
+        origin(),
+        auth.uow(),
+        throttle=auth.throttle,
+        policy=auth.policy,
+        clock=auth.clock,
+    )
     return ACCEPTED, 202
 
 
 @api.post("/password/reset", responses={204: None})
 def reset_password(body: ResetPasswordBody) -> Any:
-    _auth().run(passwords.reset_password, ResetPassword(body.token, body.password), origin())
+    auth = _auth()
+    passwords.reset_password(
+        ResetPassword(body.token, body.password),
+        origin(),
+        auth.uow(),
+        hasher=auth.hasher,
+        revocations=auth.revocations,
+        policy=auth.policy,
+        clock=auth.clock,
+    )
     return _no_content()
 
 
 @api.post("/email/verify", responses={204: None})
 def verify_email(body: VerifyEmailBody) -> Any:
-    _auth().run(passwords.verify_email, VerifyEmail(body.token), origin())
+    auth = _auth()
+    passwords.verify_email(VerifyEmail(body.token), origin(), auth.uow(), clock=auth.clock)
     return _no_content()
 
 
 @api.put("/users/<uuid:id>/roles", security=BEARER_AUTH, responses={200: UserOut})
 def set_roles(path: UserPath, body: RolesBody) -> Any:
-    principal = require_principal()
-    cmd = SetRoles(path.id, tuple(body.roles))
-    return _json(UserOut.of(_auth().run(accounts.set_roles, principal, cmd, origin())))
+    auth = _auth()
+    user = accounts.set_roles(
+        require_principal(),
+        SetRoles(path.id, tuple(body.roles)),
+        origin(),
+        auth.uow(),
+        revocations=auth.revocations,
+        policy=auth.policy,
+        clock=auth.clock,
+    )
+    return _json(UserOut.of(user))

@@ -107,7 +107,3 @@ class TokenPairOut(BaseModel):
             token_type=pair.token_type,
             expires_in=pair.expires_in,
         )
-
-
-class JwksOut(BaseModel):
-    keys: list[dict[str, str]]

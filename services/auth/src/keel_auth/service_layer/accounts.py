@@ -22,9 +22,10 @@ from keel_auth.domain.values import (
     normalize_email,
     normalize_phone,
 )
-from keel_auth.service_layer.ports import Clock, PasswordHasher, RevocationList, UnitOfWork
+from keel_auth.service_layer.ports import PasswordHasher, RevocationList, UnitOfWork
 from keel_auth.service_layer.steps import audit, end_all_sessions
 from keel_common.auth import Principal
+from keel_common.clock import Clock
 
 MANAGE_ROLES = "users:set_roles"
 
@@ -55,7 +56,15 @@ def sign_up(
             SecretPurpose.EMAIL_VERIFICATION, user.id, now, now + policy.verification_ttl
         )
         uow.secrets.add(secret)
-        uow.publish(UserRegistered(user.id, email, name, secret.raw, secret.expires_at))
+        uow.publish(
+            UserRegistered(
+                user_id=user.id,
+                email=email,
+                name=name,
+                verification_token=secret.raw,
+                verification_expires_at=secret.expires_at,
+            )
+        )
         audit(uow, AuditAction.SIGNUP, origin, now, user=user)
         uow.commit()
         return user
@@ -84,7 +93,7 @@ def set_roles(
         previous = list(user.roles)
         if user.set_roles(roles):
             end_all_sessions(uow, revocations, user, "roles_changed", policy, now)
-        uow.publish(UserRolesChanged(user.id, tuple(user.roles), actor.id))
+        uow.publish(UserRolesChanged(user_id=user.id, roles=tuple(user.roles), changed_by=actor.id))
         audit(
             uow, AuditAction.ROLES_CHANGED, origin, now, user=user, actor=actor,
             previous=previous, roles=list(user.roles),
@@ -131,7 +140,7 @@ def create_admin(
             uow.users.add(user)
         previous = list(user.roles)
         user.set_roles([*user.roles, "admin"])
-        uow.publish(UserRolesChanged(user.id, tuple(user.roles), None))
+        uow.publish(UserRolesChanged(user_id=user.id, roles=tuple(user.roles), changed_by=None))
         audit(
             uow, AuditAction.ROLES_CHANGED, Origin(user_agent="keel-auth cli"), now, user=user,
             previous=previous, roles=list(user.roles),

@@ -10,12 +10,12 @@ from keel_auth.domain.policy import AuthPolicy
 from keel_auth.domain.values import normalize_phone, phone_calling_code, phone_region
 from keel_auth.service_layer.ports import (
     AccessTokens,
-    Clock,
     OtpSmsMeter,
     Throttle,
     UnitOfWork,
 )
 from keel_auth.service_layer.steps import TokenPair, audit, start_session
+from keel_common.clock import Clock
 
 SMS_BUDGET_KEY = "all"
 
@@ -52,7 +52,11 @@ def request_otp(
             return
         secret = OneTimeSecret(SecretPurpose.LOGIN_OTP, user.id, now, now + policy.otp_ttl)
         uow.secrets.add(secret)
-        uow.publish(OtpRequested(user.id, phone, secret.raw, secret.expires_at))
+        uow.publish(
+            OtpRequested(
+                user_id=user.id, phone=phone, code=secret.raw, expires_at=secret.expires_at
+            )
+        )
         throttle.hit("otp-sms-day", SMS_BUDGET_KEY, policy.otp_sms_per_day)
         uow.commit()
     meter.sent(region, throttle.remaining("otp-sms-day", SMS_BUDGET_KEY, policy.otp_sms_per_day))

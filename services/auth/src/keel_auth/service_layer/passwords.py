@@ -9,13 +9,13 @@ from keel_auth.domain.model import AuditAction, OneTimeSecret, SecretPurpose, sp
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.domain.values import check_password_strength, normalize_email
 from keel_auth.service_layer.ports import (
-    Clock,
     PasswordHasher,
     RevocationList,
     Throttle,
     UnitOfWork,
 )
 from keel_auth.service_layer.steps import audit, end_all_sessions
+from keel_common.clock import Clock
 
 
 def forgot_password(
@@ -38,7 +38,13 @@ def forgot_password(
         secret = OneTimeSecret(SecretPurpose.PASSWORD_RESET, user.id, now, now + policy.reset_ttl)
         uow.secrets.add(secret)
         uow.publish(
-            PasswordResetRequested(user.id, user.email, user.name, secret.raw, secret.expires_at)
+            PasswordResetRequested(
+                user_id=user.id,
+                email=user.email,
+                name=user.name,
+                reset_token=secret.raw,
+                expires_at=secret.expires_at,
+            )
         )
         uow.commit()
 
@@ -73,7 +79,7 @@ def reset_password(
         user.password_hash = hasher.hash(cmd.password)
         user.email_verified = True  # the reset link reached the inbox: ownership proven
         end_all_sessions(uow, revocations, user, "password_reset", policy, now)
-        uow.publish(PasswordChanged(user.id, user.email, user.name))
+        uow.publish(PasswordChanged(user_id=user.id, email=user.email, name=user.name))
         audit(uow, AuditAction.PASSWORD_RESET, origin, now, user=user)
         uow.commit()
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import abc
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from keel_auth.domain.events import AuthEvent
 from keel_auth.domain.model import (
     AuditEntry,
     LoginSession,
@@ -24,7 +25,6 @@ from keel_common.unit_of_work import AbstractUnitOfWork
 __all__ = [
     "AccessTokens",
     "AuditLog",
-    "Clock",
     "IssuedAccessToken",
     "OneTimeSecretRepository",
     "OtpSmsMeter",
@@ -36,8 +36,6 @@ __all__ = [
     "UnitOfWork",
     "UserRepository",
 ]
-
-Clock = Callable[[], datetime]
 
 
 class UserRepository(abc.ABC):
@@ -109,7 +107,7 @@ class UnitOfWork(AbstractUnitOfWork):
     audit: AuditLog
 
     @abc.abstractmethod
-    def publish(self, event: Any) -> None:
+    def publish(self, event: AuthEvent) -> None:
         """Queue a domain event; it is stored in the outbox only if the work commits."""
 
 

@@ -19,7 +19,6 @@ from keel_auth.domain.policy import AuthPolicy
 from keel_auth.domain.values import normalize_email
 from keel_auth.service_layer.ports import (
     AccessTokens,
-    Clock,
     PasswordHasher,
     RevocationList,
     Throttle,
@@ -27,6 +26,7 @@ from keel_auth.service_layer.ports import (
 )
 from keel_auth.service_layer.steps import TokenPair, audit, end_session, issue_pair, start_session
 from keel_common.auth import InvalidToken, Principal
+from keel_common.clock import Clock
 
 
 def log_in(
@@ -102,7 +102,9 @@ def _revoke_family(
     now: datetime,
 ) -> None:
     end_session(uow, revocations, session, "refresh_token_reuse", policy, now)
-    uow.publish(TokenReuseDetected(user.id, user.email, user.name, session.id))
+    uow.publish(
+        TokenReuseDetected(user_id=user.id, email=user.email, name=user.name, session_id=session.id)
+    )
     audit(uow, AuditAction.TOKEN_REUSE_DETECTED, origin, now, user=user, session=str(session.id))
 
 

@@ -67,7 +67,11 @@ def end_session(
         return
     until = now + policy.revocation_ttl
     revocations.revoke(session.id, until)
-    uow.publish(SessionRevoked(session.id, session.user_id, reason, until))
+    uow.publish(
+        SessionRevoked(
+            session_id=session.id, user_id=session.user_id, reason=reason, tokens_expire_at=until
+        )
+    )
 
 
 def end_all_sessions(
