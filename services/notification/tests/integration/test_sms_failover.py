@@ -39,12 +39,7 @@ def backup(sms) -> Iterator[tuple[SmsTestServer, str]]:
 @pytest.fixture
 def senders(sms, backup) -> Iterator[ChannelSenders]:
     settings = load(
-        twilio_account_sid=sms.account_sid,
-        twilio_auth_token=sms.auth_token,
-        twilio_base_url=f"{sms.url},{backup[1]}",
-        sms_transactional_sender=sms.transactional_from,
-        sms_promotional_sender=sms.promotional_service,
-        breaker_failures=1,
+        sms_providers=f"{sms.provider_url()},{sms.provider_url(backup[1])}", breaker_failures=1
     )
     senders = build_senders(settings)
     yield senders
