@@ -14,7 +14,7 @@ from keel_auth.adapters.signing_keys import SigningKeyStore
 from keel_auth.config import AuthSettings
 from keel_auth.entrypoints.cli import CLI as AUTH_CLI
 from keel_common.auth import DEFAULT_LEEWAY
-from keel_notification.entrypoints.jobs import SCHEDULES
+from keel_notification.bootstrap import DECLARATION as NOTIFICATION
 
 SERVICES = ("auth", "core", "notification", "search")
 
@@ -43,7 +43,7 @@ def named(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]
 def test_notification_cronjobs_use_the_schedules_the_service_declares(chart, profile):
     if profile == "minimal":
         return
-    assert cronjobs(chart, profile, "notification") == SCHEDULES
+    assert cronjobs(chart, profile, "notification") == NOTIFICATION.schedules
 
 
 def test_every_auth_job_is_a_cronjob(chart):
