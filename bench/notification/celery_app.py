@@ -11,10 +11,9 @@ from typing import Any
 
 from celery import Celery
 
-from keel_common.messaging import Envelope
-from keel_notification.bootstrap import Notifications, bootstrap
-from keel_notification.config import load
-from keel_notification.entrypoints.consumer import EventHandler
+from keel_common.messaging import Envelope, Handler
+from keel_common.worker import typed_handler
+from keel_notification.bootstrap import DECLARATION, bootstrap
 
 app = Celery("bench", broker=os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"))
 app.conf.update(
@@ -28,11 +27,12 @@ app.conf.update(
 _wired: dict[str, Any] = {}
 
 
-def _handler() -> EventHandler:
+def _handler() -> Handler:
+    """The worker's handler of ``notification.events``: parse into the contract, handle."""
     if "handler" not in _wired:
-        notifications: Notifications = bootstrap(load())
-        _wired["handler"] = EventHandler(notifications)
-    handler: EventHandler = _wired["handler"]
+        [subscription] = DECLARATION.consumes
+        _wired["handler"] = typed_handler(subscription, subscription.handler(bootstrap()))
+    handler: Handler = _wired["handler"]
     return handler
 
 

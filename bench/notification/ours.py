@@ -1,4 +1,4 @@
-"""The notification worker as the bench runs it: ``run_worker`` on the bench's own queue.
+"""The notification worker as the bench runs it: the generic worker on the bench's own queue.
 
 The only difference from ``keel-notification worker`` is the queue: the bench declares a
 queue of its own instead of the shared ``notification.events``.
@@ -6,25 +6,31 @@ queue of its own instead of the shared ``notification.events``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
 
-from keel_common.messaging import QueueSpec, consumer_queue, create_broker
+from keel_common.messaging import create_broker
+from keel_common.worker import run_worker
+from keel_notification.bootstrap import DECLARATION, bootstrap
 from keel_notification.config import load
-from keel_notification.entrypoints.consumer import run_worker
 
 
 def main() -> None:
     settings = load()
-    keys = consumer_queue("notification.events").routing_keys
-    spec = QueueSpec(os.environ["BENCH_QUEUE"], keys)
+    [subscription] = DECLARATION.consumes
+    bench = dataclasses.replace(subscription, queue=os.environ["BENCH_QUEUE"])
+    declaration = dataclasses.replace(DECLARATION, consumes=(bench,))
     broker = create_broker(
-        settings.broker_url, exchange=settings.events_exchange, service="bench", queues=[spec]
+        settings.broker_url,
+        exchange=settings.events_exchange,
+        service="bench",
+        queues=declaration.queues,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    run_worker(settings, stop, spec=spec, broker=broker)
+    run_worker(declaration, bootstrap(settings, broker=broker), stop)
 
 
 if __name__ == "__main__":

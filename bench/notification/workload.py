@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 
 from keel_common.db.alembic import upgrade
 from keel_common.messaging import Envelope
+from keel_events.core import OrderLine, OrderPlaced
 from keel_notification.domain.model import Contact, Device, Platform
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,27 +56,25 @@ def seed(uow_factory, users: int) -> list[uuid.UUID]:  # type: ignore[no-untyped
 
 
 def events(users: list[uuid.UUID], count: int) -> list[Envelope]:
-    return [
-        Envelope.new(
-            type="core.order.placed.v1",
-            source="keel-bench",
-            data={
-                "id": str(uuid.uuid4()),
-                "buyer_id": str(users[n % len(users)]),
-                "status": "placed",
-                "currency": "EUR",
-                "total_cents": 2500,
-                "items": [
-                    {
-                        "product_id": "p-1",
-                        "title": "Green tea",
-                        "quantity": 2,
-                        "unit_price_cents": 1250,
-                    }
-                ],
-            },
+    """``count`` orders placed by ``users`` in turn, as core's relay publishes them."""
+    now = datetime.now(UTC)
+    tea = OrderLine(product_id=uuid.uuid4(), title="Green tea", quantity=2, unit_price_cents=1250)
+    placed = [
+        OrderPlaced(
+            id=uuid.uuid4(),
+            buyer_id=users[n % len(users)],
+            status="placed",
+            items=(tea,),
+            total_cents=2500,
+            currency="EUR",
+            created_at=now,
+            updated_at=now,
         )
         for n in range(count)
+    ]
+    return [
+        Envelope.new(type=e.type, source=e.producer, data=e.to_data(), subject=e.subject)
+        for e in placed
     ]
 
 
@@ -84,12 +85,11 @@ def service_env(
     return {
         "DATABASE_URL": database_url,
         "BROKER_URL": RABBITMQ,
-        "SMTP_RELAYS": f"smtp://127.0.0.1:{smtp_port}",
-        "APNS_TEAM_ID": TEAM_ID,
-        "APNS_KEY_ID": KEY_ID,
-        "APNS_TOPIC": TOPIC,
-        "APNS_PRIVATE_KEY": apns_key,
-        "APNS_BASE_URL": apns_url,
+        "EMAIL_PROVIDERS": f"smtp://127.0.0.1:{smtp_port}",
+        "PUSH_PROVIDERS": (
+            f"apns://{KEY_ID}:{quote(apns_key, safe='')}@{urlsplit(apns_url).netloc}"
+            f"?team={TEAM_ID}&topic={TOPIC}"
+        ),
         "PROVIDER_CA_FILE": ca_file,
         "LOG_LEVEL": "WARNING",
         # the dispatcher only picks up leftovers here; keep its polling out of the way

@@ -53,7 +53,8 @@ class Platform:
 
     @property
     def outbox_dir(self) -> Path:
-        """OUTBOX_DIR of every service: one file per outgoing message, by channel."""
+        """FILE_DELIVERY_DIR of the notification service: one file per outgoing message, by
+        channel."""
         return self.workdir / "outbox"
 
     def grpc_address(self, service: str) -> str:
@@ -120,7 +121,7 @@ def service_env(
         HTTP_PORT=str(ports[svc]["web"]),
         GRPC_PORT=str(ports[svc]["grpc"]),
         METRICS_PORT=str(ports[svc]["worker"]),
-        OUTBOX_DIR=str(workdir / "outbox"),
+        FILE_DELIVERY_DIR=str(workdir / "outbox"),
         JWKS_URL=f"http://127.0.0.1:{ports['auth']['web']}/.well-known/jwks.json",
         # Two cores run the whole platform: one gunicorn worker and few consumer threads.
         WEB_CONCURRENCY="1",

@@ -76,7 +76,7 @@ def test_an_order_reaches_auth_over_grpc_and_both_consumers_over_the_broker(
             (m for m in read_emails(platform.outbox_dir) if order["id"] in str(m["Subject"])),
             None,
         ),
-        "the order receipt email in OUTBOX_DIR/email",
+        "the order receipt email in FILE_DELIVERY_DIR/email",
     )
     assert receipt["To"] == buyer.email
     assert f"2 x {product['title']}" in text_body(receipt)

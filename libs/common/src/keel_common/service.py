@@ -100,7 +100,8 @@ class Subscription(Generic[Svc]):
     retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
     #: Consumer threads sharing the queue: a number, or read from the settings.
     consumers: int | Callable[[Svc], int] = 1
-    prefetch: int = 10
+    #: Unacknowledged messages per consumer: a number, or read from the settings.
+    prefetch: int | Callable[[Svc], int] = 10
 
     @property
     def spec(self) -> QueueSpec:
@@ -113,6 +114,9 @@ class Subscription(Generic[Svc]):
 
     def consumer_count(self, service: Svc) -> int:
         return self.consumers if isinstance(self.consumers, int) else self.consumers(service)
+
+    def prefetch_count(self, service: Svc) -> int:
+        return self.prefetch if isinstance(self.prefetch, int) else self.prefetch(service)
 
 
 @dataclass(frozen=True)

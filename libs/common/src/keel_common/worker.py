@@ -77,7 +77,7 @@ def worker_threads(
                 threading.Thread(
                     target=service.broker.consume,
                     args=(subscription.spec, typed),
-                    kwargs={"prefetch": subscription.prefetch, "stop": stop},
+                    kwargs={"prefetch": subscription.prefetch_count(service), "stop": stop},
                     name=f"{subscription.queue}-{n}",
                 )
             )

@@ -1,72 +1,76 @@
-"""The composition root: adapters built from settings, wired into the use cases.
+"""The notification service: its composition root and its declaration.
 
-Nothing here runs at import time; ``bootstrap(settings)`` is called by each process's
-factory (``create_app``, ``create_server``, the worker, a job) after gunicorn has forked.
+``bootstrap(settings)`` builds every adapter (nothing connects until first used) and is
+called by each process's factory after gunicorn has forked; ``DECLARATION`` is what the
+service is to the platform: the events it consumes, on which queue and with which handler,
+its dispatcher loop, its metrics and its jobs. It publishes nothing, so it has no outbox.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine
-
-from keel_common.auth import TokenVerifier, create_token_verifier
-from keel_common.db import create_engine, make_session_factory, utcnow
-from keel_common.discovery import Discovery, create_discovery
-from keel_common.grpc import channel_for
-from keel_notification.adapters import orm
-from keel_notification.adapters.auth_users import GrpcUserDirectory
-from keel_notification.adapters.channels import build_senders
-from keel_notification.adapters.core_purchases import GrpcPurchaseHistory
-from keel_notification.adapters.templates import JinjaRenderer
-from keel_notification.adapters.unit_of_work import SqlAlchemyUnitOfWork
-from keel_notification.config import NotificationSettings
-from keel_notification.domain.policy import RetryPolicy
-from keel_notification.service_layer.failover import ChannelSenders
-from keel_notification.service_layer.planning import EventPlanner
-from keel_notification.service_layer.ports import (
-    PurchaseHistory,
-    TemplateRenderer,
-    UnitOfWork,
-    UserDirectory,
+from keel_common.service import Job, Service, ServiceDeclaration, Subscription
+from keel_events.auth import (
+    OtpRequested,
+    PasswordChanged,
+    PasswordResetRequested,
+    TokenReuseDetected,
+    UserRegistered,
 )
-from keel_protos.auth.v1 import auth_pb2
-from keel_protos.core.v1 import core_pb2
+from keel_events.core import OrderCancelled, OrderPlaced
+from keel_notification.adapters.metrics import NOTIFICATION_DELIVERIES
+from keel_notification.entrypoints import jobs
+from keel_notification.entrypoints.consumer import events_handler
+from keel_notification.entrypoints.dispatcher import run_dispatcher
+from keel_notification.service_layer.ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from keel_common.auth import TokenVerifier
+    from keel_notification.config import NotificationSettings
+    from keel_notification.domain.policy import RetryPolicy
+    from keel_notification.service_layer.intake import Planner
+    from keel_notification.service_layer.ports import (
+        PurchaseHistory,
+        Sender,
+        TemplateRenderer,
+        UserDirectory,
+    )
 
 
-@dataclass
-class Notifications:
+@dataclass(kw_only=True, eq=False)
+class Notifications(Service[UnitOfWork]):
     """Everything a process of the notification service needs, built once."""
 
     settings: NotificationSettings
-    engine: Engine
-    uow_factory: Callable[[], UnitOfWork]
     renderer: TemplateRenderer
-    planner: EventPlanner
-    senders: ChannelSenders
+    planner: Planner
+    #: Every channel's providers, with failover between them.
+    senders: Sender
     policy: RetryPolicy
     verifier: TokenVerifier
+    #: Core's purchase history (the weekly recommendations job).
     purchase_history: PurchaseHistory
-    # Where to reach a user no auth event introduced (registered before this service ran).
+    #: Where to reach a user no auth event introduced (registered before this service ran).
     directory: UserDirectory
-    clock: Callable[[], datetime] = utcnow
-
-    def uow(self) -> UnitOfWork:
-        return self.uow_factory()
-
-    def close(self) -> None:
-        self.senders.close()
-        self.purchase_history.close()
-        self.directory.close()
-        self.engine.dispose()
 
 
-def bootstrap(settings: NotificationSettings, **overrides: Any) -> Notifications:
-    """Build the adapters for ``settings``; ``overrides`` replace any of them (tests), and
-    ``discovery`` (default: the one ``DISCOVERY`` names) is where the gRPC clients look."""
+def bootstrap(settings: NotificationSettings | None = None, **overrides: Any) -> Notifications:
+    """Build the service for ``settings`` (default: the environment's); ``overrides``
+    replace any field (tests), and an overridden one is not built."""
+    from keel_common.auth import create_token_verifier
+    from keel_common.db import create_engine, make_session_factory
+    from keel_common.discovery import create_discovery
+    from keel_common.messaging import create_broker
+    from keel_notification import config
+    from keel_notification.adapters import orm
+    from keel_notification.adapters.channels import build_senders
+    from keel_notification.adapters.templates import JinjaRenderer
+    from keel_notification.adapters.unit_of_work import SqlAlchemyUnitOfWork
+    from keel_notification.service_layer.planning import EventPlanner
+
+    settings = settings or config.load()
     orm.start_mappers()
     engine = overrides.pop("engine", None) or create_engine(settings.database_url)
     discovery = overrides.pop("discovery", None) or create_discovery(settings)
@@ -76,26 +80,93 @@ def bootstrap(settings: NotificationSettings, **overrides: Any) -> Notifications
         "renderer": JinjaRenderer(),
         "planner": EventPlanner(settings.links()),
         "policy": settings.retry_policy(),
-        "verifier": create_token_verifier(
+        **overrides,
+    }
+    if "broker" not in parts:
+        parts["broker"] = create_broker(
+            settings.broker_url, exchange=settings.events_exchange, service="notification"
+        )
+    if "verifier" not in parts:
+        parts["verifier"] = create_token_verifier(
             jwks_url=settings.jwks_url,
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             redis_url=settings.redis_url,
-        ),
-        **_service_clients(settings, discovery),
-    }
-    parts.update(overrides)
+        )
+    for name, build in _clients(settings, discovery).items():
+        if name not in parts:
+            parts[name] = build()
     if "senders" not in parts:
         parts["senders"] = build_senders(settings)
-    return Notifications(settings=settings, engine=engine, **parts)
+    closers = [parts[name].close for name in ("senders", "purchase_history", "directory")]
+    return Notifications(
+        settings=settings, engine=engine, discovery=discovery, closers=closers, **parts
+    )
 
 
-def _service_clients(settings: NotificationSettings, discovery: Discovery) -> dict[str, Any]:
+def _clients(settings: NotificationSettings, discovery: Any) -> dict[str, Any]:
     """Core's purchase history and auth's users over gRPC (channels open at the first call)."""
+    from keel_common.grpc import channel_for
+    from keel_notification.adapters.auth_users import GrpcUserDirectory
+    from keel_notification.adapters.core_purchases import GrpcPurchaseHistory
+    from keel_protos.auth.v1 import auth_pb2
+    from keel_protos.core.v1 import core_pb2
+
     core_timeout, auth_timeout = settings.core_timeout_seconds, settings.auth_timeout_seconds
-    core = channel_for("core", discovery, core_pb2.DESCRIPTOR, timeout=core_timeout)
-    auth = channel_for("auth", discovery, auth_pb2.DESCRIPTOR, timeout=auth_timeout)
-    return {
-        "purchase_history": GrpcPurchaseHistory(core, timeout=core_timeout),
-        "directory": GrpcUserDirectory(auth, timeout=auth_timeout),
-    }
+
+    def purchase_history() -> GrpcPurchaseHistory:
+        core = channel_for("core", discovery, core_pb2.DESCRIPTOR, timeout=core_timeout)
+        return GrpcPurchaseHistory(core, timeout=core_timeout)
+
+    def directory() -> GrpcUserDirectory:
+        auth = channel_for("auth", discovery, auth_pb2.DESCRIPTOR, timeout=auth_timeout)
+        return GrpcUserDirectory(auth, timeout=auth_timeout)
+
+    return {"purchase_history": purchase_history, "directory": directory}
+
+
+def _consumer_threads(service: Notifications) -> int:
+    return service.settings.consumer_threads
+
+
+def _consumer_prefetch(service: Notifications) -> int:
+    return service.settings.consumer_prefetch
+
+
+DECLARATION: ServiceDeclaration[Notifications] = ServiceDeclaration(
+    name="notification",
+    bootstrap=bootstrap,
+    consumes=(
+        # Each event becomes its messages in the delivery log, and those that may go out now
+        # are sent before the ack; the dispatcher sends the rest (retries, quiet hours).
+        Subscription(
+            queue="notification.events",
+            events=(
+                UserRegistered,
+                OtpRequested,
+                PasswordResetRequested,
+                PasswordChanged,
+                TokenReuseDetected,
+                OrderPlaced,
+                OrderCancelled,
+            ),
+            handler=events_handler,
+            consumers=_consumer_threads,
+            prefetch=_consumer_prefetch,
+        ),
+    ),
+    background={"dispatcher": run_dispatcher},
+    metrics=(NOTIFICATION_DELIVERIES,),
+    jobs={
+        "weekly-recommendations": Job(
+            jobs.weekly_recommendations,
+            schedule="0 9 * * 1",
+            description="'buy again' email and push to users who bought in the last 180 days",
+        ),
+        "daily-signups-report": Job(
+            jobs.daily_signups_report,
+            schedule="0 6 * * *",
+            description="email the admins yesterday's number of registrations",
+        ),
+    },
+)

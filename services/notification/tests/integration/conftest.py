@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -35,6 +37,12 @@ class Apns:
     key_id: str = KEY_ID
     topic: str = TOPIC
 
+    @property
+    def provider_url(self) -> str:
+        """This stand-in as ``PUSH_PROVIDERS`` names it."""
+        host, key = urlsplit(self.url).netloc, quote(self.private_key, safe="")
+        return f"apns://{self.key_id}:{key}@{host}?team={self.team_id}&topic={self.topic}"
+
 
 @pytest.fixture
 def apns(tls) -> Iterator[Apns]:
@@ -49,6 +57,12 @@ class Fcm:
     server: FcmTestServer
     url: str
     account: dict
+
+    @property
+    def provider_url(self) -> str:
+        """This stand-in as ``PUSH_PROVIDERS`` names it."""
+        key = quote(json.dumps(self.account), safe="")
+        return f"fcm://:{key}@{urlsplit(self.url).netloc}"
 
 
 @pytest.fixture
@@ -67,6 +81,12 @@ class Sms:
     auth_token: str = AUTH_TOKEN
     transactional_from: str = TRANSACTIONAL_FROM
     promotional_service: str = PROMOTIONAL_SERVICE
+
+    def provider_url(self, url: str | None = None) -> str:
+        """This account on this stand-in (or on ``url``) as ``SMS_PROVIDERS`` names it."""
+        host = urlsplit(url or self.url).netloc
+        senders = f"tx={self.transactional_from}&promo={self.promotional_service}"
+        return f"twilio+http://{self.account_sid}:{self.auth_token}@{host}?{senders}"
 
 
 @pytest.fixture

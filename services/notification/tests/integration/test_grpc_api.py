@@ -23,14 +23,14 @@ from keel_protos.notification.v1 import notification_pb2_grpc
 @pytest.fixture
 def wired(engine, database_url, tmp_path):
     settings = load_settings(
-        NotificationSettings, database_url=database_url, outbox_dir=tmp_path / "outbox"
+        NotificationSettings, database_url=database_url, file_delivery_dir=tmp_path / "outbox"
     )
     return bootstrap(settings, engine=engine, verifier=FakeTokenVerifier())
 
 
 @pytest.fixture
 def stub(wired):
-    server = create_server(notifications=wired, port=0)
+    server = create_server(wired, port=0)
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
     yield notification_pb2_grpc.NotificationServiceStub(channel)

@@ -29,10 +29,10 @@ def verifier() -> FakeTokenVerifier:
 @pytest.fixture
 def service(engine, database_url, tmp_path, verifier):
     settings = load_settings(
-        NotificationSettings, database_url=database_url, outbox_dir=tmp_path / "outbox"
+        NotificationSettings, database_url=database_url, file_delivery_dir=tmp_path / "outbox"
     )
     notifications = bootstrap(settings, engine=engine, verifier=verifier)
-    with live_server(create_app(settings, notifications)) as url:
+    with live_server(create_app(notifications)) as url:
         yield url, notifications
 
 

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 import pytest
 
 from keel_notification.adapters.channels import build_senders
+from keel_notification.adapters.failover import ChannelSenders
 from keel_notification.adapters.templates import JinjaRenderer
 from keel_notification.config import load
 from keel_notification.domain.commands import SendNotification
 from keel_notification.domain.model import Channel, Status
 from keel_notification.domain.policy import RetryPolicy
 from keel_notification.service_layer.delivery import dispatch_due
-from keel_notification.service_layer.failover import ChannelSenders
 from keel_notification.service_layer.intake import send_direct
 from keel_notification.testing.asgi import AsgiServer
 from keel_notification.testing.sms_server import SmsTestServer
@@ -39,12 +39,7 @@ def backup(sms) -> Iterator[tuple[SmsTestServer, str]]:
 @pytest.fixture
 def senders(sms, backup) -> Iterator[ChannelSenders]:
     settings = load(
-        twilio_account_sid=sms.account_sid,
-        twilio_auth_token=sms.auth_token,
-        twilio_base_url=f"{sms.url},{backup[1]}",
-        sms_transactional_sender=sms.transactional_from,
-        sms_promotional_sender=sms.promotional_service,
-        breaker_failures=1,
+        sms_providers=f"{sms.provider_url()},{sms.provider_url(backup[1])}", breaker_failures=1
     )
     senders = build_senders(settings)
     yield senders

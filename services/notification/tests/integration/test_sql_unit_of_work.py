@@ -8,6 +8,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from keel_common.messaging import Envelope
+from keel_events.auth import UserRegistered
 from keel_notification.adapters.fakes import FakeClock, FakeRenderer
 from keel_notification.domain.commands import (
     RegisterDevice,
@@ -18,6 +20,7 @@ from keel_notification.domain.commands import (
 from keel_notification.domain.messages import Receipt
 from keel_notification.domain.model import Channel, Contact, Platform, QuietHours, Status
 from keel_notification.domain.policy import RetryPolicy
+from keel_notification.entrypoints.consumer import incoming
 from keel_notification.service_layer.delivery import Outcome, claim_due, record_outcomes
 from keel_notification.service_layer.devices import register_device, remove_device
 from keel_notification.service_layer.history import list_notifications, search_notifications
@@ -29,8 +32,18 @@ NOW = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
 
 
 def registered(user_id: uuid.UUID) -> IncomingEvent:
-    data = {"user_id": str(user_id), "email": "ada@example.com", "verification_token": "t"}
-    return IncomingEvent(uuid.uuid4(), "auth.user.registered.v1", NOW, data)
+    """Auth's event, as the consumer hands it to intake."""
+    event = UserRegistered(
+        user_id=user_id,
+        email="ada@example.com",
+        name=None,
+        verification_token="t",
+        verification_expires_at=NOW + timedelta(days=1),
+    )
+    envelope = Envelope(
+        id=str(uuid.uuid4()), type=event.type, source="auth", time=NOW.isoformat(), data={}
+    )
+    return incoming(UserRegistered.from_data(event.to_data()), envelope)
 
 
 def otp(to: str, key: str | None = None) -> SendNotification:

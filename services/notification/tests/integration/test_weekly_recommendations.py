@@ -55,7 +55,7 @@ def core(tmp_path: Path) -> Iterator[tuple[Core, str]]:
 @pytest.fixture
 def app(engine: Any, database_url: str, tmp_path: Path, core: tuple[Core, str]) -> Iterator[Any]:
     settings = load_settings(
-        NotificationSettings, database_url=database_url, outbox_dir=tmp_path / "outbox"
+        NotificationSettings, database_url=database_url, file_delivery_dir=tmp_path / "outbox"
     )
     discovery = StaticDiscovery({"core": core[1], "auth": "127.0.0.1:1"})
     wired = bootstrap(settings, engine=engine, verifier=FakeTokenVerifier(), discovery=discovery)
@@ -103,7 +103,7 @@ def test_buyers_get_their_recommendations_as_their_preferences_allow(
     _buy(shop, bob, (honey, 2))
     _buy(shop, cy, (tea, 1))
 
-    weekly_recommendations(app.settings, app)
+    weekly_recommendations(app)
     dispatch_once(app)
 
     mails = [email.message_from_bytes(p.read_bytes()) for p in (outbox / "email").iterdir()]

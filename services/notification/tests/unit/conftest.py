@@ -6,6 +6,10 @@ from typing import Any
 
 import pytest
 
+from keel_common.messaging import Envelope
+from keel_events import Event
+from keel_events.core import OrderCancelled, OrderLine, OrderPlaced
+from keel_notification.adapters.failover import ChannelSenders, CircuitBreaker, FailoverSender
 from keel_notification.adapters.fakes import (
     FakeClock,
     FakeEmailProvider,
@@ -16,11 +20,7 @@ from keel_notification.adapters.fakes import (
 from keel_notification.adapters.templates import JinjaRenderer
 from keel_notification.domain.model import Category, Contact, Device, Platform
 from keel_notification.domain.policy import RetryPolicy
-from keel_notification.service_layer.failover import (
-    ChannelSenders,
-    CircuitBreaker,
-    FailoverSender,
-)
+from keel_notification.entrypoints.consumer import incoming
 from keel_notification.service_layer.intake import IncomingEvent
 from keel_notification.service_layer.planning import EventPlanner
 
@@ -49,6 +49,17 @@ class Providers:
                 Platform.ANDROID: FailoverSender([self.fcm], breaker),
             },
         )
+
+
+class Logged:
+    """A message of the delivery log as last committed: the unit of work hands out copies
+    (as a session would), so a test reads the log again rather than keep an old copy."""
+
+    def __init__(self, uow: FakeUnitOfWork, notification_id: uuid.UUID) -> None:
+        self._uow, self.id = uow, notification_id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow.notifications.get(self.id), name)
 
 
 @pytest.fixture
@@ -95,35 +106,54 @@ def alice(uow: FakeUnitOfWork, clock: FakeClock) -> uuid.UUID:
     return user_id
 
 
+EVENT_TIME = datetime(2025, 3, 3, 11, 0, tzinfo=UTC)
+
+
+def envelope_of(event: Event, *, id: uuid.UUID | None = None) -> Envelope:
+    """The envelope the producer's relay would publish ``event`` in."""
+    return Envelope(
+        id=str(id or uuid.uuid4()),
+        type=event.type,
+        source=event.producer,
+        time=EVENT_TIME.isoformat().replace("+00:00", "Z"),
+        subject=event.subject,
+        data=event.to_data(),
+    )
+
+
 class Events:
-    """Builders of the events other services publish, in the shapes planning.py reads."""
+    """Events as auth and core publish them (their ``keel_events`` contracts), translated
+    the way the consumer translates them."""
 
     @staticmethod
-    def make(type: str, data: dict[str, Any], *, id: uuid.UUID | None = None) -> IncomingEvent:
-        when = datetime(2025, 3, 3, 11, 0, tzinfo=UTC)
-        return IncomingEvent(id=id or uuid.uuid4(), type=type, time=when, data=data)
+    def make(event: Event, *, id: uuid.UUID | None = None) -> IncomingEvent:
+        envelope = envelope_of(event, id=id)
+        return incoming(type(event).from_data(envelope.data), envelope)
 
-    def order_placed(self, buyer: uuid.UUID, **extra: Any) -> IncomingEvent:
-        return self.make(
-            "core.order.placed.v1",
-            {
-                "id": str(uuid.uuid4()),
-                "buyer_id": str(buyer),
-                "status": "placed",
-                "currency": "EUR",
-                "total_cents": 2500,
-                "items": [
-                    {
-                        "product_id": str(uuid.uuid4()),
-                        "title": "Green tea",
-                        "quantity": 2,
-                        "unit_price_cents": 1250,
-                    }
-                ],
-                "created_at": "2025-03-03T11:00:00+00:00",
-                **extra,
-            },
-        )
+    @staticmethod
+    def order(buyer: uuid.UUID, **changes: Any) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "id": uuid.uuid4(),
+            "buyer_id": buyer,
+            "status": "placed",
+            "currency": "EUR",
+            "total_cents": 2500,
+            "items": (
+                OrderLine(
+                    product_id=uuid.uuid4(), title="Green tea", quantity=2, unit_price_cents=1250
+                ),
+            ),
+            "created_at": EVENT_TIME,
+            "updated_at": EVENT_TIME,
+        }
+        return {**fields, **changes}
+
+    def order_placed(self, buyer: uuid.UUID, **changes: Any) -> IncomingEvent:
+        return self.make(OrderPlaced(**self.order(buyer, **changes)))
+
+    def order_cancelled(self, buyer: uuid.UUID, **changes: Any) -> IncomingEvent:
+        changes.setdefault("status", "cancelled")
+        return self.make(OrderCancelled(**self.order(buyer, **changes)))
 
 
 @pytest.fixture

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from keel_notification.adapters.fakes import FakeEmailProvider, FakePushProvider, FakeSmsProvider
-from keel_notification.domain.commands import SendNotification
-from keel_notification.domain.errors import TransientDeliveryError
-from keel_notification.domain.model import Category, Channel, Platform, Status
-from keel_notification.service_layer.delivery import deliver, dispatch_due
-from keel_notification.service_layer.failover import (
+from keel_notification.adapters.failover import (
     BreakerState,
     ChannelSenders,
     CircuitBreaker,
     FailoverSender,
 )
+from keel_notification.adapters.fakes import FakeEmailProvider, FakePushProvider, FakeSmsProvider
+from keel_notification.domain.commands import SendNotification
+from keel_notification.domain.errors import TransientDeliveryError
+from keel_notification.domain.model import Category, Channel, Platform, Status
+from keel_notification.service_layer.delivery import deliver, dispatch_due
 from keel_notification.service_layer.intake import handle_event, send_direct
+
+from .conftest import Logged
 
 OTP = {"code": "1", "minutes": 5}
 PROMOTION = {"headline": "Sale", "body": "-20% on tea", "url": "https://keel.test/sale"}
@@ -59,7 +61,7 @@ def text(uow, renderer, clock):
     def queue(template: str = "otp", variables=OTP):
         command = SendNotification(Channel.SMS, template, variables, to="+15550123")
         [n] = send_direct(uow, command, renderer=renderer, now=clock()).notifications
-        return n
+        return Logged(uow, n.id)
 
     return queue
 
@@ -85,7 +87,9 @@ def test_push_fails_over_per_platform(uow, planner, renderer, chains, clock, pol
         uow, events.order_placed(alice), plan=planner, renderer=renderer, now=clock(), policy=policy
     )
     deliver(uow, accepted.ready, sender=chains.senders, policy=policy, clock=clock)
-    pushes = {n.recipient: n for n in accepted.notifications if n.channel is Channel.PUSH}
+    pushes = {
+        n.recipient: Logged(uow, n.id) for n in accepted.notifications if n.channel is Channel.PUSH
+    }
     assert pushes["ios-token-alice"].provider == "apns-2"
     assert pushes["fcm-token-alice"].provider == "fcm-2"
     assert {n.status for n in pushes.values()} == {Status.SENT}

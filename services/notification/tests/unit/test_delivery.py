@@ -17,6 +17,8 @@ from keel_notification.domain.policy import RetryPolicy
 from keel_notification.service_layer.delivery import deliver, dispatch_due
 from keel_notification.service_layer.intake import handle_event, send_direct
 
+from .conftest import Logged
+
 OTP = {"code": "1", "minutes": 5}
 
 
@@ -24,7 +26,7 @@ OTP = {"code": "1", "minutes": 5}
 def queued_sms(uow, renderer, clock):
     command = SendNotification(channel=Channel.SMS, template="otp", variables=OTP, to="+1555")
     [n] = send_direct(uow, command, renderer=renderer, now=clock()).notifications
-    return n
+    return Logged(uow, n.id)
 
 
 @pytest.fixture

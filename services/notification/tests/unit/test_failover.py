@@ -6,16 +6,16 @@ import uuid
 
 import pytest
 
-from keel_notification.adapters.fakes import FakeClock, FakeEmailProvider, FakeSmsProvider
-from keel_notification.domain.errors import PermanentDeliveryError, TransientDeliveryError
-from keel_notification.domain.messages import EmailMessage, SmsMessage
-from keel_notification.domain.model import Category
-from keel_notification.service_layer.failover import (
+from keel_notification.adapters.failover import (
     BreakerState,
     ChannelSenders,
     CircuitBreaker,
     FailoverSender,
 )
+from keel_notification.adapters.fakes import FakeClock, FakeEmailProvider, FakeSmsProvider
+from keel_notification.domain.errors import PermanentDeliveryError, TransientDeliveryError
+from keel_notification.domain.messages import EmailMessage, SmsMessage
+from keel_notification.domain.model import Category
 
 
 @pytest.fixture

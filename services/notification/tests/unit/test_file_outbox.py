@@ -1,4 +1,4 @@
-"""The development default: one file per message under OUTBOX_DIR/<channel>/."""
+"""The development default: one file per message under FILE_DELIVERY_DIR/<channel>/."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from keel_notification.domain.model import Category, Platform
 
 
 def test_without_providers_every_channel_writes_files(tmp_path):
-    settings = load_settings(NotificationSettings, outbox_dir=tmp_path)
+    settings = load_settings(NotificationSettings, file_delivery_dir=tmp_path)
     senders = build_senders(settings)
     mail = EmailMessage(uuid.uuid4(), Category.TRANSACTIONAL, "a@b.example", "Hi", "t", "<p>h</p>")
     promo = SmsMessage(uuid.uuid4(), Category.PROMOTIONAL, "+15550100", "Sale!")

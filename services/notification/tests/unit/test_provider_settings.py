@@ -1,8 +1,9 @@
-"""Ordered SMS and push providers read from the settings and wired into each route."""
+"""Each channel's ordered providers, read from one list of URLs and wired into its routes."""
 
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
 
@@ -13,13 +14,10 @@ from keel_notification.domain.model import Category, Platform
 from keel_notification.testing.apns_server import apns_signing_key
 from keel_notification.testing.fcm_server import FcmTestServer
 
-TWO_TWILIO_ACCOUNTS = {
-    "twilio_account_sid": "AC1,AC2",
-    "twilio_auth_token": "token-1,token-2",
-    "twilio_base_url": "https://api.twilio.com,https://sms-backup.example.com",
-    "sms_transactional_sender": "+15550100,+15550200",
-    "sms_promotional_sender": "MG1,MG2",
-}
+TWO_TWILIO_ACCOUNTS = (
+    "twilio://AC1:token-1@api.twilio.com?tx=+15550100&promo=MG1,"
+    "twilio://AC2:token-2@sms-backup.example.com?tx=+15550200&promo=MG2"
+)
 
 
 @pytest.fixture
@@ -37,7 +35,7 @@ def senders_for():
 
 
 def test_each_sms_category_gets_every_account_in_order_with_that_categorys_sender(senders_for):
-    senders = senders_for(**TWO_TWILIO_ACCOUNTS)
+    senders = senders_for(sms_providers=TWO_TWILIO_ACCOUNTS)
     tx = senders.sms[Category.TRANSACTIONAL].providers
     promo = senders.sms[Category.PROMOTIONAL].providers
     assert [(p.name, p.sender) for p in tx] == [
@@ -53,37 +51,46 @@ def test_each_sms_category_gets_every_account_in_order_with_that_categorys_sende
     assert tx[1]._url == "https://sms-backup.example.com/2010-04-01/Accounts/AC2/Messages.json"
 
 
-def test_a_single_value_is_shared_by_every_provider():
-    settings = load(**{**TWO_TWILIO_ACCOUNTS, "twilio_base_url": "https://api.twilio.com"})
-    assert [a.base_url for a in settings.twilio_accounts()] == ["https://api.twilio.com"] * 2
+def test_a_secret_holding_a_comma_is_percent_encoded(senders_for):
+    senders = senders_for(
+        sms_providers="twilio://AC1:tok%2Cen@api.twilio.com?tx=%2B15550100&promo=MG1"
+    )
+    [provider] = senders.sms[Category.TRANSACTIONAL].providers
+    assert provider._session.auth == ("AC1", "tok,en")
+    assert provider.sender == "+15550100"
 
 
 def test_one_account_keeps_the_plain_provider_name(senders_for):
-    single = {name: value.split(",")[0] for name, value in TWO_TWILIO_ACCOUNTS.items()}
-    senders = senders_for(**single)
+    senders = senders_for(sms_providers=TWO_TWILIO_ACCOUNTS.split(",")[0])
     assert [p.name for p in senders.sms[Category.TRANSACTIONAL].providers] == [
         "twilio-transactional"
     ]
 
 
-def test_lists_of_different_lengths_name_the_variable():
+def test_a_file_route_can_follow_a_provider(senders_for, tmp_path):
+    first = TWO_TWILIO_ACCOUNTS.split(",")[0]
+    senders = senders_for(sms_providers=f"{first},file://{tmp_path}/sms?tx=DevTx")
+    tx = senders.sms[Category.TRANSACTIONAL].providers
+    assert [(p.name, p.sender) for p in tx] == [
+        ("twilio-transactional", "+15550100"),
+        ("file-transactional", "DevTx"),
+    ]
+    assert tx[1].directory == tmp_path / "sms"
+
+
+def test_a_url_the_adapter_cannot_read_names_the_list_and_not_the_secret():
     with pytest.raises(ConfigError) as caught:
-        load(**{**TWO_TWILIO_ACCOUNTS, "twilio_auth_token": "a,b,c"})
-    assert set(caught.value.problems) == {
-        "TWILIO_ACCOUNT_SID",
-        "TWILIO_BASE_URL",
-        "SMS_TRANSACTIONAL_SENDER",
-        "SMS_PROMOTIONAL_SENDER",
-    }
+        load(sms_providers="twilio://AC1:token-1@api.twilio.com?tx=+15550100")
+    assert caught.value.problems == {"SMS_PROVIDERS": "provider 1: twilio: needs promo="}
     assert "token-1" not in str(caught.value)  # values, secrets included, are never echoed
 
 
 def test_no_sender_may_serve_both_categories_on_any_account():
-    crossed = {**TWO_TWILIO_ACCOUNTS, "sms_promotional_sender": "MG1,+15550100"}
+    crossed = TWO_TWILIO_ACCOUNTS.replace("promo=MG2", "promo=+15550100")
     with pytest.raises(ConfigError) as caught:
-        load(**crossed)
+        load(sms_providers=crossed)
     assert caught.value.problems == {
-        "SMS_PROMOTIONAL_SENDER": "must differ from every transactional sender"
+        "SMS_PROVIDERS": "promotional senders must differ from transactional ones"
     }
 
 
@@ -91,14 +98,13 @@ def test_push_takes_an_ordered_list_per_platform(senders_for):
     private_key, _ = apns_signing_key()
     fcm = FcmTestServer()
     accounts = [fcm.service_account("https://oauth2.example.com") for _ in range(2)]
-    senders = senders_for(
-        apns_team_id="TEAM123456",
-        apns_key_id="KEY1,KEY2",
-        apns_private_key=f"{private_key},{private_key}",
-        apns_topic="dev.keel.app",
-        apns_base_url="https://api.push.apple.com,https://api.push.apple.com:2197",
-        fcm_service_account=json.dumps(accounts),
-    )
+    key = quote(private_key, safe="")
+    apns = [
+        f"apns://KEY1:{key}@api.push.apple.com?team=TEAM123456&topic=dev.keel.app",
+        f"apns://KEY2:{key}@api.push.apple.com:2197?team=TEAM123456&topic=dev.keel.app",
+    ]
+    fcms = [f"fcm://:{quote(json.dumps(a), safe='')}@fcm.googleapis.com" for a in accounts]
+    senders = senders_for(push_providers=",".join([apns[0], fcms[0], apns[1], fcms[1]]))
     ios = senders.push[Platform.IOS].providers
     assert [(p.name, p.key_id) for p in ios] == [("apns-1", "KEY1"), ("apns-2", "KEY2")]
     assert str(ios[1]._client.base_url) == "https://api.push.apple.com:2197"
@@ -107,5 +113,18 @@ def test_push_takes_an_ordered_list_per_platform(senders_for):
 
 def test_an_fcm_key_that_is_not_a_json_object_is_refused():
     with pytest.raises(ConfigError) as caught:
-        load(fcm_service_account="[1, 2]")
-    assert set(caught.value.problems) == {"FCM_SERVICE_ACCOUNT"}
+        load(push_providers=f"fcm://:{quote('[1, 2]')}@fcm.googleapis.com")
+    assert set(caught.value.problems) == {"PUSH_PROVIDERS"}
+
+
+def test_production_refuses_to_deliver_email_and_sms_into_files():
+    with pytest.raises(ConfigError) as caught:
+        load(environment="production", email_providers="file://var/outbox/email")
+    assert set(caught.value.problems) >= {"EMAIL_PROVIDERS", "SMS_PROVIDERS"}
+
+
+def test_a_provider_list_can_be_read_from_a_secret_file(tmp_path, monkeypatch):
+    secret = tmp_path / "sms-providers"
+    secret.write_text(TWO_TWILIO_ACCOUNTS + "\n")
+    monkeypatch.setenv("SMS_PROVIDERS_FILE", str(secret))
+    assert len(load().provider_urls("SMS_PROVIDERS")) == 2

@@ -64,7 +64,7 @@ def test_quiet_hours_hold_promotions_until_they_end_in_the_users_time_zone(
     assert n.next_attempt_at == datetime(2025, 3, 3, 23, 0, tzinfo=UTC)
     assert uow.notifications.claim_due(clock(), 10) == []
     clock.advance(hours=11)
-    assert uow.notifications.claim_due(clock(), 10) == [n]
+    assert [due.id for due in uow.notifications.claim_due(clock(), 10)] == [n.id]
 
 
 def test_quiet_hours_do_not_hold_transactional_messages(

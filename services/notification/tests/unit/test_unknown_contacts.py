@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from keel_events.auth import PasswordChanged
 from keel_notification.adapters.fakes import FakeUserDirectory
 from keel_notification.domain.commands import SendNotification
 from keel_notification.domain.model import Channel, Contact, Status
@@ -62,7 +63,7 @@ def test_an_order_email_goes_to_the_address_auth_gives_and_it_is_remembered(
 
 def test_a_remembered_user_is_not_asked_for_again(accept, events, veteran, directory):
     accept(events.order_placed(veteran))
-    accept(events.make("core.order.cancelled.v1", events.order_placed(veteran).data))
+    accept(events.order_cancelled(veteran))
     assert directory.calls == [{veteran}]
 
 
@@ -72,9 +73,7 @@ def test_known_users_cost_no_call(accept, events, alice, directory):
 
 
 def test_a_message_with_its_own_address_costs_no_call(accept, events, veteran, directory):
-    event = events.make(
-        "auth.password.changed.v1", {"user_id": str(veteran), "email": "vet@example.com"}
-    )
+    event = events.make(PasswordChanged(user_id=veteran, email="vet@example.com", name=None))
     [message] = accept(event).ready
     assert message.to == "vet@example.com"
     assert directory.calls == []
@@ -82,7 +81,7 @@ def test_a_message_with_its_own_address_costs_no_call(accept, events, veteran, d
 
 def test_a_user_auth_does_not_know_either_is_logged_as_failed(accept, events, directory):
     stranger = uuid.uuid4()
-    accepted = accept(events.make("core.order.cancelled.v1", events.order_placed(stranger).data))
+    accepted = accept(events.order_cancelled(stranger))
     [n] = accepted.notifications
     assert (n.status, n.error) == (Status.FAILED, "no email address known for this user")
     assert directory.calls == [{stranger}]

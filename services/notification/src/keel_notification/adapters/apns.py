@@ -10,6 +10,9 @@ Request (developer.apple.com, "Sending notification requests to APNs"):
 the JSON body carries ``aps.alert``. Answers: 200 with ``apns-id``; errors are JSON
 ``{"reason": ...}``: 410 ``Unregistered`` and 400 ``BadDeviceToken`` mean the token is dead,
 403 ``ExpiredProviderToken`` asks for a new JWT, 429 and 5xx are worth retrying.
+
+Configured as ``apns://KEY_ID:PRIVATE_KEY@api.push.apple.com?team=TEAM_ID&topic=BUNDLE_ID``:
+the signing key's id and its ``.p8`` PEM text (percent-encoded), the team and the app.
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
+from typing import Self
 
 import httpx
 import jwt
 
+from keel_notification.adapters.failover import Provider
+from keel_notification.adapters.provider_url import ProviderUrl
 from keel_notification.adapters.retry_after import retry_after_seconds
 from keel_notification.domain.errors import (
     PermanentDeliveryError,
@@ -31,7 +37,6 @@ from keel_notification.domain.errors import (
 )
 from keel_notification.domain.messages import PushMessage
 from keel_notification.domain.model import Category
-from keel_notification.service_layer.ports import Provider
 
 PRODUCTION = "https://api.push.apple.com"
 SANDBOX = "https://api.sandbox.push.apple.com"
@@ -67,6 +72,24 @@ class ApnsPushProvider(Provider[PushMessage]):
         )
         self._token: tuple[str, float] | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, *, name: str = "apns", ca_file: str | None = None) -> Self:
+        parsed = ProviderUrl.parse(url)
+        if parsed.scheme != "apns":
+            raise ValueError("use apns://KEY_ID:PRIVATE_KEY@host?team=...&topic=...")
+        if not (parsed.username and parsed.password):
+            raise ValueError("apns: needs the key id and the private key")
+        parsed.require("team", "topic")
+        return cls(
+            team_id=parsed.params["team"],
+            key_id=parsed.username,
+            private_key=parsed.password,
+            topic=parsed.params["topic"],
+            base_url=parsed.base_url(),
+            ca_file=ca_file,
+            name=name,
+        )
 
     def provider_token(self) -> str:
         """The signed JWT, reused until it is ``TOKEN_LIFETIME`` seconds old."""

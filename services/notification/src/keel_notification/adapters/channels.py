@@ -1,155 +1,174 @@
-"""Building each channel's ordered providers from the settings."""
+"""Each channel's ordered providers, built from its provider list (see ``provider_url``).
+
+``EMAIL_PROVIDERS`` (smtp, smtp+starttls, smtps, file), ``SMS_PROVIDERS`` (twilio,
+twilio+http, file) and ``PUSH_PROVIDERS`` (apns for iOS, fcm for Android, file for both)
+list URLs in failover order; a channel (or push platform) with none writes files under
+``FILE_DELIVERY_DIR/<channel>/``. The delivery log names each provider by its kind, numbered
+when a chain holds several of one kind (``twilio-transactional-2``, ``apns-1``).
+"""
 
 from __future__ import annotations
 
 import ssl
-from urllib.parse import unquote, urlsplit
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from keel_common.settings import ConfigError
 from keel_notification.adapters.apns import ApnsPushProvider
-from keel_notification.adapters.fcm import FcmPushProvider
-from keel_notification.adapters.files import FileEmailProvider, FilePushProvider, FileSmsProvider
-from keel_notification.adapters.smtp import Security, SmtpEmailProvider
-from keel_notification.adapters.twilio import TwilioSmsProvider
-from keel_notification.config import NotificationSettings, TwilioAccount
-from keel_notification.domain.messages import PushMessage, SmsMessage
-from keel_notification.domain.model import Category, Platform
-from keel_notification.service_layer.failover import (
-    BreakerFactory,
+from keel_notification.adapters.failover import (
     ChannelSenders,
     CircuitBreaker,
     FailoverSender,
+    M,
+    Provider,
 )
-from keel_notification.service_layer.ports import Provider
+from keel_notification.adapters.fcm import FcmPushProvider
+from keel_notification.adapters.files import (
+    FileEmailProvider,
+    FilePushProvider,
+    FileSmsProvider,
+    file_url,
+)
+from keel_notification.adapters.provider_url import file_directory
+from keel_notification.adapters.smtp import SmtpEmailProvider
+from keel_notification.adapters.twilio import TwilioSmsProvider
+from keel_notification.config import NotificationSettings
+from keel_notification.domain.messages import EmailMessage, PushMessage, SmsMessage
+from keel_notification.domain.model import Category, Platform
 
-_SMTP_SCHEMES: dict[str, tuple[Security, int]] = {
-    "smtp": ("none", 25),
-    "smtp+starttls": ("starttls", 587),
-    "smtps": ("tls", 465),
-}
+PUSH_PLATFORMS = {"apns": Platform.IOS, "fcm": Platform.ANDROID}
 
-
-def smtp_relays(urls: str, sender: str, ca_file: str | None) -> list[SmtpEmailProvider]:
-    """``smtp+starttls://user:pass@host:587,smtps://...`` -> providers, in failover order."""
-    context = ssl.create_default_context(cafile=ca_file)
-    relays = []
-    for url in filter(None, (u.strip() for u in urls.split(","))):
-        parts = urlsplit(url)
-        if parts.scheme not in _SMTP_SCHEMES or not parts.hostname:
-            raise ValueError("SMTP_RELAYS: use smtp://, smtp+starttls:// or smtps:// host URLs")
-        security, default_port = _SMTP_SCHEMES[parts.scheme]
-        relays.append(
-            SmtpEmailProvider(
-                host=parts.hostname,
-                port=parts.port or default_port,
-                sender=sender,
-                security=security,
-                username=unquote(parts.username) if parts.username else None,
-                password=unquote(parts.password) if parts.password else None,
-                ssl_context=context,
-                name=f"smtp:{parts.hostname}",
-            )
-        )
-    return relays
+#: Builds the provider of one URL, given the suffix that numbers it ("" or "-2").
+Build = Callable[[str, str], "Provider[M] | None"]
 
 
 def build_senders(settings: NotificationSettings) -> ChannelSenders:
-    def breaker(name: str) -> CircuitBreaker:
+    """Every channel's failover chain; ``ConfigError`` names the list holding a bad URL."""
+    built: list[Provider[Any]] = []
+    try:
+        email = _chain(settings, "EMAIL_PROVIDERS", _email(settings), built)
+        sms = {
+            category: _chain(settings, "SMS_PROVIDERS", _sms(settings, category), built)
+            for category in Category
+        }
+        push = {
+            platform: _chain(settings, "PUSH_PROVIDERS", _push(settings, platform), built)
+            for platform in Platform
+        }
+    except ConfigError:
+        for provider in built:
+            provider.close()
+        raise
+    return ChannelSenders(email=email, sms=sms, push=push)
+
+
+def _chain(
+    settings: NotificationSettings, variable: str, build: Build[M], built: list[Provider[Any]]
+) -> FailoverSender[M]:
+    """The providers ``build`` makes of the URLs in ``variable``, in order; its file route
+    (``build("", "")``) when the list has none for this chain."""
+    urls = settings.provider_urls(variable)
+    kinds = Counter(_kind(url) for url in urls)
+    seen: Counter[str] = Counter()
+    providers: list[Provider[M]] = []
+    for position, url in enumerate(urls, start=1):
+        kind = _kind(url)
+        seen[kind] += 1
+        try:
+            provider = build(url, f"-{seen[kind]}" if kinds[kind] > 1 else "")
+        except ValueError as exc:
+            raise ConfigError({variable: f"provider {position}: {exc}"}) from None
+        if provider is not None:
+            built.append(provider)
+            providers.append(provider)
+    if not providers:
+        default = build("", "")
+        assert default is not None
+        built.append(default)
+        providers.append(default)
+    return FailoverSender(providers, breaker(settings))
+
+
+def breaker(settings: NotificationSettings) -> Callable[[str], CircuitBreaker]:
+    def make(name: str) -> CircuitBreaker:
         return CircuitBreaker(name, settings.breaker_failures, settings.breaker_cooldown_seconds)
 
-    return ChannelSenders(
-        email=FailoverSender(_email(settings), breaker),
-        sms=_sms(settings, breaker),
-        push=_push(settings, breaker),
-    )
+    return make
 
 
-def _email(settings: NotificationSettings) -> list[SmtpEmailProvider] | list[FileEmailProvider]:
-    if settings.smtp_relays is None:
-        return [FileEmailProvider(settings.outbox_dir, settings.email_from)]
-    relays = settings.smtp_relays.get_secret_value()
-    return smtp_relays(relays, settings.email_from, settings.provider_ca_file)
+def _kind(url: str) -> str:
+    """``twilio`` for ``twilio+http://...``; ``file`` for the default route (no URL)."""
+    return url.partition("://")[0].lower().split("+")[0] if url else "file"
 
 
-SmsRoutes = dict[Category, FailoverSender[SmsMessage]]
-PushRoutes = dict[Platform, FailoverSender[PushMessage]]
+def _email(settings: NotificationSettings) -> Build[EmailMessage]:
+    context = ssl.create_default_context(cafile=settings.provider_ca_file)
+    default = settings.file_delivery_dir / "email"
+
+    def build(url: str, suffix: str) -> Provider[EmailMessage]:
+        if _kind(url) == "file":
+            directory = file_directory(file_url(url)) if url else default
+            return FileEmailProvider(directory, settings.email_from, name=f"file{suffix}")
+        return SmtpEmailProvider.from_url(url, sender=settings.email_from, ssl_context=context)
+
+    return build
 
 
-def provider_names(base: str, count: int) -> list[str]:
-    """One name per provider in a channel's list, as the delivery log records it; a lone
-    provider keeps the plain name."""
-    return [base] if count == 1 else [f"{base}-{i}" for i in range(1, count + 1)]
+def _sms(settings: NotificationSettings, category: Category) -> Build[SmsMessage]:
+    default = settings.file_delivery_dir / "sms"
+
+    def build(url: str, suffix: str) -> Provider[SmsMessage]:
+        name = f"{_kind(url)}-{category}{suffix}"
+        if _kind(url) == "file":
+            parsed = file_url(url) if url else None
+            directory = file_directory(parsed) if parsed else default
+            return FileSmsProvider.for_category(directory, category, parsed, name=name)
+        return TwilioSmsProvider.from_url(url, category=category, name=name)
+
+    return build
 
 
-def _sms(settings: NotificationSettings, breaker: BreakerFactory) -> SmsRoutes:
-    accounts = settings.twilio_accounts()
-    if not accounts:
-        senders = {
-            Category.TRANSACTIONAL: settings.sms_transactional_sender or "KeelTx",
-            Category.PROMOTIONAL: settings.sms_promotional_sender or "KeelPromo",
-        }
-        return {
-            category: FailoverSender(
-                [FileSmsProvider(settings.outbox_dir, sender, name=f"file-{category}")], breaker
-            )
-            for category, sender in senders.items()
-        }
-    # Each category gets its own chain, built only from that category's sender identities.
-    return {category: _twilio_chain(accounts, category, breaker) for category in Category}
+def _push(settings: NotificationSettings, platform: Platform) -> Build[PushMessage]:
+    ca_file = settings.provider_ca_file
+    default = settings.file_delivery_dir / "push"
+
+    def build(url: str, suffix: str) -> Provider[PushMessage] | None:
+        kind = _kind(url)
+        if kind == "file":
+            directory = file_directory(file_url(url)) if url else default
+            return FilePushProvider(directory, name=f"file{suffix}")
+        if kind not in PUSH_PLATFORMS:
+            raise ValueError("use apns://, fcm:// or file:// URLs")
+        if PUSH_PLATFORMS[kind] is not platform:
+            return None  # the other platform's chain builds (and checks) it
+        if kind == "apns":
+            return ApnsPushProvider.from_url(url, name=f"apns{suffix}", ca_file=ca_file)
+        return FcmPushProvider.from_url(url, name=f"fcm{suffix}", ca_file=ca_file)
+
+    return build
 
 
-def _twilio_chain(
-    accounts: list[TwilioAccount], category: Category, breaker: BreakerFactory
-) -> FailoverSender[SmsMessage]:
-    names = provider_names(f"twilio-{category}", len(accounts))
-    providers = [
-        TwilioSmsProvider(
-            account_sid=account.account_sid,
-            auth_token=account.auth_token,
-            sender=account.senders[category],
-            category=category,
-            base_url=account.base_url,
-            name=name,
-        )
-        for account, name in zip(accounts, names, strict=True)
-    ]
-    return FailoverSender(providers, breaker)
+def provider_problems(settings: NotificationSettings) -> dict[str, str]:
+    """What is wrong with the provider lists, by variable (``config.load`` refuses them)."""
+    try:
+        senders = build_senders(settings)
+    except ConfigError as exc:
+        return dict(exc.problems)
+    try:
+        return _sender_problems(senders)
+    finally:
+        senders.close()
 
 
-def _push(settings: NotificationSettings, breaker: BreakerFactory) -> PushRoutes:
-    return {
-        Platform.IOS: FailoverSender(_apns(settings), breaker),
-        Platform.ANDROID: FailoverSender(_fcm(settings), breaker),
-    }
+def _sender_problems(senders: ChannelSenders) -> dict[str, str]:
+    transactional = _senders_of(senders.sms[Category.TRANSACTIONAL].providers)
+    promotional = _senders_of(senders.sms[Category.PROMOTIONAL].providers)
+    if transactional & promotional:
+        # a promotion must never leave on an identity that transactional texts use
+        return {"SMS_PROVIDERS": "promotional senders must differ from transactional ones"}
+    return {}
 
 
-def _apns(settings: NotificationSettings) -> list[Provider[PushMessage]]:
-    keys = settings.apns_keys()
-    if not keys:
-        return [FilePushProvider(settings.outbox_dir)]
-    return [
-        ApnsPushProvider(
-            team_id=key.team_id,
-            key_id=key.key_id,
-            private_key=key.private_key,
-            topic=settings.apns_topic or "",
-            base_url=key.base_url,
-            ca_file=settings.provider_ca_file,
-            name=name,
-        )
-        for key, name in zip(keys, provider_names("apns", len(keys)), strict=True)
-    ]
-
-
-def _fcm(settings: NotificationSettings) -> list[Provider[PushMessage]]:
-    accounts = settings.fcm_accounts()
-    if not accounts:
-        return [FilePushProvider(settings.outbox_dir)]
-    return [
-        FcmPushProvider(
-            service_account_info=dict(account.service_account),
-            base_url=account.base_url,
-            ca_file=settings.provider_ca_file,
-            name=name,
-        )
-        for account, name in zip(accounts, provider_names("fcm", len(accounts)), strict=True)
-    ]
+def _senders_of(providers: Sequence[Provider[SmsMessage]]) -> set[str]:
+    return {p.sender for p in providers if isinstance(p, TwilioSmsProvider)}

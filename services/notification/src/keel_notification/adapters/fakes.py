@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from keel_notification.adapters.pagination import decode_cursor, encode_cursor
+from keel_common.pagination import Page, page_of
+from keel_notification.adapters.failover import M, Provider
+from keel_notification.adapters.repositories import after, position
 from keel_notification.domain.errors import TemplateRenderError
 from keel_notification.domain.messages import EmailMessage, PushMessage, SmsMessage
 from keel_notification.domain.model import Channel, Contact, Device, Notification, Preferences
 from keel_notification.service_layer import ports
-from keel_notification.service_layer.ports import M, Page, Purchase
+from keel_notification.service_layer.ports import Purchase
 
 
 class FakeClock:
@@ -57,7 +61,7 @@ class FakeNotificationRepository(ports.NotificationRepository):
         event_id: uuid.UUID | None,
         limit: int,
         cursor: str | None,
-    ) -> Page:
+    ) -> Page[Notification]:
         rows = [
             n
             for n in self.rows.values()
@@ -66,11 +70,9 @@ class FakeNotificationRepository(ports.NotificationRepository):
         ]
         rows.sort(key=lambda n: (n.created_at, n.id), reverse=True)
         if cursor:
-            after = decode_cursor(cursor)
-            rows = [n for n in rows if (n.created_at, n.id) < after]
-        items = rows[:limit]
-        more = len(rows) > limit
-        return Page(items, encode_cursor(items[-1].created_at, items[-1].id) if more else None)
+            start = after(cursor)
+            rows = [n for n in rows if (n.created_at, n.id) < (start.created_at, start.id)]
+        return page_of(rows[: limit + 1], limit, position)
 
 
 class FakeDeviceRepository(ports.DeviceRepository):
@@ -121,21 +123,28 @@ class FakeContactRepository(ports.ContactRepository):
 class FakeInbox(ports.Inbox):
     def __init__(self) -> None:
         self.seen: set[uuid.UUID] = set()
-        self.pending: set[uuid.UUID] = set()
 
     def first_time(self, event_id: uuid.UUID) -> bool:
-        if event_id in self.seen or event_id in self.pending:
+        if event_id in self.seen:
             return False
-        self.pending.add(event_id)
+        self.seen.add(event_id)
         return True
 
 
-class FakeUnitOfWork(ports.UnitOfWork):
-    """Keeps objects in memory; ``commits`` counts commits, rollback forgets inbox entries.
+@dataclass
+class _Tables:
+    notifications: FakeNotificationRepository = field(default_factory=FakeNotificationRepository)
+    devices: FakeDeviceRepository = field(default_factory=FakeDeviceRepository)
+    preferences: FakePreferencesRepository = field(default_factory=FakePreferencesRepository)
+    contacts: FakeContactRepository = field(default_factory=FakeContactRepository)
+    inbox: FakeInbox = field(default_factory=FakeInbox)
 
-    Entity changes are not undone by rollback (objects are shared, as in an identity map),
-    so tests assert on committed behaviour through ``commits``.
-    """
+
+class FakeUnitOfWork(ports.UnitOfWork):
+    """In memory and transactional like the real one: inside ``with uow`` the repositories
+    are a copy of the committed state; ``commit`` makes that copy the committed state, and
+    leaving the block discards whatever was not committed. Outside a block the repositories
+    are the committed state itself (tests seed and read it there). ``commits`` counts."""
 
     notifications: FakeNotificationRepository
     devices: FakeDeviceRepository
@@ -144,23 +153,36 @@ class FakeUnitOfWork(ports.UnitOfWork):
     inbox: FakeInbox
 
     def __init__(self) -> None:
-        self.notifications = FakeNotificationRepository()
-        self.devices = FakeDeviceRepository()
-        self.preferences = FakePreferencesRepository()
-        self.contacts = FakeContactRepository()
-        self.inbox = FakeInbox()
+        self._committed = _Tables()
+        self._use(self._committed)
         self.commits = 0
 
+    def __enter__(self) -> FakeUnitOfWork:
+        self._committed = self._tables()
+        self._use(copy.deepcopy(self._committed))
+        return self
+
     def commit(self) -> None:
-        self.inbox.seen |= self.inbox.pending
-        self.inbox.pending = set()
+        self._committed = copy.deepcopy(self._tables())
         self.commits += 1
 
     def rollback(self) -> None:
-        self.inbox.pending = set()
+        self._use(self._committed)
+
+    def _tables(self) -> _Tables:
+        return _Tables(
+            self.notifications, self.devices, self.preferences, self.contacts, self.inbox
+        )
+
+    def _use(self, tables: _Tables) -> None:
+        self.notifications = tables.notifications
+        self.devices = tables.devices
+        self.preferences = tables.preferences
+        self.contacts = tables.contacts
+        self.inbox = tables.inbox
 
 
-class FakeProvider(ports.Provider[M]):
+class FakeProvider(Provider[M]):
     """Records what it was asked to send; ``fail_with`` scripts errors for the next sends."""
 
     def __init__(self, name: str) -> None:

@@ -10,13 +10,17 @@ and ``{"message": {"token", "notification": {"title", "body"}, "data", "android"
 Answers: 200 ``{"name": "projects/<p>/messages/<id>"}``; errors are Google API errors whose
 ``details`` carry an FCM ``errorCode``: ``UNREGISTERED`` (404) means the token is dead,
 ``QUOTA_EXCEEDED`` (429), ``UNAVAILABLE`` (503) and ``INTERNAL`` (500) are worth retrying.
+
+Configured as ``fcm://PROJECT_ID:SERVICE_ACCOUNT_JSON@fcm.googleapis.com``: the service
+account's JSON key, percent-encoded; the project defaults to the key's ``project_id``.
 """
 
 from __future__ import annotations
 
+import json
 import ssl
 import threading
-from typing import Any
+from typing import Any, Self
 
 import google.auth.exceptions
 import httpx
@@ -24,6 +28,8 @@ import requests
 from google.auth.transport.requests import Request
 from google.oauth2 import service_account
 
+from keel_notification.adapters.failover import Provider
+from keel_notification.adapters.provider_url import ProviderUrl
 from keel_notification.adapters.retry_after import retry_after_seconds
 from keel_notification.domain.errors import (
     PermanentDeliveryError,
@@ -32,7 +38,6 @@ from keel_notification.domain.errors import (
 )
 from keel_notification.domain.messages import PushMessage
 from keel_notification.domain.model import Category
-from keel_notification.service_layer.ports import Provider
 
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 PRODUCTION = "https://fcm.googleapis.com"
@@ -70,6 +75,28 @@ class FcmPushProvider(Provider[PushMessage]):
             verify=ssl.create_default_context(cafile=ca_file),
         )
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, *, name: str = "fcm", ca_file: str | None = None) -> Self:
+        parsed = ProviderUrl.parse(url)
+        if parsed.scheme != "fcm":
+            raise ValueError("use fcm://PROJECT_ID:SERVICE_ACCOUNT_JSON@host")
+        try:
+            account = json.loads(parsed.password)
+        except ValueError:
+            account = None
+        if not isinstance(account, dict):
+            raise ValueError("fcm: the password must be a service-account JSON object")
+        try:
+            return cls(
+                service_account_info=account,
+                project_id=parsed.username or None,
+                base_url=parsed.base_url(),
+                ca_file=ca_file,
+                name=name,
+            )
+        except (KeyError, ValueError):
+            raise ValueError("fcm: the service-account key is incomplete") from None
 
     def access_token(self) -> str:
         """A valid OAuth2 access token, refreshed by google-auth when it nears expiry."""

@@ -1,7 +1,10 @@
-"""Development delivery: every message becomes one file under ``OUTBOX_DIR/<channel>/``.
+"""Development delivery: every message becomes one file in its channel's folder.
 
-Email is written as ``.eml`` (open it in any mail client); SMS and push as small text and
-JSON files that state the category route they would have taken.
+Without providers a channel writes under ``FILE_DELIVERY_DIR/<channel>/`` (``var/outbox/``
+for ``make run``); a provider list may also name a folder: ``file://var/outbox/sms``
+(SMS takes ``?tx=...&promo=...`` sender names). Email is written as ``.eml`` (open it in any
+mail client); SMS and push as small text and JSON files that state the category route they
+would have taken.
 """
 
 from __future__ import annotations
@@ -12,8 +15,22 @@ import tempfile
 from pathlib import Path
 
 from keel_notification.adapters.email_mime import build_mime, message_id
+from keel_notification.adapters.failover import Provider
+from keel_notification.adapters.provider_url import ProviderUrl, file_directory
 from keel_notification.domain.messages import EmailMessage, PushMessage, SmsMessage
-from keel_notification.service_layer.ports import Provider
+from keel_notification.domain.model import Category
+
+#: Sender names a file route states when the URL gives none.
+DEFAULT_SMS_SENDERS = {Category.TRANSACTIONAL: "KeelTx", Category.PROMOTIONAL: "KeelPromo"}
+SMS_SENDER_PARAMS = {Category.TRANSACTIONAL: "tx", Category.PROMOTIONAL: "promo"}
+
+
+def file_url(url: str) -> ProviderUrl:
+    parsed = ProviderUrl.parse(url)
+    if parsed.scheme != "file":
+        raise ValueError("use file://FOLDER")
+    file_directory(parsed)
+    return parsed
 
 
 def _write(directory: Path, filename: str, data: bytes) -> Path:
@@ -28,9 +45,9 @@ def _write(directory: Path, filename: str, data: bytes) -> Path:
 
 
 class FileEmailProvider(Provider[EmailMessage]):
-    def __init__(self, outbox_dir: Path, sender: str, name: str = "file") -> None:
+    def __init__(self, directory: Path, sender: str, name: str = "file") -> None:
         self.name = name
-        self.directory = Path(outbox_dir) / "email"
+        self.directory = Path(directory)
         self.sender = sender
 
     def send(self, message: EmailMessage) -> str:
@@ -39,10 +56,19 @@ class FileEmailProvider(Provider[EmailMessage]):
 
 
 class FileSmsProvider(Provider[SmsMessage]):
-    def __init__(self, outbox_dir: Path, sender: str, name: str = "file") -> None:
+    def __init__(self, directory: Path, sender: str, name: str = "file") -> None:
         self.name = name
-        self.directory = Path(outbox_dir) / "sms"
+        self.directory = Path(directory)
         self.sender = sender
+
+    @classmethod
+    def for_category(
+        cls, directory: Path, category: Category, url: ProviderUrl | None, *, name: str
+    ) -> FileSmsProvider:
+        """The file route of ``category``, stating the sender name the URL gives it."""
+        params = url.params if url else {}
+        sender = params.get(SMS_SENDER_PARAMS[category]) or DEFAULT_SMS_SENDERS[category]
+        return cls(directory, sender, name=name)
 
     def send(self, message: SmsMessage) -> str:
         head = f"channel: {message.category}\nfrom: {self.sender}\nto: {message.to}\n"
@@ -52,9 +78,9 @@ class FileSmsProvider(Provider[SmsMessage]):
 
 
 class FilePushProvider(Provider[PushMessage]):
-    def __init__(self, outbox_dir: Path, name: str = "file") -> None:
+    def __init__(self, directory: Path, name: str = "file") -> None:
         self.name = name
-        self.directory = Path(outbox_dir) / "push"
+        self.directory = Path(directory)
 
     def send(self, message: PushMessage) -> str:
         document = {

@@ -10,11 +10,25 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from keel_common.pagination import InvalidCursor, Page, Position, decode_cursor, page_of
 from keel_notification.adapters.orm import contacts, inbox, notifications
-from keel_notification.adapters.pagination import decode_cursor, encode_cursor
+from keel_notification.domain import errors
 from keel_notification.domain.model import Contact, Device, Notification, Preferences, Status
 from keel_notification.service_layer import ports
-from keel_notification.service_layer.ports import Page
+
+
+def position(notification: Notification) -> Position:
+    """Where a page of the delivery log (newest first) ends."""
+    return Position(notification.created_at, notification.id)
+
+
+def after(cursor: str) -> Position:
+    """The position a cursor points after; the domain's ``InvalidCursor`` if we did not
+    issue it."""
+    try:
+        return decode_cursor(cursor)
+    except InvalidCursor as exc:
+        raise errors.InvalidCursor("this cursor was not issued by this service") from exc
 
 
 class SqlAlchemyNotificationRepository(ports.NotificationRepository):
@@ -54,7 +68,7 @@ class SqlAlchemyNotificationRepository(ports.NotificationRepository):
         event_id: uuid.UUID | None,
         limit: int,
         cursor: str | None,
-    ) -> Page:
+    ) -> Page[Notification]:
         c = notifications.c
         statement = (
             sa.select(Notification).order_by(c.created_at.desc(), c.id.desc()).limit(limit + 1)
@@ -64,16 +78,14 @@ class SqlAlchemyNotificationRepository(ports.NotificationRepository):
         if event_id is not None:
             statement = statement.filter_by(event_id=event_id)
         if cursor:
-            created_at, id = decode_cursor(cursor)
+            start = after(cursor)
             statement = statement.where(
                 sa.or_(
-                    c.created_at < created_at,
-                    sa.and_(c.created_at == created_at, c.id < id),
+                    c.created_at < start.created_at,
+                    sa.and_(c.created_at == start.created_at, c.id < start.id),
                 )
             )
-        rows = list(self.session.scalars(statement))
-        items, more = rows[:limit], len(rows) > limit
-        return Page(items, encode_cursor(items[-1].created_at, items[-1].id) if more else None)
+        return page_of(list(self.session.scalars(statement)), limit, position)
 
 
 class SqlAlchemyDeviceRepository(ports.DeviceRepository):

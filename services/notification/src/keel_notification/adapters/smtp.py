@@ -15,16 +15,22 @@ import logging
 import smtplib
 import ssl
 import threading
-from typing import Literal
+from typing import Literal, Self
 
 from keel_notification.adapters.email_mime import build_mime, message_id
+from keel_notification.adapters.failover import Provider
+from keel_notification.adapters.provider_url import ProviderUrl
 from keel_notification.domain.errors import PermanentDeliveryError, TransientDeliveryError
 from keel_notification.domain.messages import EmailMessage
-from keel_notification.service_layer.ports import Provider
 
 log = logging.getLogger(__name__)
 
 Security = Literal["none", "starttls", "tls"]
+SCHEMES: dict[str, tuple[Security, int]] = {
+    "smtp": ("none", 25),
+    "smtp+starttls": ("starttls", 587),
+    "smtps": ("tls", 465),
+}
 
 
 class SmtpEmailProvider(Provider[EmailMessage]):
@@ -50,6 +56,24 @@ class SmtpEmailProvider(Provider[EmailMessage]):
         self._local = threading.local()
         self._all: list[smtplib.SMTP] = []
         self._all_lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, *, sender: str, ssl_context: ssl.SSLContext) -> Self:
+        """``smtp://``, ``smtp+starttls://`` or ``smtps://[user:password@]host[:port]``."""
+        parsed = ProviderUrl.parse(url)
+        if parsed.scheme not in SCHEMES or not parsed.host:
+            raise ValueError("use smtp://, smtp+starttls:// or smtps:// host URLs")
+        security, default_port = SCHEMES[parsed.scheme]
+        return cls(
+            host=parsed.host,
+            port=parsed.port or default_port,
+            sender=sender,
+            security=security,
+            username=parsed.username or None,
+            password=parsed.password or None,
+            ssl_context=ssl_context,
+            name=f"smtp:{parsed.host}",
+        )
 
     def send(self, message: EmailMessage) -> str:
         mime = build_mime(message, self.sender)

@@ -9,19 +9,29 @@ Request (twilio.com/docs/messaging/api/message-resource#create-a-message-resourc
 ``POST /2010-04-01/Accounts/<sid>/Messages.json``, HTTP basic auth (account SID, auth token),
 form fields ``To``, ``From`` or ``MessagingServiceSid``, ``Body``. Answers: 201 with the
 message resource (``sid``); errors are JSON with a numeric ``code``.
+
+Configured as ``twilio://SID:TOKEN@api.twilio.com?tx=+15550100&promo=MG...``: the account,
+the endpoint (``twilio+http://`` for a plain-HTTP stand-in) and the sender identity of each
+category (a From number or a Messaging Service SID, never the same one for both).
 """
 
 from __future__ import annotations
 
+from typing import Self
+
 import requests
 
+from keel_notification.adapters.failover import Provider
+from keel_notification.adapters.provider_url import ProviderUrl
 from keel_notification.adapters.retry_after import retry_after_seconds
 from keel_notification.domain.errors import PermanentDeliveryError, TransientDeliveryError
 from keel_notification.domain.messages import SmsMessage
 from keel_notification.domain.model import Category
-from keel_notification.service_layer.ports import Provider
 
 PRODUCTION = "https://api.twilio.com"
+SCHEMES = {"twilio": True, "twilio+http": False}  # scheme -> TLS
+#: The URL parameter naming each category's sender identity.
+SENDER_PARAMS = {Category.TRANSACTIONAL: "tx", Category.PROMOTIONAL: "promo"}
 
 
 class TwilioSmsProvider(Provider[SmsMessage]):
@@ -43,6 +53,24 @@ class TwilioSmsProvider(Provider[SmsMessage]):
         self._session = requests.Session()
         self._session.auth = (account_sid, auth_token)
         self.timeout = timeout
+
+    @classmethod
+    def from_url(cls, url: str, *, category: Category, name: str | None = None) -> Self:
+        """The provider of ``category`` on the account and endpoint ``url`` names."""
+        parsed = ProviderUrl.parse(url)
+        if parsed.scheme not in SCHEMES:
+            raise ValueError("use twilio://SID:TOKEN@host?tx=...&promo=...")
+        if not (parsed.username and parsed.password):
+            raise ValueError(f"{parsed.scheme}: needs the account SID and auth token")
+        parsed.require(*SENDER_PARAMS.values())
+        return cls(
+            account_sid=parsed.username,
+            auth_token=parsed.password,
+            sender=parsed.params[SENDER_PARAMS[category]],
+            category=category,
+            base_url=parsed.base_url(tls=SCHEMES[parsed.scheme]),
+            name=name,
+        )
 
     def send(self, message: SmsMessage) -> str:
         if message.category is not self.category:

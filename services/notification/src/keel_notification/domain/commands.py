@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from keel_notification.domain.model import Channel, Platform, QuietHours
@@ -48,3 +49,17 @@ class UpdatePreferences:
     sms_promotional: bool
     push_promotional: bool
     quiet_hours: QuietHours | None
+
+
+@dataclass(frozen=True)
+class RememberContact:
+    """Keep where a user can be reached, as an auth event tells it.
+
+    A registration (``registered_at`` given) introduces the user; other events only update
+    a user already known, so no contact is created without its registration time.
+    """
+
+    user_id: uuid.UUID
+    email: str | None = None
+    phone: str | None = None
+    registered_at: datetime | None = None

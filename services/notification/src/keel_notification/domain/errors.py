@@ -55,9 +55,5 @@ class UnregisteredDevice(PermanentDeliveryError):
     """The push provider says this token no longer reaches an app; the device is deactivated."""
 
 
-class MalformedEvent(NotificationError):
-    """An event lacks a field its message needs; retrying the same event cannot help."""
-
-
 class InvalidCursor(NotificationError):
     """A pagination cursor that this service did not issue."""

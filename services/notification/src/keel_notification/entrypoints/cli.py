@@ -1,38 +1,22 @@
-"""``keel-notification web|grpc|worker|migrate|job NAME``."""
+"""``keel-notification web|grpc|worker|migrate|job NAME|scheduler``."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from keel_common.cli import ServiceCli
 from keel_notification import config
-from keel_notification.entrypoints.jobs import JOBS, SCHEDULES
+from keel_notification.bootstrap import DECLARATION
+from keel_notification.entrypoints.grpc_server import create_server
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
-
-def worker(settings: config.NotificationSettings, stop: threading.Event) -> None:
-    from keel_notification.entrypoints.consumer import run_worker
-
-    run_worker(settings, stop)
-
-
-def grpc_server(settings: config.NotificationSettings) -> object:
-    from keel_notification.entrypoints.grpc_server import create_server
-
-    return create_server(settings)
-
-
 CLI = ServiceCli(
-    service="notification",
+    declaration=DECLARATION,
     settings=config.load,
     web="keel_notification.entrypoints.flask_app:create_app()",
-    grpc=grpc_server,
-    worker=worker,
+    grpc=create_server,
     migrations_dir=MIGRATIONS,
-    jobs=dict(JOBS),
-    schedules=dict(SCHEDULES),
 )
 
 

@@ -1,119 +1,107 @@
-"""The worker process: event consumers and the dispatcher (``keel-notification worker``).
+"""The handler of ``notification.events`` (see ``DECLARATION`` in bootstrap.py).
 
-Each consumer thread takes events from ``notification.events``, logs the messages they cause
-(once per event id), sends those that may go out now and records the outcomes before the
-event is acked. Whatever cannot go out now (retries, quiet hours, a sender that died) is left
-to the dispatcher thread.
+The generic worker parses each envelope into its ``keel_events`` contract; here the event
+is translated into this service's words (an ``Occasion``, and the contact it carries), its
+messages are logged once per event id, and those that may go out now are sent and their
+outcomes recorded before the event is acked. Whatever cannot go out now (retries, quiet
+hours, a sender that died) is left to the dispatcher.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from keel_common.messaging import (
-    DUPLICATE,
-    Broker,
-    Envelope,
-    HandlerResult,
-    InvalidMessage,
-    QueueSpec,
-    consumer_queue,
-    create_broker,
+from keel_common.messaging import DUPLICATE, Envelope, HandlerResult, InvalidMessage
+from keel_events import Event
+from keel_events.auth import (
+    OtpRequested,
+    PasswordChanged,
+    PasswordResetRequested,
+    TokenReuseDetected,
+    UserRegistered,
 )
-from keel_notification.bootstrap import Notifications, bootstrap
-from keel_notification.config import NotificationSettings
-from keel_notification.domain.errors import MalformedEvent
-from keel_notification.entrypoints.dispatcher import count, run_dispatcher
+from keel_events.core import OrderCancelled, OrderEvent, OrderPlaced
+from keel_notification.domain.commands import RememberContact
+from keel_notification.domain.occasions import (
+    LoginCode,
+    OrderCancellation,
+    OrderItem,
+    OrderReceipt,
+    PasswordChangeNotice,
+    PasswordReset,
+    SecurityAlert,
+    Welcome,
+)
+from keel_notification.entrypoints.dispatcher import count
 from keel_notification.service_layer.delivery import deliver
 from keel_notification.service_layer.intake import IncomingEvent, handle_event
 
-log = logging.getLogger(__name__)
-
-QUEUE = "notification.events"
-
-
-def incoming(envelope: Envelope) -> IncomingEvent:
-    return IncomingEvent(
-        id=uuid.UUID(envelope.id),
-        type=envelope.type,
-        time=datetime.fromisoformat(envelope.time),
-        data=envelope.data,
-    )
+if TYPE_CHECKING:
+    from keel_common.service import EventHandler
+    from keel_notification.bootstrap import Notifications
 
 
-class EventHandler:
-    """The ``Handler`` of ``notification.events`` for ``Broker.consume``."""
-
-    def __init__(self, app: Notifications) -> None:
-        self.app = app
-
-    def __call__(self, envelope: Envelope) -> HandlerResult | None:
-        app = self.app
-        try:
-            accepted = handle_event(
-                app.uow(),
-                incoming(envelope),
-                plan=app.planner,
-                renderer=app.renderer,
-                now=app.clock(),
-                policy=app.policy,
-                directory=app.directory,
+def incoming(event: Event, envelope: Envelope) -> IncomingEvent:
+    """The event as intake takes it; ``InvalidMessage`` (dead-lettered) for a contract this
+    queue does not take."""
+    id, time = uuid.UUID(envelope.id), datetime.fromisoformat(envelope.time)
+    match event:
+        case UserRegistered():
+            welcome = Welcome(event.user_id, event.email, event.name, event.verification_token)
+            contact = RememberContact(event.user_id, email=event.email, registered_at=time)
+            return IncomingEvent(id, time, welcome, contact)
+        case OtpRequested():
+            code = LoginCode(event.user_id, event.phone, event.code, event.expires_at)
+            return IncomingEvent(id, time, code, RememberContact(event.user_id, phone=event.phone))
+        case PasswordResetRequested():
+            reset = PasswordReset(
+                event.user_id, event.email, event.name, event.reset_token, event.expires_at
             )
-        except MalformedEvent as exc:
-            raise InvalidMessage(str(exc)) from exc  # dead-lettered at once: retrying cannot help
+            return IncomingEvent(id, time, reset)
+        case PasswordChanged():
+            notice = PasswordChangeNotice(event.user_id, event.email, event.name)
+            return IncomingEvent(id, time, notice)
+        case TokenReuseDetected():
+            return IncomingEvent(id, time, SecurityAlert(event.user_id, event.email, event.name))
+        case OrderPlaced():
+            return IncomingEvent(id, time, OrderReceipt(*_order(event)))
+        case OrderCancelled():
+            return IncomingEvent(id, time, OrderCancellation(*_order(event)))
+    raise InvalidMessage(f"notification.events does not take {event.type}")
+
+
+def _order(event: OrderEvent) -> tuple[uuid.UUID, uuid.UUID, str, int, tuple[OrderItem, ...]]:
+    items = tuple(
+        OrderItem(line.title, line.quantity, line.unit_price_cents) for line in event.items
+    )
+    return event.id, event.buyer_id, event.currency, event.total_cents, items
+
+
+def events_handler(service: Notifications) -> EventHandler:
+    """Log, send now what may go now, record the outcomes; ``DUPLICATE`` for a redelivery."""
+
+    def handle(event: Event, envelope: Envelope) -> HandlerResult | None:
+        accepted = handle_event(
+            service.uow(),
+            incoming(event, envelope),
+            plan=service.planner,
+            renderer=service.renderer,
+            now=service.clock(),
+            policy=service.policy,
+            directory=service.directory,
+        )
         if accepted.duplicate:
             return DUPLICATE
         report = deliver(
-            app.uow(), accepted.ready, sender=app.senders, policy=app.policy, clock=app.clock
+            service.uow(),
+            accepted.ready,
+            sender=service.senders,
+            policy=service.policy,
+            clock=service.clock,
         )
         count(report)
         return None
 
-
-def consumer_threads(
-    app: Notifications, broker: Broker, stop: threading.Event, threads: int, spec: QueueSpec
-) -> list[threading.Thread]:
-    handler = EventHandler(app)
-    prefetch = app.settings.consumer_prefetch
-    return [
-        threading.Thread(
-            target=broker.consume,
-            args=(spec, handler),
-            kwargs={"prefetch": prefetch, "stop": stop},
-            name=f"consumer-{n}",
-        )
-        for n in range(threads)
-    ]
-
-
-def run_worker(
-    settings: NotificationSettings,
-    stop: threading.Event,
-    *,
-    app: Notifications | None = None,
-    broker: Broker | None = None,
-    spec: QueueSpec | None = None,
-) -> None:
-    """Consume and dispatch until ``stop`` is set (SIGTERM), then close the providers.
-
-    ``spec`` defaults to ``notification.events`` from the shared topology.
-    """
-    app = app or bootstrap(settings)
-    broker = broker or create_broker(
-        settings.broker_url, exchange=settings.events_exchange, service="notification"
-    )
-    spec = spec or consumer_queue(QUEUE)
-    threads = consumer_threads(app, broker, stop, settings.consumer_threads, spec)
-    threads.append(threading.Thread(target=run_dispatcher, args=(app, stop), name="dispatcher"))
-    for thread in threads:
-        thread.start()
-    log.info("worker started", extra={"consumers": settings.consumer_threads})
-    try:
-        for thread in threads:
-            thread.join()
-    finally:
-        broker.close()
-        app.close()
+    return handle

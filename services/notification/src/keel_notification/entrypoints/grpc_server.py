@@ -1,4 +1,4 @@
-"""The notification gRPC server: ``create_server(settings)`` is what ``keel-notification grpc``
+"""The notification gRPC server: ``create_server(service)`` is what ``keel-notification grpc``
 runs. ``Send`` queues a transactional request and answers at once; the worker delivers it."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import json_format
@@ -14,8 +14,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from keel_common.grpc import KeelServer, abort_for
 from keel_common.grpc import create_server as create_keel_server
-from keel_notification.bootstrap import Notifications, bootstrap
-from keel_notification.config import NotificationSettings
 from keel_notification.domain import errors
 from keel_notification.domain.commands import SendNotification
 from keel_notification.domain.model import Channel, Notification
@@ -23,6 +21,9 @@ from keel_notification.service_layer import history, intake
 from keel_notification.service_layer.ports import ContactsUnavailable
 from keel_protos.notification.v1 import notification_pb2 as pb
 from keel_protos.notification.v1 import notification_pb2_grpc
+
+if TYPE_CHECKING:
+    from keel_notification.bootstrap import Notifications
 
 SERVICE_NAMES = ["notification.v1.NotificationService"]
 CHANNELS = {
@@ -98,8 +99,8 @@ def status_response(n: Notification) -> pb.GetDeliveryStatusResponse:
 
 
 class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
-    def __init__(self, notifications: Notifications) -> None:
-        self.app = notifications
+    def __init__(self, service: Notifications) -> None:
+        self.app = service
 
     def Send(self, request: pb.SendRequest, context: grpc.ServicerContext) -> pb.SendResponse:
         try:
@@ -125,25 +126,16 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
         return status_response(notification)
 
 
-def create_server(
-    settings: NotificationSettings | None = None,
-    *,
-    notifications: Notifications | None = None,
-    port: int | None = None,
-) -> KeelServer:
+def create_server(service: Notifications, *, port: int | None = None) -> KeelServer:
     """The server, not started."""
-    if notifications is None:
-        from keel_notification import config
-
-        notifications = bootstrap(settings or config.load())
-    servicer = NotificationServicer(notifications)
+    servicer = NotificationServicer(service)
 
     def register(server: grpc.Server) -> None:
         notification_pb2_grpc.add_NotificationServiceServicer_to_server(servicer, server)
 
     return create_keel_server(
         "notification",
-        notifications.settings.grpc_port if port is None else port,
+        service.settings.grpc_port if port is None else port,
         register,
         service_names=SERVICE_NAMES,
     )

@@ -10,6 +10,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from keel_common.auth import Principal, require_principal
 from keel_common.http import BEARER_AUTH
+from keel_common.pagination import Page
 from keel_notification.bootstrap import Notifications
 from keel_notification.domain.commands import RegisterDevice, RemoveDevice, UpdatePreferences
 from keel_notification.domain.model import Notification, Platform, Preferences, QuietHours
@@ -25,7 +26,6 @@ from keel_notification.entrypoints.schemas import (
     PreferencesOut,
 )
 from keel_notification.service_layer import devices, history, preferences
-from keel_notification.service_layer.ports import Page
 
 EXTENSION = "keel_notification"
 
@@ -51,7 +51,7 @@ def notification_json(n: Notification) -> dict[str, Any]:
     return NotificationOut.model_validate(n, from_attributes=True).model_dump(mode="json")
 
 
-def page_json(page: Page) -> Response:
+def page_json(page: Page[Notification]) -> Response:
     return jsonify(items=[notification_json(n) for n in page.items], next_cursor=page.next_cursor)
 
 

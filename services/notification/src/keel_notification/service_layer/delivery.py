@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from keel_common.clock import Clock
 from keel_notification.domain.errors import (
     DeliveryError,
     PermanentDeliveryError,
@@ -27,8 +28,6 @@ from keel_notification.domain.policy import RetryPolicy
 from keel_notification.service_layer.ports import Sender, UnitOfWork
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)

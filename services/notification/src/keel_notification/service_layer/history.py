@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
+from keel_common.pagination import Page
 from keel_notification.domain.errors import Forbidden, NotificationNotFound
 from keel_notification.domain.model import Notification
-from keel_notification.service_layer.ports import Page, UnitOfWork
+from keel_notification.service_layer.ports import UnitOfWork
 
 ADMIN_ROLE = "admin"
 MAX_PAGE = 100
@@ -19,7 +20,7 @@ def _limit(limit: int) -> int:
 
 def list_notifications(
     uow: UnitOfWork, user_id: uuid.UUID, *, limit: int = 20, cursor: str | None = None
-) -> Page:
+) -> Page[Notification]:
     """The caller's own messages, newest first."""
     with uow:
         return uow.notifications.page(
@@ -35,7 +36,7 @@ def search_notifications(
     event_id: uuid.UUID | None = None,
     limit: int = 20,
     cursor: str | None = None,
-) -> Page:
+) -> Page[Notification]:
     """Support's view: any user's messages, or those one event caused. Admins only."""
     if ADMIN_ROLE not in roles:
         raise Forbidden("the delivery log of other users is for admins")

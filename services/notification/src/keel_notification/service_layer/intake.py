@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from keel_notification.domain.catalog import template_spec
-from keel_notification.domain.commands import SendNotification
+from keel_notification.domain.commands import RememberContact, SendNotification
 from keel_notification.domain.errors import InvalidSendRequest, TemplateRenderError
 from keel_notification.domain.messages import Message, message_for
 from keel_notification.domain.model import (
@@ -25,7 +25,9 @@ from keel_notification.domain.model import (
     Platform,
     Preferences,
 )
+from keel_notification.domain.occasions import Occasion
 from keel_notification.domain.policy import RetryPolicy
+from keel_notification.service_layer.contacts import remember_contact
 from keel_notification.service_layer.ports import TemplateRenderer, UnitOfWork, UserDirectory
 
 log = logging.getLogger(__name__)
@@ -35,12 +37,13 @@ SEND_REQUESTS = uuid.UUID("5d1b0f5e-6a57-4d5e-9a3c-3f4e0c1b7a21")  # uuid5 names
 
 @dataclass(frozen=True)
 class IncomingEvent:
-    """An event from another service, as the consumer received it."""
+    """An event from another service, translated by the consumer: its id and time, the
+    occasion it is for the user, and the contact details it carries, if any."""
 
     id: uuid.UUID
-    type: str
     time: datetime
-    data: Mapping[str, Any]
+    occasion: Occasion
+    contact: RememberContact | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class Accepted:
     ready: list[Message]
 
 
-Planner = Callable[[UnitOfWork, IncomingEvent], list[Intent]]
+Planner = Callable[[IncomingEvent], list[Intent]]
 
 
 def handle_event(
@@ -77,7 +80,8 @@ def handle_event(
     policy: RetryPolicy,
     directory: UserDirectory | None = None,
 ) -> Accepted:
-    """Log the messages an event causes, once per event id, and return those to send now.
+    """Keep the contact an event carries and log the messages it causes, once per event id;
+    return those to send now.
 
     The ready ones are claimed for ``policy.lease``: the dispatcher leaves them to this
     caller unless it dies before recording the outcome. ``directory``: see ``queue``.
@@ -85,7 +89,9 @@ def handle_event(
     with uow:
         if not uow.inbox.first_time(event.id):
             return Accepted(duplicate=True, notifications=[], ready=[])
-        intents = plan(uow, event)
+        if event.contact is not None:
+            remember_contact(uow, event.contact)
+        intents = plan(event)
         notifications = queue(
             uow,
             event_id=event.id,

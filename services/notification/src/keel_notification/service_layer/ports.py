@@ -7,25 +7,12 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
+from keel_common.pagination import Page
 from keel_common.unit_of_work import AbstractUnitOfWork
-from keel_notification.domain.messages import (
-    EmailMessage,
-    Message,
-    PushMessage,
-    Receipt,
-    SmsMessage,
-)
+from keel_notification.domain.messages import Message, Receipt
 from keel_notification.domain.model import Channel, Contact, Device, Notification, Preferences
-
-
-@dataclass(frozen=True)
-class Page:
-    """A slice of the delivery log, newest first; ``next_cursor`` is None on the last page."""
-
-    items: list[Notification]
-    next_cursor: str | None
 
 
 class NotificationRepository(abc.ABC):
@@ -53,10 +40,10 @@ class NotificationRepository(abc.ABC):
         event_id: uuid.UUID | None,
         limit: int,
         cursor: str | None,
-    ) -> Page:
+    ) -> Page[Notification]:
         """Messages matching the filters given (None = any), newest first.
 
-        Raises InvalidCursor on a cursor this repository did not issue.
+        Raises ``InvalidCursor`` on a cursor this repository did not issue.
         """
 
 
@@ -114,31 +101,15 @@ class UnitOfWork(AbstractUnitOfWork):
     inbox: Inbox
 
 
-M = TypeVar("M", EmailMessage, SmsMessage, PushMessage)
-
-
-class Provider(abc.ABC, Generic[M]):
-    """A delivery provider for one channel (SMTP relay, APNs, FCM, an SMS API, ...).
-
-    ``send`` returns the provider's id for the message, or raises
-    ``TransientDeliveryError`` (retry later) / ``PermanentDeliveryError`` (never retry).
-    Network errors must be turned into one of those two.
-    """
-
-    name: str
-
-    @abc.abstractmethod
-    def send(self, message: M) -> str: ...
-
-    def close(self) -> None:
-        """Release connections; called once when the process stops."""
-
-
 class Sender(abc.ABC):
-    """Delivers a message on its channel, choosing among providers; returns who sent it."""
+    """Delivers a message on its channel (the adapter chooses among that channel's providers
+    and fails over between them); returns who sent it."""
 
     @abc.abstractmethod
     def send(self, message: Message) -> Receipt: ...
+
+    def close(self) -> None:  # noqa: B027 - an optional hook: fakes hold nothing to release
+        """Release the providers' connections; called once when the process stops."""
 
 
 class TemplateRenderer(abc.ABC):

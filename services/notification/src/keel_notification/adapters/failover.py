@@ -1,4 +1,8 @@
-"""Failover between providers, with a circuit breaker per provider.
+"""Providers and the failover between them, with a circuit breaker per provider.
+
+The service layer sees one ``Sender``; behind it, ``ChannelSenders`` routes each message to
+its channel's ordered providers (``FailoverSender``), which are the ``Provider`` adapters
+(SMTP, Twilio, APNs, FCM, files) built from the provider URLs (``channels.build_senders``).
 
 Each channel has an ordered list of providers. A provider that keeps failing is skipped
 (its breaker is open) until a cool-down has passed; then one trial message goes through it
@@ -11,13 +15,14 @@ clock directly, which leaves cool-downs untestable without sleeping.
 
 from __future__ import annotations
 
+import abc
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic
+from typing import Generic, TypeVar
 
 from keel_notification.domain.errors import PermanentDeliveryError, TransientDeliveryError
 from keel_notification.domain.messages import (
@@ -28,9 +33,28 @@ from keel_notification.domain.messages import (
     SmsMessage,
 )
 from keel_notification.domain.model import Category, Platform
-from keel_notification.service_layer.ports import M, Provider, Sender
+from keel_notification.service_layer.ports import Sender
 
 log = logging.getLogger(__name__)
+
+M = TypeVar("M", EmailMessage, SmsMessage, PushMessage)
+
+
+class Provider(abc.ABC, Generic[M]):
+    """A delivery provider for one channel (SMTP relay, APNs, FCM, an SMS API, ...).
+
+    ``send`` returns the provider's id for the message, or raises
+    ``TransientDeliveryError`` (retry later) / ``PermanentDeliveryError`` (never retry).
+    Network errors must be turned into one of those two.
+    """
+
+    name: str
+
+    @abc.abstractmethod
+    def send(self, message: M) -> str: ...
+
+    def close(self) -> None:
+        """Release connections; called once when the process stops."""
 
 
 class BreakerState(StrEnum):
