@@ -1,4 +1,5 @@
-"""Every Prometheus metric a Keel process exports, defined once.
+"""The Prometheus metrics every Keel process shares, defined once; a service's own metrics
+live in the service and are listed in its ``DECLARATION.metrics``.
 
 Alerts (deploy/helm/keel/files/alerts), dashboards and code refer to these names; rename
 one only together with them. RED metrics cover HTTP routes and gRPC methods; the consumer
@@ -98,41 +99,6 @@ OUTBOX_OLDEST_AGE = Gauge(
     "Age of the oldest unpublished outbox event (0 when the outbox is empty).",
     ["service"],
     multiprocess_mode="max",
-)
-
-
-SEARCH_INDEX_LAG = Histogram(
-    "keel_search_index_lag_seconds",
-    "Time from a product change in core (event time) to it being searchable.",
-    ["service"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0),
-)
-
-
-NOTIFICATION_DELIVERIES = Counter(
-    "keel_notification_deliveries_total",
-    "Messages the notification service settled, by channel and status (sent, failed).",
-    ["channel", "status"],
-)
-
-AUTH_LOGIN_FAILURES = Counter(
-    "keel_auth_login_failures_total",
-    "Logins refused for wrong credentials (a spike means credential stuffing).",
-)
-AUTH_OTP_SMS_SENT = Counter(
-    "keel_auth_otp_sms_sent_total",
-    "OTP SMS handed to the notification service, by destination region.",
-    ["region"],
-)
-AUTH_OTP_SMS_REFUSED = Counter(
-    "keel_auth_otp_sms_refused_total",
-    "OTP SMS requests refused before sending, by reason (region, throttled, daily_cap).",
-    ["reason"],
-)
-AUTH_OTP_SMS_BUDGET_REMAINING = Gauge(
-    "keel_auth_otp_sms_daily_budget_remaining",
-    "OTP SMS still allowed in the current 24-hour window (the daily cap minus those sent).",
-    multiprocess_mode="livemin",
 )
 
 

@@ -7,28 +7,9 @@ The names are the public contract of the alerts (``KeelAuthBruteForce``,
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, Counter, Gauge
+from prometheus_client import Counter, Gauge
 
 from keel_auth.service_layer import ports
-from keel_common import metrics as common_metrics
-
-
-def _release_common_copies() -> None:
-    # keel_common.metrics defined these until issue #10 moved them here; while its copies
-    # are still registered, defining ours would raise "Duplicated timeseries". No-op (and
-    # removable) once the copies are deleted from libs/common.
-    for name in (
-        "AUTH_LOGIN_FAILURES",
-        "AUTH_OTP_SMS_SENT",
-        "AUTH_OTP_SMS_REFUSED",
-        "AUTH_OTP_SMS_BUDGET_REMAINING",
-    ):
-        copy = getattr(common_metrics, name, None)
-        if copy is not None:
-            REGISTRY.unregister(copy)
-
-
-_release_common_copies()
 
 AUTH_LOGIN_FAILURES = Counter(
     "keel_auth_login_failures_total",
