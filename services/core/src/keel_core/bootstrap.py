@@ -95,7 +95,9 @@ def _token_verifier(settings: CoreSettings) -> TokenVerifier:
     )
 
 
-def _auth_users(settings: CoreSettings, discovery: Discovery, closers: list[Any]) -> UserDirectory:
+def _auth_users(
+    settings: CoreSettings, discovery: Discovery, closers: list[Callable[[], None]]
+) -> UserDirectory:
     """Auth's ``GetUsers`` over a channel to its healthy instances (closed with core)."""
     from keel_common.grpc import channel_for
     from keel_core.adapters.auth_users import GrpcUserDirectory
