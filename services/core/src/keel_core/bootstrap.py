@@ -1,78 +1,92 @@
-"""The composition root: builds the adapters from settings and hands them to entrypoints.
+"""keel-core in one place: the composition root and what the service is to the platform.
 
-Runs inside the factories (``create_app()``, ``create_server()``, the worker), never at
-import time; tests pass their own pieces (a verifier, a discovery, settings) to swap one.
+``bootstrap()`` builds every adapter from settings (nothing connects until first used) and
+returns the ``Core`` the entrypoints translate to; ``DECLARATION`` says what core publishes
+(product and order events, relayed from its outbox) and that it consumes nothing, has no
+metrics of its own and no jobs. Nothing here runs at import time: every worker process of
+the platform imports this module through the ``keel.services`` entry point, so the adapters
+are imported inside ``bootstrap()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-
-from keel_common.auth import TokenVerifier, create_token_verifier
-from keel_common.db import create_engine, make_session_factory
-from keel_common.discovery import Discovery, create_discovery
-from keel_common.messaging import Broker, create_broker
-from keel_common.outbox import OutboxRelay
-from keel_core.adapters.app_versions import (
-    CachedVersionPolicies,
-    DocumentSource,
-    consul_document,
-    file_document,
-)
-from keel_core.adapters.orm import outbox, start_mappers
-from keel_core.adapters.unit_of_work import SqlAlchemyCoreUnitOfWork
+from keel_common.service import Outbox, Service, ServiceDeclaration
 from keel_core.config import CoreSettings, load_core_settings
-from keel_core.service_layer.ports import UnitOfWork, VersionPolicies
+from keel_core.domain.events import (
+    OrderCancelled,
+    OrderPlaced,
+    ProductCreated,
+    ProductDeleted,
+    ProductUpdated,
+)
+from keel_core.service_layer.ports import UnitOfWork, UserDirectory, VersionPolicies
+
+if TYPE_CHECKING:
+    from keel_common.auth import TokenVerifier
+    from keel_common.discovery import Discovery
+    from keel_core.adapters.app_versions import DocumentSource
 
 
-@dataclass(frozen=True)
-class Core:
-    """Everything an entrypoint needs, wired."""
+@dataclass(kw_only=True, eq=False)
+class Core(Service[UnitOfWork]):
+    """Everything core's entrypoints need, wired."""
 
-    settings: CoreSettings
-    engine: Engine
-    discovery: Discovery
+    #: Checks the access tokens of HTTP callers.
     verifier: TokenVerifier
+    #: The app-version thresholds in force (Consul KV or a file).
     policies: VersionPolicies
-    new_uow: Callable[[], UnitOfWork]
-
-    @property
-    def readiness(self) -> Mapping[str, Callable[[], None]]:
-        return {"database": self._database_answers}
-
-    def _database_answers(self) -> None:
-        with self.engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
+    #: Buyers' names and emails, from auth's ``GetUsers``.
+    users: UserDirectory
 
 
-def bootstrap(
-    settings: CoreSettings | None = None,
-    *,
-    verifier: TokenVerifier | None = None,
-    discovery: Discovery | None = None,
-) -> Core:
+def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
+    """Core wired from ``settings`` (default: the environment's); ``overrides`` replace any
+    field of ``Core`` (``verifier=``, ``discovery=``, ``users=``, ``broker=``, ...)."""
+    from keel_common.db import create_engine, make_session_factory
+    from keel_common.discovery import create_discovery
+    from keel_common.messaging import create_broker
+    from keel_core.adapters.app_versions import CachedVersionPolicies
+    from keel_core.adapters.orm import outbox, start_mappers
+    from keel_core.adapters.unit_of_work import SqlAlchemyCoreUnitOfWork
+
     settings = settings or load_core_settings()
-    discovery = discovery or create_discovery(settings)
-    engine = create_engine(settings.database_url)
+    # Built first: the other adapters are wired to the ones the caller chose.
+    discovery = overrides.pop("discovery", None) or create_discovery(settings)
+    engine = overrides.pop("engine", None) or create_engine(settings.database_url)
+    closers: list[Callable[[], None]] = overrides.pop("closers", [])
     start_mappers()
     session_factory = make_session_factory(engine)
-    return Core(
-        settings=settings,
-        engine=engine,
-        discovery=discovery,
-        verifier=verifier or _token_verifier(settings),
-        policies=CachedVersionPolicies(
+    # Only what the caller did not pass is built (a test's broker declares no topology).
+    adapters: dict[str, Callable[[], Any]] = {
+        "uow_factory": lambda: partial(SqlAlchemyCoreUnitOfWork, session_factory),
+        "broker": lambda: create_broker(
+            settings.broker_url, exchange=settings.events_exchange, service="core"
+        ),
+        "verifier": lambda: _token_verifier(settings),
+        "policies": lambda: CachedVersionPolicies(
             _thresholds_source(settings, discovery), ttl=settings.app_versions_cache_seconds
         ),
-        new_uow=lambda: SqlAlchemyCoreUnitOfWork(session_factory),
-    )
+        "users": lambda: _auth_users(settings, discovery, closers),
+    }
+    built = {name: build() for name, build in adapters.items() if name not in overrides}
+    wired = {
+        "settings": settings,
+        "engine": engine,
+        "discovery": discovery,
+        "outbox": outbox,
+        "closers": closers,
+    }
+    return Core(**(wired | built | overrides))
 
 
 def _token_verifier(settings: CoreSettings) -> TokenVerifier:
+    from keel_common.auth import create_token_verifier
+
     return create_token_verifier(
         jwks_url=settings.jwks_url,
         issuer=settings.jwt_issuer,
@@ -81,17 +95,37 @@ def _token_verifier(settings: CoreSettings) -> TokenVerifier:
     )
 
 
+def _auth_users(
+    settings: CoreSettings, discovery: Discovery, closers: list[Callable[[], None]]
+) -> UserDirectory:
+    """Auth's ``GetUsers`` over a channel to its healthy instances (closed with core)."""
+    from keel_common.grpc import channel_for
+    from keel_core.adapters.auth_users import GrpcUserDirectory
+    from keel_protos.auth.v1 import auth_pb2
+
+    timeout = settings.auth_timeout_seconds
+    channel = channel_for("auth", discovery, auth_pb2.DESCRIPTOR, timeout=timeout)
+    closers.append(channel.close)
+    return GrpcUserDirectory(channel, timeout=timeout)
+
+
 def _thresholds_source(settings: CoreSettings, discovery: Discovery) -> DocumentSource:
+    from keel_core.adapters.app_versions import consul_document, file_document
+
     from_file = file_document(settings.app_versions_file)
     if settings.discovery == "consul":
         return consul_document(discovery, settings.app_versions_consul_key, from_file)
     return from_file
 
 
-def outbox_relay(settings: CoreSettings, broker: Broker | None = None) -> OutboxRelay:
-    """The relay that publishes the events the web and gRPC processes staged."""
-    broker = broker or create_broker(
-        settings.broker_url, exchange=settings.events_exchange, service=settings.service_name
-    )
-    engine = create_engine(settings.database_url)
-    return OutboxRelay(engine, outbox, broker, settings.service_name)
+DECLARATION: ServiceDeclaration[Core] = ServiceDeclaration(
+    name="core",
+    bootstrap=bootstrap,
+    publishes=(ProductCreated, ProductUpdated, ProductDeleted, OrderPlaced, OrderCancelled),
+    # Core reads no other service's events: its worker only relays its outbox.
+    consumes=(),
+    metrics=(),
+    jobs={},
+    # Published events are kept 7 days (no secrets in them), then pruned.
+    outbox=Outbox(),
+)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from keel_common.testing import free_port
+from keel_common.testing import eventually, free_port
 from keel_protos.core.v1 import core_pb2, core_pb2_grpc
 
 pytestmark = pytest.mark.e2e
@@ -62,15 +61,6 @@ def start(environment: dict[str, str], tmp_path: Path) -> Iterator[Callable[[str
     assert codes == dict.fromkeys(processes, 0), "a process did not stop cleanly on SIGTERM"
 
 
-def _until(condition: Callable[[], bool], what: str, seconds: float = 120) -> None:
-    """Wait for a state the processes reach by themselves (not a speed check)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.2)
-
-
 def _web_ready(base: str) -> bool:
     try:
         return requests.get(f"{base}/readyz", timeout=5).status_code == 200
@@ -98,7 +88,7 @@ def test_the_service_runs_as_processes(
     for command in ("web", "grpc", "worker"):
         start(command)
     base = f"http://127.0.0.1:{environment['HTTP_PORT']}"
-    _until(lambda: _web_ready(base), "keel-core web to be ready")
+    eventually(lambda: _web_ready(base), "keel-core web to be ready", timeout=120)
 
     body = {"title": "Desk", "price_cents": 100, "currency": "EUR", "category": "c", "stock": 1}
     created = requests.post(f"{base}/v1/products", json=body, headers=seller.headers, timeout=10)
@@ -111,6 +101,8 @@ def test_the_service_runs_as_processes(
         listed = list(stub.ListProducts(core_pb2.ListProductsRequest(), timeout=10))
     assert [p.id for p in listed] == [created.json()["id"]]
 
-    _until(lambda: _published(environment["DATABASE_URL"]), "the worker to relay the outbox")
+    eventually(
+        lambda: _published(environment["DATABASE_URL"]), "the worker to relay the outbox", 120
+    )
     metrics = requests.get(f"{base}/metrics", timeout=10).text
     assert 'keel_http_requests_total{method="POST",route="/v1/products",service="core"' in metrics

@@ -12,6 +12,7 @@ import requests
 from keel_common.auth import InMemoryRevocationList, JwksTokenVerifier
 from keel_common.db.alembic import upgrade
 from keel_common.discovery import FakeDiscovery
+from keel_common.messaging import Broker, create_broker
 from keel_common.testing import live_server
 from keel_core.bootstrap import Core, bootstrap
 from keel_core.config import CoreSettings
@@ -28,12 +29,19 @@ def migrated(database_url: str, migrations_dir: Path) -> str:
 
 
 @pytest.fixture
-def wired(migrated: str, jwks_url: str, tmp_path: Path) -> Iterator[Core]:
+def idle_broker() -> Broker:
+    """A broker that declares no queues: the web and gRPC processes never publish (the
+    worker's relay does; ``test_events`` brings its own)."""
+    return create_broker("memory://", exchange="keel.events", service="core", queues=())
+
+
+@pytest.fixture
+def wired(migrated: str, jwks_url: str, tmp_path: Path, idle_broker: Broker) -> Iterator[Core]:
     settings = CoreSettings(database_url=migrated, jwks_url=jwks_url, outbox_dir=tmp_path)
     verifier = JwksTokenVerifier(jwks_url, ISSUER, AUDIENCE, InMemoryRevocationList())
-    core = bootstrap(settings, verifier=verifier, discovery=FakeDiscovery())
+    core = bootstrap(settings, verifier=verifier, discovery=FakeDiscovery(), broker=idle_broker)
     yield core
-    core.engine.dispose()
+    core.close()
 
 
 @pytest.fixture

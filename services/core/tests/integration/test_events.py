@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,8 @@ import pytest
 import requests
 
 from keel_common.messaging import Broker, Envelope, QueueSpec, create_broker
-from keel_core.bootstrap import Core, outbox_relay
+from keel_common.worker import relay_for
+from keel_core.bootstrap import DECLARATION, Core
 
 
 @pytest.fixture
@@ -32,11 +34,10 @@ def watch(rabbitmq_url: str, unique_name: str) -> Iterator[tuple[Broker, QueueSp
 
 
 def _relay_once(wired: Core, broker: Broker) -> int:
-    relay = outbox_relay(wired.settings, broker)
-    try:
-        return relay.run_once()
-    finally:
-        relay.engine.dispose()
+    """One pass of the relay the worker runs from core's declaration, onto ``broker``."""
+    relay = relay_for(DECLARATION, replace(wired, broker=broker))
+    assert relay is not None
+    return relay.run_once()
 
 
 def _receive(broker: Broker, spec: QueueSpec, count: int) -> list[Envelope]:

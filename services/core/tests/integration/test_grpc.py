@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 from uuid import UUID, uuid4
@@ -63,7 +64,7 @@ def auth() -> Iterator[tuple[StubAuth, str]]:
 @pytest.fixture
 def catalog(wired: Core, auth: tuple[StubAuth, str]) -> Iterator[core_pb2_grpc.CatalogServiceStub]:
     auth_channel = grpc.insecure_channel(auth[1])
-    server = create_server(wired=wired, users=GrpcUserDirectory(auth_channel), port=0)
+    server = create_server(replace(wired, users=GrpcUserDirectory(auth_channel)), port=0)
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
     yield core_pb2_grpc.CatalogServiceStub(channel)
@@ -74,7 +75,7 @@ def catalog(wired: Core, auth: tuple[StubAuth, str]) -> Iterator[core_pb2_grpc.C
 
 def _product(wired: Core, owner: UUID, **overrides: Any) -> Any:
     command = CreateProduct(FIELDS | overrides)
-    return products.create_product(wired.new_uow(), Actor(owner), command)
+    return products.create_product(wired.uow(), Actor(owner), command)
 
 
 def test_get_product(wired: Core, catalog: core_pb2_grpc.CatalogServiceStub) -> None:
@@ -108,7 +109,7 @@ def test_list_products_streams_every_live_product(
 ) -> None:
     owner = uuid4()
     made = [_product(wired, owner, title=f"p{n}") for n in range(3)]
-    products.delete_product(wired.new_uow(), Actor(owner), DeleteProduct(made[1].id))
+    products.delete_product(wired.uow(), Actor(owner), DeleteProduct(made[1].id))
 
     streamed = list(catalog.ListProducts(core_pb2.ListProductsRequest(), timeout=10))
 
@@ -122,7 +123,7 @@ def test_get_order_names_its_buyer_from_one_get_users_call(
     stub.users[str(buyer)] = ("Ada Lovelace", "ada@example.com")
     desk = _product(wired, uuid4())
     placed = orders.place_order(
-        wired.new_uow(), Actor(buyer), PlaceOrder((RequestedItem(desk.id, 2),), "k")
+        wired.uow(), Actor(buyer), PlaceOrder((RequestedItem(desk.id, 2),), "k")
     )
 
     answer = catalog.GetOrder(core_pb2.GetOrderRequest(id=str(placed.id)), timeout=10).order
@@ -138,11 +139,12 @@ def test_get_order_names_its_buyer_from_one_get_users_call(
 
 def test_get_order_is_unavailable_while_auth_is(wired: Core, auth: tuple[StubAuth, str]) -> None:
     dead_auth = grpc.insecure_channel("127.0.0.1:1")
-    server = create_server(wired=wired, users=GrpcUserDirectory(dead_auth, timeout=1), port=0)
+    dead = replace(wired, users=GrpcUserDirectory(dead_auth, timeout=1))
+    server = create_server(dead, port=0)
     server.start()
     desk = _product(wired, uuid4())
     placed = orders.place_order(
-        wired.new_uow(), Actor(uuid4()), PlaceOrder((RequestedItem(desk.id, 1),), "k")
+        wired.uow(), Actor(uuid4()), PlaceOrder((RequestedItem(desk.id, 1),), "k")
     )
     try:
         channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -27,7 +28,7 @@ WEEK_AGO = datetime.now(UTC).replace(microsecond=0) - timedelta(days=7)
 
 @pytest.fixture
 def catalog(wired: Core) -> Iterator[core_pb2_grpc.CatalogServiceStub]:
-    server = create_server(wired=wired, users=FakeUserDirectory(), port=0)
+    server = create_server(replace(wired, users=FakeUserDirectory()), port=0)
     server.start()
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
     yield core_pb2_grpc.CatalogServiceStub(channel)
@@ -38,12 +39,12 @@ def catalog(wired: Core) -> Iterator[core_pb2_grpc.CatalogServiceStub]:
 def _product(wired: Core, title: str) -> Any:
     fields = {"title": title, "description": "", "price_cents": 500, "currency": "EUR"}
     command = CreateProduct(fields | {"category": "food", "stock": 100})
-    return products.create_product(wired.new_uow(), Actor(uuid4()), command)
+    return products.create_product(wired.uow(), Actor(uuid4()), command)
 
 
 def _buy(wired: Core, buyer: UUID, at: datetime, *items: tuple[Any, int]) -> Any:
     command = PlaceOrder(tuple(RequestedItem(p.id, q) for p, q in items), str(uuid4()))
-    return orders.place_order(wired.new_uow(), Actor(buyer), command, lambda: at)
+    return orders.place_order(wired.uow(), Actor(buyer), command, lambda: at)
 
 
 def _ask(
@@ -70,7 +71,7 @@ def test_history_is_summed_per_buyer_and_product_in_one_query(
     _buy(wired, ada, WEEK_AGO, (tea, 2), (cups, 1))
     last = _buy(wired, ada, WEEK_AGO + timedelta(days=2), (tea, 3))
     cancelled = _buy(wired, ada, WEEK_AGO + timedelta(days=3), (cups, 5))
-    orders.cancel_order(wired.new_uow(), Actor(ada), CancelOrder(cancelled.id))
+    orders.cancel_order(wired.uow(), Actor(ada), CancelOrder(cancelled.id))
     _buy(wired, bob, WEEK_AGO + timedelta(days=1), (cups, 4))
     statements = _statements(wired)
 

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from keel_common.auth import FakeTokenVerifier
+from keel_common.messaging import Broker
 from keel_common.testing import live_server
 from keel_common.testing.consul_server import ConsulAgentServer
 from keel_core.bootstrap import bootstrap
@@ -26,7 +27,9 @@ def agent() -> Iterator[ConsulAgentServer]:
 
 
 @pytest.fixture
-def api(agent: ConsulAgentServer, sqlite_url: str, tmp_path: Path) -> Iterator[str]:
+def api(
+    agent: ConsulAgentServer, sqlite_url: str, tmp_path: Path, idle_broker: Broker
+) -> Iterator[str]:
     settings = CoreSettings(
         database_url=sqlite_url,
         discovery="consul",
@@ -34,10 +37,10 @@ def api(agent: ConsulAgentServer, sqlite_url: str, tmp_path: Path) -> Iterator[s
         # Re-read on every request here; production keeps the default of 30 s.
         app_versions_cache_seconds=1e-6,
     )
-    wired = bootstrap(settings, verifier=FakeTokenVerifier())
+    wired = bootstrap(settings, verifier=FakeTokenVerifier(), broker=idle_broker)
     with live_server(create_app(wired)) as base:
         yield base
-    wired.engine.dispose()
+    wired.close()
 
 
 def _put(agent: ConsulAgentServer, document: bytes) -> None:

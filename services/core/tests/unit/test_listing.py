@@ -7,13 +7,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from keel_common.pagination import Position, decode_cursor, encode_cursor
 from keel_core.adapters.fakes import FakeUnitOfWork
 from keel_core.domain.actors import Actor
 from keel_core.domain.commands import DeleteProduct
 from keel_core.domain.errors import InvalidInput
 from keel_core.service_layer import products
-from keel_core.service_layer.pagination import decode_cursor, encode_cursor
-from keel_core.service_layer.ports import Position
 
 
 def _all_pages(uow: FakeUnitOfWork, limit: int, **filters: Any) -> list[list[str]]:

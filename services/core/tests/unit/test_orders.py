@@ -18,7 +18,7 @@ from keel_core.domain.errors import (
     OrderNotCancellable,
     OrderNotFound,
 )
-from keel_core.domain.events import OrderCancelled, OrderPlaced, ProductUpdated
+from keel_core.domain.events import OrderCancelled, OrderPlaced, ProductUpdated, order_event
 from keel_core.domain.orders import RequestedItem
 from keel_core.service_layer import orders, products
 
@@ -57,7 +57,7 @@ def test_place_order_publishes_placed_and_the_new_stock(
     order = orders.place_order(uow, buyer, order_of((desk.id, 1)))
 
     updated, placed = uow.events[-2:]
-    assert placed == OrderPlaced.of(order)
+    assert placed == order_event(OrderPlaced, order)
     assert isinstance(updated, ProductUpdated)
     assert (updated.stock, updated.version) == (2, 2)
 
@@ -236,7 +236,7 @@ def test_cancel_returns_stock_and_publishes_cancelled(
 
     assert cancelled.status == "cancelled"
     assert stock_of(uow, desk.id) == 3
-    assert uow.events[-1] == OrderCancelled.of(cancelled)
+    assert uow.events[-1] == order_event(OrderCancelled, cancelled)
     assert isinstance(uow.events[-2], ProductUpdated) and uow.events[-2].stock == 3
     assert orders.get_order(uow, buyer, order.id).status == "cancelled"
 

@@ -11,7 +11,7 @@ from keel_core.adapters.fakes import FakeUnitOfWork
 from keel_core.domain.actors import Actor
 from keel_core.domain.commands import CreateProduct, DeleteProduct, UpdateProduct
 from keel_core.domain.errors import Forbidden, InvalidInput, ProductNotFound, StaleVersion
-from keel_core.domain.events import ProductCreated, ProductDeleted, ProductUpdated
+from keel_core.domain.events import ProductCreated, ProductDeleted, ProductUpdated, product_event
 from keel_core.service_layer import products
 
 
@@ -23,7 +23,7 @@ def test_create_product_stores_it_and_publishes_created(
     assert created.owner_id == seller.user_id
     assert created.version == 1
     assert products.get_product(uow, created.id) == created
-    assert uow.events == [ProductCreated.of(created)]
+    assert uow.events == [product_event(ProductCreated, created)]
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_owner_updates_product_and_version_grows(
     assert (updated.price_cents, updated.version) == (39_900, 2)
     assert updated.updated_at > product.updated_at
     assert products.get_product(uow, product.id) == updated
-    assert uow.events[-1] == ProductUpdated.of(updated)
+    assert uow.events[-1] == product_event(ProductUpdated, updated)
 
 
 def test_update_without_a_real_change_keeps_the_version(
@@ -137,7 +137,7 @@ def test_owner_deletes_softly_and_publishes_deleted(
         products.get_product(uow, product.id)
     kept = uow.committed_products[product.id]
     assert kept.deleted_at is not None
-    assert uow.events[-1] == ProductDeleted.of(kept.snapshot())
+    assert uow.events[-1] == product_event(ProductDeleted, kept.snapshot())
     assert uow.events[-1].version == 2
 
 

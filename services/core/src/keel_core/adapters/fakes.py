@@ -11,13 +11,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from keel_common.pagination import Position
 from keel_core.domain.app_versions import Platform, VersionPolicy
 from keel_core.domain.orders import Order, OrderLine, OrderStatus
 from keel_core.domain.products import Product
 from keel_core.service_layer.ports import (
     DuplicateOrder,
     OrderRepository,
-    Position,
     ProductRepository,
     PurchaseTotal,
     UnitOfWork,
@@ -25,6 +25,7 @@ from keel_core.service_layer.ports import (
     UserSummary,
     VersionPolicies,
 )
+from keel_events import Event
 
 
 def _copy_product(product: Product) -> Product:
@@ -154,17 +155,21 @@ class FakeUnitOfWork(UnitOfWork):
     def __init__(self) -> None:
         self.committed_products: dict[UUID, Product] = {}
         self.committed_orders: dict[UUID, Order] = {}
-        self.events: list[Any] = []
+        self.events: list[Event] = []
         self.commits = 0
-        self._pending: list[Any] = []
+        self._pending: list[Event] = []
 
     def __enter__(self) -> FakeUnitOfWork:
+        self._begin()
+        return self
+
+    def _begin(self) -> None:
+        # The block works on copies: nothing it changes is visible until commit.
         self.products = FakeProductRepository(_copy_products(self.committed_products))
         self.orders = FakeOrderRepository(_copy_orders(self.committed_orders), self.products.rows)
         self._pending = []
-        return self
 
-    def publish(self, event: Any) -> None:
+    def publish(self, event: Event) -> None:
         self._pending.append(event)
 
     def commit(self) -> None:
@@ -176,7 +181,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.commits += 1
 
     def rollback(self) -> None:
-        self._pending = []
+        # Like the database: uncommitted changes and events are gone, even within the block.
+        self._begin()
 
     def _check_unique_keys(self) -> None:
         # The database's unique (buyer_id, idempotency_key) constraint.

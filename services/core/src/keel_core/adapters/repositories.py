@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from keel_common.db import lock_for_write
+from keel_common.pagination import Position
 from keel_core.adapters.orm import order_lines, orders, products
 from keel_core.domain.orders import Order, OrderStatus
 from keel_core.domain.products import Product
 from keel_core.service_layer.ports import (
     OrderRepository,
-    Position,
     ProductRepository,
     PurchaseTotal,
 )

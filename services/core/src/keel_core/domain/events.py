@@ -1,56 +1,50 @@
-"""Domain events (past tense). Each is published through the outbox at commit.
+"""The events core publishes: the ``keel_events.core`` contracts, built from snapshots.
 
-The fields of an event are its envelope ``data``. Product events carry the whole product
-with its ``version``, so a consumer can drop an event older than what it already holds.
+The contracts (type, version, fields) live in ``keel_events`` so consumers parse exactly what
+core serializes; this module only knows how a snapshot becomes one. Product events carry the
+whole product with its ``version``, so a consumer can drop an event older than what it holds;
+order events carry the whole order with its lines.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import ClassVar, Self
+from dataclasses import asdict
+from typing import TypeVar
 
 from keel_core.domain.orders import OrderSnapshot
 from keel_core.domain.products import ProductSnapshot
+from keel_events.core import (
+    OrderCancelled,
+    OrderEvent,
+    OrderLine,
+    OrderPlaced,
+    ProductCreated,
+    ProductDeleted,
+    ProductEvent,
+    ProductUpdated,
+)
+
+AnyProductEvent = TypeVar("AnyProductEvent", bound=ProductEvent)
+AnyOrderEvent = TypeVar("AnyOrderEvent", bound=OrderEvent)
 
 
-@dataclass(frozen=True)
-class ProductEvent(ProductSnapshot):
-    type: ClassVar[str]
-
-    @classmethod
-    def of(cls, product: ProductSnapshot) -> Self:
-        return cls(**{f.name: getattr(product, f.name) for f in fields(ProductSnapshot)})
+def product_event(kind: type[AnyProductEvent], product: ProductSnapshot) -> AnyProductEvent:
+    """``kind`` (``ProductCreated``, ...) announcing ``product`` at its current version."""
+    return kind.model_validate(asdict(product))
 
 
-@dataclass(frozen=True)
-class ProductCreated(ProductEvent):
-    type: ClassVar[str] = "core.product.created.v1"
+def order_event(kind: type[AnyOrderEvent], order: OrderSnapshot) -> AnyOrderEvent:
+    """``kind`` (``OrderPlaced``, ``OrderCancelled``) announcing ``order`` with its lines."""
+    return kind.model_validate(asdict(order))
 
 
-@dataclass(frozen=True)
-class ProductUpdated(ProductEvent):
-    type: ClassVar[str] = "core.product.updated.v1"
-
-
-@dataclass(frozen=True)
-class ProductDeleted(ProductEvent):
-    type: ClassVar[str] = "core.product.deleted.v1"
-
-
-@dataclass(frozen=True)
-class OrderEvent(OrderSnapshot):
-    type: ClassVar[str]
-
-    @classmethod
-    def of(cls, order: OrderSnapshot) -> Self:
-        return cls(**{f.name: getattr(order, f.name) for f in fields(OrderSnapshot)})
-
-
-@dataclass(frozen=True)
-class OrderPlaced(OrderEvent):
-    type: ClassVar[str] = "core.order.placed.v1"
-
-
-@dataclass(frozen=True)
-class OrderCancelled(OrderEvent):
-    type: ClassVar[str] = "core.order.cancelled.v1"
+__all__ = [
+    "OrderCancelled",
+    "OrderLine",
+    "OrderPlaced",
+    "ProductCreated",
+    "ProductDeleted",
+    "ProductUpdated",
+    "order_event",
+    "product_event",
+]

@@ -24,13 +24,13 @@ def app_version(query: AppVersionQuery) -> Response:
     return jsonify(AppVersionOut.model_validate(advice).model_dump(mode="json"))
 
 
-def create_app(wired: Core | None = None) -> OpenAPI:
-    """The app; ``wired`` defaults to ``bootstrap()`` from the environment's settings."""
-    wired = wired or bootstrap()
-    app = create_keel_app("core", wired.settings, readiness=wired.readiness)
+def create_app(service: Core | None = None) -> OpenAPI:
+    """The app; ``service`` defaults to ``bootstrap()`` from the environment's settings."""
+    service = service or bootstrap()
+    app = create_keel_app("core", service.settings, readiness=service.readiness)
     app.security_schemes = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
-    app.extensions[EXTENSION] = wired
-    install_token_verifier(app, wired.verifier)
+    app.extensions[EXTENSION] = service
+    install_token_verifier(app, service.verifier)
     install_error_mapping(app)
     for api in (http_products.api, http_orders.api, app_version_api):
         app.register_api(api)

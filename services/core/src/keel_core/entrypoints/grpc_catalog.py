@@ -112,15 +112,15 @@ def _uuid(value: str, context: grpc.ServicerContext) -> UUID:
 
 
 class CatalogServicer(core_pb2_grpc.CatalogServiceServicer):
-    def __init__(self, new_uow: Callable[[], UnitOfWork], users: UserDirectory) -> None:
-        self._new_uow = new_uow
+    def __init__(self, uow: Callable[[], UnitOfWork], users: UserDirectory) -> None:
+        self._uow = uow
         self._users = users
 
     def GetProduct(
         self, request: core_pb2.GetProductRequest, context: grpc.ServicerContext
     ) -> core_pb2.GetProductResponse:
         try:
-            product = products.get_product(self._new_uow(), _uuid(request.id, context))
+            product = products.get_product(self._uow(), _uuid(request.id, context))
         except Exception as exc:  # noqa: BLE001 - mapped to a status code or re-raised
             abort_for(context, exc, STATUS_CODES)
         return core_pb2.GetProductResponse(product=product_message(product))
@@ -128,14 +128,14 @@ class CatalogServicer(core_pb2_grpc.CatalogServiceServicer):
     def ListProducts(
         self, request: core_pb2.ListProductsRequest, context: grpc.ServicerContext
     ) -> Iterator[core_pb2.Product]:
-        for product in products.iter_live_products(self._new_uow()):
+        for product in products.iter_live_products(self._uow()):
             yield product_message(product)
 
     def GetOrder(
         self, request: core_pb2.GetOrderRequest, context: grpc.ServicerContext
     ) -> core_pb2.GetOrderResponse:
         try:
-            found = orders.describe_order(self._new_uow(), self._users, _uuid(request.id, context))
+            found = orders.describe_order(self._uow(), self._users, _uuid(request.id, context))
         except Exception as exc:  # noqa: BLE001 - mapped to a status code or re-raised
             abort_for(context, exc, STATUS_CODES)
         return core_pb2.GetOrderResponse(order=order_message(found.order, found.buyer))
@@ -147,7 +147,7 @@ class CatalogServicer(core_pb2_grpc.CatalogServiceServicer):
         since = request.since.ToDatetime(tzinfo=UTC)
         try:
             buyer_ids = _uuids(request.buyer_ids, "buyer_ids")
-            found = purchase_history.list_purchase_history(self._new_uow(), buyer_ids, since)
+            found = purchase_history.list_purchase_history(self._uow(), buyer_ids, since)
         except Exception as exc:  # noqa: BLE001 - mapped to a status code or re-raised
             abort_for(context, exc, STATUS_CODES)
         buyers = [buyer_history_message(history) for history in found]

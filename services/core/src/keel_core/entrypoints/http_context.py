@@ -1,4 +1,4 @@
-"""What every core route needs from the request context: the wiring and the caller."""
+"""What every core route needs from the request context: the service and the caller."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def core() -> Core:
-    wired: Core = current_app.extensions[EXTENSION]
-    return wired
+    service: Core = current_app.extensions[EXTENSION]
+    return service
 
 
-def new_uow() -> UnitOfWork:
-    return core().new_uow()
+def uow() -> UnitOfWork:
+    """A new unit of work for the use case this request calls."""
+    return core().uow()
 
 
 def caller() -> Actor:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from keel_common.http import problem_response, register_domain_errors
-from keel_core.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
+from keel_common.http import field_problem, problem_response, register_domain_errors
+from keel_core.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from keel_core.service_layer.ports import VersionPoliciesUnavailable
 
 # Where each field named by a domain error travels in the request; the rest is the body.
 _LOCATIONS = {
     "Idempotency-Key": "header",
+    "If-Match": "header",
     "limit": "query",
     "cursor": "query",
     "platform": "query",
@@ -18,16 +19,12 @@ _LOCATIONS = {
 }
 
 
-def _issue(error: FieldError) -> dict[str, object]:
-    path: list[str | int] = [int(p) if p.isdigit() else p for p in error.field.split(".")]
-    location = _LOCATIONS.get(error.field, "body")
-    return {"loc": [location, *path], "msg": error.message, "type": "value_error"}
-
-
 def _invalid_input(exc: InvalidInput) -> Response:
-    # Same shape as the schema's 422 (keel_common.http.ValidationProblem).
-    errors = [_issue(e) for e in exc.errors]
-    return problem_response(422, "Unprocessable Content", exc.detail, errors=errors)
+    # Each check refuses one part of the request (the body, a header or the query), so the
+    # first field says where all of them travel.
+    location = _LOCATIONS.get(exc.errors[0].field, "body") if exc.errors else "body"
+    fields = [(e.field, e.message) for e in exc.errors]
+    return field_problem(fields, location=location, detail=exc.detail)
 
 
 def _thresholds_unavailable(exc: VersionPoliciesUnavailable) -> Response:

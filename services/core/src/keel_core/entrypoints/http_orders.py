@@ -10,7 +10,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from keel_common.auth import require_principal
 from keel_core.domain.commands import CancelOrder, PlaceOrder
 from keel_core.domain.orders import OrderSnapshot, RequestedItem
-from keel_core.entrypoints.http_context import BEARER, caller, new_uow
+from keel_core.entrypoints.http_context import BEARER, caller, uow
 from keel_core.entrypoints.schemas import (
     IdempotencyHeader,
     OrderIn,
@@ -50,7 +50,7 @@ def place_order(body: OrderIn, header: IdempotencyHeader) -> Response:
     """
     items = tuple(RequestedItem(i.product_id, i.quantity) for i in body.items)
     command = PlaceOrder(items, header.idempotency_key)
-    order = orders.place_order(new_uow(), caller(), command)
+    order = orders.place_order(uow(), caller(), command)
     response = jsonify(order_json(order))
     response.status_code = 201
     response.headers["Location"] = url_for(".get_order", order_id=order.id)
@@ -60,18 +60,18 @@ def place_order(body: OrderIn, header: IdempotencyHeader) -> Response:
 @api.get("", responses={200: OrderPage})
 def list_orders(query: OrderQuery) -> Response:
     """The caller's own orders, newest first."""
-    page = orders.list_orders(new_uow(), caller(), limit=query.limit, cursor=query.cursor)
+    page = orders.list_orders(uow(), caller(), limit=query.limit, cursor=query.cursor)
     return jsonify(items=[order_json(o) for o in page.items], next_cursor=page.next_cursor)
 
 
 @api.get("/<uuid:order_id>", responses={200: OrderOut})
 def get_order(path: OrderPath) -> Response:
     """An order, for its buyer or an admin; 404 for anyone else."""
-    return jsonify(order_json(orders.get_order(new_uow(), caller(), path.order_id)))
+    return jsonify(order_json(orders.get_order(uow(), caller(), path.order_id)))
 
 
 @api.post("/<uuid:order_id>/cancel", responses={200: OrderOut})
 def cancel_order(path: OrderPath) -> Response:
     """Cancel a placed order (buyer only) and put its stock back on sale."""
-    cancelled = orders.cancel_order(new_uow(), caller(), CancelOrder(path.order_id))
+    cancelled = orders.cancel_order(uow(), caller(), CancelOrder(path.order_id))
     return jsonify(order_json(cancelled))

@@ -9,10 +9,10 @@ from flask_openapi3 import APIBlueprint, Tag
 from werkzeug.http import parse_etags
 
 from keel_common.auth import require_principal
-from keel_common.http import ProblemError
 from keel_core.domain.commands import CreateProduct, DeleteProduct, UpdateProduct
+from keel_core.domain.errors import FieldError, InvalidInput
 from keel_core.domain.products import ProductSnapshot
-from keel_core.entrypoints.http_context import BEARER, caller, new_uow
+from keel_core.entrypoints.http_context import BEARER, caller, uow
 from keel_core.entrypoints.schemas import (
     IfMatchHeader,
     ProductIn,
@@ -54,12 +54,9 @@ def expected_version(header: str | None) -> int | None:
         return None
     tags = list(etags.as_set(include_weak=True))
     if len(tags) != 1 or not tags[0].isdigit():
-        issue = {"loc": ["header", "If-Match"], "msg": "not an ETag of this API"}
-        raise ProblemError(
-            422,
-            "Unprocessable Content",
+        raise InvalidInput(
             'If-Match must hold the one ETag this API returned, e.g. "3".',
-            errors=[issue | {"type": "value_error"}],
+            [FieldError("If-Match", "not an ETag of this API")],
         )
     return int(tags[0])
 
@@ -68,7 +65,7 @@ def expected_version(header: str | None) -> int | None:
 def create_product(body: ProductIn) -> Response:
     """List a product for sale; the caller becomes its owner."""
     actor = caller()
-    product = products.create_product(new_uow(), actor, CreateProduct(body.model_dump()))
+    product = products.create_product(uow(), actor, CreateProduct(body.model_dump()))
     response = _answer(product, 201)
     response.headers["Location"] = url_for(".get_product", product_id=product.id)
     return response
@@ -77,13 +74,13 @@ def create_product(body: ProductIn) -> Response:
 @api.get("", responses={200: ProductPage})
 def list_products(query: ProductQuery) -> Response:
     """Live products, newest first; follow ``next_cursor`` for the next page."""
-    page = products.list_products(new_uow(), **query.model_dump())
+    page = products.list_products(uow(), **query.model_dump())
     return jsonify(items=[product_json(p) for p in page.items], next_cursor=page.next_cursor)
 
 
 @api.get("/<uuid:product_id>", responses={200: ProductOut})
 def get_product(path: ProductPath) -> Response:
-    return _answer(products.get_product(new_uow(), path.product_id))
+    return _answer(products.get_product(uow(), path.product_id))
 
 
 @api.patch("/<uuid:product_id>", responses={200: ProductOut}, security=BEARER)
@@ -93,12 +90,12 @@ def update_product(path: ProductPath, body: ProductPatch, header: IfMatchHeader)
     command = UpdateProduct(
         path.product_id, body.model_dump(exclude_unset=True), expected_version(header.if_match)
     )
-    return _answer(products.update_product(new_uow(), actor, command))
+    return _answer(products.update_product(uow(), actor, command))
 
 
 @api.delete("/<uuid:product_id>", responses={204: None}, security=BEARER)
 def delete_product(path: ProductPath) -> Response:
     """Soft delete (owner or admin): the product stops being listed and sold."""
     actor = caller()
-    products.delete_product(new_uow(), actor, DeleteProduct(path.product_id))
+    products.delete_product(uow(), actor, DeleteProduct(path.product_id))
     return Response(status=204)

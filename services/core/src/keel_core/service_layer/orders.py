@@ -6,6 +6,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from uuid import UUID
 
+from keel_common.clock import Clock, utcnow
+from keel_common.pagination import Page, Position, page_of
 from keel_core.domain.actors import Actor
 from keel_core.domain.commands import CancelOrder, PlaceOrder
 from keel_core.domain.errors import (
@@ -15,7 +17,13 @@ from keel_core.domain.errors import (
     InvalidInput,
     OrderNotFound,
 )
-from keel_core.domain.events import OrderCancelled, OrderPlaced, ProductUpdated
+from keel_core.domain.events import (
+    OrderCancelled,
+    OrderPlaced,
+    ProductUpdated,
+    order_event,
+    product_event,
+)
 from keel_core.domain.orders import (
     Order,
     OrderSnapshot,
@@ -23,17 +31,9 @@ from keel_core.domain.orders import (
     check_requested_items,
     request_fingerprint,
 )
-from keel_core.service_layer.clock import Clock, utc_now
-from keel_core.service_layer.pagination import (
-    DEFAULT_LIMIT,
-    Page,
-    check_limit,
-    decode_cursor,
-    page_of,
-)
+from keel_core.service_layer.pagination import DEFAULT_LIMIT, check_limit, position_after
 from keel_core.service_layer.ports import (
     DuplicateOrder,
-    Position,
     UnitOfWork,
     UserDirectory,
     UserSummary,
@@ -41,7 +41,7 @@ from keel_core.service_layer.ports import (
 
 
 def place_order(
-    uow: UnitOfWork, actor: Actor, command: PlaceOrder, clock: Clock = utc_now
+    uow: UnitOfWork, actor: Actor, command: PlaceOrder, clock: Clock = utcnow
 ) -> OrderSnapshot:
     """Place an order, or return the one this Idempotency-Key already placed."""
     check_idempotency_key(command.idempotency_key)
@@ -87,9 +87,9 @@ def _place(
         )
         uow.orders.add(order)
         for product, _ in wanted:
-            uow.publish(ProductUpdated.of(product.snapshot()))
+            uow.publish(product_event(ProductUpdated, product.snapshot()))
         snapshot = order.snapshot()
-        uow.publish(OrderPlaced.of(snapshot))
+        uow.publish(order_event(OrderPlaced, snapshot))
         uow.commit()
     return snapshot
 
@@ -113,7 +113,7 @@ def list_orders(
     uow: UnitOfWork, actor: Actor, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
 ) -> Page[OrderSnapshot]:
     check_limit(limit)
-    after = decode_cursor(cursor)
+    after = position_after(cursor)
     with uow:
         rows = uow.orders.list_for_buyer(actor.user_id, limit=limit + 1, after=after)
         snapshots = [o.snapshot() for o in rows]
@@ -121,7 +121,7 @@ def list_orders(
 
 
 def cancel_order(
-    uow: UnitOfWork, actor: Actor, command: CancelOrder, clock: Clock = utc_now
+    uow: UnitOfWork, actor: Actor, command: CancelOrder, clock: Clock = utcnow
 ) -> OrderSnapshot:
     """Cancel a placed order and put its stock back on sale."""
     with uow:
@@ -138,9 +138,9 @@ def cancel_order(
         # no longer be sold, and an update event would resurrect it in consumers.
         for product in products:
             product.return_stock(returned[product.id], now)
-            uow.publish(ProductUpdated.of(product.snapshot()))
+            uow.publish(product_event(ProductUpdated, product.snapshot()))
         snapshot = order.snapshot()
-        uow.publish(OrderCancelled.of(snapshot))
+        uow.publish(order_event(OrderCancelled, snapshot))
         uow.commit()
     return snapshot
 

@@ -10,21 +10,14 @@ import abc
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
+from keel_common.pagination import Position
 from keel_common.unit_of_work import AbstractUnitOfWork
 from keel_core.domain.app_versions import Platform, VersionPolicy
 from keel_core.domain.orders import Order
 from keel_core.domain.products import Product
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a newest-first page ends: sort by ``created_at`` then ``id``, both descending."""
-
-    created_at: datetime
-    id: UUID
+from keel_events import Event
 
 
 @dataclass(frozen=True)
@@ -111,7 +104,7 @@ class UnitOfWork(AbstractUnitOfWork):
     orders: OrderRepository
 
     @abc.abstractmethod
-    def publish(self, event: Any) -> None:
+    def publish(self, event: Event) -> None:
         """Queue a domain event, stored in the outbox if and only if this work commits."""
 
 

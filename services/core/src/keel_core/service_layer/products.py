@@ -5,20 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from uuid import UUID
 
+from keel_common.clock import Clock, utcnow
+from keel_common.pagination import Page, Position, page_of
 from keel_core.domain.actors import Actor
 from keel_core.domain.commands import CreateProduct, DeleteProduct, UpdateProduct
 from keel_core.domain.errors import Forbidden, ProductNotFound
-from keel_core.domain.events import ProductCreated, ProductDeleted, ProductUpdated
-from keel_core.domain.products import Product, ProductSnapshot
-from keel_core.service_layer.clock import Clock, utc_now
-from keel_core.service_layer.pagination import (
-    DEFAULT_LIMIT,
-    Page,
-    check_limit,
-    decode_cursor,
-    page_of,
+from keel_core.domain.events import (
+    ProductCreated,
+    ProductDeleted,
+    ProductUpdated,
+    product_event,
 )
-from keel_core.service_layer.ports import Position, UnitOfWork
+from keel_core.domain.products import Product, ProductSnapshot
+from keel_core.service_layer.pagination import DEFAULT_LIMIT, check_limit, position_after
+from keel_core.service_layer.ports import UnitOfWork
 
 
 def _position(product: ProductSnapshot) -> Position:
@@ -26,13 +26,13 @@ def _position(product: ProductSnapshot) -> Position:
 
 
 def create_product(
-    uow: UnitOfWork, actor: Actor, command: CreateProduct, clock: Clock = utc_now
+    uow: UnitOfWork, actor: Actor, command: CreateProduct, clock: Clock = utcnow
 ) -> ProductSnapshot:
     with uow:
         product = Product.list_for_sale(actor.user_id, command.fields, clock())
         uow.products.add(product)
         snapshot = product.snapshot()
-        uow.publish(ProductCreated.of(snapshot))
+        uow.publish(product_event(ProductCreated, snapshot))
         uow.commit()
     return snapshot
 
@@ -54,7 +54,7 @@ def list_products(
     category: str | None = None,
 ) -> Page[ProductSnapshot]:
     check_limit(limit)
-    after = decode_cursor(cursor)
+    after = position_after(cursor)
     with uow:
         rows = uow.products.list(limit=limit + 1, after=after, owner_id=owner_id, category=category)
         snapshots = [p.snapshot() for p in rows]
@@ -74,7 +74,7 @@ def iter_live_products(uow: UnitOfWork, batch_size: int = 500) -> Iterator[Produ
 
 
 def update_product(
-    uow: UnitOfWork, actor: Actor, command: UpdateProduct, clock: Clock = utc_now
+    uow: UnitOfWork, actor: Actor, command: UpdateProduct, clock: Clock = utcnow
 ) -> ProductSnapshot:
     with uow:
         product = _locked_product(uow, command.product_id)
@@ -83,13 +83,13 @@ def update_product(
         changed = product.revise(command.changes, command.expected_version, clock())
         snapshot = product.snapshot()
         if changed:
-            uow.publish(ProductUpdated.of(snapshot))
+            uow.publish(product_event(ProductUpdated, snapshot))
             uow.commit()
     return snapshot
 
 
 def delete_product(
-    uow: UnitOfWork, actor: Actor, command: DeleteProduct, clock: Clock = utc_now
+    uow: UnitOfWork, actor: Actor, command: DeleteProduct, clock: Clock = utcnow
 ) -> None:
     """Soft delete: the row stays (orders point at it), the product stops being listed."""
     with uow:
@@ -97,7 +97,7 @@ def delete_product(
         if product.owner_id != actor.user_id and not actor.is_admin:
             raise Forbidden("only the product's owner or an admin can delete it")
         product.delete(clock())
-        uow.publish(ProductDeleted.of(product.snapshot()))
+        uow.publish(product_event(ProductDeleted, product.snapshot()))
         uow.commit()
 
 
