@@ -14,7 +14,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
-Check = Callable[[], None]
+Check = Callable[[], object]  # returns anything; raises when the dependency is away
 
 
 class Checkable(Protocol):

@@ -108,7 +108,6 @@ class ServiceSettings(BaseSettings):
     metrics_port: int = Field(default=9100, ge=0, le=65535)
     log_level: LogLevel = "INFO"
     sentry_dsn: SecretStr | None = None
-    outbox_dir: Path = Path("var/outbox")
     jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
     jwt_issuer: str = "keel-auth"
     jwt_audience: str = "keel"

@@ -74,7 +74,7 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
         "users": lambda: _auth_users(settings, discovery, closers),
     }
     built = {name: build() for name, build in adapters.items() if name not in overrides}
-    wired = {
+    wired: dict[str, Any] = {
         "settings": settings,
         "engine": engine,
         "discovery": discovery,

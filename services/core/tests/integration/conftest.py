@@ -37,7 +37,7 @@ def idle_broker() -> Broker:
 
 @pytest.fixture
 def wired(migrated: str, jwks_url: str, tmp_path: Path, idle_broker: Broker) -> Iterator[Core]:
-    settings = CoreSettings(database_url=migrated, jwks_url=jwks_url, outbox_dir=tmp_path)
+    settings = CoreSettings(database_url=migrated, jwks_url=jwks_url)
     verifier = JwksTokenVerifier(jwks_url, ISSUER, AUDIENCE, InMemoryRevocationList())
     core = bootstrap(settings, verifier=verifier, discovery=FakeDiscovery(), broker=idle_broker)
     yield core

@@ -47,11 +47,11 @@ def auth(tmp_path: Path) -> Iterator[tuple[Auth, str]]:
         jwks_url="http://unused",
     )
     wired = bootstrap_auth(settings)
-    server = create_auth_server(settings, wired)
+    server = create_auth_server(wired)
     server.start()
     yield wired, f"127.0.0.1:{server.port}"
     server.stop(None)
-    wired.engine.dispose()
+    wired.close()
 
 
 def _notifications(engine: Any, database_url: str, outbox: Path, auth_address: str) -> Any:
@@ -110,7 +110,10 @@ def test_an_order_receipt_reaches_a_user_only_auth_knew(
     app: Notifications, auth: tuple[Auth, str], tmp_path: Path
 ) -> None:
     signup = SignUp("veteran@example.com", "correct horse battery staple", "Vera", "+14155550123")
-    veteran = auth[0].run(accounts.sign_up, signup, Origin())
+    wired = auth[0]
+    veteran = accounts.sign_up(
+        signup, Origin(), wired.uow(), hasher=wired.hasher, policy=wired.policy, clock=wired.clock
+    )
 
     _handle(app, _order_placed(veteran.id))
 

@@ -43,13 +43,15 @@ def core(tmp_path: Path) -> Iterator[tuple[Core, str]]:
     url = f"sqlite:///{tmp_path / 'core.db'}"
     upgrade(url, CORE_MIGRATIONS)
     unused = JwksTokenVerifier("http://unused", "keel-auth", "keel", InMemoryRevocationList())
-    settings = CoreSettings(database_url=url, outbox_dir=tmp_path / "core-outbox")
-    wired = bootstrap_core(settings, verifier=unused, discovery=FakeDiscovery())
-    server = create_core_server(wired=wired, users=FakeCoreUsers(), port=0)
+    settings = CoreSettings(database_url=url)
+    wired = bootstrap_core(
+        settings, verifier=unused, discovery=FakeDiscovery(), users=FakeCoreUsers()
+    )
+    server = create_core_server(wired, port=0)
     server.start()
     yield wired, f"127.0.0.1:{server.port}"
     server.stop(None)
-    wired.engine.dispose()
+    wired.close()
 
 
 @pytest.fixture
@@ -66,12 +68,12 @@ def app(engine: Any, database_url: str, tmp_path: Path, core: tuple[Core, str]) 
 def _sell(core: Core, title: str) -> Any:
     fields = {"title": title, "description": "", "price_cents": 900, "currency": "EUR"}
     command = CreateProduct(fields | {"category": "pantry", "stock": 100})
-    return products.create_product(core.new_uow(), Actor(uuid.uuid4()), command)
+    return products.create_product(core.uow(), Actor(uuid.uuid4()), command)
 
 
 def _buy(core: Core, buyer: uuid.UUID, *items: tuple[Any, int]) -> Any:
     command = PlaceOrder(tuple(RequestedItem(p.id, q) for p, q in items), str(uuid.uuid4()))
-    return orders.place_order(core.new_uow(), Actor(buyer), command)
+    return orders.place_order(core.uow(), Actor(buyer), command)
 
 
 def _user(app: Notifications, name: str, *, email_ok: bool = True, push_ok: bool = True) -> Any:
@@ -99,7 +101,7 @@ def test_buyers_get_their_recommendations_as_their_preferences_allow(
     cy, idle = _user(app, "cy", email_ok=False, push_ok=False), _user(app, "idle")
     _buy(shop, ada, (tea, 3), (honey, 1))
     returned = _buy(shop, ada, (mugs, 5))
-    orders.cancel_order(shop.new_uow(), Actor(ada), CancelOrder(returned.id))
+    orders.cancel_order(shop.uow(), Actor(ada), CancelOrder(returned.id))
     _buy(shop, bob, (honey, 2))
     _buy(shop, cy, (tea, 1))
 

@@ -46,7 +46,7 @@ def create_app(
     service: str,
     settings: ServiceSettings,
     *,
-    readiness: Mapping[str, Callable[[], None]] | None = None,
+    readiness: Mapping[str, Callable[[], object]] | None = None,
     api_title: str | None = None,
     api_version: str = "1.0.0",
     max_content_length: int = 1 * MiB,

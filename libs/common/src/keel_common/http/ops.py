@@ -21,7 +21,7 @@ def healthz() -> Response:
     return jsonify(status="ok")
 
 
-def readyz(checks: Mapping[str, Callable[[], None]]) -> Response:
+def readyz(checks: Mapping[str, Callable[[], object]]) -> Response:
     """Readiness: every dependency check passes; otherwise a 503 naming those that failed."""
     results: dict[str, str] = {}
     for name, check in checks.items():
@@ -46,7 +46,7 @@ def metrics() -> Response:
 
 
 def install_ops_routes(
-    app: OpenAPI, service: str, readiness: Mapping[str, Callable[[], None]]
+    app: OpenAPI, service: str, readiness: Mapping[str, Callable[[], object]]
 ) -> None:
     # Flask's own add_url_rule, so these stay out of the OpenAPI document.
     app.add_url_rule("/healthz", "keel_healthz", healthz)

@@ -98,14 +98,13 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         return auth_pb2.CheckPermissionResponse(allowed=allowed)
 
 
-def create_server(service: Auth) -> KeelServer:
-    """The gRPC server of the auth ``service`` on ``GRPC_PORT`` (not started; ``keel-auth grpc``
-    serves it)."""
+def create_server(service: Auth, *, port: int | None = None) -> KeelServer:
+    """The server, not started, on ``port`` (default: the settings'; 0: a free one)."""
     service.keys.ensure_key()
     servicer = AuthServicer(service)
     return create_keel_server(
         "auth",
-        service.settings.grpc_port,
+        service.settings.grpc_port if port is None else port,
         lambda server: auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],
     )

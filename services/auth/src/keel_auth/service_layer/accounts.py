@@ -24,7 +24,7 @@ from keel_auth.domain.values import (
 )
 from keel_auth.service_layer.ports import PasswordHasher, RevocationList, UnitOfWork
 from keel_auth.service_layer.steps import audit, end_all_sessions
-from keel_common.auth import Principal
+from keel_common.auth.principal import Principal
 from keel_common.clock import Clock
 
 MANAGE_ROLES = "users:set_roles"

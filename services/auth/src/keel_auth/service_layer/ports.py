@@ -19,7 +19,7 @@ from keel_auth.domain.model import (
     User,
 )
 from keel_auth.domain.policy import Limit
-from keel_common.auth import RevocationList
+from keel_common.auth.principal import RevocationList
 from keel_common.unit_of_work import AbstractUnitOfWork
 
 __all__ = [

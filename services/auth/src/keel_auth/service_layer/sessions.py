@@ -25,7 +25,7 @@ from keel_auth.service_layer.ports import (
     UnitOfWork,
 )
 from keel_auth.service_layer.steps import TokenPair, audit, end_session, issue_pair, start_session
-from keel_common.auth import InvalidToken, Principal
+from keel_common.auth.principal import InvalidToken, Principal
 from keel_common.clock import Clock
 
 
