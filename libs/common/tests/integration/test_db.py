@@ -42,6 +42,9 @@ class WidgetMade:
     def subject(self) -> str:
         return str(self.widget_id)
 
+    def to_data(self) -> dict[str, str]:
+        return {"widget_id": str(self.widget_id), "name": self.name}
+
 
 map_entity(registry(), Widget, widgets)
 
