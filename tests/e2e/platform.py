@@ -163,6 +163,10 @@ def start_gateway(platform: Platform, port: int) -> None:
     prefix = platform.workdir / "gateway"
     upstreams = [a for s in SERVICES for a in (f"--{s}", f"127.0.0.1:{platform.ports[s]['web']}")]
     render = [str(ROOT / "docker/gateway/render.py"), "--listen", f"127.0.0.1:{port}"]
+    # The whole suite is one client address standing in for many users, sending bursts
+    # (sign-ups, orders, polls) that the per-address limit of a real client would refuse
+    # now and then; the limit itself is tested in deploy/tests/test_gateway.py.
+    render += ["--rate", "200", "--burst", "400"]
     conf = subprocess.run(
         [sys.executable, *render, "--prefix", str(prefix), *upstreams],
         check=True,
