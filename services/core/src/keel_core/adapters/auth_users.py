@@ -7,6 +7,7 @@ from uuid import UUID
 
 import grpc
 
+from keel_common.grpc.calls import unavailable_as
 from keel_core.service_layer.ports import UserDirectory, UserSummary, UsersUnavailable
 from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
 
@@ -20,10 +21,8 @@ class GrpcUserDirectory(UserDirectory):
         if not user_ids:
             return {}
         request = auth_pb2.GetUsersRequest(ids=sorted(str(i) for i in user_ids))
-        try:
+        with unavailable_as(UsersUnavailable, "auth GetUsers"):
             response = self._stub.GetUsers(request, timeout=self._timeout)
-        except grpc.RpcError as exc:
-            raise UsersUnavailable(f"auth GetUsers failed: {exc.code()}") from exc
         return {
             UUID(user.id): UserSummary(UUID(user.id), user.name, user.email)
             for user in response.users

@@ -8,6 +8,7 @@ from datetime import UTC
 
 import grpc
 
+from keel_common.grpc.calls import unavailable_as
 from keel_notification.domain.model import Contact
 from keel_notification.service_layer.ports import ContactsUnavailable, UserDirectory
 from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
@@ -33,10 +34,8 @@ class GrpcUserDirectory(UserDirectory):
         if not user_ids:
             return {}
         request = auth_pb2.GetUsersRequest(ids=sorted(str(i) for i in user_ids))
-        try:
+        with unavailable_as(ContactsUnavailable, "auth GetUsers"):
             response = self._stub.GetUsers(request, timeout=self._timeout)
-        except grpc.RpcError as exc:
-            raise ContactsUnavailable(f"auth GetUsers failed: {exc.code()}") from exc
         return {uuid.UUID(user.id): _contact(user) for user in response.users}
 
     def close(self) -> None:

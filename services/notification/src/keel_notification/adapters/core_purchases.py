@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from keel_common.grpc.calls import unavailable_as
 from keel_notification.service_layer.ports import (
     Purchase,
     PurchaseHistory,
@@ -54,12 +55,8 @@ class GrpcPurchaseHistory(PurchaseHistory):
         request = core_pb2.ListPurchaseHistoryRequest(
             buyer_ids=[str(u) for u in user_ids], since=stamp
         )
-        try:
+        with unavailable_as(PurchaseHistoryUnavailable, "core ListPurchaseHistory"):
             return self._stub.ListPurchaseHistory(request, timeout=self._timeout)
-        except grpc.RpcError as exc:
-            raise PurchaseHistoryUnavailable(
-                f"core ListPurchaseHistory failed: {exc.code()}"
-            ) from exc
 
     def close(self) -> None:
         self._channel.close()
