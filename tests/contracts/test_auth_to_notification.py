@@ -1,0 +1,169 @@
+"""Auth's real use cases produce every event notification consumes; notification's real
+handler turns each, as auth serialized it into its outbox, into a delivery to the right
+address on the right channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from keel_auth.bootstrap import Auth
+from keel_auth.domain.commands import (
+    ForgotPassword,
+    LogIn,
+    RefreshSession,
+    RequestOtp,
+    ResetPassword,
+)
+from keel_auth.domain.errors import InvalidRefreshToken
+from keel_auth.service_layer import otp, passwords, sessions
+from keel_common.messaging import DUPLICATE, Envelope
+from keel_events.auth import (
+    OtpRequested,
+    PasswordChanged,
+    PasswordResetRequested,
+    TokenReuseDetected,
+    UserRegistered,
+)
+from keel_notification.bootstrap import DECLARATION as NOTIFICATION
+from keel_notification.bootstrap import Notifications
+from keel_notification.domain.model import Status
+
+from .conftest import (
+    EMAIL,
+    ORIGIN,
+    PASSWORD,
+    PHONE,
+    deliveries,
+    message_text,
+    only,
+    outbox_envelopes,
+    sign_up,
+)
+
+NEW_PASSWORD = "another horse, another staple"
+
+
+def reuse_a_refresh_token(auth: Auth) -> None:
+    """Log in, rotate the refresh token, then present the spent one again."""
+    pair = sessions.log_in(
+        LogIn(EMAIL, PASSWORD), ORIGIN, auth.uow(), hasher=auth.hasher, tokens=auth.tokens,
+        throttle=auth.throttle, policy=auth.policy, clock=auth.clock,
+    )  # fmt: skip
+    for _ in range(2):
+        try:
+            sessions.refresh_session(
+                RefreshSession(pair.refresh_token), ORIGIN, auth.uow(), tokens=auth.tokens,
+                revocations=auth.revocations, policy=auth.policy, clock=auth.clock,
+            )  # fmt: skip
+        except InvalidRefreshToken:
+            return
+    raise AssertionError("a spent refresh token was accepted again")
+
+
+def request_a_login_code(auth: Auth) -> None:
+    otp.request_otp(
+        RequestOtp(PHONE), ORIGIN, auth.uow(), throttle=auth.throttle, meter=auth.meter,
+        policy=auth.policy, clock=auth.clock,
+    )  # fmt: skip
+
+
+def reset_the_password(auth: Auth) -> None:
+    """Forget the password, then set a new one with the token auth put in the event."""
+    passwords.forgot_password(
+        ForgotPassword(EMAIL), ORIGIN, auth.uow(), throttle=auth.throttle, policy=auth.policy,
+        clock=auth.clock,
+    )  # fmt: skip
+    token = only(outbox_envelopes(auth), PasswordResetRequested.type).data["reset_token"]
+    passwords.reset_password(
+        ResetPassword(token, NEW_PASSWORD), ORIGIN, auth.uow(), hasher=auth.hasher,
+        revocations=auth.revocations, policy=auth.policy, clock=auth.clock,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def auth_events(auth: Auth) -> list[Envelope]:
+    """Ada's story through auth's use cases, as auth's outbox holds it."""
+    sign_up(auth)
+    reuse_a_refresh_token(auth)
+    request_a_login_code(auth)
+    reset_the_password(auth)
+    return outbox_envelopes(auth)
+
+
+@dataclass(frozen=True)
+class Expected:
+    channel: str
+    template: str
+    recipient: str
+    folder: str
+    #: A field of the event whose value must reach the message (a code, a token).
+    carried: str | None = None
+
+
+EXPECTED = {
+    UserRegistered.type: Expected("email", "welcome", EMAIL, "email", "verification_token"),
+    OtpRequested.type: Expected("sms", "otp", PHONE, "sms", "code"),
+    PasswordResetRequested.type: Expected("email", "password_reset", EMAIL, "email", "reset_token"),
+    PasswordChanged.type: Expected("email", "password_changed", EMAIL, "email"),
+    TokenReuseDetected.type: Expected("email", "security_alert", EMAIL, "email"),
+}
+
+
+def auth_types_notification_consumes() -> set[str]:
+    return {
+        event.type
+        for subscription in NOTIFICATION.consumes
+        for event in subscription.events
+        if event.producer == "auth"
+    }
+
+
+def test_every_auth_event_notification_consumes_is_covered_here() -> None:
+    assert set(EXPECTED) == auth_types_notification_consumes()
+
+
+def test_the_story_produces_every_auth_event_notification_consumes(
+    auth_events: list[Envelope],
+) -> None:
+    produced = {envelope.type for envelope in auth_events}
+
+    assert auth_types_notification_consumes() <= produced
+    assert {envelope.source for envelope in auth_events} == {"keel-auth"}
+
+
+@pytest.mark.parametrize("event_type", sorted(EXPECTED))
+def test_notification_delivers_what_auth_published(
+    event_type: str, auth_events: list[Envelope], notification: Notifications, consumer: Any
+) -> None:
+    envelope = only(auth_events, event_type)
+    expected = EXPECTED[event_type]
+
+    result = consumer(NOTIFICATION, notification)(envelope)
+
+    assert result is None  # handled, not a duplicate
+    [delivery] = deliveries(notification, envelope)
+    assert (delivery.channel, delivery.template, delivery.recipient, delivery.status) == (
+        expected.channel,
+        expected.template,
+        expected.recipient,
+        Status.SENT,
+    )
+    assert delivery.path.parent.name == expected.folder and delivery.path.is_file()
+    if expected.carried is not None:
+        assert str(envelope.data[expected.carried]) in message_text(delivery.path)
+
+
+def test_a_redelivered_auth_event_is_delivered_once(
+    auth_events: list[Envelope], notification: Notifications, consumer: Any
+) -> None:
+    handle = consumer(NOTIFICATION, notification)
+    envelope = only(auth_events, UserRegistered.type)
+
+    handle(envelope)
+    second = handle(envelope)
+
+    assert second is DUPLICATE
+    assert len(deliveries(notification, envelope)) == 1
