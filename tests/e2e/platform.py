@@ -157,6 +157,15 @@ def migrate(platform: Platform) -> None:
         raise RuntimeError("\n".join(failures))
 
 
+def media_env(platform: Platform) -> dict[str, str]:
+    """Core's local object store: files under the workdir, uploads and reads via the gateway."""
+    return {
+        "MEDIA_DIR": str(platform.workdir / "media"),
+        "MEDIA_UPLOAD_URL": f"{platform.base_url}/v1/core/uploads/",
+        "MEDIA_PUBLIC_URL": f"{platform.base_url}/media/",
+    }
+
+
 def start_gateway(platform: Platform, port: int) -> None:
     """Render docker/gateway/ for these ports and run nginx in the foreground."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -167,6 +176,7 @@ def start_gateway(platform: Platform, port: int) -> None:
     # (sign-ups, orders, polls) that the per-address limit of a real client would refuse
     # now and then; the limit itself is tested in deploy/tests/test_gateway.py.
     render += ["--rate", "200", "--burst", "400"]
+    render += ["--media", str(platform.workdir / "media")]
     conf = subprocess.run(
         [sys.executable, *render, "--prefix", str(prefix), *upstreams],
         check=True,
@@ -185,6 +195,7 @@ def start_platform(workdir: Path, backends: Backends, timeout: float = 300) -> P
     gateway_port = free_port()
     env = {s: service_env(s, ports, backends, workdir) for s in SERVICES}
     platform = Platform(f"http://127.0.0.1:{gateway_port}", workdir, ports, env)
+    env["core"].update(media_env(platform))
     migrate(platform)
     try:
         for svc in SERVICES:

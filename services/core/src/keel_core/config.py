@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from keel_common.settings import ServiceSettings, load_settings
 
@@ -20,6 +21,18 @@ class CoreSettings(ServiceSettings):
     app_versions_cache_seconds: float = Field(default=30.0, gt=0)
     # Deadline of one GetUsers call to auth.
     auth_timeout_seconds: float = Field(default=2.0, gt=0)
+    # Product images (#18): "local" files under media_dir, uploads signed with
+    # media_signing_key and sent to media_upload_url (core's route, on the gateway's
+    # origin); or "s3": media_bucket, optionally at media_s3_endpoint_url (an
+    # S3-compatible server). Processed images are read at media_public_url + key.
+    media_store: Literal["local", "s3"] = "local"
+    media_dir: Path = Path("var/media")
+    media_upload_url: str = "http://127.0.0.1:8080/v1/core/uploads/"
+    media_public_url: str = "http://127.0.0.1:8080/media/"
+    media_signing_key: SecretStr = SecretStr("keel-dev-media-signing-key")
+    media_bucket: str = ""
+    media_s3_endpoint_url: str | None = None
+    media_s3_region: str = "eu-west-1"
 
 
 def load_core_settings() -> CoreSettings:

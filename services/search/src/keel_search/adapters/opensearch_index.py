@@ -168,6 +168,7 @@ def _source(document: ProductDocument) -> dict[str, Any]:
         "owner_id": str(document.owner_id),
         "created_at": document.created_at.isoformat(),
         "updated_at": document.updated_at.isoformat(),
+        "thumbnail_url": document.thumbnail_url,
     }
 
 
@@ -186,6 +187,7 @@ def _document(doc_id: str, source: dict[str, Any]) -> ProductDocument:
         created_at=datetime.fromisoformat(source["created_at"]),
         updated_at=datetime.fromisoformat(source["updated_at"]),
         version=int(source["version"]),
+        thumbnail_url=source.get("thumbnail_url"),
     )
 
 
