@@ -110,6 +110,9 @@ def complete_upload(
             size = store.size_of(image.upload_key)
             if size is None:
                 raise NothingUploaded()
+            if size > image.size_bytes:
+                # A store that did not enforce the signed size (never S3 itself): not kept.
+                store.delete(image.upload_key)
             image.mark_uploaded(size, clock())
             uow.publish(
                 ProductImageUploaded(
