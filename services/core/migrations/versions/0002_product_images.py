@@ -43,9 +43,7 @@ def upgrade() -> None:
         sa.Column("failure_reason", sa.String(200)),
     )
     op.create_index("ix_product_images_product", "product_images", ["product_id", "position"])
-    op.create_index(
-        "ix_product_images_status_created", "product_images", ["status", "created_at"]
-    )
+    op.create_index("ix_product_images_status_created", "product_images", ["status", "created_at"])
 
 
 def downgrade() -> None:

@@ -48,9 +48,7 @@ def request_upload(api: str, user: Any, product_id: str, data: bytes, kind: str)
 
 
 def send(upload: dict[str, Any], data: bytes, **headers: str) -> requests.Response:
-    return requests.put(
-        upload["url"], data=data, headers=upload["headers"] | headers, timeout=30
-    )
+    return requests.put(upload["url"], data=data, headers=upload["headers"] | headers, timeout=30)
 
 
 def process_pending(wired: Core) -> int:
@@ -225,8 +223,14 @@ def test_complete_without_an_upload_is_a_conflict_and_delete_removes_the_files(
     files = [p for p in media.rglob("*") if p.is_file()]
     assert len(files) == 2
 
-    assert requests.delete(f"{base}/{image_id}", headers=buyer.headers, timeout=10).status_code == 403
-    assert requests.delete(f"{base}/{image_id}", headers=admin.headers, timeout=10).status_code == 204
-    assert requests.delete(f"{base}/{image_id}", headers=seller.headers, timeout=10).status_code == 404
+    assert (
+        requests.delete(f"{base}/{image_id}", headers=buyer.headers, timeout=10).status_code == 403
+    )
+    assert (
+        requests.delete(f"{base}/{image_id}", headers=admin.headers, timeout=10).status_code == 204
+    )
+    assert (
+        requests.delete(f"{base}/{image_id}", headers=seller.headers, timeout=10).status_code == 404
+    )
     assert requests.get(f"{api}/v1/products/{product['id']}", timeout=10).json()["images"] == []
     assert not any(p.exists() for p in files)

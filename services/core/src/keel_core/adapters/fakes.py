@@ -13,8 +13,8 @@ from uuid import UUID
 
 from keel_common.pagination import Position
 from keel_core.domain.app_versions import Platform, VersionPolicy
-from keel_core.domain.orders import Order, OrderLine, OrderStatus
 from keel_core.domain.images import ImageStatus, ProductImage
+from keel_core.domain.orders import Order, OrderLine, OrderStatus
 from keel_core.domain.products import Product
 from keel_core.service_layer.image_ports import ImageRepository
 from keel_core.service_layer.ports import (

@@ -13,6 +13,7 @@ from sqlalchemy.orm import registry, relationship
 from keel_common.db import map_entity, standard_table
 from keel_core.domain.images import MAX_REASON, ProductImage
 
+
 def product_images_table(metadata: sa.MetaData) -> sa.Table:
     return standard_table(
         "product_images",

@@ -16,8 +16,8 @@ from sqlalchemy.orm import registry, relationship
 from keel_common.db import map_entity, standard_table
 from keel_common.outbox import outbox_table
 from keel_core.adapters.image_tables import map_images, product_images_table
-from keel_core.domain.orders import Order, OrderLine
 from keel_core.domain.images import ProductImage
+from keel_core.domain.orders import Order, OrderLine
 from keel_core.domain.products import MAX_CATEGORY, MAX_TITLE, Product
 
 metadata = sa.MetaData()
@@ -100,7 +100,9 @@ def start_mappers() -> None:
     if mapper_registry.mappers:
         return
     mapper_registry.map_imperatively(OrderLine, order_lines, properties={"_pk": order_lines.c.pk})
-    map_entity(mapper_registry, Product, products, images=map_images(mapper_registry, product_images))
+    map_entity(
+        mapper_registry, Product, products, images=map_images(mapper_registry, product_images)
+    )
     map_entity(
         mapper_registry,
         Order,

@@ -25,6 +25,7 @@ def _allow_image_bodies(endpoint: str | None, values: dict[str, Any] | None) -> 
     # the route, is the real limit.
     request.max_content_length = MAX_UPLOAD_BYTES + 1
 
+
 _TITLES = {400: "Bad Request", 403: "Forbidden", 411: "Length Required", 413: "Content Too Large"}
 
 

@@ -186,7 +186,9 @@ def _bounded(data: bytes) -> bytes:
     return data
 
 
-def _write_outputs(store: ObjectStore, image: ProductImage, result: ProcessedImage) -> tuple[str, str]:
+def _write_outputs(
+    store: ObjectStore, image: ProductImage, result: ProcessedImage
+) -> tuple[str, str]:
     keys = image.output_keys(result.extension)
     store.write(keys[0], result.image, result.content_type)
     store.write(keys[1], result.thumbnail, result.content_type)
