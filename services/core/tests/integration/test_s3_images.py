@@ -30,6 +30,12 @@ BUCKET = "keel-media"
 MB = 1024 * 1024
 
 
+@pytest.fixture
+def database_url(postgres_url: str) -> str:
+    """PostgreSQL only: the adapter under test here is S3 (test_http_images covers both)."""
+    return postgres_url
+
+
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     port = free_port()
