@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 from keel_common.settings import ServiceSettings, load_settings
 
+DEVELOPMENT_MEDIA_KEY = "keel-dev-media-signing-key"
 DEFAULT_APP_VERSIONS_FILE = Path(__file__).resolve().parent / "app_versions.json"
 
 
@@ -29,10 +30,21 @@ class CoreSettings(ServiceSettings):
     media_dir: Path = Path("var/media")
     media_upload_url: str = "http://127.0.0.1:8080/v1/core/uploads/"
     media_public_url: str = "http://127.0.0.1:8080/media/"
-    media_signing_key: SecretStr = SecretStr("keel-dev-media-signing-key")
+    media_signing_key: SecretStr = SecretStr(DEVELOPMENT_MEDIA_KEY)
     media_bucket: str = ""
     media_s3_endpoint_url: str | None = None
     media_s3_region: str = "eu-west-1"
+
+    @model_validator(mode="after")
+    def _no_development_media_key_in_production(self) -> CoreSettings:
+        # Anyone who knows the development key could sign uploads to a local store.
+        if (
+            self.environment == "production"
+            and self.media_store == "local"
+            and self.media_signing_key.get_secret_value() == DEVELOPMENT_MEDIA_KEY
+        ):
+            raise ValueError("MEDIA_SIGNING_KEY must be set in production (or MEDIA_STORE=s3)")
+        return self
 
 
 def load_core_settings() -> CoreSettings:

@@ -10,6 +10,7 @@ import pytest
 
 from keel_core.adapters.fake_media import FakeImageProcessor, FakeObjectStore
 from keel_core.adapters.fakes import FakeUnitOfWork
+from keel_core.config import CoreSettings
 from keel_core.domain.actors import Actor
 from keel_core.domain.commands import CreateProduct
 from keel_core.domain.errors import Forbidden, InvalidInput
@@ -129,3 +130,26 @@ def test_deleting_a_ready_image_is_a_new_version_without_it(
     assert isinstance(updated, ProductUpdated)
     assert updated.thumbnail_url is None and updated.version == 3
     assert store.objects == {}
+
+
+def test_an_upload_gone_before_processing_fails_instead_of_retrying(
+    uow: FakeUnitOfWork, store: FakeObjectStore, seller: Actor, product_id: Any,
+    clock: Callable[[], datetime],
+) -> None:  # fmt: skip
+    state, ticket = images.request_upload(uow, store, seller, product_id, "image/png", 3, clock)
+    store.objects[ticket.url.removeprefix("fake://")] = b"IMG"
+    images.complete_upload(uow, store, seller, product_id, state.id, clock)
+    store.objects.clear()
+    event = uow.events[-1]
+    assert isinstance(event, ProductImageUploaded)
+
+    images.process_uploaded_image(uow, store, FakeImageProcessor(), event, clock)
+
+    failed = images.get_image(uow, seller, product_id, state.id)
+    assert failed.status == "failed" and "no longer in the store" in (failed.failure_reason or "")
+
+
+def test_production_refuses_the_development_signing_key() -> None:
+    with pytest.raises(ValueError, match="MEDIA_SIGNING_KEY"):
+        CoreSettings(environment="production")
+    assert CoreSettings(environment="production", media_store="s3").media_store == "s3"

@@ -163,6 +163,8 @@ def process_uploaded_image(
             return
         upload_key = image.upload_key
     try:
+        if store.size_of(upload_key) is None:  # swept, or deleted by hand: nothing to retry
+            raise ImageRejected("the upload is no longer in the store; upload it again")
         result: ProcessedImage | str = processor.process(
             _bounded(store.read(upload_key, MAX_UPLOAD_BYTES))
         )
