@@ -96,6 +96,9 @@ class OpenSearchSearchIndex(SearchIndex):
 
     def _ensure_live_index(self) -> None:
         if self.client.indices.exists_alias(name=self.live_alias):
+            # An index made by an older release lacks the fields added since (thumbnail_url);
+            # adding fields to a mapping is allowed in place, and the mapping is "strict".
+            self.client.indices.put_mapping(index=self.live_alias, body=MAPPINGS)
             return
         # A fixed first name: processes starting together create it once, not twice.
         # 400 (resource_already_exists_exception): another process won the race.
