@@ -104,7 +104,17 @@ class Generation:
     def __init__(self, name: str, path: Path) -> None:
         self.name = name
         self.path = path
-        self.index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+        try:
+            self.index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+            # A generation written by an older release (fields were added since): a rebuild
+            # writes a new generation with this schema and swaps it in.
+            raise RuntimeError(
+                f"the search index generation {name} has an older schema; "
+                "run `keel-search job reindex` to rebuild it"
+            ) from exc
         self.index.register_tokenizer(ANALYZER, text_analyzer())
         self._meta_seen = self._meta_stamp()
 
