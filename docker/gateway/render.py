@@ -86,6 +86,26 @@ def problem_block(status: int, title: str, detail: str) -> str:
     )
 
 
+def media_block(media_dir: str) -> str:
+    """Product images (#18): processed files of core's local object store, read-only, and a
+    body limit for direct uploads to it (core checks the signed size; S3 in production)."""
+    images = Path(media_dir).resolve() / "images"
+    return (
+        "        location /media/images/ {\n"
+        f"            alias {images}/;\n"
+        "            types { image/jpeg jpg; image/png png; }\n"
+        "            default_type application/octet-stream;\n"
+        '            add_header X-Content-Type-Options "nosniff" always;\n'
+        '            add_header Cache-Control "public, max-age=31536000, immutable";\n'
+        "        }\n"
+        "        location /v1/core/uploads/ {\n"
+        "            client_max_body_size 11m;\n"
+        "            proxy_request_buffering off;\n"
+        "            proxy_pass http://core;\n"
+        "        }"
+    )
+
+
 def render(args: argparse.Namespace) -> str:
     prefix = str(Path(args.prefix).resolve())
     upstreams = "\n".join(upstream_block(s, getattr(args, s)) for s in SERVICES)
@@ -106,6 +126,7 @@ def render(args: argparse.Namespace) -> str:
         upstreams=upstreams,
         problems=problems,
         routes=routes,
+        media=media_block(args.media),
     )
 
 
@@ -122,6 +143,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.add_argument(f"--{service}", required=True, help=f"{service} HTTP host:port")
     parser.add_argument("--prefix", required=True, help="folder for pid, logs and temp files")
     parser.add_argument("--access-log", help="access log path (default PREFIX/logs/access.log)")
+    parser.add_argument("--media", default="var/media", help="core's local object store folder")
     parser.add_argument("--daemon", action="store_true", help="let nginx fork to background")
     parser.add_argument("--workers", default="1", help="worker_processes (a number or auto)")
     parser.add_argument("--rate", type=int, default=20, help="requests per second per client IP")

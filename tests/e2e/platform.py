@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,9 @@ class Platform:
     env: dict[str, dict[str, str]]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _log_files: list[IO[bytes]] = field(default_factory=list)
+    #: Core's local object store, served by the gateway: outside pytest's private (0700)
+    #: temp folders, which nginx's unprivileged workers could not enter.
+    media_dir: Path = field(default_factory=lambda: _world_readable_dir("keel-media-"))
 
     @property
     def outbox_dir(self) -> Path:
@@ -103,6 +107,7 @@ class Platform:
                 proc.wait()
         for log in self._log_files:
             log.close()
+        shutil.rmtree(self.media_dir, ignore_errors=True)
 
 
 def service_env(
@@ -157,6 +162,21 @@ def migrate(platform: Platform) -> None:
         raise RuntimeError("\n".join(failures))
 
 
+def _world_readable_dir(prefix: str) -> Path:
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+def media_env(platform: Platform) -> dict[str, str]:
+    """Core's local object store: files in media_dir, uploads and reads via the gateway."""
+    return {
+        "MEDIA_DIR": str(platform.media_dir),
+        "MEDIA_UPLOAD_URL": f"{platform.base_url}/v1/core/uploads/",
+        "MEDIA_PUBLIC_URL": f"{platform.base_url}/media/",
+    }
+
+
 def start_gateway(platform: Platform, port: int) -> None:
     """Render docker/gateway/ for these ports and run nginx in the foreground."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -167,6 +187,7 @@ def start_gateway(platform: Platform, port: int) -> None:
     # (sign-ups, orders, polls) that the per-address limit of a real client would refuse
     # now and then; the limit itself is tested in deploy/tests/test_gateway.py.
     render += ["--rate", "200", "--burst", "400"]
+    render += ["--media", str(platform.media_dir)]
     conf = subprocess.run(
         [sys.executable, *render, "--prefix", str(prefix), *upstreams],
         check=True,
@@ -185,6 +206,7 @@ def start_platform(workdir: Path, backends: Backends, timeout: float = 300) -> P
     gateway_port = free_port()
     env = {s: service_env(s, ports, backends, workdir) for s in SERVICES}
     platform = Platform(f"http://127.0.0.1:{gateway_port}", workdir, ports, env)
+    env["core"].update(media_env(platform))
     migrate(platform)
     try:
         for svc in SERVICES:

@@ -2,8 +2,9 @@
 
 ``bootstrap()`` builds every adapter from settings (nothing connects until first used) and
 returns the ``Core`` the entrypoints translate to; ``DECLARATION`` says what core publishes
-(product and order events, relayed from its outbox) and that it consumes nothing, has no
-metrics of its own and no jobs. Nothing here runs at import time: every worker process of
+(product, image and order events, relayed from its outbox), that it consumes only its own
+upload-completed events (images are processed in the worker) and its one job (the sweep of
+abandoned uploads). Nothing here runs at import time: every worker process of
 the platform imports this module through the ``keel.services`` entry point, so the adapters
 are imported inside ``bootstrap()``.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from keel_common.service import Outbox, Service, ServiceDeclaration
+from keel_common.service import Job, Outbox, Service, ServiceDeclaration, Subscription
 from keel_core.config import CoreSettings, load_core_settings
 from keel_core.domain.events import (
     OrderCancelled,
@@ -24,7 +25,10 @@ from keel_core.domain.events import (
     ProductDeleted,
     ProductUpdated,
 )
+from keel_core.entrypoints.image_worker import sweep_abandoned_uploads, uploaded_images_handler
+from keel_core.service_layer.image_ports import ImageProcessor, ObjectStore
 from keel_core.service_layer.ports import UnitOfWork, UserDirectory, VersionPolicies
+from keel_events.core import ProductImageUploaded
 
 if TYPE_CHECKING:
     from keel_common.auth import TokenVerifier
@@ -42,6 +46,10 @@ class Core(Service[UnitOfWork]):
     policies: VersionPolicies
     #: Buyers' names and emails, from auth's ``GetUsers``.
     users: UserDirectory
+    #: Where product images live (S3 or local files).
+    media: ObjectStore
+    #: Checks and re-encodes uploaded images (in the worker).
+    image_processor: ImageProcessor
 
 
 def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
@@ -72,6 +80,8 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
             _thresholds_source(settings, discovery), ttl=settings.app_versions_cache_seconds
         ),
         "users": lambda: _auth_users(settings, discovery, closers),
+        "media": lambda: _object_store(settings),
+        "image_processor": _image_processor,
     }
     built = {name: build() for name, build in adapters.items() if name not in overrides}
     wired: dict[str, Any] = {
@@ -109,6 +119,28 @@ def _auth_users(
     return GrpcUserDirectory(channel, timeout=timeout)
 
 
+def _object_store(settings: CoreSettings) -> ObjectStore:
+    from keel_core.adapters.object_store import LocalObjectStore, S3ObjectStore
+
+    if settings.media_store == "s3":
+        import boto3
+
+        client = boto3.client(
+            "s3", region_name=settings.media_s3_region, endpoint_url=settings.media_s3_endpoint_url
+        )
+        return S3ObjectStore(client, settings.media_bucket, settings.media_public_url)
+    secret = settings.media_signing_key.get_secret_value().encode()
+    return LocalObjectStore(
+        settings.media_dir, settings.media_upload_url, settings.media_public_url, secret
+    )
+
+
+def _image_processor() -> ImageProcessor:
+    from keel_core.adapters.image_processing import PillowImageProcessor
+
+    return PillowImageProcessor()
+
+
 def _thresholds_source(settings: CoreSettings, discovery: Discovery) -> DocumentSource:
     from keel_core.adapters.app_versions import consul_document, file_document
 
@@ -121,11 +153,33 @@ def _thresholds_source(settings: CoreSettings, discovery: Discovery) -> Document
 DECLARATION: ServiceDeclaration[Core] = ServiceDeclaration(
     name="core",
     bootstrap=bootstrap,
-    publishes=(ProductCreated, ProductUpdated, ProductDeleted, OrderPlaced, OrderCancelled),
-    # Core reads no other service's events: its worker only relays its outbox.
-    consumes=(),
+    publishes=(
+        ProductCreated,
+        ProductUpdated,
+        ProductDeleted,
+        OrderPlaced,
+        OrderCancelled,
+        ProductImageUploaded,
+    ),
+    # Core reads no other service's events; it consumes its own upload-completed events so
+    # images are checked and processed in the worker, never in a web request.
+    consumes=(
+        Subscription(
+            queue="core.images",
+            events=(ProductImageUploaded,),
+            handler=uploaded_images_handler,
+            # Decoding is CPU and memory heavy: one image at a time per worker process.
+            prefetch=1,
+        ),
+    ),
     metrics=(),
-    jobs={},
+    jobs={
+        "sweep-abandoned-uploads": Job(
+            sweep_abandoned_uploads,
+            schedule="17 * * * *",
+            description="delete product images pending for over a day, and their uploads",
+        ),
+    },
     # Published events are kept 7 days (no secrets in them), then pruned.
     outbox=Outbox(),
 )

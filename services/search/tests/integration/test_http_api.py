@@ -47,8 +47,10 @@ def test_search_answers_hits_total_cursor_and_facets(
         "price_cents",
         "currency",
         "category",
+        "thumbnail_url",
         "highlights",
     }
+    assert first["thumbnail_url"] is None  # none of these products has an image
     assert "<mark>lamp</mark>" in first["highlights"]["title"]
     rest = get(base_url, q="lamp", limit=2, category="lighting", cursor=body["next_cursor"]).json()
     assert rest["next_cursor"] is None

@@ -54,7 +54,8 @@ def _body_model() -> Any:
 
 def _check_body() -> None:
     """413, 415 and malformed JSON are decided before the route's schema sees the body."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    # Flask's per-request limit: MAX_CONTENT_LENGTH unless a route's blueprint raised it.
+    limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()
     # OPTIONS (CORS preflight) and HEAD reach the same endpoint but carry no body.

@@ -13,8 +13,10 @@ from uuid import UUID
 
 from keel_common.pagination import Position
 from keel_core.domain.app_versions import Platform, VersionPolicy
+from keel_core.domain.images import ImageStatus, ProductImage
 from keel_core.domain.orders import Order, OrderLine, OrderStatus
 from keel_core.domain.products import Product
+from keel_core.service_layer.image_ports import ImageRepository
 from keel_core.service_layer.ports import (
     DuplicateOrder,
     OrderRepository,
@@ -29,7 +31,14 @@ from keel_events import Event
 
 
 def _copy_product(product: Product) -> Product:
-    return Product(**vars(product.snapshot()))
+    fields = {k: v for k, v in vars(product.snapshot()).items() if k != "images"}
+    copy = Product(**fields)
+    copy.images = [_copy_image(image) for image in product.images]
+    return copy
+
+
+def _copy_image(image: ProductImage) -> ProductImage:
+    return ProductImage(**{k: v for k, v in vars(image).items() if not k.startswith("_")})
 
 
 def _copy_order(order: Order) -> Order:
@@ -146,11 +155,27 @@ class FakeOrderRepository(OrderRepository):
         return list(totals.values())
 
 
+class FakeImageRepository(ImageRepository):
+    def __init__(self, products: dict[UUID, Product]) -> None:
+        self.products = products
+
+    def abandoned(self, created_before: datetime, limit: int) -> list[tuple[UUID, UUID]]:
+        pending = [
+            image
+            for product in self.products.values()
+            for image in product.images
+            if image.status == ImageStatus.PENDING and image.created_at < created_before
+        ]
+        pending.sort(key=lambda image: image.created_at)
+        return [(image.product_id, image.id) for image in pending[:limit]]
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Committed state in ``committed_products``/``committed_orders``; events in ``events``."""
 
     products: FakeProductRepository
     orders: FakeOrderRepository
+    images: FakeImageRepository
 
     def __init__(self) -> None:
         self.committed_products: dict[UUID, Product] = {}
@@ -167,6 +192,7 @@ class FakeUnitOfWork(UnitOfWork):
         # The block works on copies: nothing it changes is visible until commit.
         self.products = FakeProductRepository(_copy_products(self.committed_products))
         self.orders = FakeOrderRepository(_copy_orders(self.committed_orders), self.products.rows)
+        self.images = FakeImageRepository(self.products.rows)
         self._pending = []
 
     def publish(self, event: Event) -> None:
