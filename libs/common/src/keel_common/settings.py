@@ -106,6 +106,13 @@ class ServiceSettings(BaseSettings):
     http_port: int = Field(default=8080, ge=0, le=65535)
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     metrics_port: int = Field(default=9100, ge=0, le=65535)
+    # Service-to-service mTLS (keel_common.grpc.mtls): PEM files, as cert-manager mounts
+    # them. Required outside ENVIRONMENT=development; unset there means plaintext.
+    grpc_tls_cert_file: str = ""
+    grpc_tls_key_file: str = ""
+    grpc_tls_ca_file: str = ""
+    # A plaintext port serving only gRPC health, for probes that hold no certificate.
+    grpc_health_port: int | None = Field(default=None, ge=0, le=65535)
     log_level: LogLevel = "INFO"
     sentry_dsn: SecretStr | None = None
     jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
