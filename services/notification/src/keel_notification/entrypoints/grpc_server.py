@@ -28,11 +28,12 @@ if TYPE_CHECKING:
 SERVICE_NAMES = ["notification.v1.NotificationService"]
 # Who may call what (the caller's certificate names it); a method not listed: nobody.
 # Services ask for messages through events today; Send would mail any address, so it stays
-# closed until a caller needs it.
+# closed until a caller needs it. "operator" is the certificate an on-call engineer is issued
+# for diagnostics (docs/deploy.md).
 CALLERS: Callers = {
     "notification.v1.NotificationService": {
         "Send": (),
-        "GetDeliveryStatus": (),
+        "GetDeliveryStatus": ("operator",),
     }
 }
 CHANNELS = {
