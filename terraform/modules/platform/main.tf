@@ -6,7 +6,14 @@ locals {
   name          = "keel-${var.environment}"
   secret_prefix = "keel/${var.environment}"
   services      = ["auth", "core", "notification", "search"]
-  account_id    = data.aws_caller_identity.current.account_id
+  # Redis keys per service (docs/deploy.md "Trust inside"): auth owns the session denylist
+  # (keel:auth:revoked-session:*) and its rate limits; the token verifiers of the others only
+  # read the denylist. LIMITS:LIMITER/<namespace>/ is where the `limits` library keeps counters.
+  redis_service_keys = { for svc in local.services : svc => {
+    read_write = ["keel:${svc}:", "LIMITS:LIMITER/keel-${svc}/"]
+    read_only  = svc == "auth" ? [] : ["keel:auth:revoked-session:"]
+  } }
+  account_id = data.aws_caller_identity.current.account_id
 }
 
 module "network" {
