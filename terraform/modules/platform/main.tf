@@ -11,7 +11,7 @@ locals {
   # read the denylist. LIMITS:LIMITER/<namespace>/ is where the `limits` library keeps counters.
   redis_service_keys = { for svc in local.services : svc => {
     read_write = ["keel:${svc}:", "LIMITS:LIMITER/keel-${svc}/"]
-    read_only  = svc == "auth" ? [] : ["keel:auth:revoked-session:"]
+    read_only  = contains(["auth"], svc) ? [] : ["keel:auth:revoked-session:"]
   } }
   account_id = data.aws_caller_identity.current.account_id
 }

@@ -71,7 +71,7 @@ variable "service_keys" {
   }))
 
   validation {
-    condition     = alltrue([for name, keys in var.service_keys : can(regex("^[a-z][a-z0-9-]*$", name)) && length(keys.read_write) > 0])
+    condition     = alltrue([for name, keys in var.service_keys : can(regex("^[a-z][a-z0-9-]*$", name)) ? can(keys.read_write[0]) : false])
     error_message = "service_keys: lowercase service names, each with at least one read_write prefix."
   }
 }
