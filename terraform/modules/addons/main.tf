@@ -124,8 +124,18 @@ resource "helm_release" "consul" {
   chart            = "consul"
   version          = "1.7.0"
   values = [yamlencode({
-    global        = { name = "consul", datacenter = "keel-${var.environment}" }
-    server        = { replicas = local.replicas, bootstrapExpect = local.replicas }
+    # ACLs on, default deny: every service gets its own token (modules/consul-acls); anonymous
+    # requests can neither register a service nor read or write the KV store.
+    global = {
+      name       = "consul"
+      datacenter = "keel-${var.environment}"
+      acls       = { manageSystemACLs = true }
+    }
+    server = {
+      replicas        = local.replicas
+      bootstrapExpect = local.replicas
+      extraConfig     = jsonencode({ acl = { default_policy = "deny", down_policy = "extend-cache" } })
+    }
     connectInject = { enabled = false }
     ui            = { enabled = true, service = { type = "ClusterIP" } }
   })]

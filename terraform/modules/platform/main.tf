@@ -45,6 +45,20 @@ module "eks" {
   tags                         = var.tags
 }
 
+# Consul ACL tokens per service (default deny, set by the consul release in addons). core
+# reads its app-version thresholds (APP_VERSIONS_CONSUL_KEY) and nothing else.
+module "consul_acls" {
+  source = "../consul-acls"
+
+  name          = local.name
+  services      = { for svc in local.services : svc => { read_keys = contains(["core"], svc) ? ["keel/core/app-versions"] : [] } }
+  secret_prefix = local.secret_prefix
+  kms_key_arn   = aws_kms_key.platform.arn
+  tags          = var.tags
+
+  depends_on = [module.addons]
+}
+
 module "addons" {
   source = "../addons"
 

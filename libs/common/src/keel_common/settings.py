@@ -98,6 +98,8 @@ class ServiceSettings(BaseSettings):
         default_factory=lambda: _parse_services(DEFAULT_STATIC_SERVICES)
     )
     consul_http_addr: str = "127.0.0.1:8500"
+    # The service's own Consul ACL token (Consul runs default-deny outside development).
+    consul_http_token: SecretStr | None = None
     # Proxies in front of every HTTP server that append to X-Forwarded-For: the nginx gateway
     # locally, the ingress controller in Kubernetes (network policy lets nothing else in).
     trusted_proxy_hops: int = Field(default=1, ge=0, le=5)

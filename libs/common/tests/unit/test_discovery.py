@@ -149,3 +149,22 @@ def test_consul_http_addr_forms(addr: str, base_uri: str) -> None:
 def test_an_empty_consul_http_addr_fails_fast() -> None:
     with pytest.raises(ValueError, match="CONSUL_HTTP_ADDR"):
         consul_client("")
+
+
+def test_consul_discovery_presents_the_service_acl_token(monkeypatch) -> None:
+    from pydantic import SecretStr
+
+    from keel_common.discovery import create_discovery
+
+    monkeypatch.delenv("CONSUL_HTTP_TOKEN", raising=False)
+
+    class Settings:
+        discovery = "consul"
+        static_services = ""
+        consul_http_addr = "127.0.0.1:8500"
+        consul_http_token = SecretStr("core-token")
+
+    discovery = create_discovery(Settings())
+
+    # py-consul sends it as X-Consul-Token on every request to the agent.
+    assert discovery._client.token == "core-token"  # type: ignore[attr-defined]
