@@ -107,3 +107,36 @@ def test_without_grpc_tls_nothing_is_mounted_and_health_stays_on_the_grpc_port(c
     assert chart.by_kind(objects, "Certificate") == []
     for _service, spec in _pod_specs(chart, objects):
         assert "grpc-tls" not in {v["name"] for v in spec["volumes"]}
+
+
+def test_each_service_broker_user_publishes_only_its_own_routing_keys(chart):
+    objects = chart.render("production")
+    topics = {
+        t["spec"]["userReference"]["name"]: t for t in chart.by_kind(objects, "TopicPermission")
+    }
+    permissions = {
+        p["spec"]["userReference"]["name"]: p for p in chart.by_kind(objects, "Permission")
+    }
+    users = {u["metadata"]["name"]: u for u in chart.by_kind(objects, "User")}
+
+    assert set(users) == set(topics) == set(permissions) == {f"keel-{s}-broker" for s in SERVICES}
+    for service in SERVICES:
+        name = f"keel-{service}-broker"
+        assert users[name]["spec"]["importCredentialsSecret"] == {"name": name}
+        topic = topics[name]["spec"]["permissions"]
+        assert topic["exchange"] == "keel.events"
+        assert topic["write"] == f"^{service}\\."
+        queues = permissions[name]["spec"]["permissions"]
+        assert queues["configure"].startswith(f"^{service}\\..*$|")
+        assert f"^{service}\\..*$" in queues["read"].split("|")
+
+
+def test_each_service_reaches_redis_and_consul_as_itself_in_production(chart):
+    objects = chart.render("production")
+    secrets = {e["metadata"]["name"]: e["spec"] for e in chart.by_kind(objects, "ExternalSecret")}
+
+    for service in SERVICES:
+        spec = secrets[f"keel-{service}"]
+        keys = {d["remoteRef"]["key"] for d in spec["data"]}
+        assert keys == {f"keel/production/redis-{service}"}
+        assert {"extract": {"key": f"keel/production/consul-{service}"}} in spec["dataFrom"]
