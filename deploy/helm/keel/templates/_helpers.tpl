@@ -198,8 +198,9 @@ preStop:
 
 {{/*
 The service's gRPC certificate (templates/certificates.yaml), mounted read-only in every
-container of the service: servers present it, clients (any process kind, jobs, migrations)
-present it too. Needs the context of one service (.root, .service).
+container of the service: servers present it, clients (any process kind, CronJobs) present
+it too. Not in the migration hook: it runs before cert-manager issues anything and calls no
+service. Needs the context of one service (.root, .service).
 */}}
 {{- define "keel.grpcTlsSecret" -}}
 {{- printf "%s-grpc-tls" (include "keel.serviceName" .) -}}
