@@ -185,8 +185,12 @@ def test_every_service_gets_redis_and_auth_its_secrets(chart, profile_name, envi
             assert spec["data"] == [
                 {"secretKey": "REDIS_PASSWORD", "remoteRef": {"key": f"{prefix}/redis-auth"}}
             ]
-        # JWT_KEY_PASSPHRASE and the rest: the service's own Secrets Manager secret.
-        assert spec["dataFrom"] == [{"extract": {"key": f"{prefix}/{service}"}}]
+        # JWT_KEY_PASSPHRASE and the rest: the service's own Secrets Manager secret; its
+        # Consul ACL token (CONSUL_HTTP_TOKEN) from its own as well.
+        assert spec["dataFrom"] == [
+            {"extract": {"key": f"{prefix}/{service}"}},
+            {"extract": {"key": f"{prefix}/consul-{service}"}},
+        ]
 
 
 def test_redis_from_secrets_needs_external_secrets(chart):
