@@ -24,9 +24,14 @@ from keel_common.grpc import (
 )
 from keel_common.testing.certificates import IssuedCertificate, TestCertificateAuthority
 from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
+from keel_protos.core.v1 import core_pb2, core_pb2_grpc
 
 SERVICE = "auth.v1.AuthService"
-CALLERS: Callers = {SERVICE: {"GetUsers": ("core", "notification"), "GetUser": ()}}
+CATALOG = "core.v1.CatalogService"
+CALLERS: Callers = {
+    SERVICE: {"GetUsers": ("core", "notification"), "GetUser": ()},
+    CATALOG: {"ListProducts": ("search",)},
+}
 
 
 class Auth(auth_pb2_grpc.AuthServiceServicer):
@@ -35,6 +40,17 @@ class Auth(auth_pb2_grpc.AuthServiceServicer):
 
     def GetUser(self, request: Any, context: grpc.ServicerContext) -> Any:
         return auth_pb2.GetUserResponse(user=auth_pb2.User(id=request.id))
+
+
+class Catalog(core_pb2_grpc.CatalogServiceServicer):
+    def ListProducts(self, request: Any, context: grpc.ServicerContext) -> Any:
+        yield core_pb2.Product(id="p1")
+        yield core_pb2.Product(id="p2")
+
+
+def register(server: grpc.Server) -> None:
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(Auth(), server)
+    core_pb2_grpc.add_CatalogServiceServicer_to_server(Catalog(), server)
 
 
 def tls(issued: IssuedCertificate) -> MutualTls:
@@ -52,8 +68,8 @@ def server(ca: TestCertificateAuthority) -> Iterator[KeelServer]:
     running = create_server(
         "auth",
         0,
-        lambda s: auth_pb2_grpc.add_AuthServiceServicer_to_server(Auth(), s),
-        service_names=[SERVICE],
+        register,
+        service_names=[SERVICE, CATALOG],
         host="127.0.0.1",
         max_workers=4,
         security=security,
@@ -97,6 +113,24 @@ def test_a_method_nobody_is_listed_for_is_denied_even_to_trusted_callers(server,
     code = code_of(lambda: core.GetUser(auth_pb2.GetUserRequest(id="u1")))
 
     assert code == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_stream_answers_only_its_allowed_caller(server, ca) -> None:
+    # The one test server holds auth's certificate, so the channels verify it as "auth".
+    address = StaticDiscovery({"auth": f"127.0.0.1:{server.port}"})
+    search = channel_for("auth", address, tls=tls(ca.issue("search")))
+    notification = channel_for("auth", address, tls=tls(ca.issue("notification")))
+    request = core_pb2.ListProductsRequest()
+
+    products = list(core_pb2_grpc.CatalogServiceStub(search).ListProducts(request, timeout=5))
+    denied = code_of(
+        lambda: list(
+            core_pb2_grpc.CatalogServiceStub(notification).ListProducts(request, timeout=5)
+        )
+    )
+
+    assert [p.id for p in products] == ["p1", "p2"]
+    assert denied == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_a_caller_without_a_certificate_is_refused(server, ca) -> None:
