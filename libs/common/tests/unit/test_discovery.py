@@ -95,6 +95,16 @@ def test_a_grpc_registration_is_checked_through_the_health_service() -> None:
     assert registration.id.startswith("core-") and registration.id.endswith("-50052")
 
 
+def test_with_mtls_the_registry_checks_the_plaintext_health_port() -> None:
+    # Consul's agent holds no client certificate: it asks the health-only port.
+    settings = ServiceSettings(service_name="core", grpc_port=50051, grpc_health_port=50052)
+
+    registration = ServiceRegistration.for_grpc("core", settings, address="10.1.2.3")
+
+    assert registration.port == 50051
+    assert registration.check == "10.1.2.3:50052"
+
+
 def test_a_grpc_registration_prefers_the_advertised_address() -> None:
     @dataclass(frozen=True)
     class Advertised:
