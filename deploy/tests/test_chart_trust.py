@@ -135,6 +135,8 @@ def test_each_service_broker_user_publishes_only_its_own_routing_keys(chart):
         queues = permissions[name]["spec"]["permissions"]
         assert queues["configure"].startswith(f"^{service}\\..*$|")
         assert f"^{service}\\..*$" in queues["read"].split("|")
+        # The default exchange would reach any service's queue by name.
+        assert "amq" not in queues["write"]
 
 
 def test_each_service_reaches_redis_and_consul_as_itself_in_production(chart):

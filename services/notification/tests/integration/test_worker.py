@@ -122,6 +122,7 @@ def _delete_queues(url: str, spec: QueueSpec, exchange: str) -> None:
     channel = connection.channel()
     for queue in (spec.name, spec.dead_queue, *spec.retry_queues):
         channel.queue_delete(queue)
+    channel.exchange_delete(spec.retry_exchange)
     channel.exchange_delete(exchange)
     channel.exchange_delete(f"{exchange}.dlx")
     connection.close()
