@@ -179,9 +179,13 @@ def test_migrations_run_as_a_pre_upgrade_hook_per_service(chart, profile):
 def test_external_secrets_fill_each_service_secret(chart):
     objects = chart.render("production")
     secrets = {e["spec"]["target"]["name"]: e for e in chart.by_kind(objects, "ExternalSecret")}
-    assert set(secrets) == {f"keel-{s}" for s in SERVICES}
+    # Each service's own secret, its broker user's, and the broker admin's (for the operator).
+    assert set(secrets) == {f"keel-{s}{kind}" for s in SERVICES for kind in ("", "-broker")} | {
+        "keel-rabbitmq-admin"
+    }
     assert secrets["keel-core"]["spec"]["dataFrom"] == [
-        {"extract": {"key": "keel/production/core"}}
+        {"extract": {"key": "keel/production/core"}},
+        {"extract": {"key": "keel/production/consul-core"}},
     ]
     [store] = chart.by_kind(objects, "SecretStore")
     assert store["spec"]["provider"]["aws"]["service"] == "SecretsManager"

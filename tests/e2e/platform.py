@@ -21,9 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import grpc
 import requests
 
+from keel_common.grpc import MutualTls
 from keel_common.testing import free_port
+from keel_common.testing.certificates import TestCertificateAuthority
 
 from .servers import SERVICES
 
@@ -49,11 +52,22 @@ class Platform:
     workdir: Path
     ports: dict[str, dict[str, int]]
     env: dict[str, dict[str, str]]
+    ca: TestCertificateAuthority = field(default_factory=TestCertificateAuthority)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _log_files: list[IO[bytes]] = field(default_factory=list)
     #: Core's local object store, served by the gateway: outside pytest's private (0700)
     #: temp folders, which nginx's unprivileged workers could not enter.
     media_dir: Path = field(default_factory=lambda: _world_readable_dir("keel-media-"))
+
+    def grpc_channel(self, service: str, *, caller: str = "operator") -> grpc.Channel:
+        """A mutual-TLS channel to ``service`` presenting ``caller``'s certificate, as the
+        services hold one each (an on-call engineer's is "operator")."""
+        issued = self.ca.issue(caller)
+        tls = MutualTls(issued.certificate, issued.private_key, issued.ca)
+        options = [("grpc.ssl_target_name_override", service)]
+        return grpc.secure_channel(
+            self.grpc_address(service), tls.channel_credentials(), options=options
+        )
 
     @property
     def outbox_dir(self) -> Path:
@@ -108,6 +122,16 @@ class Platform:
         for log in self._log_files:
             log.close()
         shutil.rmtree(self.media_dir, ignore_errors=True)
+
+
+def certificate_env(ca: TestCertificateAuthority, svc: str, workdir: Path) -> dict[str, str]:
+    """The service's certificate, key and CA as files, where cert-manager would mount them."""
+    directory = ca.issue(svc).write(workdir / "certs" / svc)
+    return {
+        "GRPC_TLS_CERT_FILE": str(directory / "tls.crt"),
+        "GRPC_TLS_KEY_FILE": str(directory / "tls.key"),
+        "GRPC_TLS_CA_FILE": str(directory / "ca.crt"),
+    }
 
 
 def service_env(
@@ -204,8 +228,12 @@ def start_platform(workdir: Path, backends: Backends, timeout: float = 300) -> P
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     ports = {s: {k: free_port() for k in KINDS} for s in SERVICES}
     gateway_port = free_port()
-    env = {s: service_env(s, ports, backends, workdir) for s in SERVICES}
-    platform = Platform(f"http://127.0.0.1:{gateway_port}", workdir, ports, env)
+    ca = TestCertificateAuthority()
+    env = {
+        s: service_env(s, ports, backends, workdir) | certificate_env(ca, s, workdir)
+        for s in SERVICES
+    }
+    platform = Platform(f"http://127.0.0.1:{gateway_port}", workdir, ports, env, ca)
     env["core"].update(media_env(platform))
     migrate(platform)
     try:

@@ -25,6 +25,7 @@ locals {
     secrets = {
       externalSecrets = local.base_values.secrets.externalSecrets
       redis           = { host = one(module.redis[*].primary_endpoint) }
+      broker          = { managementUrl = one(module.rabbitmq[*].management_url) }
     }
     networkPolicy = { dependencies = [
       { name = "postgresql", ports = [5432], to = local.data_peers },

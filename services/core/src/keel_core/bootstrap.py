@@ -109,12 +109,13 @@ def _auth_users(
     settings: CoreSettings, discovery: Discovery, closers: list[Callable[[], None]]
 ) -> UserDirectory:
     """Auth's ``GetUsers`` over a channel to its healthy instances (closed with core)."""
-    from keel_common.grpc import channel_for
+    from keel_common.grpc import channel_for, mutual_tls
     from keel_core.adapters.auth_users import GrpcUserDirectory
     from keel_protos.auth.v1 import auth_pb2
 
     timeout = settings.auth_timeout_seconds
-    channel = channel_for("auth", discovery, auth_pb2.DESCRIPTOR, timeout=timeout)
+    tls = mutual_tls(settings)
+    channel = channel_for("auth", discovery, auth_pb2.DESCRIPTOR, timeout=timeout, tls=tls)
     closers.append(channel.close)
     return GrpcUserDirectory(channel, timeout=timeout)
 

@@ -28,7 +28,7 @@ def watch(rabbitmq_url: str, unique_name: str) -> Iterator[tuple[Broker, QueueSp
     channel = connection.channel()
     for queue in (spec.name, spec.dead_queue, *spec.retry_queues):
         channel.queue_delete(queue)
-    for exchange in (unique_name, f"{unique_name}.dlx"):
+    for exchange in (unique_name, f"{unique_name}.dlx", spec.retry_exchange):
         channel.exchange_delete(exchange)
     connection.close()
 

@@ -87,7 +87,9 @@ def _order_placed(buyer: uuid.UUID) -> Envelope:
         created_at=now,
         updated_at=now,
     )
-    return Envelope.new(type=event.type, source="core", data=event.to_data(), subject=event.subject)
+    return Envelope.new(
+        type=event.type, source="keel-core", data=event.to_data(), subject=event.subject
+    )
 
 
 def _handle(app: Notifications, envelope: Envelope) -> None:

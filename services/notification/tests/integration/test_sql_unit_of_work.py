@@ -41,7 +41,7 @@ def registered(user_id: uuid.UUID) -> IncomingEvent:
         verification_expires_at=NOW + timedelta(days=1),
     )
     envelope = Envelope(
-        id=str(uuid.uuid4()), type=event.type, source="auth", time=NOW.isoformat(), data={}
+        id=str(uuid.uuid4()), type=event.type, source="keel-auth", time=NOW.isoformat(), data={}
     )
     return incoming(UserRegistered.from_data(event.to_data()), envelope)
 

@@ -98,12 +98,13 @@ def _core_catalogue(
     settings: SearchSettings, discovery: Discovery, closers: list[Callable[[], None]]
 ) -> ProductSource:
     """A channel to core (not connected until a rebuild streams) and the source over it."""
-    from keel_common.grpc import channel_for
+    from keel_common.grpc import channel_for, mutual_tls
     from keel_protos.core.v1 import core_pb2
     from keel_search.adapters.catalog import GrpcProductSource
 
     timeout = settings.rebuild_timeout_seconds
-    channel = channel_for("core", discovery, core_pb2.DESCRIPTOR, timeout=timeout)
+    tls = mutual_tls(settings)
+    channel = channel_for("core", discovery, core_pb2.DESCRIPTOR, timeout=timeout, tls=tls)
     closers.append(channel.close)
     return GrpcProductSource(channel, timeout=timeout)
 
