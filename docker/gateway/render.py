@@ -103,6 +103,11 @@ def render(args: argparse.Namespace) -> str:
         # nginx refuses burst=0; no burst at all means the same.
         burst=f"burst={args.burst} nodelay" if args.burst else "nodelay",
         connections=args.connections,
+        worker_connections=args.worker_connections,
+        nofile=args.worker_connections * 2 + 64,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        backlog=args.backlog,
         upstreams=upstreams,
         problems=problems,
         routes=routes,
@@ -123,7 +128,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--prefix", required=True, help="folder for pid, logs and temp files")
     parser.add_argument("--access-log", help="access log path (default PREFIX/logs/access.log)")
     parser.add_argument("--daemon", action="store_true", help="let nginx fork to background")
-    parser.add_argument("--workers", default="1", help="worker_processes (a number or auto)")
+    parser.add_argument(
+        "--workers", default="auto", help="worker_processes (a number, or auto: one per core)"
+    )
+    parser.add_argument(
+        "--worker-connections", type=int, default=8192, help="connections per worker process"
+    )
+    parser.add_argument("--backlog", type=int, default=4096, help="listen queue length")
+    parser.add_argument(
+        "--header-timeout", type=int, default=10, help="seconds to wait for the request headers"
+    )
+    parser.add_argument(
+        "--body-timeout", type=int, default=10, help="seconds between two reads of the body"
+    )
     parser.add_argument("--rate", type=int, default=20, help="requests per second per client IP")
     parser.add_argument("--burst", type=int, default=40, help="requests over the rate let through")
     parser.add_argument("--connections", type=int, default=50, help="open connections per IP")

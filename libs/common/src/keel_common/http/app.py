@@ -79,7 +79,7 @@ def create_app(
     app.components_schemas["Problem"] = OpenAPISchema(**get_model_schema(Problem))
     install_problem_handlers(app)
     install_request_hooks(app)
-    install_ops_routes(app, service, readiness or {})
+    install_ops_routes(app, service, readiness or {}, settings.drain_file)
     if settings.trusted_proxy_hops:
         # Behind the gateway/ingress the client is the address nginx appended to
         # X-Forwarded-For; per-IP limits, audit logs and access logs need it, not nginx's.
