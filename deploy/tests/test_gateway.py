@@ -77,7 +77,7 @@ def upstreams() -> Iterator[dict[str, int]]:
         server.server_close()
 
 
-def start_gateway(tool, tmp_path: Path, ports: dict[str, int], *extra: str) -> Iterator[str]:
+def start_gateway(tool, tmp_path: Path, ports: dict[str, int | str], *extra: str) -> Iterator[str]:
     nginx = tool("nginx")
     prefix = tmp_path / "gateway"
     prefix.mkdir()
@@ -86,7 +86,8 @@ def start_gateway(tool, tmp_path: Path, ports: dict[str, int], *extra: str) -> I
         os.chmod(folder, 0o755)  # noqa: S103 - world-readable, not writable
 
     listen = free_port()
-    args = [f"--{s}=127.0.0.1:{p}" for s, p in ports.items()]
+    # A port, or addresses as given ("host:port,host:port" for several instances).
+    args = [f"--{s}={p if isinstance(p, str) else f'127.0.0.1:{p}'}" for s, p in ports.items()]
     conf = subprocess.run(
         [
             sys.executable,

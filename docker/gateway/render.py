@@ -52,11 +52,19 @@ class _NginxTemplate(string.Template):
     delimiter = "@"
 
 
-def upstream_block(service: str, address: str) -> str:
+def upstream_block(service: str, addresses: str) -> str:
+    """One upstream with a server per comma-separated address: while one instance stops,
+    nginx retries an idempotent request whose connection it reset on another."""
+    servers = "".join(
+        f"        server {address.strip()} max_fails=0;\n" for address in addresses.split(",")
+    )
     return (
         f"    upstream {service} {{\n"
-        f"        server {address} max_fails=0;\n"
+        f"{servers}"
         f"        keepalive 16;\n"
+        # Shorter than gunicorn's keepalive (5 s): nginx never reuses a connection the
+        # service is closing for idleness.
+        f"        keepalive_timeout 4s;\n"
         f"    }}"
     )
 
@@ -124,7 +132,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listen", default="127.0.0.1:8080", help="address:port to serve on")
     for service in SERVICES:
-        parser.add_argument(f"--{service}", required=True, help=f"{service} HTTP host:port")
+        parser.add_argument(
+            f"--{service}", required=True, help=f"{service} HTTP host:port[,host:port...]"
+        )
     parser.add_argument("--prefix", required=True, help="folder for pid, logs and temp files")
     parser.add_argument("--access-log", help="access log path (default PREFIX/logs/access.log)")
     parser.add_argument("--daemon", action="store_true", help="let nginx fork to background")
