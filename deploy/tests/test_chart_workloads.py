@@ -53,7 +53,7 @@ def test_pods_drain_gracefully(chart, profile):
     for deploy in chart.by_kind(chart.render(profile), "Deployment"):
         spec = pod_spec(deploy)
         for c in spec["containers"]:
-            shell, flag, script = c["lifecycle"]["preStop"]["exec"]["command"]
+            *_, script = c["lifecycle"]["preStop"]["exec"]["command"]
             touch, sleep = script.split("; sleep ")
             assert touch == "touch /tmp/keel-draining"  # readiness flips before SIGTERM
             grace = spec["terminationGracePeriodSeconds"]

@@ -62,7 +62,7 @@ def start_web(folder: Path, port: int) -> subprocess.Popen[bytes]:
     }
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "python:keel_common.http.gunicorn_conf"]
-        + ["--bind", f"127.0.0.1:{port}", "toy_web:make()"],
+        + ["--bind", f"127.0.0.1:{port}", "toy_web:make()"],  # noqa: RUF005 - flags, then app
         env=env,
         cwd=folder,
     )

@@ -54,7 +54,8 @@ def _body_model() -> Any:
 
 
 def _check_body() -> None:
-    """413, 415, malformed and too deeply nested JSON are decided before the route's schema sees the body."""
+    """413, 415, malformed and too deeply nested JSON are decided before the route's schema
+    sees the body."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()
