@@ -60,9 +60,9 @@ def start_web(folder: Path, port: int) -> subprocess.Popen[bytes]:
         "GUNICORN_GRACEFUL_TIMEOUT": "10",
         "LOG_LEVEL": "WARNING",
     }
+    gunicorn = [sys.executable, "-m", "gunicorn", "-c", "python:keel_common.http.gunicorn_conf"]
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:keel_common.http.gunicorn_conf"]
-        + ["--bind", f"127.0.0.1:{port}", "toy_web:make()"],  # noqa: RUF005 - flags, then app
+        [*gunicorn, "--bind", f"127.0.0.1:{port}", "toy_web:make()"],
         env=env,
         cwd=folder,
     )
