@@ -243,3 +243,11 @@ def test_the_helm_ingress_serves_exactly_the_gateway_routes(chart):
         for p in ingress["spec"]["rules"][0]["http"]["paths"]
     }
     assert served == {(s, path) for s, paths in render.ROUTES.items() for path in paths}
+
+
+def test_trace_is_a_problem_json_405_with_allow(gateway, http):
+    answer = http.request("TRACE", gateway + "/v1/orders", timeout=5)
+    assert answer.status_code == 405
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert "GET" in answer.headers["Allow"] and "TRACE" not in answer.headers["Allow"]
+    assert len(answer.headers["X-Request-ID"]) == 32

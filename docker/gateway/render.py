@@ -37,8 +37,11 @@ ROUTES: dict[str, tuple[str, ...]] = {
 EXACT = frozenset({"/.well-known/jwks.json"})
 
 PROBLEMS = {
+    400: ("Bad Request", "The gateway could not read the request."),
     404: ("Not Found", "No route matches this path."),
+    405: ("Method Not Allowed", "The gateway never forwards TRACE or unknown methods."),
     413: ("Content Too Large", "The request body is larger than 1 MiB."),
+    414: ("URI Too Long", "The request line is longer than the gateway accepts."),
     429: ("Too Many Requests", "Too many requests from this address; retry later."),
     500: ("Internal Server Error", "The gateway failed to handle the request."),
     502: ("Bad Gateway", "The service behind this path is not answering."),
@@ -80,6 +83,10 @@ def location_blocks(service: str, path: str) -> list[str]:
     ]
 
 
+# nginx refuses TRACE itself, before routing; RFC 9110 wants an Allow header on a 405.
+ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+
+
 def problem_block(status: int, title: str, detail: str) -> str:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     # The request id goes into the body as an nginx variable, so it is spliced in after dumping.
@@ -89,7 +96,14 @@ def problem_block(status: int, title: str, detail: str) -> str:
         f"            internal;\n"
         f"            types {{ }}\n"
         f"            default_type application/problem+json;\n"
-        f"            return {status} '{text}';\n"
+        + (
+            # add_header here replaces the server's, so the request id is added again.
+            f'            add_header Allow "{ALLOW}" always;\n'
+            f"            add_header X-Request-ID $keel_request_id always;\n"
+            if status == 405
+            else ""
+        )
+        + f"            return {status} '{text}';\n"
         f"        }}"
     )
 

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from keel_common.errors import init_sentry
 from keel_common.http.observability import install_request_hooks
+from keel_common.http.openapi import KeelOpenAPI
 from keel_common.http.ops import install_ops_routes
 from keel_common.http.problems import PROBLEM_JSON, install_problem_handlers, validation_problem
 from keel_common.http.schemas import Problem, ValidationProblem
@@ -63,7 +64,7 @@ def create_app(
     ``/healthz``, ``/readyz`` (runs each ``readiness`` check), ``/metrics``, the request size
     limit (413), and Sentry when ``settings.sentry_dsn`` is set.
     """
-    app = OpenAPI(
+    app = KeelOpenAPI(
         __name__,
         info=Info(title=api_title or f"Keel {service} API", version=api_version),
         responses=_problem_responses(),
