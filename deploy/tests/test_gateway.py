@@ -251,3 +251,9 @@ def test_trace_is_a_problem_json_405_with_allow(gateway, http):
     assert answer.headers["Content-Type"] == "application/problem+json"
     assert "GET" in answer.headers["Allow"] and "TRACE" not in answer.headers["Allow"]
     assert len(answer.headers["X-Request-ID"]) == 32
+
+
+def test_an_over_long_url_is_refused_by_the_gateway_as_problem_json_414(gateway, http):
+    answer = http.get(gateway + "/v1/orders?limit=" + "9" * 5000, timeout=5)
+    assert answer.status_code == 414
+    assert answer.headers["Content-Type"] == "application/problem+json"
