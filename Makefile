@@ -39,9 +39,12 @@ migrate: install ## bring every service's local database (var/<svc>.db) to the n
 		echo "migrating var/$$s.db"; \
 		LOG_LEVEL=WARNING DATABASE_URL=sqlite:///var/$$s.db $(PY) keel-$$s migrate || exit 1; done
 
-admin: install ## create the first admin locally: make admin EMAIL=you@example.com (asks for the password)
+ADMIN_DATABASE_URL ?= sqlite:///var/auth.db
+admin: install ## create the first admin locally: make admin EMAIL=you@example.com (asks for the password; piped stdin works too)
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.com"; exit 2; }
-	@set -a; source .env.dev; set +a; DATABASE_URL=sqlite:///var/auth.db $(PY) keel-auth create-admin --email "$(EMAIL)"
+	@# A terminal gets a hidden prompt; a pipe (a script, CI) gives the password on stdin.
+	@set -a; source .env.dev; set +a; [ -t 0 ] || stdin=--password-stdin; \
+		DATABASE_URL="$(ADMIN_DATABASE_URL)" $(PY) keel-auth create-admin --email "$(EMAIL)" $$stdin
 
 test: install lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx)
 	$(PY) python scripts/protos.py check

@@ -77,7 +77,7 @@ def upstreams() -> Iterator[dict[str, int]]:
         server.server_close()
 
 
-def start_gateway(tool, tmp_path: Path, ports: dict[str, int], *extra: str) -> Iterator[str]:
+def start_gateway(tool, tmp_path: Path, ports: dict[str, int | str], *extra: str) -> Iterator[str]:
     nginx = tool("nginx")
     prefix = tmp_path / "gateway"
     prefix.mkdir()
@@ -86,7 +86,8 @@ def start_gateway(tool, tmp_path: Path, ports: dict[str, int], *extra: str) -> I
         os.chmod(folder, 0o755)  # noqa: S103 - world-readable, not writable
 
     listen = free_port()
-    args = [f"--{s}=127.0.0.1:{p}" for s, p in ports.items()]
+    # A port, or addresses as given ("host:port,host:port" for several instances).
+    args = [f"--{s}={p if isinstance(p, str) else f'127.0.0.1:{p}'}" for s, p in ports.items()]
     conf = subprocess.run(
         [
             sys.executable,
@@ -242,3 +243,17 @@ def test_the_helm_ingress_serves_exactly_the_gateway_routes(chart):
         for p in ingress["spec"]["rules"][0]["http"]["paths"]
     }
     assert served == {(s, path) for s, paths in render.ROUTES.items() for path in paths}
+
+
+def test_trace_is_a_problem_json_405_with_allow(gateway, http):
+    answer = http.request("TRACE", gateway + "/v1/orders", timeout=5)
+    assert answer.status_code == 405
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert "GET" in answer.headers["Allow"] and "TRACE" not in answer.headers["Allow"]
+    assert len(answer.headers["X-Request-ID"]) == 32
+
+
+def test_an_over_long_url_is_refused_by_the_gateway_as_problem_json_414(gateway, http):
+    answer = http.get(gateway + "/v1/orders?limit=" + "9" * 5000, timeout=5)
+    assert answer.status_code == 414
+    assert answer.headers["Content-Type"] == "application/problem+json"

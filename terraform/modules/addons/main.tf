@@ -61,6 +61,17 @@ resource "helm_release" "ingress_nginx" {
         "server-tokens"             = "false"
         "ssl-protocols"             = "TLSv1.2 TLSv1.3"
         "hsts"                      = "true"
+        # One slow client must not hold the controller: a thousand half-open connections
+        # from one address fit (per-address limits apply only once headers are complete),
+        # and stalled headers or bodies are cut after 10 s instead of nginx's 60 s.
+        "worker-processes"       = "auto"
+        "max-worker-connections" = "16384"
+        "client-header-timeout"  = "10"
+        "client-body-timeout"    = "10"
+        # A request an instance dropped while stopping is retried on another (idempotent
+        # methods only: nginx never retries a POST whose request was sent).
+        "proxy-next-upstream"       = "error timeout http_502 http_503"
+        "proxy-next-upstream-tries" = "3"
       }
       metrics = {
         enabled        = true

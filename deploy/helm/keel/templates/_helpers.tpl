@@ -185,9 +185,12 @@ capabilities:
 
 {{/* preStop sleep: the endpoints controller and kube-proxy drop the pod before it stops. */}}
 {{- define "keel.lifecycle" -}}
+{{- /* Flip readiness first (/readyz answers 503 once DRAIN_FILE exists), then keep serving
+while the endpoints and the ingress drop the pod; SIGTERM (gunicorn's graceful stop) comes
+after the sleep. */ -}}
 preStop:
   exec:
-    command: ["sleep", "{{ .preStopSleepSeconds }}"]
+    command: ["sh", "-c", "touch /tmp/keel-draining; sleep {{ .preStopSleepSeconds }}"]
 {{- end -}}
 
 {{- define "keel.tmpVolume" -}}

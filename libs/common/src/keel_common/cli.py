@@ -59,12 +59,22 @@ class ServiceCli:
         if self.declaration.schedules:
             sub.add_parser("scheduler", help="run the periodic jobs on their schedules (local)")
         for name in self.extra:
-            extra = sub.add_parser(name, help=f"{name} (see --help)", add_help=False)
-            extra.add_argument("args", nargs=argparse.REMAINDER)
+            # The extra command parses its own options: argparse.REMAINDER would drop a
+            # leading ``--email``, so main() hands it whatever this parser did not know.
+            sub.add_parser(name, help=f"{name} (see --help)", add_help=False)
         return parser
 
+    def parse(self, argv: Sequence[str] | None = None) -> argparse.Namespace:
+        """The parsed command; an extra command's own arguments land in ``args.args``."""
+        parser = self.parser()
+        args, rest = parser.parse_known_args(argv)
+        if args.command not in self.extra and rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        args.args = rest
+        return args
+
     def main(self, argv: Sequence[str] | None = None) -> int:
-        args = self.parser().parse_args(argv)
+        args = self.parse(argv)
         from keel_common.errors import init_sentry
         from keel_common.logging import configure_logging
         from keel_common.settings import ConfigError

@@ -106,6 +106,9 @@ class ServiceSettings(BaseSettings):
     # 0.0.0.0 in containers; .env.dev sets 127.0.0.1 so `make run` answers only on loopback.
     bind_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    # Kubernetes' preStop hook creates this file: /readyz then answers 503, so the pod leaves
+    # every load balancer while it still serves, before SIGTERM starts gunicorn's drain.
+    drain_file: Path | None = None
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     metrics_port: int = Field(default=9100, ge=0, le=65535)
     # Service-to-service mTLS (keel_common.grpc.mtls): PEM files, as cert-manager mounts

@@ -94,7 +94,7 @@ def sign_up(body: SignUpBody) -> Any:
     return _json(UserOut.of(user), 201)
 
 
-@api.post("/login", responses={200: TokenPairOut})
+@api.post("/login", responses={200: TokenPairOut, 401: None})
 def log_in(body: LogInBody) -> Any:
     auth = _auth()
     try:
@@ -114,7 +114,7 @@ def log_in(body: LogInBody) -> Any:
     return _json(TokenPairOut.of(pair))
 
 
-@api.post("/refresh", responses={200: TokenPairOut})
+@api.post("/refresh", responses={200: TokenPairOut, 401: None})
 def refresh(body: RefreshBody) -> Any:
     auth = _auth()
     pair = sessions.refresh_session(
@@ -167,7 +167,7 @@ def request_otp(body: OtpRequestBody) -> Any:
     return ACCEPTED, 202
 
 
-@api.post("/otp/verify", responses={200: TokenPairOut})
+@api.post("/otp/verify", responses={200: TokenPairOut, 401: None})
 def verify_otp(body: OtpVerifyBody) -> Any:
     auth = _auth()
     pair = otp.verify_otp(

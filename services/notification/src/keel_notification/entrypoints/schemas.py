@@ -6,7 +6,7 @@ from datetime import datetime, time
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from keel_common.http import Schema
 from keel_notification.service_layer.history import MAX_PAGE
@@ -67,9 +67,10 @@ class QuietHoursIn(Schema):
 
 
 class PreferencesIn(Schema):
-    email_promotional: bool
-    sms_promotional: bool
-    push_promotional: bool
+    # Strict: the document says boolean, so 0 or "yes" is refused, not read as a boolean.
+    email_promotional: StrictBool
+    sms_promotional: StrictBool
+    push_promotional: StrictBool
     quiet_hours: QuietHoursIn | None = None
 
 
