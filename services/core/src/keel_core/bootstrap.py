@@ -3,7 +3,7 @@
 ``bootstrap()`` builds every adapter from settings (nothing connects until first used) and
 returns the ``Core`` the entrypoints translate to; ``DECLARATION`` says what core publishes
 (product and order events, relayed from its outbox) and that it consumes nothing, has no
-metrics of its own and no jobs. Nothing here runs at import time: every worker process of
+its product-cache metrics and no jobs. Nothing here runs at import time: every worker process of
 the platform imports this module through the ``keel.services`` entry point, so the adapters
 are imported inside ``bootstrap()``.
 """
@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from keel_common.service import Outbox, Service, ServiceDeclaration
+from keel_core.adapters.metrics import PRODUCT_CACHE_INVALIDATIONS, PRODUCT_CACHE_READS
 from keel_core.config import CoreSettings, load_core_settings
 from keel_core.domain.events import (
     OrderCancelled,
@@ -24,6 +25,7 @@ from keel_core.domain.events import (
     ProductDeleted,
     ProductUpdated,
 )
+from keel_core.service_layer.caching import ProductCache
 from keel_core.service_layer.ports import UnitOfWork, UserDirectory, VersionPolicies
 
 if TYPE_CHECKING:
@@ -42,6 +44,8 @@ class Core(Service[UnitOfWork]):
     policies: VersionPolicies
     #: Buyers' names and emails, from auth's ``GetUsers``.
     users: UserDirectory
+    #: The product read cache every unit of work reads through and invalidates.
+    product_cache: ProductCache
 
 
 def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
@@ -59,11 +63,12 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
     discovery = overrides.pop("discovery", None) or create_discovery(settings)
     engine = overrides.pop("engine", None) or create_engine(settings.database_url)
     closers: list[Callable[[], None]] = overrides.pop("closers", [])
+    product_cache = overrides.pop("product_cache", None) or create_product_cache(settings)
     start_mappers()
     session_factory = make_session_factory(engine)
     # Only what the caller did not pass is built (a test's broker declares no topology).
     adapters: dict[str, Callable[[], Any]] = {
-        "uow_factory": lambda: partial(SqlAlchemyCoreUnitOfWork, session_factory),
+        "uow_factory": lambda: partial(SqlAlchemyCoreUnitOfWork, session_factory, product_cache),
         "broker": lambda: create_broker(
             settings.broker_url, exchange=settings.events_exchange, service="core"
         ),
@@ -80,8 +85,41 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
         "discovery": discovery,
         "outbox": outbox,
         "closers": closers,
+        "product_cache": product_cache,
     }
     return Core(**(wired | built | overrides))
+
+
+def create_product_cache(settings: CoreSettings) -> ProductCache:
+    """The cache ``settings.product_cache`` names ("auto": see ``CoreSettings``)."""
+    from keel_core.adapters.cache_stores import RedisStore, SqliteStore
+    from keel_core.adapters.product_cache import GenerationalProductCache
+    from keel_core.service_layer.caching import NoProductCache
+
+    kind, ttl = settings.product_cache, settings.product_cache_ttl_seconds
+    redis_url = settings.product_cache_url or settings.redis_url
+    sqlite_file = _sqlite_file(settings.database_url)
+    if kind == "auto":
+        kind = "redis" if redis_url else "sqlite" if sqlite_file else "off"
+    if kind == "redis":
+        if not redis_url:
+            raise ValueError("PRODUCT_CACHE=redis needs PRODUCT_CACHE_URL or REDIS_URL")
+        return GenerationalProductCache(RedisStore(redis_url), ttl)
+    if kind == "sqlite":
+        if not sqlite_file:
+            raise ValueError("PRODUCT_CACHE=sqlite needs a SQLite file DATABASE_URL")
+        return GenerationalProductCache(SqliteStore(sqlite_file + ".cache"), ttl)
+    return NoProductCache()
+
+
+def _sqlite_file(database_url: str) -> str | None:
+    """The file of a ``sqlite:///path`` URL; None for other databases and in-memory SQLite."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return str(url.database)
 
 
 def _token_verifier(settings: CoreSettings) -> TokenVerifier:
@@ -124,7 +162,7 @@ DECLARATION: ServiceDeclaration[Core] = ServiceDeclaration(
     publishes=(ProductCreated, ProductUpdated, ProductDeleted, OrderPlaced, OrderCancelled),
     # Core reads no other service's events: its worker only relays its outbox.
     consumes=(),
-    metrics=(),
+    metrics=(PRODUCT_CACHE_READS, PRODUCT_CACHE_INVALIDATIONS),
     jobs={},
     # Published events are kept 7 days (no secrets in them), then pruned.
     outbox=Outbox(),
