@@ -5,7 +5,8 @@
 
 One run starts hello-world Flask (``bench/http/hello.py``) under ``keel_common.http``'s
 gunicorn configuration, then, per shape (``embedded``: SQLite files, the embedded broker and
-caches, as ``make run``; ``production``: PostgreSQL + Redis + RabbitMQ), each service's real
+caches, as ``make run``; ``production``: PostgreSQL + Redis; RabbitMQ is not on the path of
+any call measured, web processes never publish), each service's real
 ``keel-<svc> web`` process with the same WEB_CONCURRENCY/GUNICORN_THREADS. Search opens a
 100k-product embedded index (the production engine, OpenSearch, is not on this machine).
 Every call is driven straight at the service's gunicorn (not through the gateway, which
@@ -44,16 +45,18 @@ end
 """
 
 
-def calls(
-    bases: dict[str, str], seeded: dict[str, Any], run_id: str
-) -> list[tuple[str, str, dict[str, str], str | None]]:
+Call = tuple[str, str, dict[str, str], str | None]
+
+
+def calls(bases: dict[str, str], seeded: dict[str, Any], run_id: str) -> list[Call]:
     core, product = bases["core"], seeded["product_id"]
+    search = f"{bases['search']}/v1/search/products"
     order = json.dumps({"items": [{"product_id": product, "quantity": 1}]})
     return [
         ("GET /v1/products/{id}", f"{core}/v1/products/{product}", {}, None),
         ("GET /v1/products?limit=20", f"{core}/v1/products?limit=20", {}, None),
-        ("GET /v1/search/products?q=wireless headph", f"{bases['search']}/v1/search/products?q=wireless%20headph", {}, None),
-        ("GET /v1/search/products?q=lamp", f"{bases['search']}/v1/search/products?q=lamp", {}, None),
+        ("GET /v1/search/products?q=wireless headph", f"{search}?q=wireless%20headph", {}, None),
+        ("GET /v1/search/products?q=lamp", f"{search}?q=lamp", {}, None),
         ("GET /v1/auth/me", f"{bases['auth']}/v1/auth/me", seeded["headers"], None),
         ("POST /v1/orders (write, no goal)", f"{core}/v1/orders", seeded["headers"],
          ORDER_SCRIPT % {"run": run_id, "body": order}),
@@ -61,9 +64,12 @@ def calls(
 
 
 def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())  # fmt: skip
-    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    lines = Path("/proc/cpuinfo").read_text().splitlines()
+    names = (line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    system = f"{platform.system()} {platform.release()}"
+    return f"{next(names, platform.processor())}, {os.cpu_count()} cores, {system}, " + (
+        f"Python {platform.python_version()}"
+    )
 
 
 def databases(shape: str) -> str:
@@ -77,12 +83,13 @@ def databases(shape: str) -> str:
         pg = conn.execute(sa.text("SHOW server_version")).scalar_one()
     engine.dispose()
     version = redis.Redis.from_url(keel.REDIS_URL).info()["redis_version"]
-    return f"PostgreSQL {pg}, Redis {version} (cache + session denylist), RabbitMQ broker"
+    return f"PostgreSQL {pg}, Redis {version} (cache + session denylist); no broker on these calls"
 
 
 def row(name: str, m: loadgen.Measured, hello: float) -> str:
     errors = f"  errors={m.errors}" if m.errors else ""
-    return f"  {name:<44} {m.rps:>8.0f} req/s  p50 {m.p50_ms:>6.2f} ms  p99 {m.p99_ms:>6.2f} ms  {m.rps / hello:>5.2f}x{errors}"
+    figures = f"{m.rps:>8.0f} req/s  p50 {m.p50_ms:>6.2f} ms  p99 {m.p99_ms:>6.2f} ms"
+    return f"  {name:<44} {figures}  {m.rps / hello:>5.2f}x{errors}"
 
 
 def main() -> None:
@@ -101,39 +108,33 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     client = f"wrk ({wrk})" if wrk else "Python threads (wrk missing: figures are a floor; no POST)"
-    print(
-        f"client: {client}, {load.threads} threads, {load.connections} connections, {load.seconds} s per call"
-    )
-    print("servers: gunicorn gthread, WEB_CONCURRENCY={WEB_CONCURRENCY}, GUNICORN_THREADS={GUNICORN_THREADS}, "
-          "LOG_LEVEL={LOG_LEVEL} (access line per request, to a file)".format(**web))  # fmt: skip
+    print(f"client: {client}, {load.threads} threads, {load.connections} connections,", end=" ")
+    print(f"{load.seconds} s per call after a 2 s warm-up")
+    settings = ", ".join(f"{k}={v}" for k, v in web.items())
+    print(f"servers: gunicorn gthread, {settings} (an access line per request)")
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
         workdir = Path(tmp)
         (workdir / "var").mkdir()
         seconds = keel.build_search_index(workdir, args.products)
-        print(
-            f"search index: {args.products} products (bench/search catalogue), built in {seconds:.0f} s"
-        )
+        print(f"search index: {args.products} products (bench/search), built in {seconds:.0f} s")
         with keel.hello_world(workdir, web) as hello_base:
             hello = loadgen.measure(f"{hello_base}/hello", load, {})
-        print(
-            f"\nhello-world Flask: {hello.rps:.0f} req/s  p50 {hello.p50_ms:.2f} ms  p99 {hello.p99_ms:.2f} ms"
-        )
+        print("\n" + row("hello-world Flask (the baseline)", hello, hello.rps))
         for shape in args.shapes.split(","):
             run_shape(shape, workdir, web, load, hello.rps, wrk is not None)
 
 
 def run_shape(
-    shape: str, workdir: Path, web: dict[str, str], load: loadgen.Load, hello: float, has_wrk: bool
+    shape: str, workdir: Path, web: dict[str, str], load: loadgen.Load, hello: float, wrk: bool
 ) -> None:
     print(f"\n[{shape}] {databases(shape)}")
     with keel.started(shape, workdir, web) as bases:
         seeded = keel.seed(bases)
         for name, url, headers, lua in calls(bases, seeded, os.urandom(4).hex()):
-            if lua and not has_wrk:
+            if lua and not wrk:
                 continue
-            loadgen.measure(
-                url, loadgen.Load(2, load.threads, load.connections), headers, lua
-            )  # warm-up
+            warm_up = loadgen.Load(2, load.threads, load.connections)
+            loadgen.measure(url, warm_up, headers, lua)
             print(row(name, loadgen.measure(url, load, headers, lua), hello), flush=True)
 
 
