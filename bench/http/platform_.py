@@ -175,4 +175,4 @@ def seed(bases: dict[str, str]) -> dict[str, Any]:
                              headers=seller, timeout=30)  # fmt: skip
         made.raise_for_status()
         ids.append(made.json()["id"])
-    return {"headers": user(bases["auth"]), "product_id": ids[-1]}
+    return {"headers": user(bases["auth"]), "product_id": ids[-1], "product_ids": ids}
