@@ -79,7 +79,8 @@ schedules: install ## write the chart's CronJob schedules from the services' dec
 events: install ## re-lock the event contracts (keel_events) after a compatible change
 	$(PY) python scripts/events.py lock
 
-bench: install ## run every benchmark under bench/ (needs the local RabbitMQ/PostgreSQL)
+bench: install ## run every benchmark under bench/ (needs the local RabbitMQ/PostgreSQL/Redis, wrk)
+	@command -v wrk >/dev/null 2>&1 || scripts/install-wrk.sh
 	@for b in bench/*/run.py; do echo "== $$b"; $(PY) python $$b || exit 1; done
 
 clean: ## remove local state (databases, outbox files, gateway config) under var/

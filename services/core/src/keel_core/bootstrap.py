@@ -4,9 +4,9 @@
 returns the ``Core`` the entrypoints translate to; ``DECLARATION`` says what core publishes
 (product, image and order events, relayed from its outbox), that it consumes only its own
 upload-completed events (images are processed in the worker) and its one job (the sweep of
-abandoned uploads). Nothing here runs at import time: every worker process of
-the platform imports this module through the ``keel.services`` entry point, so the adapters
-are imported inside ``bootstrap()``.
+abandoned uploads), and its product-cache metrics. Nothing here runs at import time: every
+worker process of the platform imports this module through the ``keel.services`` entry
+point, so the adapters are imported inside ``bootstrap()``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from keel_common.service import Job, Outbox, Service, ServiceDeclaration, Subscription
+from keel_core.adapters.metrics import PRODUCT_CACHE_INVALIDATIONS, PRODUCT_CACHE_READS
 from keel_core.config import CoreSettings, load_core_settings
 from keel_core.domain.events import (
     OrderCancelled,
@@ -26,6 +27,7 @@ from keel_core.domain.events import (
     ProductUpdated,
 )
 from keel_core.entrypoints.image_worker import sweep_abandoned_uploads, uploaded_images_handler
+from keel_core.service_layer.caching import ProductCache
 from keel_core.service_layer.image_ports import ImageProcessor, ObjectStore
 from keel_core.service_layer.ports import UnitOfWork, UserDirectory, VersionPolicies
 from keel_events.core import ProductImageUploaded
@@ -50,6 +52,8 @@ class Core(Service[UnitOfWork]):
     media: ObjectStore
     #: Checks and re-encodes uploaded images (in the worker).
     image_processor: ImageProcessor
+    #: The product read cache every unit of work reads through and invalidates.
+    product_cache: ProductCache
 
 
 def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
@@ -67,11 +71,12 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
     discovery = overrides.pop("discovery", None) or create_discovery(settings)
     engine = overrides.pop("engine", None) or create_engine(settings.database_url)
     closers: list[Callable[[], None]] = overrides.pop("closers", [])
+    product_cache = overrides.pop("product_cache", None) or create_product_cache(settings)
     start_mappers()
     session_factory = make_session_factory(engine)
     # Only what the caller did not pass is built (a test's broker declares no topology).
     adapters: dict[str, Callable[[], Any]] = {
-        "uow_factory": lambda: partial(SqlAlchemyCoreUnitOfWork, session_factory),
+        "uow_factory": lambda: partial(SqlAlchemyCoreUnitOfWork, session_factory, product_cache),
         "broker": lambda: create_broker(
             settings.broker_url, exchange=settings.events_exchange, service="core"
         ),
@@ -90,8 +95,41 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
         "discovery": discovery,
         "outbox": outbox,
         "closers": closers,
+        "product_cache": product_cache,
     }
     return Core(**(wired | built | overrides))
+
+
+def create_product_cache(settings: CoreSettings) -> ProductCache:
+    """The cache ``settings.product_cache`` names ("auto": see ``CoreSettings``)."""
+    from keel_core.adapters.cache_stores import RedisStore, SqliteStore
+    from keel_core.adapters.product_cache import GenerationalProductCache
+    from keel_core.service_layer.caching import NoProductCache
+
+    kind, ttl = settings.product_cache, settings.product_cache_ttl_seconds
+    redis_url = settings.product_cache_url or settings.redis_url
+    sqlite_file = _sqlite_file(settings.database_url)
+    if kind == "auto":
+        kind = "redis" if redis_url else "sqlite" if sqlite_file else "off"
+    if kind == "redis":
+        if not redis_url:
+            raise ValueError("PRODUCT_CACHE=redis needs PRODUCT_CACHE_URL or REDIS_URL")
+        return GenerationalProductCache(RedisStore(redis_url), ttl)
+    if kind == "sqlite":
+        if not sqlite_file:
+            raise ValueError("PRODUCT_CACHE=sqlite needs a SQLite file DATABASE_URL")
+        return GenerationalProductCache(SqliteStore(sqlite_file + ".cache"), ttl)
+    return NoProductCache()
+
+
+def _sqlite_file(database_url: str) -> str | None:
+    """The file of a ``sqlite:///path`` URL; None for other databases and in-memory SQLite."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return str(url.database)
 
 
 def _token_verifier(settings: CoreSettings) -> TokenVerifier:
@@ -173,7 +211,7 @@ DECLARATION: ServiceDeclaration[Core] = ServiceDeclaration(
             prefetch=1,
         ),
     ),
-    metrics=(),
+    metrics=(PRODUCT_CACHE_READS, PRODUCT_CACHE_INVALIDATIONS),
     jobs={
         "sweep-abandoned-uploads": Job(
             sweep_abandoned_uploads,

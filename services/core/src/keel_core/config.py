@@ -22,6 +22,13 @@ class CoreSettings(ServiceSettings):
     app_versions_cache_seconds: float = Field(default=30.0, gt=0)
     # Deadline of one GetUsers call to auth.
     auth_timeout_seconds: float = Field(default=2.0, gt=0)
+    # The product read cache: "auto" is Redis when REDIS_URL is set, else a file next to a
+    # SQLite database (shared by exactly the processes sharing the database), else none.
+    product_cache: Literal["auto", "redis", "sqlite", "off"] = "auto"
+    # The cache's Redis when it is not REDIS_URL's (which also holds the session denylist).
+    product_cache_url: str | None = None
+    # A backstop only (invalidation is by write); bounds staleness after a cache outage.
+    product_cache_ttl_seconds: float = Field(default=300.0, gt=0)
     # Product images (#18): "local" files under media_dir, uploads signed with
     # media_signing_key and sent to media_upload_url (core's route, on the gateway's
     # origin); or "s3": media_bucket, optionally at media_s3_endpoint_url (an

@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from keel_common.pagination import Position
+from keel_core.adapters.product_cache import CacheUnavailable, KeyValueStore
 from keel_core.domain.app_versions import Platform, VersionPolicy
 from keel_core.domain.images import ImageStatus, ProductImage
 from keel_core.domain.orders import Order, OrderLine, OrderStatus
@@ -28,6 +29,7 @@ from keel_core.service_layer.ports import (
     VersionPolicies,
 )
 from keel_events import Event
+from keel_events.core import ProductEvent
 
 
 def _copy_product(product: Product) -> Product:
@@ -203,8 +205,11 @@ class FakeUnitOfWork(UnitOfWork):
         self.committed_products = _copy_products(self.products.rows)
         self.committed_orders = _copy_orders(self.orders.rows)
         self.events.extend(self._pending)
+        changed = {UUID(e.subject) for e in self._pending if isinstance(e, ProductEvent)}
         self._pending = []
         self.commits += 1
+        if changed:
+            self.product_cache.invalidate(changed)
 
     def rollback(self) -> None:
         # Like the database: uncommitted changes and events are gone, even within the block.
@@ -238,3 +243,27 @@ class FakeVersionPolicies(VersionPolicies):
 
     def for_platform(self, platform: Platform) -> VersionPolicy:
         return self.policies[platform]
+
+
+class InMemoryStore(KeyValueStore):
+    """A ``KeyValueStore`` in a dict (no expiry); ``down = True`` makes every call fail."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytes] = {}
+        self.down = False
+
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        self._check()
+        return [self.values.get(key) for key in keys]
+
+    def set_many(self, values: dict[str, bytes], ttl: float) -> None:
+        self._check()
+        self.values.update(values)
+
+    def setdefault(self, key: str, value: bytes, ttl: float) -> bytes:
+        self._check()
+        return self.values.setdefault(key, value)
+
+    def _check(self) -> None:
+        if self.down:
+            raise CacheUnavailable("the in-memory store is down")

@@ -17,6 +17,7 @@ from keel_common.unit_of_work import AbstractUnitOfWork
 from keel_core.domain.app_versions import Platform, VersionPolicy
 from keel_core.domain.orders import Order
 from keel_core.domain.products import Product
+from keel_core.service_layer.caching import NoProductCache, ProductCache
 from keel_core.service_layer.image_ports import ImageRepository
 from keel_events import Event
 
@@ -104,6 +105,8 @@ class UnitOfWork(AbstractUnitOfWork):
     products: ProductRepository
     orders: OrderRepository
     images: ImageRepository
+    #: Read through by the product reads; ``commit`` invalidates what its events changed.
+    product_cache: ProductCache = NoProductCache()
 
     @abc.abstractmethod
     def publish(self, event: Event) -> None:

@@ -38,11 +38,17 @@ def create_product(
 
 
 def get_product(uow: UnitOfWork, product_id: UUID) -> ProductSnapshot:
+    """Read through the product cache: a hit opens no transaction."""
+    cached = uow.product_cache.product(product_id)
+    if cached.value is not None:
+        return cached.value
     with uow:
         product = uow.products.get(product_id)
         if product is None:
             raise ProductNotFound()
-        return product.snapshot()
+        snapshot = product.snapshot()
+    uow.product_cache.fill_product(cached, snapshot)
+    return snapshot
 
 
 def list_products(
@@ -54,11 +60,24 @@ def list_products(
     category: str | None = None,
 ) -> Page[ProductSnapshot]:
     check_limit(limit)
+    if cursor is None and owner_id is None and category is None:
+        return page_of(_first_page(uow, limit), limit, _position)
     after = position_after(cursor)
     with uow:
         rows = uow.products.list(limit=limit + 1, after=after, owner_id=owner_id, category=category)
         snapshots = [p.snapshot() for p in rows]
     return page_of(snapshots, limit, _position)
+
+
+def _first_page(uow: UnitOfWork, limit: int) -> list[ProductSnapshot]:
+    """The newest ``limit`` + 1 products, read through the cache (the storefront's landing)."""
+    cached = uow.product_cache.first_page(limit)
+    if cached.value is not None:
+        return cached.value
+    with uow:
+        snapshots = [p.snapshot() for p in uow.products.list(limit=limit + 1)]
+    uow.product_cache.fill_first_page(cached, limit, snapshots)
+    return snapshots
 
 
 def iter_live_products(uow: UnitOfWork, batch_size: int = 500) -> Iterator[ProductSnapshot]:
