@@ -28,6 +28,10 @@ class InvalidCredentials(AuthError):
     """Wrong email or password; deliberately the same whether the email exists (401)."""
 
 
+class EmailNotVerified(AuthError):
+    """The right password for an account whose email was never verified (403)."""
+
+
 class InvalidRefreshToken(AuthError):
     """Unknown, expired, spent or revoked refresh token (401)."""
 
