@@ -2,14 +2,13 @@ from datetime import timedelta
 
 import pytest
 
+from keel_auth.adapters.fakes import FakeOtpSmsMeter, FakeThrottle
 from keel_auth.domain.commands import RequestOtp, VerifyOtp
 from keel_auth.domain.errors import InvalidCode, InvalidInput, Throttled
 from keel_auth.domain.events import OtpRequested
 from keel_auth.domain.policy import AuthPolicy, Limit
 from keel_auth.service_layer import otp
 from keel_auth.service_layer.steps import TokenPair
-
-from keel_auth.adapters.fakes import FakeOtpSmsMeter, FakeThrottle
 
 from .conftest import ORIGIN, World
 
