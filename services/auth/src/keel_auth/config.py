@@ -22,6 +22,8 @@ class AuthSettings(ServiceSettings):
 
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+    # However often it is refreshed, a login session ends this long after sign-in.
+    session_max_age_days: int = Field(default=90, ge=1, le=3650)
     # Private signing keys are stored encrypted with this passphrase (required in production).
     jwt_key_passphrase: SecretStr | None = None
 
@@ -48,6 +50,7 @@ class AuthSettings(ServiceSettings):
         return AuthPolicy(
             access_ttl=timedelta(seconds=self.access_token_ttl_seconds),
             refresh_ttl=timedelta(days=self.refresh_token_ttl_days),
+            session_max_age=timedelta(days=self.session_max_age_days),
             otp_sms_per_day=Limit(self.otp_sms_daily_cap, 86400),
             otp_regions=self.otp_allowed_regions,
         )

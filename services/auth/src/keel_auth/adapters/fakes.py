@@ -45,6 +45,9 @@ class FakeUserRepository(ports.UserRepository):
     def list(self, user_ids: Sequence[uuid.UUID]) -> list[User]:
         return [self.rows[i] for i in user_ids if i in self.rows]
 
+    def count_admins(self) -> int:
+        return sum("admin" in user.roles for user in self.rows.values())
+
     def release_phone(self, phone: str) -> None:
         for user in self.rows.values():
             if user.phone == phone:

@@ -53,6 +53,13 @@ class SqlAlchemyUserRepository(ports.UserRepository):
     def get_by_phone(self, phone: str) -> User | None:
         return self._one(orm.users.c.phone == phone)
 
+    def count_admins(self) -> int:
+        # Roles are a JSON list; admins are few, so reading the candidates is cheap and
+        # portable across SQLite and PostgreSQL. The rows are locked on PostgreSQL, so two
+        # admins demoting each other at once cannot both pass.
+        query = sa.select(User).where(sa.cast(orm.users.c.roles, sa.String).like('%"admin"%'))
+        return sum("admin" in user.roles for user in self.session.scalars(query.with_for_update()))
+
     def release_phone(self, phone: str) -> None:
         table = orm.users
         self.session.execute(

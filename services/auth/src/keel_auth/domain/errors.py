@@ -56,6 +56,10 @@ class Forbidden(AuthError):
     """Authenticated, but not allowed to do this (403)."""
 
 
+class LastAdmin(AuthError):
+    """Taking the admin role from the only admin left (409)."""
+
+
 class UserNotFound(AuthError):
     """No user with this id (404)."""
 

@@ -54,6 +54,7 @@ def install_error_mapping(app: OpenAPI) -> None:
             errors.PhoneTaken: (409, "Conflict"),
             errors.MalformedToken: (400, "Bad Request"),
             errors.Forbidden: (403, "Forbidden"),
+            errors.LastAdmin: (409, "Conflict"),
             errors.UserNotFound: (404, "Not Found"),
         },
     )

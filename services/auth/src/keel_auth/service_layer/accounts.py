@@ -11,6 +11,7 @@ from keel_auth.domain.errors import (
     EmailTaken,
     Forbidden,
     InvalidInput,
+    LastAdmin,
     Throttled,
     UserNotFound,
 )
@@ -123,6 +124,10 @@ def set_roles(
         user = uow.users.get(cmd.user_id)
         if user is None:
             raise UserNotFound("no such user")
+        if "admin" in user.roles and "admin" not in roles and uow.users.count_admins() <= 1:
+            # Nobody could give the role back but the operator's CLI: refuse (self-demotion
+            # included) rather than leave the platform without an administrator.
+            raise LastAdmin("the last admin cannot lose the admin role")
         previous = list(user.roles)
         if user.set_roles(roles):
             end_all_sessions(uow, revocations, user, "roles_changed", policy, now)

@@ -56,6 +56,10 @@ class UserRepository(abc.ABC):
         """The users among ``user_ids`` that exist, in no particular order."""
 
     @abc.abstractmethod
+    def count_admins(self) -> int:
+        """How many accounts hold the admin role."""
+
+    @abc.abstractmethod
     def release_phone(self, phone: str) -> None:
         """Take the verified ``phone`` away from whichever account holds it, at once (its
         new owner proved it; numbers are recycled by carriers)."""

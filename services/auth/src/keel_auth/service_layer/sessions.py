@@ -90,12 +90,12 @@ def refresh_session(
         user = uow.users.get(session.user_id) if session else None
         if token is None or session is None or user is None or not session.is_active:
             raise InvalidRefreshToken("unknown or revoked refresh token")
-        if token.spent_at is None and token.is_expired(now):
-            raise InvalidRefreshToken("expired refresh token")
         if now >= session.created_at + policy.session_max_age:
             end_session(uow, revocations, session, "max_age", policy, now)
             uow.commit()
             raise InvalidRefreshToken("the session is too old; sign in again")
+        if token.spent_at is None and token.is_expired(now):
+            raise InvalidRefreshToken("expired refresh token")
         if token.spent_at is not None or not uow.refresh_tokens.spend(token, now):
             _revoke_family(uow, revocations, user, session, origin, policy, now)
             uow.commit()
