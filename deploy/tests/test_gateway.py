@@ -193,6 +193,14 @@ def test_a_dead_service_is_problem_json_502(gateway, http):
     assert answer.json()["status"] == 502
 
 
+@pytest.mark.parametrize("path", ["/v1/products", "/v1/nowhere"])
+def test_answers_carry_the_security_headers(gateway, http, path):
+    answer = http.get(gateway + path, timeout=5)
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
+    assert answer.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
 def test_a_request_id_is_minted_kept_or_replaced_and_passed_upstream(gateway, http):
     minted = http.get(gateway + "/v1/products", timeout=5)
     request_id = minted.json()["headers"]["X-Request-ID"]

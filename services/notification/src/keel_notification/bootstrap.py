@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from keel_common.service import Job, Service, ServiceDeclaration, Subscription
 from keel_events.auth import (
+    EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
     PasswordResetRequested,
+    PhoneVerificationRequested,
+    SignUpAttempted,
     TokenReuseDetected,
     UserRegistered,
 )
@@ -148,6 +151,9 @@ DECLARATION: ServiceDeclaration[Notifications] = ServiceDeclaration(
                 PasswordResetRequested,
                 PasswordChanged,
                 TokenReuseDetected,
+                SignUpAttempted,
+                EmailVerificationRequested,
+                PhoneVerificationRequested,
                 OrderPlaced,
                 OrderCancelled,
             ),

@@ -54,7 +54,7 @@ def alice(verifier):
 def test_every_route_needs_a_bearer_token(url):
     for method, path in [
         ("post", "/v1/devices"),
-        ("delete", "/v1/devices/abc"),
+        ("delete", f"/v1/devices/{uuid.uuid4()}"),
         ("get", "/v1/notifications"),
         ("get", "/v1/notifications/preferences"),
         ("put", "/v1/notifications/preferences"),
@@ -66,31 +66,36 @@ def test_every_route_needs_a_bearer_token(url):
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+FCM_TOKEN = "dGVzdC1pbnN0YWxs:APA91b" + "Fq3x-_Zr" * 18
+
+
 def test_registering_a_device_twice_is_idempotent_and_it_can_be_removed(url, alice):
     _, auth = alice
-    body = {"platform": "android", "token": "fcm:token-1"}
+    body = {"platform": "android", "token": FCM_TOKEN}
     first = requests.post(f"{url}/v1/devices", json=body, headers=auth, timeout=5)
     again = requests.post(f"{url}/v1/devices", json=body, headers=auth, timeout=5)
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
-    removed = requests.delete(f"{url}/v1/devices/fcm:token-1", headers=auth, timeout=5)
+    device = first.json()["id"]
+    removed = requests.delete(f"{url}/v1/devices/{device}", headers=auth, timeout=5)
     assert removed.status_code == 204
-    gone = requests.delete(f"{url}/v1/devices/fcm:token-1", headers=auth, timeout=5)
+    gone = requests.delete(f"{url}/v1/devices/{device}", headers=auth, timeout=5)
     assert gone.status_code == 404 and gone.headers["Content-Type"] == PROBLEM
 
 
 def test_another_users_device_cannot_be_removed(url, alice, verifier):
-    requests.post(
+    device = requests.post(
         f"{url}/v1/devices",
         json={"platform": "ios", "token": "ab" * 32},
         headers=alice[1],
         timeout=5,
-    )
+    ).json()["id"]
     mallory = bearer(verifier.issue(uuid.uuid4()))
     assert (
-        requests.delete(f"{url}/v1/devices/{'ab' * 32}", headers=mallory, timeout=5).status_code
-        == 404
+        requests.delete(f"{url}/v1/devices/{device}", headers=mallory, timeout=5).status_code == 404
     )
+    tokens_in_path = requests.delete(f"{url}/v1/devices/{'ab' * 32}", headers=alice[1], timeout=5)
+    assert tokens_in_path.status_code == 404  # devices are addressed by id only
 
 
 @pytest.mark.parametrize(
@@ -98,6 +103,8 @@ def test_another_users_device_cannot_be_removed(url, alice, verifier):
     [
         {"platform": "windows", "token": "t"},
         {"platform": "ios", "token": ""},
+        {"platform": "ios", "token": "ab" * 31 + "/x"},  # not hex: would reach the APNs URL
+        {"platform": "android", "token": "fcm:token-1"},  # too short for FCM
         {"platform": "ios", "token": "t", "extra": 1},
         {"platform": "ios"},
     ],
@@ -200,7 +207,7 @@ def test_the_openapi_document_lists_the_public_routes(url):
     document = requests.get(f"{url}/v1/notification/openapi.json", timeout=5).json()
     assert {
         "/v1/devices",
-        "/v1/devices/{token}",
+        "/v1/devices/{id}",
         "/v1/notifications",
         "/v1/notifications/preferences",
         "/v1/admin/notifications",

@@ -83,6 +83,9 @@ class FakeProductRepository(ProductRepository):
         product = self.rows.get(product_id)
         return None if product is None or product.is_deleted else product
 
+    def count_for_owner(self, owner_id: UUID) -> int:
+        return sum(p.owner_id == owner_id and not p.is_deleted for p in self.rows.values())
+
     def get_for_update(self, product_ids: Collection[UUID]) -> list[Product]:
         found = (self.get(pid) for pid in sorted(set(product_ids)))
         return [p for p in found if p is not None]
@@ -122,6 +125,9 @@ class FakeOrderRepository(OrderRepository):
 
     def get_for_update(self, order_id: UUID) -> Order | None:
         return self.get(order_id)
+
+    def count_placed_since(self, buyer_id: UUID, since: datetime) -> int:
+        return sum(o.buyer_id == buyer_id and o.created_at >= since for o in self.rows.values())
 
     def get_by_idempotency_key(self, buyer_id: UUID, key: str) -> Order | None:
         return next(

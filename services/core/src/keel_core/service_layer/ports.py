@@ -44,6 +44,10 @@ class ProductRepository(abc.ABC):
         """The live product, or None when unknown or deleted."""
 
     @abc.abstractmethod
+    def count_for_owner(self, owner_id: UUID) -> int:
+        """How many live products ``owner_id`` has."""
+
+    @abc.abstractmethod
     def get_for_update(self, product_ids: Collection[UUID]) -> list[Product]:
         """The live products among ``product_ids``, locked until the unit of work ends.
 
@@ -72,6 +76,10 @@ class OrderRepository(abc.ABC):
     @abc.abstractmethod
     def get_for_update(self, order_id: UUID) -> Order | None:
         """The order, locked until the unit of work ends (two cancels cannot both win)."""
+
+    @abc.abstractmethod
+    def count_placed_since(self, buyer_id: UUID, since: datetime) -> int:
+        """How many orders ``buyer_id`` placed at or after ``since``."""
 
     @abc.abstractmethod
     def get_by_idempotency_key(self, buyer_id: UUID, key: str) -> Order | None: ...

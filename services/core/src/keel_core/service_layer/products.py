@@ -9,7 +9,7 @@ from keel_common.clock import Clock, utcnow
 from keel_common.pagination import Page, Position, page_of
 from keel_core.domain.actors import Actor
 from keel_core.domain.commands import CreateProduct, DeleteProduct, UpdateProduct
-from keel_core.domain.errors import Forbidden, ProductNotFound
+from keel_core.domain.errors import Forbidden, ProductNotFound, QuotaExceeded
 from keel_core.domain.events import (
     ProductCreated,
     ProductDeleted,
@@ -20,6 +20,10 @@ from keel_core.domain.products import Product, ProductSnapshot
 from keel_core.service_layer.pagination import DEFAULT_LIMIT, check_limit, position_after
 from keel_core.service_layer.ports import UnitOfWork
 
+# Per-user quotas (issue #11): far above what a real seller lists, low enough that one
+# account cannot fill the catalogue, the search index and the database on its own.
+MAX_PRODUCTS_PER_OWNER = 1000
+
 
 def _position(product: ProductSnapshot) -> Position:
     return Position(product.created_at, product.id)
@@ -29,6 +33,10 @@ def create_product(
     uow: UnitOfWork, actor: Actor, command: CreateProduct, clock: Clock = utcnow
 ) -> ProductSnapshot:
     with uow:
+        if uow.products.count_for_owner(actor.user_id) >= MAX_PRODUCTS_PER_OWNER:
+            raise QuotaExceeded(
+                f"one account may list at most {MAX_PRODUCTS_PER_OWNER} products; delete some first"
+            )
         product = Product.list_for_sale(actor.user_id, command.fields, clock())
         uow.products.add(product)
         snapshot = product.snapshot()

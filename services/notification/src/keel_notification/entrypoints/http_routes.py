@@ -79,11 +79,12 @@ def register_device(body: DeviceIn) -> tuple[Response, int]:
     return jsonify(id=device.id, platform=str(device.platform), active=device.active), 201
 
 
-@api.delete("/v1/devices/<token>", responses={204: None}, security=BEARER_AUTH)
+@api.delete("/v1/devices/<uuid:id>", responses={204: None}, security=BEARER_AUTH)
 def remove_device(path: DevicePath) -> tuple[str, int]:
-    """Stop pushes to this token; another user's token answers 404."""
+    """Stop pushes to this device (the ``id`` of its registration: the token itself never
+    travels in a URL, where access logs would keep it); another user's device answers 404."""
     app = wired()
-    devices.remove_device(app.uow(), RemoveDevice(caller().user_id, path.token), now=app.clock())
+    devices.remove_device(app.uow(), RemoveDevice(caller().user_id, path.id), now=app.clock())
     return "", 204
 
 

@@ -6,17 +6,28 @@ from datetime import datetime, time
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from keel_common.http import Schema
+from keel_notification.domain.model import Platform, is_push_token
 from keel_notification.service_layer.history import MAX_PAGE
 
-TOKEN_MAX = 512
+TOKEN_MAX = 4096
 
 
 class DeviceIn(Schema):
     platform: Literal["ios", "android"]
-    token: str = Field(min_length=1, max_length=TOKEN_MAX, pattern=r"^[\x21-\x7e]+$")
+    token: str = Field(
+        min_length=1,
+        max_length=TOKEN_MAX,
+        description="APNs: the device token in hex; FCM: the registration token",
+    )
+
+    @model_validator(mode="after")
+    def _token_shape(self) -> DeviceIn:
+        if not is_push_token(Platform(self.platform), self.token):
+            raise ValueError(f"token is not an {self.platform} push token")
+        return self
 
 
 class DeviceOut(BaseModel):
@@ -26,7 +37,7 @@ class DeviceOut(BaseModel):
 
 
 class DevicePath(BaseModel):
-    token: str = Field(max_length=TOKEN_MAX)
+    id: UUID
 
 
 class PageQuery(Schema):
