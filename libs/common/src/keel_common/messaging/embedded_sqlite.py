@@ -49,7 +49,7 @@ def embedded_url(url: str) -> tuple[str, dict[str, Any], float]:
     ``sqla+sqlite:///var/broker.db?visibility_timeout=5`` takes the timeout (seconds) from the
     query; the scheme is rewritten to ``keel-sqla+`` so kombu uses ``AckingTransport``.
     """
-    scheme, rest = url.split("+", 1)
+    _, rest = url.split("+", 1)
     parsed = sa.make_url(rest)
     timeout = float(parsed.query.get("visibility_timeout", VISIBILITY_TIMEOUT))  # type: ignore[arg-type]
     parsed = parsed.difference_update_query(["visibility_timeout"])
