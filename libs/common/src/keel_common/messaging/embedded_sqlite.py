@@ -88,7 +88,7 @@ TABLES = {"queue_tablename": "keel_broker_queue", "message_tablename": "keel_bro
 VISIBILITY_TIMEOUT = 30.0  # seconds an unacked message stays leased to its consumer
 
 
-class AckingChannel(_sqla.Channel):  # type: ignore[misc]
+class AckingChannel(_sqla.Channel):
     """kombu's SQLAlchemy channel with acknowledgements and a visibility timeout.
 
     kombu's channel hides a row when a consumer fetches it and never looks at it again, so a
@@ -105,7 +105,7 @@ class AckingChannel(_sqla.Channel):  # type: ignore[misc]
         super().__init__(connection, **kwargs)
         self._leases: dict[str, int] = {}  # delivery tag -> row id, for the unacked messages
 
-    def _get(self, queue: str) -> Any:
+    def _get(self, queue: str, timeout: Any = None) -> Any:
         obj = self._get_or_create(queue)
         model = self.message_cls
         now = datetime.datetime.now()
@@ -178,7 +178,7 @@ class AckingChannel(_sqla.Channel):  # type: ignore[misc]
         return int(self.session.execute(query).scalar_one())
 
 
-class AckingTransport(_sqla.Transport):  # type: ignore[misc]
+class AckingTransport(_sqla.Transport):
     Channel = AckingChannel
 
 
