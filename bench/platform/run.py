@@ -62,11 +62,19 @@ def prepare(workdir: Path, env: dict[str, str]) -> None:
     gateway.mkdir(parents=True)
     (workdir / "var" / "outbox").mkdir()
     conf = subprocess.run(
-        [sys.executable, str(ROOT / "docker/gateway/render.py"), "--listen", "127.0.0.1:8080",
-         *[a for svc, port in WEB_PORTS.items() for a in (f"--{svc}", f"127.0.0.1:{port}")],
-         "--prefix", str(gateway)],
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "docker/gateway/render.py"),
+            "--listen",
+            "127.0.0.1:8080",
+            *[a for svc, port in WEB_PORTS.items() for a in (f"--{svc}", f"127.0.0.1:{port}")],
+            "--prefix",
+            str(gateway),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     (gateway / "nginx.conf").write_text(conf)
     for svc in SERVICES:
         migrate_env = {**env, "LOG_LEVEL": "WARNING", "DATABASE_URL": f"sqlite:///var/{svc}.db"}
@@ -110,8 +118,14 @@ def main() -> int:
     if busy:
         print(f"ports in use: {busy}; stop `make run` first", file=sys.stderr)
         return 2
-    settings = {k: v for k, v in (line.split("=", 1) for line in args.env.read_text().splitlines()
-                if "=" in line and not line.startswith("#"))}  # fmt: skip
+    settings = {
+        k: v
+        for k, v in (
+            line.split("=", 1)
+            for line in args.env.read_text().splitlines()
+            if "=" in line and not line.startswith("#")
+        )
+    }
     env = {**os.environ, **settings}
     with tempfile.TemporaryDirectory(prefix="keel-platform-") as tmp:
         workdir = Path(tmp)
@@ -119,10 +133,21 @@ def main() -> int:
         prepare(workdir, env)
         migrated = time.monotonic() - started
         runner = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts/run_local.py"), "--env", str(args.env),
-             "--var", str(workdir / "var"), "--directory", str(workdir)],
-            cwd=workdir, env=env, stdout=open(workdir / "run.log", "w"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                str(ROOT / "scripts/run_local.py"),
+                "--env",
+                str(args.env),
+                "--var",
+                str(workdir / "var"),
+                "--directory",
+                str(workdir),
+            ],
+            cwd=workdir,
+            env=env,
+            stdout=(workdir / "run.log").open("w"),  # noqa: SIM115 -- the child's
+            stderr=subprocess.STDOUT,
+        )
         try:
             pending = ready_urls()
             while pending and time.monotonic() - started < BOOT_LIMIT:
@@ -149,14 +174,20 @@ def main() -> int:
 
 def report(args, settings, migrated, boot, processes, rss, pss, code) -> None:  # type: ignore[no-untyped-def]
     load = os.getloadavg()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, load average {load[0]:.2f} {load[1]:.2f}")  # fmt: skip
-    print(f"settings: {args.env.name} WEB_CONCURRENCY={settings.get('WEB_CONCURRENCY')} "
-          f"GUNICORN_THREADS={settings.get('GUNICORN_THREADS', '4 (default)')} "
-          f"BROKER_URL={settings.get('BROKER_URL')}, idle {args.idle:.0f}s before measuring")  # fmt: skip
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, load average {load[0]:.2f} {load[1]:.2f}"
+    )
+    print(
+        f"settings: {args.env.name} WEB_CONCURRENCY={settings.get('WEB_CONCURRENCY')} "
+        f"GUNICORN_THREADS={settings.get('GUNICORN_THREADS', '4 (default)')} "
+        f"BROKER_URL={settings.get('BROKER_URL')}, idle {args.idle:.0f}s before measuring"
+    )
     print(f"boot from a clean var/: {boot:.1f} s (migrations {migrated:.1f} s)  goal < 45 s")
-    print(f"idle memory: {processes} processes, RSS sum {rss / 1024:.0f} MiB "
-          f"(PSS sum {pss / 1024:.0f} MiB)  goal RSS < 1.2 GB")  # fmt: skip
+    print(
+        f"idle memory: {processes} processes, RSS sum {rss / 1024:.0f} MiB "
+        f"(PSS sum {pss / 1024:.0f} MiB)  goal RSS < 1.2 GB"
+    )
     print(f"stopped with SIGINT: exit code {code}")
 
 

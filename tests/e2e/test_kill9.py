@@ -61,13 +61,23 @@ class Worker:
         self.kills = 0
 
     def command(self, *args: str) -> None:
-        subprocess.run([str(BIN / f"keel-{self.service}"), *args], env=self.env, cwd=self.cwd,
-                       check=True, timeout=DEADLINE)  # fmt: skip
+        subprocess.run(
+            [str(BIN / f"keel-{self.service}"), *args],
+            env=self.env,
+            cwd=self.cwd,
+            check=True,
+            timeout=DEADLINE,
+        )
 
     def start(self) -> None:
         log = open(self.cwd / f"{self.service}-worker.log", "ab")  # noqa: SIM115 -- child's
-        self.process = subprocess.Popen([str(BIN / f"keel-{self.service}"), "worker"],
-                                        env=self.env, cwd=self.cwd, stdout=log, stderr=log)  # fmt: skip
+        self.process = subprocess.Popen(
+            [str(BIN / f"keel-{self.service}"), "worker"],
+            env=self.env,
+            cwd=self.cwd,
+            stdout=log,
+            stderr=log,
+        )
 
     def kill(self) -> None:
         assert self.process is not None and self.process.poll() is None, "the worker died early"
@@ -97,17 +107,25 @@ def kill_mid_stream(
 def report(what: str, url: str, sent: int, seen: Counter[str], kills: int) -> None:
     broker = "rabbitmq" if url.startswith("amqp") else "embedded"
     duplicates = sum(n - 1 for n in seen.values() if n > 1)
-    print(f"\nkill -9 {what} on {broker}: sent {sent}, handled {len(seen)}, "
-          f"duplicates {duplicates}, lost {sent - len(seen)}, kills {kills}")  # fmt: skip
+    print(
+        f"\nkill -9 {what} on {broker}: sent {sent}, handled {len(seen)}, "
+        f"duplicates {duplicates}, lost {sent - len(seen)}, kills {kills}"
+    )
 
 
 def test_the_notification_worker_killed_mid_stream_sends_each_welcome_once(
     broker_url: str, tmp_path: Path
 ) -> None:
     outbox = tmp_path / "outbox"
-    worker = Worker("notification", {"DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}",
-                                     "BROKER_URL": broker_url,
-                                     "FILE_DELIVERY_DIR": str(outbox)}, tmp_path)  # fmt: skip
+    worker = Worker(
+        "notification",
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}",
+            "BROKER_URL": broker_url,
+            "FILE_DELIVERY_DIR": str(outbox),
+        },
+        tmp_path,
+    )
     worker.command("migrate")  # also declares the queues, so nothing published is unrouted
     addresses = [f"user{n}@example.com" for n in range(EVENTS)]
 
@@ -117,9 +135,16 @@ def test_the_notification_worker_killed_mid_stream_sends_each_welcome_once(
 
     def publish() -> None:
         expires = datetime.now(UTC) + timedelta(days=1)
-        events = [UserRegistered(user_id=uuid.uuid4(), email=a, name=None,
-                                 verification_token="t" * 32, verification_expires_at=expires)
-                  for a in addresses]  # fmt: skip
+        events = [
+            UserRegistered(
+                user_id=uuid.uuid4(),
+                email=a,
+                name=None,
+                verification_token="t" * 32,
+                verification_expires_at=expires,
+            )
+            for a in addresses
+        ]
         _publish(broker_url, "keel-auth", events)
 
     try:
@@ -138,15 +163,34 @@ def test_the_search_worker_killed_mid_stream_indexes_each_product(
     from keel_search.adapters.embedded.index import EmbeddedSearchIndex
 
     index_dir = tmp_path / "index"
-    worker = Worker("search", {"DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
-                               "BROKER_URL": broker_url,
-                               "SEARCH_INDEX_DIR": str(index_dir)}, tmp_path)  # fmt: skip
+    worker = Worker(
+        "search",
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
+            "BROKER_URL": broker_url,
+            "SEARCH_INDEX_DIR": str(index_dir),
+        },
+        tmp_path,
+    )
     worker.command("migrate")
     now = datetime.now(UTC)
-    products = [ProductCreated(id=uuid.uuid4(), title=f"Lamp {n}", description="", category="misc",
-                               price_cents=100 + n, currency="EUR", owner_id=uuid.uuid4(),
-                               created_at=now, updated_at=now, version=1, stock=1,
-                               deleted_at=None) for n in range(EVENTS)]  # fmt: skip
+    products = [
+        ProductCreated(
+            id=uuid.uuid4(),
+            title=f"Lamp {n}",
+            description="",
+            category="misc",
+            price_cents=100 + n,
+            currency="EUR",
+            owner_id=uuid.uuid4(),
+            created_at=now,
+            updated_at=now,
+            version=1,
+            stock=1,
+            deleted_at=None,
+        )
+        for n in range(EVENTS)
+    ]
 
     def indexed() -> int:
         return EmbeddedSearchIndex(index_dir).document_count() if index_dir.exists() else 0
@@ -165,7 +209,11 @@ def _publish(url: str, source: str, events: list) -> None:  # type: ignore[type-
     broker = create_broker(url, exchange="keel.events", service="test")
     try:
         for start in range(0, len(events), 20):
-            broker.publish_batch([Envelope.new(e.type, source, e.to_data(), subject=e.subject)
-                                  for e in events[start:start + 20]])  # fmt: skip
+            broker.publish_batch(
+                [
+                    Envelope.new(e.type, source, e.to_data(), subject=e.subject)
+                    for e in events[start : start + 20]
+                ]
+            )
     finally:
         broker.close()

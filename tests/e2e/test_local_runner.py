@@ -29,8 +29,12 @@ def answers(url: str) -> bool:
 
 
 def pid_of(config: Path, name: str) -> int:
-    out = subprocess.run([str(BIN / "supervisorctl"), "-c", str(config), "pid", name],
-                         capture_output=True, text=True, timeout=30).stdout.strip()  # fmt: skip
+    out = subprocess.run(
+        [str(BIN / "supervisorctl"), "-c", str(config), "pid", name],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout.strip()
     return int(out) if out.isdigit() else 0
 
 
@@ -42,18 +46,39 @@ def test_a_killed_worker_comes_back_while_the_web_keeps_answering(tmp_path: Path
         f"web: DATABASE_URL={db} HTTP_PORT={web_port} {BIN}/keel-search web\n"
         f"worker: DATABASE_URL={db} METRICS_PORT={metrics_port} {BIN}/keel-search worker\n"
     )
-    env = {**os.environ, "SEARCH_INDEX_DIR": str(tmp_path / "index"), "LOG_LEVEL": "WARNING",
-           "BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.db'}"}  # fmt: skip
+    env = {
+        **os.environ,
+        "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        "LOG_LEVEL": "WARNING",
+        "BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.db'}",
+    }
     for key in ("DATABASE_URL", "HTTP_PORT", "METRICS_PORT"):
         env.pop(key, None)
-    subprocess.run([str(BIN / "keel-search"), "migrate"], env={**env, "DATABASE_URL": db},
-                   cwd=tmp_path, check=True, timeout=DEADLINE)  # fmt: skip
+    subprocess.run(
+        [str(BIN / "keel-search"), "migrate"],
+        env={**env, "DATABASE_URL": db},
+        cwd=tmp_path,
+        check=True,
+        timeout=DEADLINE,
+    )
     log = tmp_path / "run.log"
     runner = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts/run_local.py"), "--procfile", str(tmp_path / "Procfile"),
-         "--env", str(ROOT / ".env.dev"), "--var", str(tmp_path / "var"), "--directory", str(tmp_path)],
-        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(ROOT / "scripts/run_local.py"),
+            "--procfile",
+            str(tmp_path / "Procfile"),
+            "--env",
+            str(ROOT / ".env.dev"),
+            "--var",
+            str(tmp_path / "var"),
+            "--directory",
+            str(tmp_path),
+        ],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     config = tmp_path / "var" / "supervisord.conf"
     web, metrics = (
         f"http://127.0.0.1:{web_port}/healthz",
