@@ -145,7 +145,7 @@ def main() -> int:
             ],
             cwd=workdir,
             env=env,
-            stdout=(workdir / "run.log").open("w"),  # noqa: SIM115 -- the child's
+            stdout=(workdir / "run.log").open("w"),
             stderr=subprocess.STDOUT,
         )
         try:
