@@ -62,6 +62,7 @@ def test_a_killed_worker_comes_back_while_the_web_keeps_answering(tmp_path: Path
         timeout=DEADLINE,
     )
     log = tmp_path / "run.log"
+    output = log.open("wb")
     runner = subprocess.Popen(
         [
             sys.executable,
@@ -76,7 +77,7 @@ def test_a_killed_worker_comes_back_while_the_web_keeps_answering(tmp_path: Path
             str(tmp_path),
         ],
         env=env,
-        stdout=log.open("wb"),
+        stdout=output,
         stderr=subprocess.STDOUT,
     )
     config = tmp_path / "var" / "supervisord.conf"
@@ -104,5 +105,6 @@ def test_a_killed_worker_comes_back_while_the_web_keeps_answering(tmp_path: Path
     finally:
         runner.send_signal(signal.SIGINT)  # what Ctrl-C sends
         code = runner.wait(DEADLINE)
+        output.close()
     assert code == 0
     assert not answers(web) and not answers(metrics)  # everything stopped
