@@ -231,15 +231,17 @@ def test_the_core_relay_killed_mid_stream_publishes_every_outbox_row(
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
-    from keel_common.messaging import QueueSpec
+    from keel_common.messaging import platform_queues
     from keel_common.outbox import stage
     from keel_core.adapters.orm import outbox
 
     database = f"sqlite:///{tmp_path / 'core.db'}"
     worker = Worker("core", {"DATABASE_URL": database, "BROKER_URL": broker_url}, tmp_path)
     worker.command("migrate")
-    # A consumer of our own sees what the relay publishes, duplicates included.
-    spec = QueueSpec(f"kill9.{uuid.uuid4().hex[:8]}", (ProductCreated.type,))
+    # A consumer of our own on search's queue sees what the relay publishes, duplicates
+    # included. A platform queue: on the embedded broker each process routes by the bindings
+    # it declared itself, and every process declares the platform's queues.
+    spec = next(q for q in platform_queues() if ProductCreated.type in q.routing_keys)
     listener = create_broker(broker_url, exchange="keel.events", service="test", queues=[spec])
     listener.check()  # declares the queue before anything is relayed
     received: Counter[str] = Counter()
