@@ -23,8 +23,8 @@ install: ## install the locked dependencies of every package into .venv (uv)
 run: install gateway-conf migrate ## start the whole platform on embedded defaults; API on http://127.0.0.1:8080
 	@mkdir -p var/outbox
 	@echo "Keel is starting: public API on http://127.0.0.1:8080 (Ctrl-C stops everything)"
-	@# honcho answers Ctrl-C by stopping every process and exiting 130: that is a clean stop.
-	@$(PY) honcho start -f Procfile -e .env.dev || [ $$? -eq 130 ]
+	@# supervisord restarts a process that dies and logs it; Ctrl-C stops them all and exits 0.
+	@$(PY) python scripts/run_local.py
 
 gateway-conf: ## render the local nginx gateway config into var/gateway/
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || scripts/install-nginx.sh

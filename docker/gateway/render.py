@@ -30,9 +30,10 @@ ROUTES: dict[str, tuple[str, ...]] = {
         "/v1/devices",
         "/v1/notifications",
         "/v1/admin/notifications",
+        "/v1/admin/notification/",
         "/v1/notification/",
     ),
-    "search": ("/v1/search/",),
+    "search": ("/v1/search/", "/v1/admin/search/"),
 }
 EXACT = frozenset({"/.well-known/jwks.json"})
 

@@ -10,8 +10,9 @@ import requests
 from keel_common.auth import FakeTokenVerifier
 from keel_common.settings import load_settings
 from keel_common.testing import live_server
+from keel_common.testing.dead_letters import dead_letter
 from keel_notification.adapters.fakes import FakeRenderer
-from keel_notification.bootstrap import bootstrap
+from keel_notification.bootstrap import DECLARATION, bootstrap
 from keel_notification.config import NotificationSettings
 from keel_notification.domain.commands import SendNotification
 from keel_notification.domain.model import Channel
@@ -29,7 +30,10 @@ def verifier() -> FakeTokenVerifier:
 @pytest.fixture
 def service(engine, database_url, tmp_path, verifier):
     settings = load_settings(
-        NotificationSettings, database_url=database_url, file_delivery_dir=tmp_path / "outbox"
+        NotificationSettings,
+        database_url=database_url,
+        file_delivery_dir=tmp_path / "outbox",
+        broker_url=f"sqla+sqlite:///{tmp_path / 'broker.db'}",
     )
     notifications = bootstrap(settings, engine=engine, verifier=verifier)
     with live_server(create_app(notifications)) as url:
@@ -59,6 +63,7 @@ def test_every_route_needs_a_bearer_token(url):
         ("get", "/v1/notifications/preferences"),
         ("put", "/v1/notifications/preferences"),
         ("get", "/v1/admin/notifications"),
+        ("get", "/v1/admin/notification/dead-letters"),
     ]:
         response = requests.request(method, url + path, json={}, timeout=5)
         assert response.status_code == 401, path
@@ -212,3 +217,19 @@ def test_the_openapi_document_lists_the_public_routes(url):
         "/v1/notifications/preferences",
         "/v1/admin/notifications",
     } <= set(document["paths"])
+
+
+def test_admins_see_how_many_messages_each_queue_dead_lettered(service, alice, verifier):
+    url, notifications = service
+    path = f"{url}/v1/admin/notification/dead-letters"
+    forbidden = requests.get(path, headers=alice[1], timeout=5)
+    assert forbidden.status_code == 403 and forbidden.headers["Content-Type"] == PROBLEM
+    admin = bearer(verifier.issue(uuid.uuid4(), roles=["admin"]))
+    before = requests.get(path, headers=admin, timeout=5).json()["queues"]
+    assert {q["queue"]: q["dead_letters"] for q in before} == {"notification.events": 0}
+
+    spec = DECLARATION.queues[0]
+    dead_letter(notifications.settings.broker_url, spec, count=2)
+
+    after = requests.get(path, headers=admin, timeout=5).json()["queues"]
+    assert after == [{"queue": spec.name, "dead_queue": spec.dead_queue, "dead_letters": 2}]

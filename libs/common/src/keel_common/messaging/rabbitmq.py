@@ -131,6 +131,19 @@ class RabbitMqBroker(Broker):
                 self._publisher.poll()  # notice a connection the broker dropped meanwhile
             self._open_publisher()
 
+    def dead_letter_count(self, spec: QueueSpec) -> int:
+        try:
+            connection = pika.BlockingConnection(self._connection_parameters(role="admin"))
+        except _CONNECTION_ERRORS as exc:
+            raise BrokerError(f"RabbitMQ is unreachable: {exc!r}") from exc
+        try:
+            frame = connection.channel().queue_declare(spec.dead_queue, passive=True)
+            return int(frame.method.message_count)
+        except _CONNECTION_ERRORS as exc:  # NOT_FOUND: nothing declared the queue yet
+            raise BrokerError(f"counting {spec.dead_queue} failed: {exc!r}") from exc
+        finally:
+            _close_quietly(connection)
+
     def declare(self) -> None:
         """Declare the exchange and this broker's queues now (``keel-<svc> migrate``)."""
         self._declare()

@@ -1,4 +1,5 @@
-"""``/v1/devices``, ``/v1/notifications`` and ``/v1/admin/notifications``: thin translation
+"""``/v1/devices``, ``/v1/notifications``, ``/v1/admin/notifications`` and
+``/v1/admin/notification/dead-letters``: thin translation
 between HTTP and the use cases."""
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from flask_openapi3 import APIBlueprint, Tag
 from keel_common.auth import Principal, require_principal
 from keel_common.http import BEARER_AUTH
 from keel_common.pagination import Page
-from keel_notification.bootstrap import Notifications
+from keel_notification.bootstrap import DECLARATION, Notifications
 from keel_notification.domain.commands import RegisterDevice, RemoveDevice, UpdatePreferences
 from keel_notification.domain.model import Notification, Platform, Preferences, QuietHours
 from keel_notification.entrypoints.schemas import (
     AdminQuery,
+    DeadLettersOut,
     DeviceIn,
     DeviceOut,
     DevicePath,
@@ -25,7 +27,7 @@ from keel_notification.entrypoints.schemas import (
     PreferencesIn,
     PreferencesOut,
 )
-from keel_notification.service_layer import devices, history, preferences
+from keel_notification.service_layer import dead_letters, devices, history, preferences
 
 EXTENSION = "keel_notification"
 
@@ -128,3 +130,16 @@ def search_notifications(query: AdminQuery) -> Response:
         cursor=query.cursor,
     )
     return page_json(page)
+
+
+@api.get(
+    "/v1/admin/notification/dead-letters", responses={200: DeadLettersOut}, security=BEARER_AUTH
+)
+def get_dead_letters() -> Response:
+    """How many messages each consumer queue of the service has dead-lettered (admins)."""
+    counts = dead_letters.dead_letter_counts(
+        wired().broker.dead_letter_count, DECLARATION.queues, roles=caller().roles
+    )
+    return jsonify(
+        queues=[{"queue": s.name, "dead_queue": s.dead_queue, "dead_letters": n} for s, n in counts]
+    )

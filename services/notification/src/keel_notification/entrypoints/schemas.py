@@ -96,3 +96,13 @@ class PreferencesOut(BaseModel):
     sms_promotional: bool
     push_promotional: bool
     quiet_hours: QuietHoursOut | None
+
+
+class DeadLetterQueueOut(BaseModel):
+    queue: str = Field(description="the consumer queue")
+    dead_queue: str = Field(description="where its given-up messages wait")
+    dead_letters: int = Field(description="messages in dead_queue now")
+
+
+class DeadLettersOut(BaseModel):
+    queues: list[DeadLetterQueueOut]

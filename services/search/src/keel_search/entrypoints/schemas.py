@@ -69,3 +69,13 @@ class SearchOut(BaseModel):
             next_cursor=result.next_cursor,
             facets=[FacetOut(category=f.category, count=f.count) for f in result.facets],
         )
+
+
+class DeadLetterQueueOut(BaseModel):
+    queue: str = Field(description="the consumer queue")
+    dead_queue: str = Field(description="where its given-up messages wait")
+    dead_letters: int = Field(description="messages in dead_queue now")
+
+
+class DeadLettersOut(BaseModel):
+    queues: list[DeadLetterQueueOut]
