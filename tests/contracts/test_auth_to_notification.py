@@ -4,6 +4,7 @@ address on the right channel."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,19 +12,29 @@ import pytest
 
 from keel_auth.bootstrap import Auth
 from keel_auth.domain.commands import (
+    AddPhone,
     ForgotPassword,
     LogIn,
     RefreshSession,
     RequestOtp,
+    ResendVerification,
     ResetPassword,
+    SignUp,
+    VerifyEmail,
+    VerifyPhone,
 )
 from keel_auth.domain.errors import InvalidRefreshToken
-from keel_auth.service_layer import otp, passwords, sessions
+from keel_auth.service_layer import accounts, otp, passwords, phones, sessions, verification
+from keel_auth.service_layer.steps import TokenPair
+from keel_common.auth.principal import Principal
 from keel_common.messaging import DUPLICATE, Envelope
 from keel_events.auth import (
+    EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
     PasswordResetRequested,
+    PhoneVerificationRequested,
+    SignUpAttempted,
     TokenReuseDetected,
     UserRegistered,
 )
@@ -44,6 +55,52 @@ from .conftest import (
 )
 
 NEW_PASSWORD = "another horse, another staple"
+
+
+def staged(auth: Auth, event_type: str) -> dict[str, Any]:
+    """The data of the one ``event_type`` event in auth's outbox."""
+    return only(outbox_envelopes(auth), event_type).data
+
+
+def sign_up_again(auth: Auth) -> None:
+    """Someone signs up with Ada's address: same answer, and Ada is told by email."""
+    accounts.sign_up(
+        SignUp(EMAIL, "someone else's long passphrase"), ORIGIN, auth.uow(), hasher=auth.hasher,
+        throttle=auth.throttle, policy=auth.policy, clock=auth.clock,
+    )  # fmt: skip
+
+
+def ask_for_a_new_link(auth: Auth) -> None:
+    verification.resend_verification(
+        ResendVerification(EMAIL), ORIGIN, auth.uow(), throttle=auth.throttle,
+        policy=auth.policy, clock=auth.clock,
+    )  # fmt: skip
+
+
+def verify_the_email(auth: Auth) -> TokenPair:
+    """Follow the welcome email's link: the address is verified and Ada signed in."""
+    token = staged(auth, UserRegistered.type)["verification_token"]
+    return verification.verify_email(
+        VerifyEmail(token), ORIGIN, auth.uow(), tokens=auth.tokens, policy=auth.policy,
+        clock=auth.clock,
+    )  # fmt: skip
+
+
+def prove_the_phone(auth: Auth, pair: TokenPair) -> None:
+    """Signed in, ask for a code to the pending phone of sign-up, then type it back."""
+    claims = auth.tokens.decode(pair.access_token)
+    principal = Principal(
+        uuid.UUID(claims["sub"]), frozenset(claims["roles"]), uuid.UUID(claims["sid"])
+    )
+    phones.request_phone_code(
+        principal, AddPhone(PHONE), ORIGIN, auth.uow(), throttle=auth.throttle,
+        meter=auth.meter, policy=auth.policy, clock=auth.clock,
+    )  # fmt: skip
+    code = staged(auth, PhoneVerificationRequested.type)["code"]
+    phones.verify_phone(
+        principal, VerifyPhone(PHONE, code), ORIGIN, auth.uow(), throttle=auth.throttle,
+        policy=auth.policy, clock=auth.clock,
+    )  # fmt: skip
 
 
 def reuse_a_refresh_token(auth: Auth) -> None:
@@ -76,17 +133,23 @@ def reset_the_password(auth: Auth) -> None:
         ForgotPassword(EMAIL), ORIGIN, auth.uow(), throttle=auth.throttle, policy=auth.policy,
         clock=auth.clock,
     )  # fmt: skip
-    token = only(outbox_envelopes(auth), PasswordResetRequested.type).data["reset_token"]
+    token = staged(auth, PasswordResetRequested.type)["reset_token"]
     passwords.reset_password(
         ResetPassword(token, NEW_PASSWORD), ORIGIN, auth.uow(), hasher=auth.hasher,
-        revocations=auth.revocations, policy=auth.policy, clock=auth.clock,
+        revocations=auth.revocations, throttle=auth.throttle, policy=auth.policy,
+        clock=auth.clock,
     )  # fmt: skip
 
 
 @pytest.fixture
 def auth_events(auth: Auth) -> list[Envelope]:
-    """Ada's story through auth's use cases, as auth's outbox holds it."""
+    """Ada's story through auth's use cases, as auth's outbox holds it: sign up (and once
+    more with her address), ask for a new link, verify the email, prove the phone, log in
+    and replay a spent refresh token, log in by SMS code, reset the password."""
     sign_up(auth)
+    sign_up_again(auth)
+    ask_for_a_new_link(auth)
+    prove_the_phone(auth, verify_the_email(auth))
     reuse_a_refresh_token(auth)
     request_a_login_code(auth)
     reset_the_password(auth)
@@ -105,6 +168,11 @@ class Expected:
 
 EXPECTED = {
     UserRegistered.type: Expected("email", "welcome", EMAIL, "email", "verification_token"),
+    SignUpAttempted.type: Expected("email", "signup_attempt", EMAIL, "email"),
+    EmailVerificationRequested.type: Expected(
+        "email", "welcome", EMAIL, "email", "verification_token"
+    ),
+    PhoneVerificationRequested.type: Expected("sms", "otp", PHONE, "sms", "code"),
     OtpRequested.type: Expected("sms", "otp", PHONE, "sms", "code"),
     PasswordResetRequested.type: Expected("email", "password_reset", EMAIL, "email", "reset_token"),
     PasswordChanged.type: Expected("email", "password_changed", EMAIL, "email"),
