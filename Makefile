@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := $(UV) run --frozen
+# `pip install --user uv` puts uv here; tests look it up on PATH.
+export PATH := $(HOME)/.local/bin:$(PATH)
 PYTEST_WORKERS ?= 2
 SERVICES := auth core notification search
 LINT_PATHS := libs services bench scripts tests deploy docker
@@ -11,7 +13,7 @@ TYPED_PATHS := libs/common/src $(foreach s,$(SERVICES),services/$(s)/src)
 
 -include deploy/deploy.mk
 
-.PHONY: help install run test test-fast lint fmt typecheck protos protos-check events schedules bench migrate admin clean gateway-conf
+.PHONY: help install test-tools test-ship run test test-fast lint fmt typecheck protos protos-check events schedules bench migrate admin clean gateway-conf
 
 help: ## list every target with its description
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -43,13 +45,22 @@ admin: install ## create the first admin locally: make admin EMAIL=you@example.c
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.com"; exit 2; }
 	@set -a; source .env.dev; set +a; DATABASE_URL=sqlite:///var/auth.db $(PY) keel-auth create-admin --email "$(EMAIL)"
 
-test: install lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx)
+test-tools: install checkov-venv ## install what the tests need beyond .venv (nginx, promtool, podman, chromium, Bugsink, the Compose schema)
+	@scripts/install-test-tools.sh
+	@scripts/install-ship-tools.sh
+
+test: install test-tools lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx), images
 	$(PY) python scripts/protos.py check
 	$(PY) python scripts/events.py check
 	$(PY) python scripts/schedules.py check
-	$(PY) pytest -n $(PYTEST_WORKERS) -m "not serial and not e2e" -p no:cacheprovider
+	$(PY) pytest -n $(PYTEST_WORKERS) -m "not serial and not e2e and not ship" -p no:cacheprovider
 	$(PY) pytest -m "e2e and not serial" -p no:cacheprovider
 	$(PY) pytest -m serial -p no:cacheprovider
+	$(MAKE) --no-print-directory test-ship
+
+test-ship: install ## the shipping pass: build and run the images (podman), Sentry events into Bugsink, compose.yaml
+	@scripts/container-bases.sh
+	$(PY) pytest -m ship -p no:cacheprovider tests/ship
 
 test-fast: install ## unit tests only (no servers needed)
 	$(PY) pytest -n $(PYTEST_WORKERS) -p no:cacheprovider libs/common/tests/unit $(foreach s,$(SERVICES),services/$(s)/tests/unit)
