@@ -17,25 +17,36 @@ CACHE=var/container-base
 ROOTFS_TAR=$CACHE/bookworm-python.tar
 mkdir -p "$CACHE"
 
+MINBASE_TAR=$CACHE/bookworm-minbase.tar
+
+debootstrap_minbase() {
+  echo "debootstrap --variant=minbase bookworm (cached afterwards in $MINBASE_TAR)"
+  debootstrap --variant=minbase \
+    --include=python3.11,python3.11-venv,python3-distutils,python3-lib2to3,python3-pip-whl,python3-setuptools-whl,ca-certificates \
+    bookworm "$root" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1 \
+    || { tail -20 "$CACHE/debootstrap.log" >&2; exit 1; }
+  tar --numeric-owner -C "$root" -cf "$MINBASE_TAR.tmp" . && mv "$MINBASE_TAR.tmp" "$MINBASE_TAR"
+}
+
 build_rootfs() {
   root=$(mktemp -d /tmp/keel-rootfs.XXXXXX)
   trap 'rm -rf "$root"' EXIT
-  echo "debootstrap --variant=minbase bookworm (cached afterwards in $ROOTFS_TAR)"
-  debootstrap --variant=minbase --include=python3.11,python3.11-venv,python3-distutils,python3-lib2to3,python3-pip-whl,python3-setuptools-whl,ca-certificates \
-    bookworm "$root" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1 \
-    || { tail -20 "$CACHE/debootstrap.log" >&2; exit 1; }
+  if [ -s "$MINBASE_TAR" ]; then tar --numeric-owner -C "$root" -xf "$MINBASE_TAR"; else debootstrap_minbase; fi
   # Where the official image has them: python at /usr/local/bin, pip/setuptools installed
-  # with pip (the Dockerfile uninstalls them), no "externally managed" marker.
-  chroot "$root" /bin/sh -euc '
+  # with pip (the Dockerfile uninstalls them), no "externally managed" marker. Debian disables
+  # ensurepip for its python; pip installs itself from Debian's wheel instead.
+  env -i PATH=/usr/local/bin:/usr/bin:/bin "$(command -v chroot)" "$root" /bin/sh -euc '
     ln -sf /usr/bin/python3.11 /usr/local/bin/python3.11
     ln -sf /usr/bin/python3.11 /usr/local/bin/python3
     ln -sf /usr/bin/python3.11 /usr/local/bin/python
     rm -f /usr/lib/python3.11/EXTERNALLY-MANAGED
-    python3.11 -m ensurepip --default-pip >/dev/null
-    apt-get clean; rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/*.log'
+    python3.11 "$(ls /usr/share/python-wheels/pip-*.whl)/pip" install --quiet \
+      --no-warn-script-location --root-user-action=ignore --no-index \
+      --find-links /usr/share/python-wheels pip setuptools
+    apt-get clean
+    rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/*.log /root/.cache'
   tar --numeric-owner -C "$root" -cf "$ROOTFS_TAR.tmp" .
   mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"
-  rm -rf "$root"
 }
 
 if ! podman image exists "$PYTHON_IMAGE"; then

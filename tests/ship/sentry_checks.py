@@ -1,0 +1,133 @@
+"""Provoke one unhandled error of each process kind on the running images, through real
+failure paths (a table the code reads is dropped under it), and find their Sentry events."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+import grpc
+import requests
+import sqlalchemy as sa
+
+from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
+from tests.e2e.client import TIMEOUT, User, create_product, eventually, place_order
+from tests.e2e.platform import Platform
+
+from .bugsink import Bugsink
+
+
+def drop_table(database_url: str, table: str) -> None:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP TABLE "{table}" CASCADE'))
+    finally:
+        engine.dispose()
+
+
+def ids() -> tuple[str, str, dict[str, str]]:
+    """A request id, a trace id, and the headers/metadata that carry them."""
+    request_id, trace_id = "req-" + secrets.token_hex(6), secrets.token_hex(16)
+    traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
+    return request_id, trace_id, {"x-request-id": request_id, "traceparent": traceparent}
+
+
+def event_with(sink: Bugsink, service: str, request_id: str) -> dict[str, Any] | None:
+    for event in sink.events():
+        tags = tags_of(event)
+        if tags.get("service") == service and tags.get("request_id") == request_id:
+            return event
+    return None
+
+
+def tags_of(event: dict[str, Any]) -> dict[str, str]:
+    tags = event["data"].get("tags") or {}
+    return dict(tags) if isinstance(tags, dict) else {k: v for k, v in tags}
+
+
+def consumer_error(platform: Platform, sink: Bugsink, seller: User, buyer: User) -> tuple:
+    """notification's consumer: its inbox table is gone when an order event arrives."""
+    drop_table(platform.env["notification"]["DATABASE_URL"], "inbox")
+    request_id, trace_id, headers = ids()
+    product = create_product(platform.base_url, seller, "Broken inbox lamp")
+    place_order(platform.base_url, buyer, product["id"], 1, headers=headers)
+    event = eventually(
+        lambda: event_with(sink, "notification", request_id),
+        "notification-worker's error in Bugsink",
+        timeout=120,
+    )
+    return event, request_id, trace_id
+
+
+def web_error(platform: Platform, sink: Bugsink, secrets_sent: list[str]) -> tuple:
+    """auth's login route: its users table is gone; the body holds a password, the headers a
+    bearer token and a session cookie."""
+    drop_table(platform.env["auth"]["DATABASE_URL"], "users")
+    request_id, trace_id, headers = ids()
+    password, token, cookie = (secrets.token_urlsafe(12) for _ in range(3))
+    secrets_sent += [password, token, cookie]
+    body = {"email": "ada@example.com", "password": password}
+    headers |= {"Authorization": f"Bearer {token}", "Cookie": f"session={cookie}"}
+    sent = requests.post(
+        f"{platform.base_url}/v1/auth/login", json=body, headers=headers, timeout=TIMEOUT
+    )
+    assert sent.status_code == 500, sent.text
+    event = eventually(lambda: event_with(sink, "auth", request_id), "auth-web's error")
+    return event, request_id, trace_id
+
+
+def grpc_error(platform: Platform, sink: Bugsink) -> tuple:
+    """auth's GetUsers over gRPC (the users table is already gone)."""
+    request_id, trace_id, metadata = ids()
+    with grpc.insecure_channel(platform.grpc_address("auth")) as channel:
+        stub = auth_pb2_grpc.AuthServiceStub(channel)
+        try:
+            stub.GetUsers(
+                auth_pb2.GetUsersRequest(ids=["u1"]),
+                timeout=TIMEOUT,
+                metadata=list(metadata.items()),
+            )
+        except grpc.RpcError as exc:
+            assert exc.code() in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL), exc
+        else:
+            raise AssertionError("GetUsers answered without its table")
+    event = eventually(lambda: event_with(sink, "auth", request_id), "auth-grpc's error")
+    return event, request_id, trace_id
+
+
+SECRET_KEYS = ("authorization", "cookie", "cookies", "password", "token", "code")
+
+
+def masked(value: Any) -> bool:
+    if value in ("", None, {}, []):
+        return True
+    return isinstance(value, str) and ("REDACTED" in value or "Filtered" in value)
+
+
+def leaked(event: dict[str, Any], secrets_sent: list[str]) -> list[str]:
+    """Secrets found anywhere in the stored event: a value we sent, or a header/field whose
+    name says secret and whose value is not masked."""
+    text = json.dumps(event)
+    found = [f"value {s[:4]}..." for s in secrets_sent if s in text]
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if str(key).lower() in SECRET_KEYS and not masked(value):
+                    found.append(f"{path}/{key}")
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                if (
+                    isinstance(item, list)
+                    and len(item) == 2
+                    and str(item[0]).lower() in SECRET_KEYS
+                ):
+                    walk({item[0]: item[1]}, f"{path}/{i}")
+                else:
+                    walk(item, f"{path}/{i}")
+
+    walk(event["data"], "")
+    return found
