@@ -35,7 +35,13 @@ build_rootfs() {
   # Where the official image has them: python at /usr/local/bin, pip/setuptools installed
   # with pip (the Dockerfile uninstalls them), no "externally managed" marker. Debian disables
   # ensurepip for its python; pip installs itself from Debian's wheel instead.
-  env -i PATH=/usr/local/bin:/usr/bin:/bin "$(command -v chroot)" "$root" /bin/sh -euc '
+  # The build machine's own extra CAs (an egress proxy's, say): builds inside the stand-in
+  # reach PyPI the way the host does. Real bases on GitLab need none of this.
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  fi
+  env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$(command -v chroot)" "$root" /bin/sh -euc '
+    update-ca-certificates >/dev/null
     ln -sf /usr/bin/python3.11 /usr/local/bin/python3.11
     ln -sf /usr/bin/python3.11 /usr/local/bin/python3
     ln -sf /usr/bin/python3.11 /usr/local/bin/python
@@ -52,7 +58,8 @@ build_rootfs() {
 if ! podman image exists "$PYTHON_IMAGE"; then
   [ -s "$ROOTFS_TAR" ] || build_rootfs
   podman import --quiet --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'ENV LANG=C.UTF-8' --change 'CMD ["python3"]' "$ROOTFS_TAR" "$PYTHON_IMAGE" >/dev/null
+    --change 'ENV LANG=C.UTF-8' --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
+    --change 'CMD ["python3"]' "$ROOTFS_TAR" "$PYTHON_IMAGE" >/dev/null
   echo "stand-in $PYTHON_IMAGE imported"
 fi
 
