@@ -19,7 +19,10 @@ help: ## list every target with its description
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
 install: ## install the locked dependencies of every package into .venv (uv)
-	@command -v uv >/dev/null 2>&1 || [ -x $(HOME)/.local/bin/uv ] || python3 -m pip install --quiet --user uv
+	@# Debian's python marks itself externally managed; uv goes to ~/.local/bin either way.
+	@command -v uv >/dev/null 2>&1 || [ -x $(HOME)/.local/bin/uv ] \
+		|| python3 -m pip install --quiet --user --break-system-packages uv \
+		|| python3 -m pip install --quiet --user uv
 	@$(UV) sync --all-packages --frozen --quiet
 
 run: install gateway-conf migrate ## start the whole platform on embedded defaults; API on http://127.0.0.1:8080

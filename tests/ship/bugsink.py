@@ -9,7 +9,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -26,13 +26,14 @@ class Bugsink:
     dsn: str
     project: int
     process: subprocess.Popen[bytes]
+    log: IO[bytes]
 
     def api(self, path: str, **params: Any) -> Any:
         response = requests.get(
             f"{self.url}/api/canonical/0/{path}",
             params=params,
             headers={"Authorization": f"Bearer {self.token}"},
-            timeout=15,
+            timeout=30,
         )
         response.raise_for_status()
         return response.json()
@@ -48,6 +49,7 @@ class Bugsink:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(30)
+        self.log.close()
 
 
 def start(workdir: Path) -> Bugsink:
@@ -101,25 +103,36 @@ def start(workdir: Path) -> Bugsink:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
+    try:
+        return _configure(url, token, process, log)
+    except BaseException:
+        process.terminate()
+        process.wait(30)
+        log.close()
+        raise
+
+
+def _configure(url: str, token: str, process: subprocess.Popen[bytes], log: IO[bytes]) -> Bugsink:
+    """Wait for gunicorn's worker, then one team and one project; the project's DSN."""
     headers = {"Authorization": f"Bearer {token}"}
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # the first request loads Django: slow on a busy machine
     while True:
         try:
-            requests.get(f"{url}/api/canonical/0/teams/", headers=headers, timeout=5)
+            requests.get(f"{url}/api/canonical/0/teams/", headers=headers, timeout=30)
             break
-        except requests.ConnectionError:
+        except requests.RequestException:
             if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError((workdir / "bugsink.log").read_text()) from None
+                raise
             time.sleep(0.5)
     api = f"{url}/api/canonical/0"
-    team = requests.post(f"{api}/teams/", json={"name": "keel"}, headers=headers, timeout=15)
+    team = requests.post(f"{api}/teams/", json={"name": "keel"}, headers=headers, timeout=30)
     team.raise_for_status()
     project = requests.post(
         f"{api}/projects/",
         json={"name": "keel", "team": team.json()["id"]},
         headers=headers,
-        timeout=15,
+        timeout=30,
     )
     project.raise_for_status()
-    created = requests.get(f"{api}/projects/{project.json()['id']}/", headers=headers, timeout=15)
-    return Bugsink(url, token, created.json()["dsn"], int(project.json()["id"]), process)
+    created = requests.get(f"{api}/projects/{project.json()['id']}/", headers=headers, timeout=30)
+    return Bugsink(url, token, created.json()["dsn"], int(project.json()["id"]), process, log)

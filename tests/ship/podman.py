@@ -47,7 +47,7 @@ class Build:
 
     def cached_steps(self) -> list[str]:
         """The Dockerfile steps podman answered from its layer cache ("Using cache")."""
-        steps = re.split(r"^(?=STEP \d+/\d+: )", self.output, flags=re.M)
+        steps = re.split(r"^(?=(?:\[\d+/\d+\] )?STEP \d+/\d+: )", self.output, flags=re.M)
         return [s.splitlines()[0] for s in steps if "--> Using cache" in s]
 
 
