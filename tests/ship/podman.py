@@ -78,8 +78,10 @@ def build(service: str, context: Path = ROOT, tag: str = "test") -> Build:
     return Build(image, seconds, done.stdout + done.stderr)
 
 
-def run_argv(name: str, image: str, env: dict[str, str], outbox: Path, *args: str) -> list[str]:
-    """`podman run` in the foreground: its exit status is the container's."""
+def run_argv(name: str, image: str, env: dict[str, str], shared: Path, *args: str) -> list[str]:
+    """`podman run` in the foreground: its exit status is the container's. ``shared`` holds
+    the only writable paths besides /tmp: the delivery log and search's embedded index (the
+    chart's volumes)."""
     argv = [
         "podman",
         "run",
@@ -96,7 +98,9 @@ def run_argv(name: str, image: str, env: dict[str, str], outbox: Path, *args: st
         "--tmpfs",
         "/tmp",
         "--volume",
-        f"{outbox}:/outbox",
+        f"{shared / 'outbox'}:/outbox",
+        "--volume",
+        f"{shared / 'search-index'}:/search-index",
         "--stop-timeout",
         str(STOP_GRACE),
     ]
@@ -111,6 +115,7 @@ def container_env(svc: str, ports: dict[str, dict[str, int]], backends: Backends
         env = service_env(svc, ports, backends, Path("/"))
     env["FILE_DELIVERY_DIR"] = "/outbox"
     env["PROMETHEUS_MULTIPROC_DIR"] = "/tmp/prometheus"
+    env["SEARCH_INDEX_DIR"] = "/search-index"
     return env
 
 
@@ -123,16 +128,16 @@ def start(
 ) -> Platform:
     """Migrate with `keel migrate` containers, then every process, then the gateway."""
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
-    outbox = workdir / "outbox"
-    outbox.mkdir(mode=0o777)
-    outbox.chmod(0o777)  # written by the image's user 10001
+    for writable in ("outbox", "search-index"):
+        (workdir / writable).mkdir()
+        (workdir / writable).chmod(0o777)  # written by the image's user 10001
     ports = {s: {k: free_port() for k in KINDS} for s in SERVICES}
     env = {s: container_env(s, ports, backends) | (extra_env or {}) for s in SERVICES}
     platform = Platform(f"http://127.0.0.1:{free_port()}", workdir, ports, env)
     for svc in SERVICES:
         name = f"{prefix}-{svc}-migrate"
         done = subprocess.run(
-            run_argv(name, images[svc], env[svc], outbox, "migrate"),
+            run_argv(name, images[svc], env[svc], workdir, "migrate"),
             env=ENV,
             capture_output=True,
             text=True,
@@ -144,7 +149,7 @@ def start(
             for kind in KINDS:
                 name = f"{prefix}-{svc}-{kind}"
                 platform.spawn(
-                    f"{svc}-{kind}", run_argv(name, images[svc], env[svc], outbox, kind), ENV
+                    f"{svc}-{kind}", run_argv(name, images[svc], env[svc], workdir, kind), ENV
                 )
         start_gateway(platform, int(platform.base_url.rsplit(":", 1)[1]))
         wait_ready(platform, 600)
