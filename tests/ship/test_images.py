@@ -119,8 +119,10 @@ def platform(
         backends = Backends(databases, vhost.url, f"keel.events.{prefix}")
         started = time.monotonic()
         sentry = {"SENTRY_DSN": sink.dsn, "SENTRY_RELEASE": RELEASE}
+        # Under var/, not pytest's tmp: other pytest runs on the machine prune /tmp/pytest-of-*.
+        workdir = ROOT / "var" / "ship-run" / prefix
         running = podman.start(
-            tmp_path_factory.mktemp("images"),
+            workdir,
             backends,
             {s: b.image for s, b in images.items()},
             prefix,
@@ -146,6 +148,13 @@ def test_health_endpoints_answer_from_the_containers(platform: tuple[Platform, s
 
 def test_sign_up_verify_order_receipt_through_the_images(platform: tuple[Platform, str]) -> None:
     running, _ = platform
+    try:
+        flow(running)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{running.logs()}") from exc
+
+
+def flow(running: Platform) -> None:
     base = running.base_url
     seller, buyer = (sign_up_and_log_in(base, name) for name in ("Sally", "Bob"))
     welcome = eventually(
