@@ -7,6 +7,7 @@ Timing on the 2-core CI machine is in the README's Deploy section; the figures o
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import subprocess
@@ -15,9 +16,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 
-from keel_common.testing.plugin import POSTGRES_ADMIN_URL, RABBITMQ_URL, port_open, require
+from keel_common.testing.plugin import (
+    POSTGRES_ADMIN_URL,
+    RABBITMQ_URL,
+    REDIS_URL,
+    port_open,
+    require,
+)
 from tests.e2e.client import (
     TIMEOUT,
     User,
@@ -93,6 +101,18 @@ def test_a_second_build_with_the_same_lock_reuses_the_dependency_layer(
     podman.podman("rmi", "--force", rebuilt.image, check=False)
 
 
+def redis_url() -> str:
+    """This run's Redis database (KEEL_TEST_REDIS_DB_BASE keeps parallel runs apart), flushed."""
+    require(port_open(REDIS_URL, 6379), "Redis is not reachable")
+    url = f"{REDIS_URL.rstrip('/')}/{int(os.environ.get('KEEL_TEST_REDIS_DB_BASE', '1'))}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return url
+
+
 RELEASE = "keel@test-" + secrets.token_hex(3)
 
 
@@ -116,7 +136,9 @@ def platform(
     vhost = RabbitVhost.create(RABBITMQ_URL, prefix)
     try:
         databases = create_databases(POSTGRES_ADMIN_URL, prefix)
-        backends = Backends(databases, vhost.url, f"keel.events.{prefix}")
+        # Redis as in production: without it auth's rate limits fall back to a local file,
+        # which a read-only container cannot write.
+        backends = Backends(databases, vhost.url, f"keel.events.{prefix}", redis_url())
         started = time.monotonic()
         sentry = {"SENTRY_DSN": sink.dsn, "SENTRY_RELEASE": RELEASE}
         # Under var/, not pytest's tmp: other pytest runs on the machine prune /tmp/pytest-of-*.
