@@ -34,10 +34,12 @@ def ids() -> tuple[str, str, dict[str, str]]:
     return request_id, trace_id, {"x-request-id": request_id, "traceparent": traceparent}
 
 
-def event_with(sink: Bugsink, service: str, request_id: str) -> dict[str, Any] | None:
+def event_with(sink: Bugsink, service: str, trace_id: str) -> dict[str, Any] | None:
+    """The event of ``service`` in the trace we started (a consumer's delivery has a request
+    id of its own; the trace id is the one that crosses the broker)."""
     for event in sink.events():
         tags = tags_of(event)
-        if tags.get("service") == service and tags.get("request_id") == request_id:
+        if tags.get("service") == service and tags.get("trace_id") == trace_id:
             return event
     return None
 
@@ -50,22 +52,22 @@ def tags_of(event: dict[str, Any]) -> dict[str, str]:
 def consumer_error(platform: Platform, sink: Bugsink, seller: User, buyer: User) -> tuple:
     """notification's consumer: its inbox table is gone when an order event arrives."""
     drop_table(platform.env["notification"]["DATABASE_URL"], "inbox")
-    request_id, trace_id, headers = ids()
+    _request_id, trace_id, headers = ids()
     product = create_product(platform.base_url, seller, "Broken inbox lamp")
     place_order(platform.base_url, buyer, product["id"], 1, headers=headers)
     event = eventually(
-        lambda: event_with(sink, "notification", request_id),
+        lambda: event_with(sink, "notification", trace_id),
         "notification-worker's error in Bugsink",
         timeout=120,
     )
-    return event, request_id, trace_id
+    return event, None, trace_id
 
 
 def web_error(platform: Platform, sink: Bugsink, secrets_sent: list[str]) -> tuple:
     """auth's login route: its users table is gone; the body holds a password, the headers a
     bearer token and a session cookie."""
     drop_table(platform.env["auth"]["DATABASE_URL"], "users")
-    request_id, trace_id, headers = ids()
+    _request_id, trace_id, headers = ids()
     password, token, cookie = (secrets.token_urlsafe(12) for _ in range(3))
     secrets_sent += [password, token, cookie]
     body = {"email": "ada@example.com", "password": password}
@@ -74,8 +76,9 @@ def web_error(platform: Platform, sink: Bugsink, secrets_sent: list[str]) -> tup
         f"{platform.base_url}/v1/auth/login", json=body, headers=headers, timeout=TIMEOUT
     )
     assert sent.status_code == 500, sent.text
-    event = eventually(lambda: event_with(sink, "auth", request_id), "auth-web's error")
-    return event, request_id, trace_id
+    event = eventually(lambda: event_with(sink, "auth", trace_id), "auth-web's error")
+    # The id the client was told to quote is the one on the event.
+    return event, sent.json()["request_id"], trace_id
 
 
 def grpc_error(platform: Platform, sink: Bugsink) -> tuple:
@@ -93,7 +96,7 @@ def grpc_error(platform: Platform, sink: Bugsink) -> tuple:
             assert exc.code() in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL), exc
         else:
             raise AssertionError("GetUsers answered without its table")
-    event = eventually(lambda: event_with(sink, "auth", request_id), "auth-grpc's error")
+    event = eventually(lambda: event_with(sink, "auth", trace_id), "auth-grpc's error")
     return event, request_id, trace_id
 
 
