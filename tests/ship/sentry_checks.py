@@ -44,6 +44,14 @@ def event_with(sink: Bugsink, service: str, trace_id: str) -> dict[str, Any] | N
     return None
 
 
+def wait_for_event(sink: Bugsink, service: str, trace_id: str, what: str) -> dict[str, Any]:
+    try:
+        return eventually(lambda: event_with(sink, service, trace_id), what, timeout=120)
+    except AssertionError as exc:
+        seen = [(tags_of(e), e["data"].get("logger")) for e in sink.events()]
+        raise AssertionError(f"{exc}; looked for trace {trace_id}; Bugsink holds {seen}") from exc
+
+
 def tags_of(event: dict[str, Any]) -> dict[str, str]:
     tags = event["data"].get("tags") or {}
     return dict(tags) if isinstance(tags, dict) else {k: v for k, v in tags}
@@ -55,11 +63,7 @@ def consumer_error(platform: Platform, sink: Bugsink, seller: User, buyer: User)
     _request_id, trace_id, headers = ids()
     product = create_product(platform.base_url, seller, "Broken inbox lamp")
     place_order(platform.base_url, buyer, product["id"], 1, headers=headers)
-    event = eventually(
-        lambda: event_with(sink, "notification", trace_id),
-        "notification-worker's error in Bugsink",
-        timeout=120,
-    )
+    event = wait_for_event(sink, "notification", trace_id, "notification-worker's error")
     return event, None, trace_id
 
 
@@ -76,7 +80,7 @@ def web_error(platform: Platform, sink: Bugsink, secrets_sent: list[str]) -> tup
         f"{platform.base_url}/v1/auth/login", json=body, headers=headers, timeout=TIMEOUT
     )
     assert sent.status_code == 500, sent.text
-    event = eventually(lambda: event_with(sink, "auth", trace_id), "auth-web's error")
+    event = wait_for_event(sink, "auth", trace_id, "auth-web's error")
     # The id the client was told to quote is the one on the event.
     return event, sent.json()["request_id"], trace_id
 
@@ -96,7 +100,7 @@ def grpc_error(platform: Platform, sink: Bugsink) -> tuple:
             assert exc.code() in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL), exc
         else:
             raise AssertionError("GetUsers answered without its table")
-    event = eventually(lambda: event_with(sink, "auth", trace_id), "auth-grpc's error")
+    event = wait_for_event(sink, "auth", trace_id, "auth-grpc's error")
     return event, request_id, trace_id
 
 
