@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import uuid
 from typing import Any
 
 import grpc
@@ -92,7 +93,7 @@ def grpc_error(platform: Platform, sink: Bugsink) -> tuple:
         stub = auth_pb2_grpc.AuthServiceStub(channel)
         try:
             stub.GetUsers(
-                auth_pb2.GetUsersRequest(ids=["u1"]),
+                auth_pb2.GetUsersRequest(ids=[str(uuid.uuid4())]),
                 timeout=TIMEOUT,
                 metadata=list(metadata.items()),
             )
