@@ -25,7 +25,6 @@ import grpc
 
 from keel_common import tracing
 from keel_common.auth.flask_bearer import bearer_token as parse_bearer
-from keel_common.errors import report_exception
 from keel_common.metrics import GRPC_ERRORS, GRPC_LATENCY, GRPC_REQUESTS
 
 access_log = logging.getLogger("keel.grpc.access")
@@ -105,25 +104,9 @@ class ScopedInterceptor(grpc.ServerInterceptor):
 
 
 @contextmanager
-def _trace_scope(details: grpc.HandlerCallDetails, context: grpc.ServicerContext) -> Iterator[None]:
+def _trace_scope(details: grpc.HandlerCallDetails, _: grpc.ServicerContext) -> Iterator[None]:
     with tracing.continue_from(text_metadata(details)):
-        try:
-            yield
-        except Exception as exc:
-            # grpc logs an unhandled error after this scope has closed, so Sentry's event of
-            # that log line has no request or trace id; report it here, inside the trace
-            # (Sentry's dedupe then drops grpc's copy). An abort() set its code on purpose.
-            if _code(context) is None:
-                report_exception(exc)
-            raise
-
-
-def _code(context: grpc.ServicerContext) -> Any:
-    code = getattr(context, "code", None)  # grpcio's server context has it; typeshed does not
-    try:
-        return code() if code is not None else None
-    except NotImplementedError:
-        return None
+        yield
 
 
 @contextmanager
