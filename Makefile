@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := $(UV) run --frozen
+# `pip install --user uv` puts uv here; tests look it up on PATH.
+export PATH := $(HOME)/.local/bin:$(PATH)
 PYTEST_WORKERS ?= 2
 SERVICES := auth core notification search
 LINT_PATHS := libs services bench scripts tests deploy docker
@@ -11,13 +13,16 @@ TYPED_PATHS := libs/common/src $(foreach s,$(SERVICES),services/$(s)/src)
 
 -include deploy/deploy.mk
 
-.PHONY: help install run test test-fast lint fmt typecheck protos protos-check events schedules bench migrate admin clean gateway-conf
+.PHONY: help install test-tools test-ship run test test-fast lint fmt typecheck protos protos-check events schedules bench migrate admin clean gateway-conf
 
 help: ## list every target with its description
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort -u | awk -F':.*## ' '{printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
 install: ## install the locked dependencies of every package into .venv (uv)
-	@command -v uv >/dev/null 2>&1 || [ -x $(HOME)/.local/bin/uv ] || python3 -m pip install --quiet --user uv
+	@# Debian's python marks itself externally managed; uv goes to ~/.local/bin either way.
+	@command -v uv >/dev/null 2>&1 || [ -x $(HOME)/.local/bin/uv ] \
+		|| python3 -m pip install --quiet --user --break-system-packages uv \
+		|| python3 -m pip install --quiet --user uv
 	@$(UV) sync --all-packages --frozen --quiet
 
 run: install gateway-conf migrate ## start the whole platform on embedded defaults; API on http://127.0.0.1:8080
@@ -46,13 +51,22 @@ admin: install ## create the first admin locally: make admin EMAIL=you@example.c
 	@set -a; source .env.dev; set +a; [ -t 0 ] || stdin=--password-stdin; \
 		DATABASE_URL="$(ADMIN_DATABASE_URL)" $(PY) keel-auth create-admin --email "$(EMAIL)" $$stdin
 
-test: install lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx)
+test-tools: install checkov-venv ## install what the tests need beyond .venv (nginx, promtool, podman, chromium, Bugsink, the Compose schema)
+	@scripts/install-test-tools.sh
+	@scripts/install-ship-tools.sh
+
+test: install test-tools lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx), images
 	$(PY) python scripts/protos.py check
 	$(PY) python scripts/events.py check
 	$(PY) python scripts/schedules.py check
-	$(PY) pytest -n $(PYTEST_WORKERS) -m "not serial and not e2e" -p no:cacheprovider
+	$(PY) pytest -n $(PYTEST_WORKERS) -m "not serial and not e2e and not ship" -p no:cacheprovider
 	$(PY) pytest -m "e2e and not serial" -p no:cacheprovider
 	$(PY) pytest -m serial -p no:cacheprovider
+	$(MAKE) --no-print-directory test-ship
+
+test-ship: install ## the shipping pass: build and run the images (podman), Sentry events into Bugsink, compose.yaml
+	@scripts/container-bases.sh
+	$(PY) pytest -m ship -p no:cacheprovider tests/ship
 
 test-fast: install ## unit tests only (no servers needed)
 	$(PY) pytest -n $(PYTEST_WORKERS) -p no:cacheprovider libs/common/tests/unit $(foreach s,$(SERVICES),services/$(s)/tests/unit)

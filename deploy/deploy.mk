@@ -31,23 +31,36 @@ POSTGRESQL_CHART_VERSION := 16.7.21
 RABBITMQ_CHART_VERSION   := 16.0.11
 REDIS_CHART_VERSION      := 21.2.13
 
-.PHONY: images registry-login scan-images helm-lint helm-template kubeconfig deploy \
+.PHONY: images images-podman registry-login scan-images helm-lint helm-template kubeconfig deploy \
 	deploy-deps rollback infra-values tf-init tf-plan tf-apply checkov checkov-venv check-env
 
 check-env:
 	@case "$(ENV)" in staging|production) ;; \
 	  *) echo "ENV must be staging or production (got '$(ENV)')" >&2; exit 1;; esac
 
-images: ## Build every service image (docker buildx; PUSH=true pushes IMAGE_REGISTRY/keel-<svc>:IMAGE_TAG)
-	@if [ -n "$(BUILDKIT_HOST)" ]; then \
+images: ## Build every service image (docker buildx, or podman where docker is missing; PUSH=true pushes)
+	@if ! command -v docker >/dev/null 2>&1; then $(MAKE) --no-print-directory images-podman; exit $$?; fi; \
+	if [ -n "$(BUILDKIT_HOST)" ]; then \
 	  docker buildx create --name keel-remote --driver remote "$(BUILDKIT_HOST)" --use 2>/dev/null \
-	    || docker buildx use keel-remote; fi
-	@for svc in $(SERVICES); do \
+	    || docker buildx use keel-remote; fi; \
+	for svc in $(SERVICES); do \
 	  echo "building $(IMAGE_REGISTRY)/$(IMAGE_PREFIX)-$$svc:$(IMAGE_TAG)"; \
 	  docker buildx build --file docker/Dockerfile --build-arg SERVICE=$$svc \
 	    --tag $(IMAGE_REGISTRY)/$(IMAGE_PREFIX)-$$svc:$(IMAGE_TAG) \
 	    --label org.opencontainers.image.revision=$(IMAGE_TAG) \
 	    $(if $(filter true,$(PUSH)),--push,--load) . || exit 1; \
+	done
+
+# podman/buildah as root on machines without docker (docker/podman/containers.conf). Where no
+# registry is reachable, scripts/container-bases.sh builds stand-ins for the base images.
+images-podman:
+	@export CONTAINERS_CONF=$(CURDIR)/docker/podman/containers.conf BUILDAH_ISOLATION=chroot; \
+	scripts/container-bases.sh && for svc in $(SERVICES); do \
+	  echo "building $(IMAGE_REGISTRY)/$(IMAGE_PREFIX)-$$svc:$(IMAGE_TAG) (podman)"; \
+	  podman build --layers --file docker/Dockerfile --build-arg SERVICE=$$svc \
+	    --tag $(IMAGE_REGISTRY)/$(IMAGE_PREFIX)-$$svc:$(IMAGE_TAG) \
+	    --label org.opencontainers.image.revision=$(IMAGE_TAG) . || exit 1; \
+	  if [ "$(PUSH)" = true ]; then podman push $(IMAGE_REGISTRY)/$(IMAGE_PREFIX)-$$svc:$(IMAGE_TAG) || exit 1; fi; \
 	done
 
 registry-login: ## Log docker in to the ECR registry IMAGE_REGISTRY (AWS credentials from the environment)

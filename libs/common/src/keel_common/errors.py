@@ -12,10 +12,19 @@ from typing import Any
 import sentry_sdk
 
 from keel_common.logging import redact
+from keel_common.tracing import current_request_id, current_trace
 
 
 def scrub_event(event: Any, hint: Any) -> Any:
-    """Sentry ``before_send``: the event with secrets masked by key name and by pattern."""
+    """Sentry ``before_send``: the event tagged with the request id and trace id the logs of
+    the same request carry (one id finds both), with secrets masked by key name and by
+    pattern. Sentry calls it synchronously, in the failing request's context."""
+    tags = event.setdefault("tags", {})
+    trace = current_trace.get()
+    if current_request_id.get():
+        tags.setdefault("request_id", current_request_id.get())
+    if trace is not None:
+        tags.setdefault("trace_id", trace.trace_id)
     return redact(event)
 
 
@@ -32,7 +41,8 @@ def init_sentry(
     **options: Any,
 ) -> bool:
     """Start reporting unhandled errors of this process; ``False`` (and nothing done) without
-    a DSN. ``options`` go to ``sentry_sdk.init`` (e.g. a ``transport`` in tests)."""
+    a DSN. ``options`` go to ``sentry_sdk.init`` (e.g. a ``transport`` in tests). Without a
+    ``release`` the SDK reads ``SENTRY_RELEASE`` (the chart sets it to the image tag)."""
     if not dsn:
         return False
     sentry_sdk.init(

@@ -51,12 +51,20 @@ def test_unhandled_error_is_reported_scrubbed(transport: FakeTransport) -> None:
     def crash() -> None:
         raise RuntimeError(f"upstream rejected token {JWT} for password=hunter2")
 
-    response = app.test_client().get("/v1/crash", headers={"Authorization": f"Bearer {JWT}"})
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    headers = {
+        "Authorization": f"Bearer {JWT}",
+        "X-Request-ID": "req-sentry-1",
+        "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01",
+    }
+    response = app.test_client().get("/v1/crash", headers=headers)
     sentry_sdk.flush()
     assert response.status_code == 500
     (event,) = transport.events
     assert event["environment"] == "test"
     assert event["tags"]["service"] == "toy"
+    assert event["tags"]["request_id"] == "req-sentry-1"
+    assert event["tags"]["trace_id"] == trace_id
     (exception,) = event["exception"]["values"]
     assert exception["type"] == "RuntimeError"
     assert exception["value"] == "upstream rejected token [REDACTED] for password=[REDACTED]"
