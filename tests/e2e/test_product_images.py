@@ -46,7 +46,7 @@ def _state(platform: Platform, seller: User, product_id: str, image_id: str) -> 
 
 
 def test_a_photo_reaches_the_product_the_media_path_and_search(platform: Platform) -> None:
-    seller = sign_up_and_log_in(platform.base_url, "Photo Seller")
+    seller = sign_up_and_log_in(platform.base_url, "Photo Seller", platform.outbox_dir)
     word = "lamp" + secrets.token_hex(3)
     product = create_product(platform.base_url, seller, f"Brass {word}")
     photo = jpeg_with_gps()
@@ -81,7 +81,7 @@ def test_a_photo_reaches_the_product_the_media_path_and_search(platform: Platfor
 
 
 def test_a_php_file_named_jpg_is_refused_and_never_served(platform: Platform) -> None:
-    seller = sign_up_and_log_in(platform.base_url, "Sly Seller")
+    seller = sign_up_and_log_in(platform.base_url, "Sly Seller", platform.outbox_dir)
     product = create_product(platform.base_url, seller, "Innocent chair")
 
     image_id = _upload(platform, seller, product["id"], PHP_AS_JPG)
