@@ -17,6 +17,7 @@ from pathlib import Path
 from unittest import mock
 
 from keel_common.testing import free_port
+from keel_common.testing.certificates import TestCertificateAuthority
 from tests.e2e.platform import KINDS, Backends, Platform, service_env, start_gateway, wait_ready
 from tests.e2e.servers import SERVICES
 
@@ -101,6 +102,8 @@ def run_argv(name: str, image: str, env: dict[str, str], shared: Path, *args: st
         f"{shared / 'outbox'}:/outbox",
         "--volume",
         f"{shared / 'search-index'}:/search-index",
+        "--volume",
+        f"{shared / 'certs'}:/certs:ro",
         "--stop-timeout",
         str(STOP_GRACE),
     ]
@@ -119,6 +122,19 @@ def container_env(svc: str, ports: dict[str, dict[str, int]], backends: Backends
     return env
 
 
+def certificates(ca: TestCertificateAuthority, svc: str, workdir: Path) -> dict[str, str]:
+    """The service's mTLS certificate, mounted read-only at /certs/<svc> like cert-manager's
+    secret (readable by the image's user 10001: test keys only)."""
+    directory = ca.issue(svc).write(workdir / "certs" / svc)
+    for path in (workdir / "certs", directory, *directory.iterdir()):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return {
+        "GRPC_TLS_CERT_FILE": f"/certs/{svc}/tls.crt",
+        "GRPC_TLS_KEY_FILE": f"/certs/{svc}/tls.key",
+        "GRPC_TLS_CA_FILE": f"/certs/{svc}/ca.crt",
+    }
+
+
 def start(
     workdir: Path,
     backends: Backends,
@@ -132,8 +148,12 @@ def start(
         (workdir / writable).mkdir()
         (workdir / writable).chmod(0o777)  # written by the image's user 10001
     ports = {s: {k: free_port() for k in KINDS} for s in SERVICES}
-    env = {s: container_env(s, ports, backends) | (extra_env or {}) for s in SERVICES}
-    platform = Platform(f"http://127.0.0.1:{free_port()}", workdir, ports, env)
+    ca = TestCertificateAuthority()
+    env = {
+        s: container_env(s, ports, backends) | certificates(ca, s, workdir) | (extra_env or {})
+        for s in SERVICES
+    }
+    platform = Platform(f"http://127.0.0.1:{free_port()}", workdir, ports, env, ca)
     for svc in SERVICES:
         name = f"{prefix}-{svc}-migrate"
         done = subprocess.run(
