@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keel_common.db import SqlAlchemyUnitOfWork
+from keel_core.adapters.admin_repositories import SqlAlchemyAppVersionStore, SqlAlchemyAuditLog
 from keel_core.adapters.orm import outbox
 from keel_core.adapters.repositories import SqlAlchemyOrderRepository, SqlAlchemyProductRepository
 from keel_core.service_layer.ports import DuplicateOrder, UnitOfWork
@@ -24,6 +25,8 @@ class SqlAlchemyCoreUnitOfWork(SqlAlchemyUnitOfWork, UnitOfWork):
         super().__enter__()
         self.products = SqlAlchemyProductRepository(self.session)
         self.orders = SqlAlchemyOrderRepository(self.session)
+        self.audit = SqlAlchemyAuditLog(self.session)
+        self.app_versions = SqlAlchemyAppVersionStore(self.session)
         return self
 
     def commit(self) -> None:
