@@ -23,6 +23,7 @@ from keel_search.entrypoints.jobs import reindex
 from keel_search.service_layer.ports import ProductSource, SearchIndex, UnitOfWork
 
 if TYPE_CHECKING:
+    from keel_common.auth import TokenVerifier
     from keel_common.discovery import Discovery
 
 T = TypeVar("T")
@@ -36,6 +37,8 @@ class Search(Service[UnitOfWork]):
     index: SearchIndex
     #: Core's catalogue (``CatalogService.ListProducts``), read by rebuilds.
     product_source: ProductSource
+    #: Checks the access tokens of the back-office API's callers.
+    verifier: TokenVerifier
 
     def extra_readiness(self) -> Mapping[str, Check]:
         return {"index": self.index.document_count}
@@ -60,6 +63,7 @@ def bootstrap(settings: SearchSettings | None = None, **overrides: Any) -> Searc
     index = part("index", lambda: create_index(settings))
     closers: list[Callable[[], None]] = [index.close]
     product_source = part("product_source", lambda: _core_catalogue(settings, discovery, closers))
+    verifier = part("verifier", lambda: _token_verifier(settings))
     return Search(
         settings=settings,
         engine=engine,
@@ -75,8 +79,20 @@ def bootstrap(settings: SearchSettings | None = None, **overrides: Any) -> Searc
         discovery=discovery,
         index=index,
         product_source=product_source,
+        verifier=verifier,
         closers=closers,
         **overrides,
+    )
+
+
+def _token_verifier(settings: SearchSettings) -> TokenVerifier:
+    from keel_common.auth import create_token_verifier
+
+    return create_token_verifier(
+        jwks_url=settings.jwks_url,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        redis_url=settings.redis_url,
     )
 
 

@@ -41,3 +41,7 @@ class RebuildNotFound(SearchError):
 
 class CatalogueUnavailable(SearchError):
     """Core's catalogue could not be read to the end; a rebuild is tried again later."""
+
+
+class Forbidden(SearchError):
+    """The caller is authenticated but may not do this (the back-office is for staff)."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 
+from keel_common.auth import install_token_verifier
 from keel_common.http import create_app as create_keel_app
-from keel_common.http import field_problem
+from keel_common.http import field_problem, register_domain_errors
 from keel_search.bootstrap import Search, bootstrap
-from keel_search.domain.errors import InvalidQuery
+from keel_search.domain.errors import Forbidden, InvalidQuery, RebuildNotFound
 from keel_search.domain.queries import SearchQuery
+from keel_search.entrypoints import http_admin
 from keel_search.entrypoints.schemas import SearchOut, SearchParams
 from keel_search.service_layer.searching import search_products
 
@@ -48,6 +50,12 @@ def create_app(service: Search | None = None) -> OpenAPI:
     """The app; ``service`` defaults to ``bootstrap()`` from the environment's settings."""
     service = service or bootstrap()
     app = create_keel_app("search", service.settings, readiness=service.readiness)
+    app.security_schemes = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
     app.extensions[EXTENSION] = service
+    install_token_verifier(app, service.verifier)
+    register_domain_errors(
+        app, {Forbidden: (403, "Forbidden"), RebuildNotFound: (404, "Not Found")}
+    )
     app.register_api(api)
+    app.register_api(http_admin.api)
     return app
