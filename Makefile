@@ -6,8 +6,8 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := $(UV) run --frozen
 PYTEST_WORKERS ?= 2
 SERVICES := auth core notification search
-LINT_PATHS := libs services bench scripts tests deploy docker
-TYPED_PATHS := libs/common/src $(foreach s,$(SERVICES),services/$(s)/src)
+LINT_PATHS := libs services apps bench scripts tests deploy docker
+TYPED_PATHS := libs/common/src $(foreach s,$(SERVICES),services/$(s)/src) apps/console/src
 
 -include deploy/deploy.mk
 
@@ -30,7 +30,8 @@ gateway-conf: ## render the local nginx gateway config into var/gateway/
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || scripts/install-nginx.sh
 	@mkdir -p var/gateway
 	@python3 docker/gateway/render.py --listen 127.0.0.1:8080 --auth 127.0.0.1:8001 --core 127.0.0.1:8002 \
-		--notification 127.0.0.1:8003 --search 127.0.0.1:8004 --prefix $(CURDIR)/var/gateway \
+		--notification 127.0.0.1:8003 --search 127.0.0.1:8004 --console 127.0.0.1:8005 \
+		--prefix $(CURDIR)/var/gateway \
 		> var/gateway/nginx.conf
 
 migrate: install ## bring every service's local database (var/<svc>.db) to the newest migration

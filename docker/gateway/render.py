@@ -25,15 +25,25 @@ SERVICES = ("auth", "core", "notification", "search")
 # the table changes nothing. Paths in EXACT route only themselves.
 ROUTES: dict[str, tuple[str, ...]] = {
     "auth": ("/v1/auth/", "/.well-known/jwks.json"),
-    "core": ("/v1/products", "/v1/orders", "/v1/app-version", "/v1/core/"),
+    "core": (
+        "/v1/products",
+        "/v1/orders",
+        "/v1/app-version",
+        "/v1/core/",
+        "/v1/admin/products",
+        "/v1/admin/orders",
+        "/v1/admin/app-versions",
+    ),
     "notification": (
         "/v1/devices",
         "/v1/notifications",
         "/v1/admin/notifications",
         "/v1/notification/",
     ),
-    "search": ("/v1/search/",),
+    "search": ("/v1/search/", "/v1/admin/search/"),
 }
+# The back-office console (apps/console): routed only when --console is given.
+CONSOLE_ROUTES = ("/admin/",)
 EXACT = frozenset({"/.well-known/jwks.json"})
 
 PROBLEMS = {
@@ -92,6 +102,11 @@ def render(args: argparse.Namespace) -> str:
     routes = "\n".join(
         block for s in SERVICES for path in ROUTES[s] for block in location_blocks(s, path)
     )
+    if args.console:
+        upstreams += "\n" + upstream_block("console", args.console)
+        routes += "\n" + "\n".join(
+            block for path in CONSOLE_ROUTES for block in location_blocks("console", path)
+        )
     problems = "\n".join(problem_block(code, *text) for code, text in PROBLEMS.items())
     return _NginxTemplate(TEMPLATE.read_text()).substitute(
         daemon="" if args.daemon else "daemon off;",
@@ -120,6 +135,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--listen", default="127.0.0.1:8080", help="address:port to serve on")
     for service in SERVICES:
         parser.add_argument(f"--{service}", required=True, help=f"{service} HTTP host:port")
+    parser.add_argument("--console", help="back-office console HTTP host:port (routes /admin/)")
     parser.add_argument("--prefix", required=True, help="folder for pid, logs and temp files")
     parser.add_argument("--access-log", help="access log path (default PREFIX/logs/access.log)")
     parser.add_argument("--daemon", action="store_true", help="let nginx fork to background")
