@@ -44,7 +44,8 @@ admin: install ## create the first admin locally: make admin EMAIL=you@example.c
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.com"; exit 2; }
 	@set -a; source .env.dev; set +a; DATABASE_URL=sqlite:///var/auth.db $(PY) keel-auth create-admin --email "$(EMAIL)"
 
-test: install lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx)
+test: install lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx, chromium)
+	@scripts/install-chromium.sh
 	$(PY) python scripts/protos.py check
 	$(PY) python scripts/events.py check
 	$(PY) python scripts/schedules.py check

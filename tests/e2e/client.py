@@ -27,6 +27,8 @@ class User:
     email: str
     name: str
     access_token: str
+    #: Kept for the tests that sign in through a form (the console).
+    password: str = ""
 
     @property
     def bearer(self) -> dict[str, str]:
@@ -45,7 +47,8 @@ def sign_up_and_log_in(base_url: str, name: str) -> User:
     login = requests.post(f"{base_url}/v1/auth/login", json=credentials, timeout=TIMEOUT)
     assert login.status_code == 200, login.text
     assert login.json()["token_type"] == "Bearer"
-    return User(created.json()["id"], email_address, name, login.json()["access_token"])
+    token = login.json()["access_token"]
+    return User(created.json()["id"], email_address, name, token, password)
 
 
 def create_product(

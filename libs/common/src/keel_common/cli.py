@@ -64,7 +64,14 @@ class ServiceCli:
         return parser
 
     def main(self, argv: Sequence[str] | None = None) -> int:
-        args = self.parser().parse_args(argv)
+        # parse_known_args: argparse's REMAINDER drops an extra command's options when the
+        # first one starts with "--" (`keel-auth create-admin --email ...` failed with
+        # "unrecognized arguments"), so they are handed over from the unknown ones.
+        args, unknown = self.parser().parse_known_args(argv)
+        if unknown and args.command not in self.extra:
+            self.parser().error(f"unrecognized arguments: {' '.join(unknown)}")
+        if args.command in self.extra:
+            args.args = [a for a in [*unknown, *args.args] if a != "--"]
         from keel_common.errors import init_sentry
         from keel_common.logging import configure_logging
         from keel_common.settings import ConfigError
