@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import asdict, dataclass
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -43,12 +44,13 @@ class SessionSeal:
     def seal(self, session: ConsoleSession) -> str:
         return self._fernet.encrypt(json.dumps(asdict(session)).encode()).decode()
 
-    def open(self, cookie: str | None) -> ConsoleSession | None:
+    def open(self, cookie: str | None, now: int | None = None) -> ConsoleSession | None:
         """The session, or None when absent, forged, or idle longer than the limit."""
         if not cookie:
             return None
         try:
-            data = json.loads(self._fernet.decrypt(cookie.encode(), ttl=self.idle_seconds))
+            at = int(time.time()) if now is None else now
+            data = json.loads(self._fernet.decrypt_at_time(cookie.encode(), self.idle_seconds, at))
             return ConsoleSession(**data)
         except (InvalidToken, ValueError, TypeError):
             return None
