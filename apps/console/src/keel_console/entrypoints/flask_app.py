@@ -7,6 +7,7 @@ script; each page is built from calls to the services' public admin APIs.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from flask import Flask, Response, g, redirect, render_template, request, url_for
@@ -53,8 +54,9 @@ def create_app(settings: ConsoleSettings | None = None) -> Flask:
         g.session = seal.open(request.cookies.get(COOKIE))
         if request.method != "POST":
             return
+        # Host names only: the gateway passes nginx's $host, which drops the port.
         origin = request.headers.get("Origin")
-        if origin and origin != request.host_url.rstrip("/"):
+        if origin and urlsplit(origin).hostname != urlsplit(request.host_url).hostname:
             raise Forbidden("The form was sent from another site.")
         if request.endpoint != "auth.login":
             # SameSite=Strict already keeps other sites' forms out; the token is the second
