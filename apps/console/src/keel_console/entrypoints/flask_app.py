@@ -25,7 +25,8 @@ CSP = (
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: with it Chromium sends "Origin: null" on the console's own forms.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -80,6 +81,11 @@ def create_app(settings: ConsoleSettings | None = None) -> Flask:
     def _api_error(exc: ApiError) -> tuple[str, int]:
         status = exc.status if exc.status in (403, 404, 409, 422, 429) else 502
         return render_template("message.html", error=exc, status=status), status
+
+    @app.errorhandler(requests.RequestException)
+    def _unreachable(_: requests.RequestException) -> tuple[str, int]:
+        detail = "The platform's API did not answer; try again in a moment."
+        return render_template("message.html", detail=detail, status=502), 502
 
     @app.errorhandler(Forbidden)
     def _forbidden(exc: Forbidden) -> tuple[str, int]:
