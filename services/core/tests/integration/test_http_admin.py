@@ -205,3 +205,18 @@ def test_thresholds_must_be_ordered(api: str, admin: Any) -> None:
         f"{api}/v1/admin/app-versions/ios", json=body, headers=admin.headers, timeout=10
     )
     assert response.status_code == 422
+
+
+def test_the_admin_api_is_in_the_openapi_document(api: str) -> None:
+    document = requests.get(f"{api}/v1/core/openapi.json", timeout=10).json()
+    documented = {p for p in document["paths"] if p.startswith("/v1/admin/")}
+    assert documented == {
+        "/v1/admin/products",
+        "/v1/admin/products/{product_id}",
+        "/v1/admin/orders",
+        "/v1/admin/orders/today",
+        "/v1/admin/orders/{order_id}",
+        "/v1/admin/orders/{order_id}/cancel",
+        "/v1/admin/app-versions",
+        "/v1/admin/app-versions/{platform}",
+    }
