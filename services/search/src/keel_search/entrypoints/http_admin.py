@@ -86,8 +86,8 @@ def start_rebuild() -> Response:
         )
     except RebuildInProgress as exc:
         running = rebuilding.running_rebuild(service.uow())
-        extra = {"running_job_id": str(running.id)} if running else {}
-        return problem_response(409, "Conflict", str(exc), **extra)
+        running_id = str(running.id) if running else None
+        return problem_response(409, "Conflict", str(exc), running_job_id=running_id)
     run_in_background(service, job, builder)
     response = jsonify(_rebuild_json(job))
     response.status_code = 202
