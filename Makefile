@@ -23,8 +23,8 @@ install: ## install the locked dependencies of every package into .venv (uv)
 run: install gateway-conf migrate ## start the whole platform on embedded defaults; API on http://127.0.0.1:8080
 	@mkdir -p var/outbox
 	@echo "Keel is starting: public API on http://127.0.0.1:8080 (Ctrl-C stops everything)"
-	@# honcho answers Ctrl-C by stopping every process and exiting 130: that is a clean stop.
-	@$(PY) honcho start -f Procfile -e .env.dev || [ $$? -eq 130 ]
+	@# supervisord restarts a process that dies and logs it; Ctrl-C stops them all and exits 0.
+	@$(PY) python scripts/run_local.py
 
 gateway-conf: ## render the local nginx gateway config into var/gateway/
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || scripts/install-nginx.sh
@@ -40,9 +40,12 @@ migrate: install ## bring every service's local database (var/<svc>.db) to the n
 		echo "migrating var/$$s.db"; \
 		LOG_LEVEL=WARNING DATABASE_URL=sqlite:///var/$$s.db $(PY) keel-$$s migrate || exit 1; done
 
-admin: install ## create the first admin locally: make admin EMAIL=you@example.com (asks for the password)
+ADMIN_DATABASE_URL ?= sqlite:///var/auth.db
+admin: install ## create the first admin locally: make admin EMAIL=you@example.com (asks for the password; piped stdin works too)
 	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=you@example.com"; exit 2; }
-	@set -a; source .env.dev; set +a; DATABASE_URL=sqlite:///var/auth.db $(PY) keel-auth create-admin --email "$(EMAIL)"
+	@# A terminal gets a hidden prompt; a pipe (a script, CI) gives the password on stdin.
+	@set -a; source .env.dev; set +a; [ -t 0 ] || stdin=--password-stdin; \
+		DATABASE_URL="$(ADMIN_DATABASE_URL)" $(PY) keel-auth create-admin --email "$(EMAIL)" $$stdin
 
 test: install lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx, chromium)
 	@scripts/install-chromium.sh
@@ -78,7 +81,8 @@ schedules: install ## write the chart's CronJob schedules from the services' dec
 events: install ## re-lock the event contracts (keel_events) after a compatible change
 	$(PY) python scripts/events.py lock
 
-bench: install ## run every benchmark under bench/ (needs the local RabbitMQ/PostgreSQL)
+bench: install ## run every benchmark under bench/ (needs the local RabbitMQ/PostgreSQL/Redis, wrk)
+	@command -v wrk >/dev/null 2>&1 || scripts/install-wrk.sh
 	@for b in bench/*/run.py; do echo "== $$b"; $(PY) python $$b || exit 1; done
 
 clean: ## remove local state (databases, outbox files, gateway config) under var/

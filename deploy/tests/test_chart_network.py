@@ -13,11 +13,19 @@ MONITORING = {
     "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
     "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
 }
-PLATFORM = {
-    "podSelector": {
-        "matchLabels": {"app.kubernetes.io/part-of": "keel", "app.kubernetes.io/instance": "keel"}
-    }
+RELEASE = {"app.kubernetes.io/part-of": "keel", "app.kubernetes.io/instance": "keel"}
+PLATFORM = {"podSelector": {"matchLabels": RELEASE}}
+CONSUL = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "consul"}},
+    "podSelector": {"matchLabels": {"app": "consul"}},
 }
+# callee -> the services that call it over gRPC today (their clients in bootstrap.py).
+CALLERS = {"auth": ["core", "notification"], "core": ["notification", "search"]}
+
+
+def services_peer(names: list[str]) -> dict[str, Any]:
+    expression = {"key": "app.kubernetes.io/name", "operator": "In", "values": sorted(names)}
+    return {"podSelector": {"matchLabels": RELEASE, "matchExpressions": [expression]}}
 
 
 def key(peer: dict[str, Any]) -> str:
@@ -73,7 +81,7 @@ def test_everything_not_allowed_is_denied(chart, profile):
         assert deny in selecting(policies, labels), (service, kind)
 
 
-def test_only_the_ingress_controller_reaches_http_and_only_the_platform_reaches_grpc(chart):
+def test_only_the_ingress_controller_reaches_http_and_only_callers_reach_grpc(chart):
     objects = chart.render("production")
     policies = chart.by_kind(objects, "NetworkPolicy")
     for service, kind, labels in pods(chart, objects):
@@ -85,7 +93,10 @@ def test_only_the_ingress_controller_reaches_http_and_only_the_platform_reaches_
             assert http == {key(CONTROLLER), key(MONITORING)} | extra, service
             assert grpc == set()
         elif kind == "grpc":
-            assert (http, grpc, metrics) == (set(), {key(PLATFORM)}, {key(MONITORING)})
+            callers = {key(services_peer(CALLERS[service]))} if service in CALLERS else set()
+            assert (http, grpc, metrics) == (set(), callers, {key(MONITORING)}), service
+            # Consul checks health in the clear on the health-only port, and nothing else.
+            assert allowed(mine, "ingress", 50052) == {key(CONSUL)}
         else:
             assert (http, grpc, metrics) == (set(), set(), {key(MONITORING)})
 
@@ -140,14 +151,9 @@ def test_a_combined_pod_is_reached_as_each_of_its_processes(chart):
     [(_, _, labels)] = [p for p in pods(chart, objects) if p[1] == "combined"]
     mine = selecting(policies, labels)
     assert allowed(mine, "ingress", 8080) == {key(CONTROLLER), key(MONITORING)}
-    assert allowed(mine, "ingress", 50051) == {key(PLATFORM)}
+    # No service calls search over gRPC; search calls core's.
+    assert allowed(mine, "ingress", 50051) == set()
     assert allowed(mine, "ingress", 9100) == allowed(mine, "ingress", 9101) == {key(MONITORING)}
-    # Every other pod's egress lets it call the combined pod's gRPC server.
-    [egress] = [p for p in policies if p["metadata"]["name"] == "keel-egress"]
-    grpc_peers = [
-        peer
-        for rule in egress["spec"]["egress"]
-        if {"port": 50051, "protocol": "TCP"} in rule["ports"]
-        for peer in rule["to"]
-    ]
-    assert any(matches(peer["podSelector"], labels) for peer in grpc_peers)
+    [core_grpc] = [p[2] for p in pods(chart, objects) if p[:2] == ("core", "grpc")]
+    grpc_peers = [json.loads(peer) for peer in allowed(mine, "egress", 50051)]
+    assert [matches(peer["podSelector"], core_grpc) for peer in grpc_peers] == [True]

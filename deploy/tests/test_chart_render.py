@@ -10,13 +10,19 @@ import kubernetes_validate
 import pytest
 import yaml
 
-# Kinds from CRDs (prometheus-operator, External Secrets Operator): kubernetes-validate ships
-# only the built-in API schemas, so these get their own structural checks in other tests.
+# Kinds from CRDs (prometheus-operator, External Secrets Operator, cert-manager, RabbitMQ
+# Messaging Topology Operator):
+# kubernetes-validate ships only the built-in API schemas, so these get their own structural
+# checks in other tests.
 CUSTOM_KINDS = {
     ("monitoring.coreos.com/v1", "PodMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
     ("external-secrets.io/v1", "ExternalSecret"),
     ("external-secrets.io/v1", "SecretStore"),
+    ("cert-manager.io/v1", "Certificate"),
+    ("rabbitmq.com/v1beta1", "User"),
+    ("rabbitmq.com/v1beta1", "Permission"),
+    ("rabbitmq.com/v1beta1", "TopicPermission"),
 }
 SECRET_NAME = re.compile(
     r"PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIAL|DSN"

@@ -171,13 +171,26 @@ def test_every_service_gets_redis_and_auth_its_secrets(chart, profile_name, envi
         template = spec["target"]["template"]
         assert template["mergePolicy"] == "Merge"
         url = template["data"]["REDIS_URL"]
-        assert url.startswith(f"{scheme}://:{{{{ .REDIS_PASSWORD")
         assert url.endswith(f"@{redis['host']}:6379/0")
-        assert spec["data"] == [
-            {"secretKey": "REDIS_PASSWORD", "remoteRef": {"key": f"{prefix}/redis-auth"}}
+        if redis.get("perServiceUsers"):
+            # production: the service's own ACL user, limited to its key prefixes.
+            assert url.startswith(f"{scheme}://{{{{ .REDIS_USERNAME | urlquery }}}}:")
+            own = f"{prefix}/redis-{service}"
+            assert spec["data"] == [
+                {"secretKey": "REDIS_USERNAME", "remoteRef": {"key": own, "property": "username"}},
+                {"secretKey": "REDIS_PASSWORD", "remoteRef": {"key": own, "property": "password"}},
+            ]
+        else:
+            assert url.startswith(f"{scheme}://:{{{{ .REDIS_PASSWORD")
+            assert spec["data"] == [
+                {"secretKey": "REDIS_PASSWORD", "remoteRef": {"key": f"{prefix}/redis-auth"}}
+            ]
+        # JWT_KEY_PASSPHRASE and the rest: the service's own Secrets Manager secret; its
+        # Consul ACL token (CONSUL_HTTP_TOKEN) from its own as well.
+        assert spec["dataFrom"] == [
+            {"extract": {"key": f"{prefix}/{service}"}},
+            {"extract": {"key": f"{prefix}/consul-{service}"}},
         ]
-        # JWT_KEY_PASSPHRASE and the rest: the service's own Secrets Manager secret.
-        assert spec["dataFrom"] == [{"extract": {"key": f"{prefix}/{service}"}}]
 
 
 def test_redis_from_secrets_needs_external_secrets(chart):

@@ -53,8 +53,16 @@ def test_pods_drain_gracefully(chart, profile):
     for deploy in chart.by_kind(chart.render(profile), "Deployment"):
         spec = pod_spec(deploy)
         for c in spec["containers"]:
-            sleep = int(c["lifecycle"]["preStop"]["exec"]["command"][1])
-            assert 0 < sleep < spec["terminationGracePeriodSeconds"], deploy["metadata"]["name"]
+            *_, script = c["lifecycle"]["preStop"]["exec"]["command"]
+            touch, sleep = script.split("; sleep ")
+            assert touch == "touch /tmp/keel-draining"  # readiness flips before SIGTERM
+            grace = spec["terminationGracePeriodSeconds"]
+            assert 0 < int(sleep) < grace, deploy["metadata"]["name"]
+            env = {e["name"]: e.get("value") for e in c.get("env", [])}
+            if c["name"].endswith("-web"):
+                assert env["DRAIN_FILE"] == "/tmp/keel-draining"
+                # gunicorn's graceful stop ends before the kubelet's SIGKILL
+                assert int(sleep) + int(env["GUNICORN_GRACEFUL_TIMEOUT"]) < grace
         strategy = deploy["spec"]["strategy"]
         if strategy["type"] == "Recreate":
             # Only a single-writer pod whose ReadWriteOnce volume cannot be in two pods at once.
@@ -179,9 +187,13 @@ def test_migrations_run_as_a_pre_upgrade_hook_per_service(chart, profile):
 def test_external_secrets_fill_each_service_secret(chart):
     objects = chart.render("production")
     secrets = {e["spec"]["target"]["name"]: e for e in chart.by_kind(objects, "ExternalSecret")}
-    assert set(secrets) == {f"keel-{s}" for s in SERVICES}
+    # Each service's own secret, its broker user's, and the broker admin's (for the operator).
+    assert set(secrets) == {f"keel-{s}{kind}" for s in SERVICES for kind in ("", "-broker")} | {
+        "keel-rabbitmq-admin"
+    }
     assert secrets["keel-core"]["spec"]["dataFrom"] == [
-        {"extract": {"key": "keel/production/core"}}
+        {"extract": {"key": "keel/production/core"}},
+        {"extract": {"key": "keel/production/consul-core"}},
     ]
     [store] = chart.by_kind(objects, "SecretStore")
     assert store["spec"]["provider"]["aws"]["service"] == "SecretsManager"

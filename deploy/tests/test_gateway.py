@@ -77,7 +77,7 @@ def upstreams() -> Iterator[dict[str, int]]:
         server.server_close()
 
 
-def start_gateway(tool, tmp_path: Path, ports: dict[str, int], *extra: str) -> Iterator[str]:
+def start_gateway(tool, tmp_path: Path, ports: dict[str, int | str], *extra: str) -> Iterator[str]:
     nginx = tool("nginx")
     prefix = tmp_path / "gateway"
     prefix.mkdir()
@@ -86,7 +86,8 @@ def start_gateway(tool, tmp_path: Path, ports: dict[str, int], *extra: str) -> I
         os.chmod(folder, 0o755)  # noqa: S103 - world-readable, not writable
 
     listen = free_port()
-    args = [f"--{s}=127.0.0.1:{p}" for s, p in ports.items()]
+    # A port, or addresses as given ("host:port,host:port" for several instances).
+    args = [f"--{s}={p if isinstance(p, str) else f'127.0.0.1:{p}'}" for s, p in ports.items()]
     conf = subprocess.run(
         [
             sys.executable,
@@ -192,6 +193,14 @@ def test_a_dead_service_is_problem_json_502(gateway, http):
     assert answer.json()["status"] == 502
 
 
+@pytest.mark.parametrize("path", ["/v1/products", "/v1/nowhere"])
+def test_answers_carry_the_security_headers(gateway, http, path):
+    answer = http.get(gateway + path, timeout=5)
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
+    assert answer.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
 def test_a_request_id_is_minted_kept_or_replaced_and_passed_upstream(gateway, http):
     minted = http.get(gateway + "/v1/products", timeout=5)
     request_id = minted.json()["headers"]["X-Request-ID"]
@@ -242,3 +251,52 @@ def test_the_helm_ingress_serves_exactly_the_gateway_routes(chart):
         for p in ingress["spec"]["rules"][0]["http"]["paths"]
     }
     assert served == {(s, path) for s, paths in render.ROUTES.items() for path in paths}
+
+
+def test_trace_is_a_problem_json_405_with_allow(gateway, http):
+    answer = http.request("TRACE", gateway + "/v1/orders", timeout=5)
+    assert answer.status_code == 405
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert "GET" in answer.headers["Allow"] and "TRACE" not in answer.headers["Allow"]
+    assert len(answer.headers["X-Request-ID"]) == 32
+
+
+def test_an_over_long_url_is_refused_by_the_gateway_as_problem_json_414(gateway, http):
+    answer = http.get(gateway + "/v1/orders?limit=" + "9" * 5000, timeout=5)
+    assert answer.status_code == 414
+    assert answer.headers["Content-Type"] == "application/problem+json"
+
+
+class ConsolePage(Echo):
+    """Answers like the console: its own CSP and Referrer-Policy on an HTML page."""
+
+    service = "console"
+
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'self'")
+        self.send_header("Referrer-Policy", "same-origin")
+        super().end_headers()
+
+
+def test_the_console_keeps_its_own_referrer_policy_and_csp_with_the_other_headers(
+    tool, tmp_path, upstreams, http
+):
+    # no-referrer would make Chromium send "Origin: null" on the console's own form posts.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ConsolePage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ports: dict[str, int | str] = {**upstreams, "console": server.server_address[1]}
+        for gateway in start_gateway(tool, tmp_path, ports):
+            answer = http.get(gateway + "/admin/", timeout=5)
+            assert answer.status_code == 200 and answer.json()["service"] == "console"
+            assert answer.headers["Referrer-Policy"] == "same-origin"
+            assert answer.headers["Content-Security-Policy"] == (
+                "default-src 'none'; style-src 'self'"
+            )
+            assert answer.headers["X-Content-Type-Options"] == "nosniff"
+            assert answer.headers["X-Request-ID"] == answer.json()["headers"]["X-Request-ID"]
+            api = http.get(gateway + "/v1/products", timeout=5)
+            assert api.headers["Referrer-Policy"] == "no-referrer"
+    finally:
+        server.shutdown()
+        server.server_close()

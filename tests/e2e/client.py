@@ -35,20 +35,47 @@ class User:
         return {"Authorization": f"Bearer {self.access_token}"}
 
 
-def sign_up_and_log_in(base_url: str, name: str) -> User:
-    """A new account (unique email) and an access token for it, as the mobile app gets them."""
+def sign_up_and_log_in(base_url: str, name: str, outbox_dir: Path) -> User:
+    """A new account (unique email) and an access token for it, as the mobile app gets them:
+    sign up (202), follow the link of the welcome email (the dev provider's ``.eml`` files),
+    which verifies the address and signs in, then log in with the password as well."""
     local = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     email_address = f"{local}.{secrets.token_hex(4)}@example.com"
     password = f"correct horse battery {secrets.token_hex(4)}"
     body = {"email": email_address, "password": password, "name": name}
     created = requests.post(f"{base_url}/v1/auth/signup", json=body, timeout=TIMEOUT)
-    assert created.status_code == 201, created.text
+    assert created.status_code == 202, created.text
+    verified = requests.post(
+        f"{base_url}/v1/auth/email/verify",
+        json={"token": verification_token(outbox_dir, email_address)},
+        timeout=TIMEOUT,
+    )
+    assert verified.status_code == 200, verified.text
     credentials = {"email": email_address, "password": password}
     login = requests.post(f"{base_url}/v1/auth/login", json=credentials, timeout=TIMEOUT)
     assert login.status_code == 200, login.text
     assert login.json()["token_type"] == "Bearer"
+    me = requests.get(
+        f"{base_url}/v1/auth/me",
+        headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+        timeout=TIMEOUT,
+    )
+    assert me.status_code == 200, me.text
     token = login.json()["access_token"]
-    return User(created.json()["id"], email_address, name, token, password)
+    return User(me.json()["id"], email_address, name, token, password)
+
+
+def verification_token(outbox_dir: Path, address: str) -> str:
+    """The token in the verification link of the newest welcome email to ``address``."""
+
+    def link() -> str | None:
+        for message in reversed(read_emails(outbox_dir)):
+            found = re.search(r"/verify-email\?token=([\w.-]+)", text_body(message))
+            if message["To"] == address and found:
+                return found.group(1)
+        return None
+
+    return eventually(link, f"the welcome email to {address}")
 
 
 def create_product(

@@ -82,4 +82,4 @@ def platform(
 @pytest.fixture
 def new_user(platform: Platform) -> Callable[[str], User]:
     """Sign up and log in a fresh account through the gateway: ``new_user("Ada")``."""
-    return lambda name: sign_up_and_log_in(platform.base_url, name)
+    return lambda name: sign_up_and_log_in(platform.base_url, name, platform.outbox_dir)

@@ -14,15 +14,19 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import grpc
 import requests
 
+from keel_common.grpc import MutualTls
 from keel_common.testing import free_port
+from keel_common.testing.certificates import TestCertificateAuthority
 
 from .servers import SERVICES
 
@@ -48,8 +52,22 @@ class Platform:
     workdir: Path
     ports: dict[str, dict[str, int]]
     env: dict[str, dict[str, str]]
+    ca: TestCertificateAuthority = field(default_factory=TestCertificateAuthority)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _log_files: list[IO[bytes]] = field(default_factory=list)
+    #: Core's local object store, served by the gateway: outside pytest's private (0700)
+    #: temp folders, which nginx's unprivileged workers could not enter.
+    media_dir: Path = field(default_factory=lambda: _world_readable_dir("keel-media-"))
+
+    def grpc_channel(self, service: str, *, caller: str = "operator") -> grpc.Channel:
+        """A mutual-TLS channel to ``service`` presenting ``caller``'s certificate, as the
+        services hold one each (an on-call engineer's is "operator")."""
+        issued = self.ca.issue(caller)
+        tls = MutualTls(issued.certificate, issued.private_key, issued.ca)
+        options = [("grpc.ssl_target_name_override", service)]
+        return grpc.secure_channel(
+            self.grpc_address(service), tls.channel_credentials(), options=options
+        )
 
     @property
     def outbox_dir(self) -> Path:
@@ -103,6 +121,17 @@ class Platform:
                 proc.wait()
         for log in self._log_files:
             log.close()
+        shutil.rmtree(self.media_dir, ignore_errors=True)
+
+
+def certificate_env(ca: TestCertificateAuthority, svc: str, workdir: Path) -> dict[str, str]:
+    """The service's certificate, key and CA as files, where cert-manager would mount them."""
+    directory = ca.issue(svc).write(workdir / "certs" / svc)
+    return {
+        "GRPC_TLS_CERT_FILE": str(directory / "tls.crt"),
+        "GRPC_TLS_KEY_FILE": str(directory / "tls.key"),
+        "GRPC_TLS_CA_FILE": str(directory / "ca.crt"),
+    }
 
 
 def service_env(
@@ -133,6 +162,10 @@ def service_env(
     )
     if backends.redis_url:
         env["REDIS_URL"] = backends.redis_url
+    if svc == "auth":
+        # The whole suite signs up from one address; the per-IP limit is tested in auth's own
+        # tests (and a few sign-ups still prove it is there).
+        env["SIGNUP_PER_IP_HOURLY"] = "1000"
     return env
 
 
@@ -174,6 +207,21 @@ def start_console(platform: Platform, port: int) -> None:
     platform.spawn("console-web", [str(BIN / "keel-console"), "web"], env)
 
 
+def _world_readable_dir(prefix: str) -> Path:
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+def media_env(platform: Platform) -> dict[str, str]:
+    """Core's local object store: files in media_dir, uploads and reads via the gateway."""
+    return {
+        "MEDIA_DIR": str(platform.media_dir),
+        "MEDIA_UPLOAD_URL": f"{platform.base_url}/v1/core/uploads/",
+        "MEDIA_PUBLIC_URL": f"{platform.base_url}/media/",
+    }
+
+
 def start_gateway(platform: Platform, port: int, console_port: int | None = None) -> None:
     """Render docker/gateway/ for these ports and run nginx in the foreground."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -184,6 +232,7 @@ def start_gateway(platform: Platform, port: int, console_port: int | None = None
     # (sign-ups, orders, polls) that the per-address limit of a real client would refuse
     # now and then; the limit itself is tested in deploy/tests/test_gateway.py.
     render += ["--rate", "200", "--burst", "400"]
+    render += ["--media", str(platform.media_dir)]
     if console_port is not None:
         render += ["--console", f"127.0.0.1:{console_port}"]
     conf = subprocess.run(
@@ -202,8 +251,13 @@ def start_platform(workdir: Path, backends: Backends, timeout: float = 300) -> P
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     ports = {s: {k: free_port() for k in KINDS} for s in SERVICES}
     gateway_port = free_port()
-    env = {s: service_env(s, ports, backends, workdir) for s in SERVICES}
-    platform = Platform(f"http://127.0.0.1:{gateway_port}", workdir, ports, env)
+    ca = TestCertificateAuthority()
+    env = {
+        s: service_env(s, ports, backends, workdir) | certificate_env(ca, s, workdir)
+        for s in SERVICES
+    }
+    platform = Platform(f"http://127.0.0.1:{gateway_port}", workdir, ports, env, ca)
+    env["core"].update(media_env(platform))
     migrate(platform)
     try:
         for svc in SERVICES:

@@ -13,8 +13,6 @@ import secrets
 from collections.abc import Callable
 from functools import partial
 
-import grpc
-
 from keel_protos.core.v1 import core_pb2, core_pb2_grpc
 
 from .client import TIMEOUT, User, create_product, eventually, place_order
@@ -72,7 +70,7 @@ def test_a_grpc_call_keeps_its_trace_into_the_service_it_calls(
     order = place_order(platform.base_url, buyer, product["id"], 1)
     trace_id, header = new_traceparent()
 
-    with grpc.insecure_channel(platform.grpc_address("core")) as channel:
+    with platform.grpc_channel("core") as channel:
         stub = core_pb2_grpc.CatalogServiceStub(channel)
         stub.GetOrder(
             core_pb2.GetOrderRequest(id=order["id"]),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
-import grpc
 import requests
 
 from keel_protos.core.v1 import core_pb2, core_pb2_grpc
@@ -28,8 +27,8 @@ from .platform import Platform
 
 
 def get_order_over_grpc(platform: Platform, order_id: str) -> core_pb2.Order:
-    """core's ``GetOrder``, the way services inside the cluster call it (no gateway)."""
-    with grpc.insecure_channel(platform.grpc_address("core")) as channel:
+    """core's ``GetOrder``, the way an operator calls it inside the cluster (no gateway)."""
+    with platform.grpc_channel("core") as channel:
         stub = core_pb2_grpc.CatalogServiceStub(channel)
         return stub.GetOrder(core_pb2.GetOrderRequest(id=order_id), timeout=TIMEOUT).order
 

@@ -52,7 +52,9 @@ class TokenMint:
             "exp": now + timedelta(minutes=15),
             "roles": list(roles),
         } | claims
-        return jwt.encode(payload, self.key, algorithm="EdDSA", headers={"kid": KID})
+        return jwt.encode(
+            payload, self.key, algorithm="EdDSA", headers={"kid": KID, "typ": "at+jwt"}
+        )
 
 
 @pytest.fixture(scope="session")

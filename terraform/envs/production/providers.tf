@@ -18,3 +18,11 @@ provider "helm" {
     }
   }
 }
+
+# Consul's ACLs (modules/consul-acls) are made through its HTTP API, inside the cluster:
+# `kubectl -n consul port-forward svc/consul-server 8500` and the management token that
+# consul-k8s bootstrapped (docs/deploy.md, "Trust inside").
+provider "consul" {
+  address = var.consul_address
+  token   = var.consul_management_token
+}

@@ -43,3 +43,16 @@ variable "owner" {
   type        = string
   default     = "platform"
 }
+
+variable "consul_address" {
+  description = "Consul HTTP API as Terraform reaches it (a port-forward to consul-server)."
+  type        = string
+  default     = "127.0.0.1:8500"
+}
+
+variable "consul_management_token" {
+  description = "Consul management token (the consul-bootstrap-acl-token Secret); TF_VAR_consul_management_token, never a file."
+  type        = string
+  sensitive   = true
+  default     = null
+}

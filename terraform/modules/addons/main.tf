@@ -61,6 +61,17 @@ resource "helm_release" "ingress_nginx" {
         "server-tokens"             = "false"
         "ssl-protocols"             = "TLSv1.2 TLSv1.3"
         "hsts"                      = "true"
+        # One slow client must not hold the controller: a thousand half-open connections
+        # from one address fit (per-address limits apply only once headers are complete),
+        # and stalled headers or bodies are cut after 10 s instead of nginx's 60 s.
+        "worker-processes"       = "auto"
+        "max-worker-connections" = "16384"
+        "client-header-timeout"  = "10"
+        "client-body-timeout"    = "10"
+        # A request an instance dropped while stopping is retried on another (idempotent
+        # methods only: nginx never retries a POST whose request was sent).
+        "proxy-next-upstream"       = "error timeout http_502 http_503"
+        "proxy-next-upstream-tries" = "3"
       }
       metrics = {
         enabled        = true
@@ -106,6 +117,48 @@ resource "helm_release" "cluster_issuer" {
   depends_on = [helm_release.cert_manager]
 }
 
+# The platform's internal CA for service-to-service mTLS (the chart's grpcTls.issuerRef): a
+# self-signed root kept in cert-manager's namespace, and the ClusterIssuer that signs each
+# service's certificate with it. Its key never leaves the cluster.
+resource "helm_release" "internal_ca" {
+  name       = "keel-internal-ca"
+  namespace  = "cert-manager"
+  repository = "https://bedag.github.io/helm-charts"
+  chart      = "raw"
+  version    = "2.0.0"
+  values = [yamlencode({
+    resources = [
+      {
+        apiVersion = "cert-manager.io/v1"
+        kind       = "ClusterIssuer"
+        metadata   = { name = "keel-selfsigned" }
+        spec       = { selfSigned = {} }
+      },
+      {
+        apiVersion = "cert-manager.io/v1"
+        kind       = "Certificate"
+        metadata   = { name = "keel-internal-ca", namespace = "cert-manager" }
+        spec = {
+          isCA        = true
+          commonName  = "keel internal CA (${var.environment})"
+          secretName  = "keel-internal-ca"
+          duration    = "87600h"
+          renewBefore = "8760h"
+          privateKey  = { algorithm = "ECDSA", size = 256 }
+          issuerRef   = { name = "keel-selfsigned", kind = "ClusterIssuer", group = "cert-manager.io" }
+        }
+      },
+      {
+        apiVersion = "cert-manager.io/v1"
+        kind       = "ClusterIssuer"
+        metadata   = { name = "keel-internal-ca" }
+        spec       = { ca = { secretName = "keel-internal-ca" } }
+      },
+    ]
+  })]
+  depends_on = [helm_release.cert_manager]
+}
+
 resource "helm_release" "external_secrets" {
   name             = "external-secrets"
   namespace        = "external-secrets"
@@ -124,8 +177,18 @@ resource "helm_release" "consul" {
   chart            = "consul"
   version          = "1.7.0"
   values = [yamlencode({
-    global        = { name = "consul", datacenter = "keel-${var.environment}" }
-    server        = { replicas = local.replicas, bootstrapExpect = local.replicas }
+    # ACLs on, default deny: every service gets its own token (modules/consul-acls); anonymous
+    # requests can neither register a service nor read or write the KV store.
+    global = {
+      name       = "consul"
+      datacenter = "keel-${var.environment}"
+      acls       = { manageSystemACLs = true }
+    }
+    server = {
+      replicas        = local.replicas
+      bootstrapExpect = local.replicas
+      extraConfig     = jsonencode({ acl = { default_policy = "deny", down_policy = "extend-cache" } })
+    }
     connectInject = { enabled = false }
     ui            = { enabled = true, service = { type = "ClusterIP" } }
   })]

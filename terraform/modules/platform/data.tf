@@ -31,6 +31,7 @@ module "rabbitmq" {
   engine_version             = var.rabbitmq.engine_version
   instance_type              = var.rabbitmq.instance_type
   secret_prefix              = local.secret_prefix
+  services                   = local.services
   tags                       = var.tags
 }
 
@@ -47,6 +48,7 @@ module "redis" {
   node_type                  = var.redis.node_type
   snapshot_retention_days    = var.redis.snapshot_retention_days
   secret_prefix              = local.secret_prefix
+  service_keys               = local.redis_service_keys
   tags                       = var.tags
 }
 

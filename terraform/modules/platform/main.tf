@@ -6,7 +6,14 @@ locals {
   name          = "keel-${var.environment}"
   secret_prefix = "keel/${var.environment}"
   services      = ["auth", "core", "notification", "search"]
-  account_id    = data.aws_caller_identity.current.account_id
+  # Redis keys per service (docs/deploy.md "Trust inside"): auth owns the session denylist
+  # (keel:auth:revoked-session:*) and its rate limits; the token verifiers of the others only
+  # read the denylist. LIMITS:LIMITER/<namespace>/ is where the `limits` library keeps counters.
+  redis_service_keys = { for svc in local.services : svc => {
+    read_write = ["keel:${svc}:", "LIMITS:LIMITER/keel-${svc}/"]
+    read_only  = contains(["auth"], svc) ? [] : ["keel:auth:revoked-session:"]
+  } }
+  account_id = data.aws_caller_identity.current.account_id
 }
 
 module "network" {
@@ -36,6 +43,20 @@ module "eks" {
   admin_role_arns              = var.admin_role_arns
   kms_key_arn                  = aws_kms_key.platform.arn
   tags                         = var.tags
+}
+
+# Consul ACL tokens per service (default deny, set by the consul release in addons). core
+# reads its app-version thresholds (APP_VERSIONS_CONSUL_KEY) and nothing else.
+module "consul_acls" {
+  source = "../consul-acls"
+
+  name          = local.name
+  services      = { for svc in local.services : svc => { read_keys = contains(["core"], svc) ? ["keel/core/app-versions"] : [] } }
+  secret_prefix = local.secret_prefix
+  kms_key_arn   = aws_kms_key.platform.arn
+  tags          = var.tags
+
+  depends_on = [module.addons]
 }
 
 module "addons" {

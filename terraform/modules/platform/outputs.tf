@@ -10,9 +10,12 @@ locals {
     image   = { registry = var.ecr_registry }
     ingress = { host = var.api_hostname }
     secrets = { externalSecrets = { region = var.region, roleArn = module.secrets_reader_role.arn } }
-    services = { search = { serviceAccount = { annotations = {
-      "eks.amazonaws.com/role-arn" = module.search_role.arn
-    } } } }
+    services = {
+      search = { serviceAccount = { annotations = {
+        "eks.amazonaws.com/role-arn" = module.search_role.arn
+      } } }
+      core = local.core_values
+    }
   }
 
   # Managed services: where the pods may connect, where every service finds Redis (the
@@ -22,6 +25,7 @@ locals {
     secrets = {
       externalSecrets = local.base_values.secrets.externalSecrets
       redis           = { host = one(module.redis[*].primary_endpoint) }
+      broker          = { managementUrl = one(module.rabbitmq[*].management_url) }
     }
     networkPolicy = { dependencies = [
       { name = "postgresql", ports = [5432], to = local.data_peers },
@@ -30,12 +34,15 @@ locals {
       { name = "opensearch", ports = [443], to = local.data_peers },
       { name = "consul", ports = [8500], to = [local.consul_peer] },
     ] }
-    services = { search = {
-      env = { OPENSEARCH_URL = one(module.opensearch[*].endpoint) }
-      serviceAccount = { annotations = {
-        "eks.amazonaws.com/role-arn" = module.search_role.arn
-      } }
-    } }
+    services = {
+      search = {
+        env = { OPENSEARCH_URL = one(module.opensearch[*].endpoint) }
+        serviceAccount = { annotations = {
+          "eks.amazonaws.com/role-arn" = module.search_role.arn
+        } }
+      }
+      core = local.core_values
+    }
   }
 }
 

@@ -31,7 +31,10 @@ data "aws_iam_policy_document" "read_service_secrets" {
     actions = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
     resources = concat(
       [for secret in aws_secretsmanager_secret.service : secret.arn],
-      module.redis[*].auth_secret_arn,
+      flatten([for redis in module.redis : values(redis.user_secret_arns)]),
+      flatten([for broker in module.rabbitmq : values(broker.user_secret_arns)]),
+      module.rabbitmq[*].admin_secret_arn,
+      values(module.consul_acls.token_secret_arns),
       aws_secretsmanager_secret.redis_password[*].arn,
     )
   }

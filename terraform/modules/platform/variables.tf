@@ -165,3 +165,15 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
 }
+
+variable "media_upload_origins" {
+  description = "Web origins allowed to POST product image uploads straight to the media bucket (CORS); mobile apps need none."
+  type        = list(string)
+  default     = []
+}
+
+variable "media_cdn" {
+  description = "Serve product images through CloudFront with origin access control."
+  type        = bool
+  default     = true
+}

@@ -6,6 +6,10 @@ terraform {
       source  = "hashicorp/aws"
       version = ">= 5.95.0, < 6.0.0"
     }
+    consul = {
+      source  = "hashicorp/consul"
+      version = ">= 2.21.0"
+    }
     helm = {
       source  = "hashicorp/helm"
       version = ">= 3.0.0"

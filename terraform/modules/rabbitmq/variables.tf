@@ -57,3 +57,13 @@ variable "secret_prefix" {
   description = "Secrets Manager path under which the admin credentials are stored, e.g. keel/production."
   type        = string
 }
+
+variable "services" {
+  description = "Services that each get their own broker user (and password secret)."
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for name in var.services : can(regex("^[a-z][a-z0-9-]*$", name))])
+    error_message = "services must be lowercase names."
+  }
+}

@@ -1,22 +1,78 @@
-# ElastiCache for Redis: rate-limit storage shared by every replica (REDIS_URL). TLS in
-# transit with an AUTH token, encrypted at rest, a replica in another zone in production.
-resource "random_password" "auth" {
+# ElastiCache for Redis: rate limits and auth's session denylist, shared by every replica
+# (REDIS_URL). TLS in transit, encrypted at rest, a replica in another zone in production.
+# Access control (RBAC): one user per service that may touch only its own key prefixes
+# (var.service_keys), so no service can delete auth's revocations or reset another's limits;
+# the built-in "default" user is disabled. Each user's password is in
+# <secret_prefix>/redis-<service> ({username, password}), from which the chart composes
+# that service's REDIS_URL.
+resource "random_password" "service" {
+  for_each = var.service_keys
+
   length  = 48
   special = false
 }
 
-resource "aws_secretsmanager_secret" "auth" {
-  # checkov:skip=CKV2_AWS_57:ElastiCache AUTH rotation is a manual, two-token procedure (docs/deploy.md)
-  name                    = "${var.secret_prefix}/redis-auth"
-  description             = "ElastiCache AUTH token of ${var.name}"
+resource "aws_secretsmanager_secret" "service" {
+  # checkov:skip=CKV2_AWS_57:ElastiCache user passwords are rotated by Terraform (taint the random_password), docs/deploy.md
+  for_each = var.service_keys
+
+  name                    = "${var.secret_prefix}/redis-${each.key}"
+  description             = "ElastiCache user of ${each.key} in ${var.name}"
   kms_key_id              = var.kms_key_arn
   recovery_window_in_days = 7
   tags                    = var.tags
 }
 
-resource "aws_secretsmanager_secret_version" "auth" {
-  secret_id     = aws_secretsmanager_secret.auth.id
-  secret_string = random_password.auth.result
+resource "aws_secretsmanager_secret_version" "service" {
+  for_each = var.service_keys
+
+  secret_id = aws_secretsmanager_secret.service[each.key].id
+  secret_string = jsonencode({
+    username = each.key
+    password = random_password.service[each.key].result
+  })
+}
+
+# Every user group must hold a user named "default"; this one can do nothing.
+resource "aws_elasticache_user" "default" {
+  user_id              = "${var.name}-default"
+  user_name            = "default"
+  access_string        = "off -@all"
+  engine               = "redis"
+  no_password_required = true
+  tags                 = var.tags
+}
+
+resource "aws_elasticache_user" "service" {
+  for_each = var.service_keys
+
+  user_id   = "${var.name}-${each.key}"
+  user_name = each.key
+  # Own prefixes read-write, the others' read-only (%R~), no admin or key-space-wide command.
+  access_string = join(" ", concat(
+    ["on"],
+    [for prefix in each.value.read_write : "~${prefix}*"],
+    [for prefix in each.value.read_only : "%R~${prefix}*"],
+    ["-@all", "+@read", "+@write", "+@scripting", "+@connection", "-@dangerous"],
+  ))
+  engine = "redis"
+
+  authentication_mode {
+    type      = "password"
+    passwords = [random_password.service[each.key].result]
+  }
+
+  tags = var.tags
+}
+
+resource "aws_elasticache_user_group" "this" {
+  user_group_id = var.name
+  engine        = "redis"
+  user_ids = concat(
+    [aws_elasticache_user.default.user_id],
+    [for user in aws_elasticache_user.service : user.user_id],
+  )
+  tags = var.tags
 }
 
 resource "aws_elasticache_subnet_group" "this" {
@@ -69,7 +125,7 @@ resource "aws_elasticache_replication_group" "this" {
   at_rest_encryption_enabled = true
   kms_key_id                 = var.kms_key_arn
   transit_encryption_enabled = true
-  auth_token                 = random_password.auth.result
+  user_group_ids             = [aws_elasticache_user_group.this.user_group_id]
 
   snapshot_retention_limit   = var.snapshot_retention_days
   snapshot_window            = "01:00-02:00"

@@ -3,7 +3,7 @@ output "primary_endpoint" {
   value       = aws_elasticache_replication_group.this.primary_endpoint_address
 }
 
-output "auth_secret_arn" {
-  description = "Secrets Manager secret with the AUTH token."
-  value       = aws_secretsmanager_secret.auth.arn
+output "user_secret_arns" {
+  description = "Secrets Manager secrets with each service's Redis user ({username, password}), by service."
+  value       = { for name, secret in aws_secretsmanager_secret.service : name => secret.arn }
 }

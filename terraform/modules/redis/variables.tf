@@ -59,6 +59,19 @@ variable "snapshot_retention_days" {
 }
 
 variable "secret_prefix" {
-  description = "Secrets Manager path under which the AUTH token is stored, e.g. keel/production."
+  description = "Secrets Manager path under which each service's user is stored, e.g. keel/production."
   type        = string
+}
+
+variable "service_keys" {
+  description = "Per service, the key prefixes its Redis user may read and write, and those it may only read."
+  type = map(object({
+    read_write = list(string)
+    read_only  = list(string)
+  }))
+
+  validation {
+    condition     = alltrue([for name, keys in var.service_keys : can(regex("^[a-z][a-z0-9-]*$", name)) ? can(keys.read_write[0]) : false])
+    error_message = "service_keys: lowercase service names, each with at least one read_write prefix."
+  }
 }

@@ -22,6 +22,8 @@ class FakeApi:
 
     def __init__(self) -> None:
         self.refuse = False
+        #: The dead-letter APIs' answer: a status to refuse with, or their queues.
+        self.dead_letters: int | None = None
         self.calls: list[tuple[str, str]] = []
 
     def login(self, email: str, password: str, client_ip: str | None) -> dict[str, Any]:
@@ -34,6 +36,11 @@ class FakeApi:
         self.calls.append((method, path))
         if self.refuse:
             raise ApiError(403, {"detail": "the back-office is for staff and admins"})
+        if path.endswith("/dead-letters"):
+            if self.dead_letters is not None:
+                raise ApiError(self.dead_letters, {"detail": "no"})
+            service = path.split("/")[3]
+            return {"queues": [{"queue": f"{service}.q", "dead_queue": "d", "dead_letters": 2}]}
         if path == "/v1/admin/orders/today":
             return {"since": "2026-12-05T00:00:00+00:00", "by_currency": []}
         return {"documents": 3, "last_rebuild": None}
@@ -114,3 +121,19 @@ def test_signing_out_ends_the_session_at_auth_and_here(app: Flask, api: FakeApi)
     assert ("logout", "refresh") in api.calls
     assert client.get_cookie(COOKIE, path="/admin/") is None
     assert client.get("/admin/").headers["Location"].endswith("/admin/login")
+
+
+def test_the_dashboard_shows_each_queues_dead_letters_to_an_admin(app: Flask) -> None:
+    page = _signed_in(app).get("/admin/").get_data(as_text=True)
+    assert "<td>notification.q</td><td>2</td>" in page
+    assert "<td>search.q</td><td>2</td>" in page
+
+
+@pytest.mark.parametrize(("status", "shown"), [(403, "Admins see"), (503, "unavailable (503)")])
+def test_the_dashboard_without_dead_letters_still_answers(
+    app: Flask, api: FakeApi, status: int, shown: str
+) -> None:
+    api.dead_letters = status
+    response = _signed_in(app).get("/admin/")
+    assert response.status_code == 200
+    assert shown in response.get_data(as_text=True)

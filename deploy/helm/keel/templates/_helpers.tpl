@@ -159,6 +159,12 @@ capabilities:
 {{- $_ = set $cfg "METRICS_PORT" "9100" -}}
 {{- $_ = set $cfg "JWKS_URL" (printf "http://%s-auth-web:8080/.well-known/jwks.json" $full) -}}
 {{- $_ = set $cfg "DISCOVERY" $v.discovery.mode -}}
+{{- if $v.grpcTls.enabled -}}
+{{- $_ = set $cfg "GRPC_TLS_CERT_FILE" (printf "%s/tls.crt" $v.grpcTls.mountPath) -}}
+{{- $_ = set $cfg "GRPC_TLS_KEY_FILE" (printf "%s/tls.key" $v.grpcTls.mountPath) -}}
+{{- $_ = set $cfg "GRPC_TLS_CA_FILE" (printf "%s/ca.crt" $v.grpcTls.mountPath) -}}
+{{- $_ = set $cfg "GRPC_HEALTH_PORT" (toString $v.grpcTls.healthPort) -}}
+{{- end -}}
 {{- if eq $v.discovery.mode "consul" -}}
 {{- $_ = set $cfg "CONSUL_HTTP_ADDR" $v.discovery.consulAddr -}}
 {{- else -}}
@@ -179,15 +185,45 @@ capabilities:
 
 {{/* preStop sleep: the endpoints controller and kube-proxy drop the pod before it stops. */}}
 {{- define "keel.lifecycle" -}}
+{{- /* Flip readiness first (/readyz answers 503 once DRAIN_FILE exists), then keep serving
+while the endpoints and the ingress drop the pod; SIGTERM (gunicorn's graceful stop) comes
+after the sleep. */ -}}
 preStop:
   exec:
-    command: ["sleep", "{{ .preStopSleepSeconds }}"]
+    command: ["sh", "-c", "touch /tmp/keel-draining; sleep {{ .preStopSleepSeconds }}"]
 {{- end -}}
 
 {{- define "keel.tmpVolume" -}}
 - name: tmp
   emptyDir:
     sizeLimit: 256Mi
+{{- end -}}
+
+{{/*
+The service's gRPC certificate (templates/certificates.yaml), mounted read-only in every
+container of the service: servers present it, clients (any process kind, CronJobs) present
+it too. Not in the migration hook: it runs before cert-manager issues anything and calls no
+service. Needs the context of one service (.root, .service).
+*/}}
+{{- define "keel.grpcTlsSecret" -}}
+{{- printf "%s-grpc-tls" (include "keel.serviceName" .) -}}
+{{- end -}}
+
+{{- define "keel.grpcTlsMount" -}}
+{{- if .root.Values.grpcTls.enabled -}}
+- name: grpc-tls
+  mountPath: {{ .root.Values.grpcTls.mountPath }}
+  readOnly: true
+{{- end -}}
+{{- end -}}
+
+{{- define "keel.grpcTlsVolume" -}}
+{{- if .root.Values.grpcTls.enabled -}}
+- name: grpc-tls
+  secret:
+    secretName: {{ include "keel.grpcTlsSecret" . }}
+    defaultMode: 0440
+{{- end -}}
 {{- end -}}
 
 {{- define "keel.topologySpread" -}}

@@ -12,6 +12,11 @@ restart every pod): it asks only whether the process answers. Readiness may.
 - name: grpc
   containerPort: 50051
   protocol: TCP
+{{- if .root.Values.grpcTls.enabled }}
+- name: grpc-health
+  containerPort: {{ .root.Values.grpcTls.healthPort }}
+  protocol: TCP
+{{- end }}
 - name: {{ $metrics.name }}
   containerPort: {{ $metrics.port }}
   protocol: TCP
@@ -49,7 +54,8 @@ livenessProbe:
   timeoutSeconds: 2
   failureThreshold: 3
 readinessProbe:
-  grpc: {port: 50051}
+  {{- /* The kubelet holds no client certificate: with mTLS it asks the health-only port. */}}
+  grpc: {port: {{ if .root.Values.grpcTls.enabled }}{{ .root.Values.grpcTls.healthPort }}{{ else }}50051{{ end }}}
   periodSeconds: 5
   timeoutSeconds: 2
   failureThreshold: 2

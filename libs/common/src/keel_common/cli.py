@@ -59,19 +59,23 @@ class ServiceCli:
         if self.declaration.schedules:
             sub.add_parser("scheduler", help="run the periodic jobs on their schedules (local)")
         for name in self.extra:
-            extra = sub.add_parser(name, help=f"{name} (see --help)", add_help=False)
-            extra.add_argument("args", nargs=argparse.REMAINDER)
+            # The extra command parses its own options: argparse.REMAINDER would drop a
+            # leading ``--email``, so main() hands it whatever this parser did not know.
+            sub.add_parser(name, help=f"{name} (see --help)", add_help=False)
         return parser
 
+    def parse(self, argv: Sequence[str] | None = None) -> argparse.Namespace:
+        """The parsed command; an extra command's own arguments land in ``args.args``."""
+        parser = self.parser()
+        args, rest = parser.parse_known_args(argv)
+        if args.command not in self.extra and rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        # ``keel-auth create-admin -- --email ...`` is the same as without the ``--``.
+        args.args = [a for a in rest if a != "--"]
+        return args
+
     def main(self, argv: Sequence[str] | None = None) -> int:
-        # parse_known_args: argparse's REMAINDER drops an extra command's options when the
-        # first one starts with "--" (`keel-auth create-admin --email ...` failed with
-        # "unrecognized arguments"), so they are handed over from the unknown ones.
-        args, unknown = self.parser().parse_known_args(argv)
-        if unknown and args.command not in self.extra:
-            self.parser().error(f"unrecognized arguments: {' '.join(unknown)}")
-        if args.command in self.extra:
-            args.args = [a for a in [*unknown, *args.args] if a != "--"]
+        args = self.parse(argv)
         from keel_common.errors import init_sentry
         from keel_common.logging import configure_logging
         from keel_common.settings import ConfigError

@@ -82,6 +82,13 @@ _TEXT_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]],
         ),
         _mask_value,
     ),
+    # Password hashes (argon2 PHC strings) say nothing to a reader and help a cracker.
+    (re.compile(r"\$argon2(?:id|i|d)\$[A-Za-z0-9+/=$,.-]++"), REDACTED),
+    # A JSON "code" member (a one-time code of any shape): {"code": "a1b2c3"}.
+    (
+        re.compile(r"(?i)(?P<prefix>\"code\"\s*+:\s*+)(?P<value>\"[^\"]*+\"|[\w-]++)"),
+        _mask_value,
+    ),
     # One-time codes in prose or key/value form: "code 123456", "otp=123456", "PIN: 1234".
     (
         re.compile(

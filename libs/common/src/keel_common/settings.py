@@ -98,14 +98,26 @@ class ServiceSettings(BaseSettings):
         default_factory=lambda: _parse_services(DEFAULT_STATIC_SERVICES)
     )
     consul_http_addr: str = "127.0.0.1:8500"
+    # The service's own Consul ACL token (Consul runs default-deny outside development).
+    consul_http_token: SecretStr | None = None
     # Proxies in front of every HTTP server that append to X-Forwarded-For: the nginx gateway
     # locally, the ingress controller in Kubernetes (network policy lets nothing else in).
     trusted_proxy_hops: int = Field(default=1, ge=0, le=5)
     # 0.0.0.0 in containers; .env.dev sets 127.0.0.1 so `make run` answers only on loopback.
     bind_host: str = "0.0.0.0"
     http_port: int = Field(default=8080, ge=0, le=65535)
+    # Kubernetes' preStop hook creates this file: /readyz then answers 503, so the pod leaves
+    # every load balancer while it still serves, before SIGTERM starts gunicorn's drain.
+    drain_file: Path | None = None
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     metrics_port: int = Field(default=9100, ge=0, le=65535)
+    # Service-to-service mTLS (keel_common.grpc.mtls): PEM files, as cert-manager mounts
+    # them. Required outside ENVIRONMENT=development; unset there means plaintext.
+    grpc_tls_cert_file: str = ""
+    grpc_tls_key_file: str = ""
+    grpc_tls_ca_file: str = ""
+    # A plaintext port serving only gRPC health, for probes that hold no certificate.
+    grpc_health_port: int | None = Field(default=None, ge=0, le=65535)
     log_level: LogLevel = "INFO"
     sentry_dsn: SecretStr | None = None
     jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"

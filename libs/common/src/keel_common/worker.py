@@ -22,14 +22,30 @@ from keel_common.service import EventHandler, Service, ServiceDeclaration, Subsc
 log = logging.getLogger(__name__)
 
 
+def producer_source(producer: str) -> str:
+    """The envelope ``source`` of events published by ``producer`` (its outbox stamps it)."""
+    return f"keel-{producer}"
+
+
 def typed_handler(subscription: Subscription[Any], handler: EventHandler) -> Handler:
-    """The broker-level ``Handler`` that parses each envelope into its contract."""
+    """The broker-level ``Handler`` that parses each envelope into its contract.
+
+    An envelope whose ``source`` is not the contract's ``producer`` is refused (and so
+    dead-lettered): only auth may announce a user's registration, whoever else can reach the
+    exchange. The broker's topic permissions stop the publish; this stops the consumer from
+    believing one that got through a misconfigured broker.
+    """
     contracts = {event.type: event for event in subscription.events}
 
     def handle(envelope: Envelope) -> HandlerResult | None:
         contract = contracts.get(envelope.type)
         if contract is None:
             raise InvalidMessage(f"{subscription.queue} does not take {envelope.type}")
+        if envelope.source != producer_source(contract.producer):
+            raise InvalidMessage(
+                f"{envelope.type} is published by {producer_source(contract.producer)} only, "
+                f"not by {envelope.source[:64]!r}"
+            )
         try:
             event = contract.from_data(envelope.data)
         except ValidationError as exc:

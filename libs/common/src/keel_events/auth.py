@@ -83,3 +83,36 @@ class UserRolesChanged(AuthEvent):
     user_id: UUID
     roles: tuple[str, ...]
     changed_by: UUID | None
+
+
+class SignUpAttempted(AuthEvent):
+    """Someone signed up with the address of an existing account: the answer to them is the
+    same as for a new address, and the owner is told by email instead (issue #11)."""
+
+    type: ClassVar[str] = "auth.user.signup_attempted.v1"
+    user_id: UUID
+    email: str
+    name: str | None
+    email_verified: bool
+
+
+class EmailVerificationRequested(AuthEvent):
+    """A new verification link for an account whose address is not verified yet."""
+
+    type: ClassVar[str] = "auth.email.verification_requested.v1"
+    user_id: UUID
+    email: str
+    name: str | None
+    verification_token: str
+    verification_expires_at: datetime
+
+
+class PhoneVerificationRequested(AuthEvent):
+    """A code proving a new phone number, to text on the transactional channel. The number
+    is not the user's contact until the code comes back."""
+
+    type: ClassVar[str] = "auth.phone.verification_requested.v1"
+    user_id: UUID
+    phone: str
+    code: str
+    expires_at: datetime

@@ -38,6 +38,8 @@ class ProductEvent(CoreEvent):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    #: The first ready image's thumbnail (absent before any image is ready).
+    thumbnail_url: str | None = None
 
 
 class ProductCreated(ProductEvent):
@@ -50,6 +52,17 @@ class ProductUpdated(ProductEvent):
 
 class ProductDeleted(ProductEvent):
     type: ClassVar[str] = "core.product.deleted.v1"
+
+
+class ProductImageUploaded(CoreEvent):
+    """The seller says an image's bytes are in the object store: check and process them."""
+
+    type: ClassVar[str] = "core.product_image.uploaded.v1"
+
+    id: UUID
+    product_id: UUID
+    content_type: str
+    size_bytes: int
 
 
 class OrderLine(BaseModel):

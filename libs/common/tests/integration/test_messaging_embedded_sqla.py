@@ -96,6 +96,9 @@ def test_events_wait_in_the_file_until_a_consumer_starts_and_failures_dead_lette
         deadline = time.monotonic() + WAIT
         while len(runs) < 4 and time.monotonic() < deadline:
             time.sleep(0.05)
+        while broker.dead_letter_count(spec) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert broker.dead_letter_count(spec) == 1
     finally:
         stop.set()
         consumer.join(WAIT)
@@ -109,9 +112,57 @@ def test_events_wait_in_the_file_until_a_consumer_starts_and_failures_dead_lette
 def _drain(url: str, queue: str) -> list[bytes]:
     import kombu
 
-    with kombu.Connection(url) as connection:
+    from keel_common.messaging.embedded_sqlite import embedded_url
+
+    kombu_url, options, _ = embedded_url(url)
+    with kombu.Connection(kombu_url, transport_options=options) as connection:
         bound = kombu.Queue(queue, no_declare=True)(connection.channel())
         bodies = []
         while (message := bound.get(no_ack=True)) is not None:
             bodies.append(message.body)
         return bodies
+
+
+# Consumes the queue and is killed (SIGKILL, no ack, no clean close) by its own handler on
+# the first message: the message is leased to a process that no longer exists.
+KILLED_CONSUMER = """
+import os, signal, sys, threading
+from keel_common.messaging import QueueSpec, create_broker
+
+url, exchange, queue = sys.argv[1], sys.argv[2], sys.argv[3]
+spec = QueueSpec(queue, ("shop.order.placed.v1",), max_attempts=2, retry_delays=(0.2,))
+broker = create_broker(url, exchange=exchange, service="victim", queues=[spec])
+broker.consume(spec, lambda e: os.kill(os.getpid(), signal.SIGKILL), stop=threading.Event())
+"""
+
+
+def test_a_message_held_by_a_killed_consumer_is_delivered_again_after_its_lease(
+    tmp_path: Path, unique_name: str
+) -> None:
+    url = f"sqla+sqlite:///{tmp_path / 'broker.db'}?visibility_timeout=1"
+    spec = _spec(unique_name)
+    _publish_from_another_process(url, "keel.events", spec.name, 5)
+    victim = subprocess.run(
+        [sys.executable, "-c", KILLED_CONSUMER, url, "keel.events", spec.name], timeout=WAIT
+    )
+    assert victim.returncode == -9
+    broker = create_broker(url, exchange="keel.events", service="consumer", queues=[spec])
+    seen: list[int] = []
+    stop = threading.Event()
+    consumer = threading.Thread(
+        target=broker.consume,
+        args=(spec, lambda e: seen.append(e.data["n"])),
+        kwargs={"stop": stop},
+    )
+    consumer.start()
+    try:
+        deadline = time.monotonic() + WAIT
+        while len(seen) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        consumer.join(WAIT)
+        broker.close()
+    # n=0 was leased to the killed consumer: it comes back once the lease ran out, so later.
+    assert sorted(seen) == [0, 1, 2, 3, 4]
+    assert _drain(url, spec.name) == []  # every ack deleted its row: nothing left behind

@@ -53,6 +53,7 @@ def broker(rabbitmq_url: str, unique_name: str, spec: QueueSpec, admin) -> Itera
     broker.close()
     for queue in (spec.name, spec.dead_queue, *spec.retry_queues, f"{unique_name}.full"):
         admin.queue_delete(queue)
+    admin.exchange_delete(spec.retry_exchange)
     admin.exchange_delete(f"{unique_name}.ex")
     admin.exchange_delete(dead_letter_exchange(f"{unique_name}.ex"))
 
@@ -302,3 +303,6 @@ def test_declare_creates_the_queues_before_any_consumer_runs(
 
     for queue in (spec.name, spec.dead_queue, *spec.retry_queues):
         admin.queue_declare(queue, passive=True)  # raises (404) for a queue that is missing
+    # Retries go through the queue's own exchange, never the default one (which a broker
+    # user limited to its own queues may not write to).
+    admin.exchange_declare(spec.retry_exchange, "direct", passive=True)

@@ -65,6 +65,7 @@ def _delete_topology(url: str, exchange: str, spec: QueueSpec) -> None:
     channel = connection.channel()
     for queue in (spec.name, spec.dead_queue, *spec.retry_queues):
         channel.queue_delete(queue)
+    channel.exchange_delete(spec.retry_exchange)
     channel.exchange_delete(exchange)
     channel.exchange_delete(dead_letter_exchange(exchange))
     connection.close()

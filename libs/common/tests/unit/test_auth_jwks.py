@@ -78,10 +78,22 @@ def test_a_token_signed_by_another_key_with_a_known_kid_is_refused(
     forger = SigningKeys()
     token = jwt.encode(
         keys.claims(), forger.keys[forger.current_kid], algorithm="EdDSA",
-        headers={"kid": keys.current_kid},
+        headers={"kid": keys.current_kid, "typ": "at+jwt"},
     )  # fmt: skip
     with pytest.raises(InvalidToken):
         verifier.verify(token)
+
+
+def test_a_token_not_typed_at_jwt_is_refused(
+    keys: SigningKeys, verifier: JwksTokenVerifier
+) -> None:
+    """RFC 8725 3.11: another JWT signed with the same keys cannot pass for an access token."""
+    kid = keys.current_kid
+    token = jwt.encode(keys.claims(), keys.keys[kid], algorithm="EdDSA", headers={"kid": kid})
+    assert jwt.get_unverified_header(token)["typ"] == "JWT"
+    with pytest.raises(InvalidToken):
+        verifier.verify(token)
+    assert verifier.verify(keys.token())  # the same claims typed at+jwt pass
 
 
 def test_a_tampered_payload_is_refused(keys: SigningKeys, verifier: JwksTokenVerifier) -> None:

@@ -95,6 +95,16 @@ def test_a_grpc_registration_is_checked_through_the_health_service() -> None:
     assert registration.id.startswith("core-") and registration.id.endswith("-50052")
 
 
+def test_with_mtls_the_registry_checks_the_plaintext_health_port() -> None:
+    # Consul's agent holds no client certificate: it asks the health-only port.
+    settings = ServiceSettings(service_name="core", grpc_port=50051, grpc_health_port=50052)
+
+    registration = ServiceRegistration.for_grpc("core", settings, address="10.1.2.3")
+
+    assert registration.port == 50051
+    assert registration.check == "10.1.2.3:50052"
+
+
 def test_a_grpc_registration_prefers_the_advertised_address() -> None:
     @dataclass(frozen=True)
     class Advertised:
@@ -149,3 +159,22 @@ def test_consul_http_addr_forms(addr: str, base_uri: str) -> None:
 def test_an_empty_consul_http_addr_fails_fast() -> None:
     with pytest.raises(ValueError, match="CONSUL_HTTP_ADDR"):
         consul_client("")
+
+
+def test_consul_discovery_presents_the_service_acl_token(monkeypatch) -> None:
+    from pydantic import SecretStr
+
+    from keel_common.discovery import create_discovery
+
+    monkeypatch.delenv("CONSUL_HTTP_TOKEN", raising=False)
+
+    class Settings:
+        discovery = "consul"
+        static_services = ""
+        consul_http_addr = "127.0.0.1:8500"
+        consul_http_token = SecretStr("core-token")
+
+    discovery = create_discovery(Settings())
+
+    # py-consul sends it as X-Consul-Token on every request to the agent.
+    assert discovery._client.token == "core-token"  # type: ignore[attr-defined]

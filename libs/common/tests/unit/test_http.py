@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from flask_openapi3 import OpenAPI
 from pydantic import Field
+from sqlalchemy.exc import IntegrityError
 
 from keel_common.http import (
     PROBLEM_JSON,
@@ -56,6 +57,10 @@ def make_app() -> OpenAPI:
             raise ThingNotFound("No thing has this id.")
         if path.thing_id == 13:
             raise RuntimeError("db said: password=hunter2 rejected")
+        if path.thing_id == 23:
+            raise IntegrityError(
+                "INSERT INTO users ...", ("ada@example.com", "$argon2id$v=19$m=1$x$y"), ValueError()
+            )
         if path.thing_id == 42:
             raise ProblemError(
                 429, "Too Many Requests", "Slow down.", headers={"Retry-After": "30"}, limit=5
@@ -79,6 +84,25 @@ def problem(response: object, status: int) -> dict[str, object]:
     assert body["type"] == "about:blank"
     assert body["title"]
     return body  # type: ignore[no-any-return]
+
+
+def test_an_unmapped_integrity_error_is_a_409_that_logs_no_parameters(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = problem(client.get("/v1/things/23"), 409)
+    logged = caplog.text + str(body)
+    assert "ada@example.com" not in logged and "argon2" not in logged
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "a\x1bb", "a\x7fb", "a\x85b"])
+def test_control_characters_in_text_are_a_422(client: FlaskClient, text: str) -> None:
+    body = problem(client.post("/v1/things", json={"name": text}), 422)
+    assert body["errors"][0]["loc"] == ["body", "name"]  # type: ignore[index]
+
+
+def test_tabs_and_line_breaks_are_text(client: FlaskClient) -> None:
+    assert client.post("/v1/things", json={"name": "a\tb\r\nc"}).status_code == 201
 
 
 def test_valid_request_reaches_the_route(client: FlaskClient) -> None:

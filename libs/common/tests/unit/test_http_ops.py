@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask_openapi3 import OpenAPI
@@ -124,3 +125,13 @@ def test_openapi_document_describes_problem_answers(document: dict) -> None:  # 
     }
     schemas = document["components"]["schemas"]
     assert {"Problem", "ValidationProblem", "ValidationIssue"} <= set(schemas)
+
+
+def test_readyz_turns_503_once_the_drain_file_exists(tmp_path: Path) -> None:
+    drain = tmp_path / "draining"
+    app = create_app("docs", load_settings(DocSettings, drain_file=drain))
+    assert app.test_client().get("/readyz").status_code == 200
+    drain.touch()  # what the chart's preStop hook does before SIGTERM
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert "Draining" in response.get_json()["detail"]

@@ -184,6 +184,7 @@ def test_after_max_attempts_the_message_is_dead_lettered(unique_name: str, spec:
         time.sleep(0.6)  # more than one tick: a 4th run would have happened by now
 
     assert runs == [event.id] * 3
+    assert broker.dead_letter_count(spec) == 1
     dead = _wait_for_messages(spec.dead_queue)
     assert [Envelope.from_json(m.body) for m in dead] == [event]
     assert dead[0].headers[ATTEMPT_HEADER] == 3

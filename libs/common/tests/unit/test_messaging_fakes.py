@@ -40,6 +40,7 @@ def test_a_failing_handler_runs_max_attempts_times_then_is_dead_lettered() -> No
 
     assert runs == [event.id] * 3
     assert [Envelope.from_json(body) for body in broker.dead["q"]] == [event]
+    assert broker.dead_letter_count(SPEC) == 1
 
 
 def test_a_failing_fake_refuses_publishes_and_checks() -> None:

@@ -97,6 +97,33 @@ def test_an_event_that_does_not_fit_its_contract_is_dead_lettered_without_its_va
     assert len(broker.dead["demo.events"]) == 1
 
 
+def test_an_event_from_a_service_that_does_not_own_its_type_is_dead_lettered() -> None:
+    broker = FakeBroker()
+    event = _registered()
+    forged = Envelope.new(type=event.type, source="keel-core", data=event.to_data())
+    broker.publish(forged)
+
+    service = _run(broker)
+
+    assert service.seen == []
+    [body] = broker.dead["demo.events"]
+    assert Envelope.from_json(body).id == forged.id
+
+
+def test_the_owner_source_is_keel_and_the_contract_producer() -> None:
+    from keel_common.messaging import InvalidMessage
+    from keel_common.worker import typed_handler
+
+    seen: list[str] = []
+    handler = typed_handler(SUBSCRIPTION, lambda event, envelope: seen.append(envelope.source))
+    event = _registered()
+    handler(Envelope.new(type=event.type, source="keel-auth", data=event.to_data()))
+    with pytest.raises(InvalidMessage, match="published by keel-auth only"):
+        handler(Envelope.new(type=event.type, source="auth", data=event.to_data()))
+
+    assert seen == ["keel-auth"]
+
+
 def test_a_type_the_queue_does_not_take_is_refused_as_invalid() -> None:
     from keel_common.messaging import InvalidMessage
     from keel_common.worker import typed_handler

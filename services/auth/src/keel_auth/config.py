@@ -22,6 +22,8 @@ class AuthSettings(ServiceSettings):
 
     access_token_ttl_seconds: int = Field(default=900, ge=60, le=3600)
     refresh_token_ttl_days: int = Field(default=30, ge=1, le=365)
+    # However often it is refreshed, a login session ends this long after sign-in.
+    session_max_age_days: int = Field(default=90, ge=1, le=3650)
     # Private signing keys are stored encrypted with this passphrase (required in production).
     jwt_key_passphrase: SecretStr | None = None
 
@@ -32,6 +34,9 @@ class AuthSettings(ServiceSettings):
 
     otp_allowed_regions: Annotated[frozenset[str], NoDecode] = AuthPolicy().otp_regions
     otp_sms_daily_cap: int = Field(default=1000, ge=0)
+    # Sign-ups per client IP and in all, per hour (429 with Retry-After beyond).
+    signup_per_ip_hourly: int = Field(default=10, ge=1)
+    signup_hourly_cap: int = Field(default=1000, ge=1)
 
     # Without REDIS_URL, limits and revocations live in SQLite files every local process shares.
     rate_limit_path: Path = Path("var/auth-rate-limits.db")
@@ -48,7 +53,10 @@ class AuthSettings(ServiceSettings):
         return AuthPolicy(
             access_ttl=timedelta(seconds=self.access_token_ttl_seconds),
             refresh_ttl=timedelta(days=self.refresh_token_ttl_days),
+            session_max_age=timedelta(days=self.session_max_age_days),
             otp_sms_per_day=Limit(self.otp_sms_daily_cap, 86400),
+            signup_per_ip=Limit(self.signup_per_ip_hourly, 3600),
+            signup_global=Limit(self.signup_hourly_cap, 3600),
             otp_regions=self.otp_allowed_regions,
         )
 

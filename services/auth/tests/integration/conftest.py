@@ -65,9 +65,36 @@ class Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return requests.put(self.base_url + path, json=body, headers=headers, timeout=10)
 
-    def sign_up(self, email: str = "ada@example.com", **fields: Any) -> dict[str, Any]:
+    def sign_up(
+        self, email: str = "ada@example.com", *, verify: bool = True, **fields: Any
+    ) -> dict[str, Any]:
+        """Sign up (202) and, unless ``verify`` is False, follow the welcome email's link as
+        the user would; the account as ``/me`` shows it (or as stored, when unverified)."""
         response = self.post("/v1/auth/signup", {"email": email, "password": PASSWORD, **fields})
-        assert response.status_code == 201, response.text
+        assert response.status_code == 202, response.text
+        registered = [e for e in self.events("auth.user.registered.v1") if e["email"] == email]
+        if not verify:
+            return registered[-1]
+        pair = self.verify_email(registered[-1]["verification_token"])
+        if fields.get("phone"):
+            self.prove_phone(pair["access_token"], fields["phone"])
+        me = self.get("/v1/auth/me", pair["access_token"])
+        assert me.status_code == 200, me.text
+        return dict(me.json())
+
+    def prove_phone(self, access_token: str, phone: str) -> dict[str, Any]:
+        """``POST /v1/auth/phone``, then the texted code back to ``/phone/verify``."""
+        response = self.post("/v1/auth/phone", {"phone": phone}, access_token)
+        assert response.status_code == 202, response.text
+        code = self.events("auth.phone.verification_requested.v1")[-1]["code"]
+        body = {"phone": phone, "code": code}
+        response = self.post("/v1/auth/phone/verify", body, access_token)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def verify_email(self, token: str) -> dict[str, Any]:
+        response = self.post("/v1/auth/email/verify", {"token": token})
+        assert response.status_code == 200, response.text
         return dict(response.json())
 
     def log_in(self, email: str = "ada@example.com", password: str = PASSWORD) -> dict[str, Any]:

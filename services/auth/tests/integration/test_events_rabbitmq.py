@@ -33,6 +33,7 @@ def channel(rabbitmq_url: str, unique_name: str, spec: QueueSpec) -> Iterator[ob
         yield channel
         for queue in (spec.name, spec.dead_queue, *spec.retry_queues):
             channel.queue_delete(queue)
+        channel.exchange_delete(spec.retry_exchange)
         channel.exchange_delete(f"{unique_name}.ex")
         channel.exchange_delete(f"{unique_name}.ex.dlx")
     finally:

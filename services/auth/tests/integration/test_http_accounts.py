@@ -11,20 +11,24 @@ from .conftest import PASSWORD, Client
 PROBLEM = "application/problem+json"
 
 
-def test_signup_returns_the_user_object(client: Client) -> None:
-    response = client.post(
-        "/v1/auth/signup",
-        {"email": "Ada@Example.com", "password": PASSWORD, "name": "Ada", "phone": "+14155550123"},
-    )
+def test_signup_answers_202_and_the_phone_waits_for_its_code(client: Client) -> None:
+    body = {"email": "Ada@Example.com", "password": PASSWORD, "name": "Ada"}
+    response = client.post("/v1/auth/signup", {**body, "phone": "+14155550123"})
 
-    assert response.status_code == 201
-    user = response.json()
-    assert set(user) == {"id", "email", "name", "phone", "roles", "email_verified", "created_at"}
-    assert uuid.UUID(user["id"])
-    assert user["email"] == "ada@example.com"
-    assert (user["name"], user["phone"]) == ("Ada", "+14155550123")
-    assert (user["roles"], user["email_verified"]) == (["user"], False)
-    assert "password" not in response.text
+    assert response.status_code == 202
+    assert response.json() == {"status": "accepted"}
+    [event] = client.events("auth.user.registered.v1")
+    pair = client.verify_email(event["verification_token"])
+    user = client.get("/v1/auth/me", pair["access_token"]).json()
+    assert set(user) == {
+        "id", "email", "name", "phone", "phone_verified", "pending_phone", "roles",
+        "email_verified", "created_at",
+    }  # fmt: skip
+    assert uuid.UUID(user["id"]) and user["email"] == "ada@example.com"
+    assert (user["phone"], user["phone_verified"], user["pending_phone"]) == (
+        None, False, "+14155550123",
+    )  # fmt: skip
+    assert (user["roles"], user["email_verified"]) == (["user"], True)
 
 
 def test_signup_sends_the_welcome_email_with_a_verification_token(client: Client) -> None:
@@ -35,11 +39,49 @@ def test_signup_sends_the_welcome_email_with_a_verification_token(client: Client
     assert event["verification_token"]
 
 
-def test_signup_with_a_taken_email_is_409(client: Client) -> None:
+def test_signup_with_a_taken_email_gets_the_same_answer(client: Client) -> None:
+    body = {"email": "ada@example.com", "password": PASSWORD}
+    first = client.post("/v1/auth/signup", body)
+    second = client.post("/v1/auth/signup", {**body, "email": "ADA@example.com"})
+
+    assert (first.status_code, first.content) == (second.status_code, second.content)
+    [attempt] = client.events("auth.user.signup_attempted.v1")
+    assert attempt["email"] == "ada@example.com"
+
+
+def test_the_phone_flow_over_http(client: Client) -> None:
     client.sign_up()
-    response = client.post("/v1/auth/signup", {"email": "ADA@example.com", "password": PASSWORD})
-    assert response.status_code == 409
-    assert response.headers["Content-Type"] == PROBLEM
+    token = client.log_in()["access_token"]
+
+    user = client.prove_phone(token, "+14155550123")
+
+    assert (user["phone"], user["phone_verified"], user["pending_phone"]) == (
+        "+14155550123", True, None,
+    )  # fmt: skip
+    assert client.post("/v1/auth/phone", {"phone": "+14155550123"}).status_code == 401
+    wrong = {"phone": "+14155550123", "code": "000000"}
+    assert client.post("/v1/auth/phone/verify", wrong, token).status_code == 401
+
+
+def test_an_unverified_account_is_told_so_only_with_the_right_password(client: Client) -> None:
+    client.sign_up(verify=False)
+
+    right = client.post("/v1/auth/login", {"email": "ada@example.com", "password": PASSWORD})
+    wrong = client.post("/v1/auth/login", {"email": "ada@example.com", "password": "nope" * 4})
+
+    assert right.status_code == 403
+    assert right.headers["Content-Type"] == PROBLEM
+    assert right.json()["type"].endswith("email-not-verified")
+    assert wrong.status_code == 401
+
+
+def test_resend_answers_202_whatever_the_address(client: Client) -> None:
+    client.sign_up(verify=False)
+    for email in ("ada@example.com", "nobody@example.com"):
+        response = client.post("/v1/auth/email/resend", {"email": email})
+        assert (response.status_code, response.json()) == (202, {"status": "accepted"})
+    [event] = client.events("auth.email.verification_requested.v1")
+    assert client.verify_email(event["verification_token"])["access_token"]
 
 
 @pytest.mark.parametrize(
@@ -75,12 +117,15 @@ def test_me_returns_the_callers_user_object(client: Client) -> None:
     assert response.json() == user
 
 
-def test_email_verification_works_once(client: Client) -> None:
-    client.sign_up()
+def test_email_verification_signs_in_once(client: Client) -> None:
+    client.sign_up(verify=False)
     token = client.events("auth.user.registered.v1")[0]["verification_token"]
 
-    assert client.post("/v1/auth/email/verify", {"token": token}).status_code == 204
-    me = client.get("/v1/auth/me", token=client.log_in()["access_token"]).json()
+    response = client.post("/v1/auth/email/verify", {"token": token})
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    me = client.get("/v1/auth/me", token=response.json()["access_token"]).json()
     assert me["email_verified"] is True
     assert client.post("/v1/auth/email/verify", {"token": token}).status_code == 401
     assert client.post("/v1/auth/email/verify", {"token": "garbage"}).status_code == 400

@@ -79,21 +79,25 @@ def test_a_token_signed_with_another_key_is_refused(client: Client, token: str) 
         {**claims_of(token), "roles": ["admin"]},
         Ed25519PrivateKey.generate(),
         algorithm="EdDSA",
-        headers={"kid": kid_of(token)},
+        headers={"kid": kid_of(token), "typ": "at+jwt"},
     )
     assert_refused(client, forged)
 
 
 def test_an_unknown_kid_is_refused(client: Client, token: str) -> None:
     key = Ed25519PrivateKey.generate()
-    forged = jwt.encode(claims_of(token), key, algorithm="EdDSA", headers={"kid": "unknown"})
+    forged = jwt.encode(
+        claims_of(token), key, algorithm="EdDSA", headers={"kid": "unknown", "typ": "at+jwt"}
+    )
     assert_refused(client, forged)
 
 
 def test_an_expired_token_is_refused(client: Client, token: str) -> None:
     key = client.auth.keys.current()
     expired = {**claims_of(token), "iat": int(time.time()) - 1000, "exp": int(time.time()) - 60}
-    forged = jwt.encode(expired, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+    forged = jwt.encode(
+        expired, key.private_key, algorithm="EdDSA", headers={"kid": key.kid, "typ": "at+jwt"}
+    )
     assert_refused(client, forged)
 
 
@@ -104,9 +108,29 @@ def test_a_wrong_issuer_or_audience_is_refused(
     key = client.auth.keys.current()
     forged = jwt.encode(
         {**claims_of(token), claim: value}, key.private_key, algorithm="EdDSA",
-        headers={"kid": key.kid},
+        headers={"kid": key.kid, "typ": "at+jwt"},
     )  # fmt: skip
     assert_refused(client, forged)
+
+
+@pytest.mark.parametrize("typ", [None, "JWT", "id+jwt"])
+def test_a_jwt_not_typed_as_an_access_token_is_refused(
+    client: Client, token: str, typ: str | None
+) -> None:
+    key = client.auth.keys.current()
+    headers = {"kid": key.kid, **({"typ": typ} if typ else {})}
+    forged = jwt.encode(claims_of(token), key.private_key, algorithm="EdDSA", headers=headers)
+    if typ is None:  # PyJWT adds "typ": "JWT" unless told not to
+        forged = jwt.api_jws.encode(
+            json.dumps(claims_of(token)).encode(), key.private_key, algorithm="EdDSA",
+            headers={"kid": key.kid, "typ": None},
+        )  # fmt: skip
+    assert jwt.get_unverified_header(forged).get("typ") == typ
+    assert_refused(client, forged)
+
+
+def test_issued_tokens_are_typed_as_access_tokens(token: str) -> None:
+    assert jwt.get_unverified_header(token)["typ"] == "at+jwt"
 
 
 def test_a_token_of_a_logged_out_session_is_refused(client: Client, token: str) -> None:
@@ -127,5 +151,7 @@ def test_after_key_rotation_old_and_new_tokens_both_work(client: Client, token: 
 def test_a_token_for_a_deleted_account_id_is_refused(client: Client, token: str) -> None:
     key = client.auth.keys.current()
     stranger = {**claims_of(token), "sub": str(uuid.uuid4())}
-    forged = jwt.encode(stranger, key.private_key, algorithm="EdDSA", headers={"kid": key.kid})
+    forged = jwt.encode(
+        stranger, key.private_key, algorithm="EdDSA", headers={"kid": key.kid, "typ": "at+jwt"}
+    )
     assert_refused(client, forged)

@@ -14,12 +14,13 @@ from keel_auth.adapters.fakes import (
     FakeThrottle,
     FakeUnitOfWork,
 )
-from keel_auth.domain.commands import LogIn, Origin, SignUp
+from keel_auth.domain.commands import AddPhone, LogIn, Origin, SignUp, VerifyEmail, VerifyPhone
+from keel_auth.domain.events import PhoneVerificationRequested, UserRegistered
 from keel_auth.domain.model import User
 from keel_auth.domain.policy import AuthPolicy
-from keel_auth.service_layer import accounts, sessions
+from keel_auth.service_layer import accounts, phones, sessions, verification
 from keel_auth.service_layer.steps import TokenPair
-from keel_common.auth import InMemoryRevocationList
+from keel_common.auth import InMemoryRevocationList, Principal
 
 PASSWORD = "correct horse battery staple"
 ORIGIN = Origin(ip="203.0.113.7", user_agent="pytest")
@@ -47,9 +48,44 @@ class World:
     policy: AuthPolicy = field(default_factory=AuthPolicy)
     clock: FakeClock = field(default_factory=FakeClock)
 
-    def sign_up(self, email: str = "ada@example.com", phone: str | None = None) -> User:
-        cmd = SignUp(email=email, password=PASSWORD, name="Ada", phone=phone)
-        return accounts.sign_up(cmd, ORIGIN, self.uow, self.hasher, self.policy, self.clock)
+    def sign_up(
+        self,
+        email: str = "ada@example.com",
+        phone: str | None = None,
+        *,
+        verified: bool = True,
+        password: str = PASSWORD,
+    ) -> User:
+        """Sign up, then (unless ``verified`` is False) follow the welcome email's link and,
+        with a ``phone``, prove it with the texted code, as a client would."""
+        cmd = SignUp(email=email, password=password, name="Ada", phone=phone)
+        accounts.sign_up(cmd, ORIGIN, self.uow, self.hasher, self.throttle, self.policy, self.clock)
+        user = self.uow.users.get_by_email(email.lower())
+        assert user is not None
+        if verified:
+            token = self.events_of(UserRegistered)[-1].verification_token
+            verification.verify_email(
+                VerifyEmail(token), ORIGIN, self.uow, self.tokens, self.policy, self.clock
+            )
+            if phone is not None:
+                self.prove_phone(user, phone)
+        return self.stored(user)
+
+    def principal(self, user: User) -> Principal:
+        session = self.uow.sessions.active_for_user(user.id)[0]
+        return Principal(user.id, frozenset(user.roles), session.id)
+
+    def prove_phone(self, user: User, phone: str) -> User:
+        principal = self.principal(user)
+        phones.request_phone_code(
+            principal, AddPhone(phone), ORIGIN, self.uow, self.throttle, self.meter,
+            self.policy, self.clock,
+        )  # fmt: skip
+        code = self.events_of(PhoneVerificationRequested)[-1].code
+        return phones.verify_phone(
+            principal, VerifyPhone(phone, code), ORIGIN, self.uow, self.throttle, self.policy,
+            self.clock,
+        )  # fmt: skip
 
     def log_in(self, email: str = "ada@example.com", password: str = PASSWORD) -> TokenPair:
         return sessions.log_in(

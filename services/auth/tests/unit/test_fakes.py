@@ -9,7 +9,7 @@ from .conftest import World
 
 
 def test_work_left_without_commit_is_discarded(world: World) -> None:
-    user = world.sign_up()
+    user = world.sign_up(verified=False)
     with world.uow as uow:
         stored = uow.users.get(user.id)
         assert stored is not None
@@ -21,7 +21,7 @@ def test_work_left_without_commit_is_discarded(world: World) -> None:
 
 
 def test_committed_work_stays(world: World) -> None:
-    user = world.sign_up()
+    user = world.sign_up(verified=False)
     with world.uow as uow:
         stored = uow.users.get(user.id)
         assert stored is not None

@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from keel_auth.domain.errors import InvalidCredentials, Throttled
+from keel_auth.domain.errors import EmailNotVerified, InvalidCredentials, Throttled
 from keel_auth.domain.model import AuditAction, hash_secret
 
 from .conftest import ORIGIN, World
@@ -25,9 +25,8 @@ def test_refresh_tokens_are_stored_only_hashed(world: World) -> None:
     world.sign_up()
     pair = world.log_in()
 
-    [stored_hash] = world.uow.refresh_tokens.rows
-    assert stored_hash == hash_secret(pair.refresh_token)
-    assert pair.refresh_token not in stored_hash
+    assert hash_secret(pair.refresh_token) in world.uow.refresh_tokens.rows
+    assert all(pair.refresh_token not in stored for stored in world.uow.refresh_tokens.rows)
 
 
 def test_a_wrong_password_and_an_unknown_email_fail_the_same_way(world: World) -> None:
@@ -85,10 +84,29 @@ def test_failures_on_one_account_do_not_throttle_another(world: World) -> None:
     assert world.log_in(email="bob@example.com").access_token
 
 
-def test_successful_logins_do_not_count_as_failures(world: World) -> None:
+def test_every_attempt_is_reserved_before_the_password_is_checked(world: World) -> None:
+    """The budget is taken before argon2 runs, so it holds against parallel guesses (the
+    integration test sends them concurrently); a success spends a slot as well."""
     world.sign_up()
-    for _ in range(12):
+    checked: list[object] = []
+    original = world.hasher.verify
+    world.hasher.verify = lambda h, p: checked.append(h) or original(h, p)  # type: ignore[method-assign]
+    for _ in range(10):
         world.log_in()
+
+    with pytest.raises(Throttled):
+        world.log_in()
+    assert len(checked) == 10
+
+
+def test_the_right_password_of_an_unverified_account_is_refused(world: World) -> None:
+    world.sign_up(verified=False)
+
+    with pytest.raises(EmailNotVerified):
+        world.log_in()
+    with pytest.raises(InvalidCredentials):  # only the right password learns it
+        world.log_in(password="not the right password")
+    assert world.uow.sessions.rows == {}
 
 
 def test_login_rehashes_a_password_hashed_with_old_parameters(world: World) -> None:

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 
+from keel_auth.adapters.fakes import FakeOtpSmsMeter, FakeThrottle
 from keel_auth.domain.commands import RequestOtp, VerifyOtp
 from keel_auth.domain.errors import InvalidCode, InvalidInput, Throttled
 from keel_auth.domain.events import OtpRequested
@@ -38,6 +39,7 @@ def sent_code(world: World) -> str:
 
 def test_a_six_digit_code_goes_out_by_transactional_sms(world: World) -> None:
     user = world.sign_up(phone=PHONE)
+    world.meter = FakeOtpSmsMeter()  # forget the text that proved the phone
 
     request(world)
 
@@ -69,9 +71,9 @@ def test_a_bad_phone_is_invalid_input(world: World) -> None:
 
 
 def test_sms_only_goes_to_allowed_countries(world: World) -> None:
-    world.sign_up(phone="+2250712345678")  # Côte d'Ivoire, not on the default allowlist
+    world.sign_up()
 
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput):  # Côte d'Ivoire, not on the default allowlist
         request(world, phone="+2250712345678")
     assert world.events_of(OtpRequested) == []
     assert world.meter.refusals == ["region"]
@@ -156,23 +158,62 @@ def test_requests_are_limited_per_client_ip(world: World) -> None:
         request(world, phone="+14155559999")
 
 
-def test_requests_are_limited_per_country_calling_code(world: World) -> None:
-    world.policy = AuthPolicy(otp_request_per_calling_code=Limit(2, 3600))
+def test_a_pending_phone_gets_no_login_code(world: World) -> None:
+    world.sign_up(phone=PHONE, verified=False)  # given at sign-up, never proved
+
+    request(world)
+
+    assert world.events_of(OtpRequested) == []
+    assert world.meter.sent_to == []
+
+
+def test_unknown_numbers_do_not_spend_the_shared_buckets(world: World) -> None:
+    world.sign_up(phone=PHONE)
+    world.throttle = FakeThrottle()  # forget the texts that proved the phones
+    world.policy = AuthPolicy(
+        otp_request_per_calling_code=Limit(1, 3600), otp_sms_per_day=Limit(1, 86400)
+    )
+    for n in range(5):
+        request(world, phone=f"+1212555{n:04d}")  # 20 addresses pumping +1 numbers
+
+    request(world)
+
+    assert [event.phone for event in world.events_of(OtpRequested)] == [PHONE]
+
+
+def test_the_calling_code_bucket_stops_sending_without_telling(world: World) -> None:
+    world.sign_up(email="a@example.com", phone="+14155550001")
+    world.sign_up(email="b@example.com", phone="+12125550002")
+    world.sign_up(email="c@example.com", phone="+4915112345678")
+    world.throttle = FakeThrottle()
+    world.policy = AuthPolicy(otp_request_per_calling_code=Limit(1, 3600))
     request(world, phone="+14155550001")
-    request(world, phone="+12125550002")
-    with pytest.raises(Throttled):
-        request(world, phone="+13105550003")
+    request(world, phone="+12125550002")  # same answer, but no text: the +1 bucket is empty
     request(world, phone="+4915112345678")  # another calling code is unaffected
+
+    sent = [event.phone for event in world.events_of(OtpRequested)]
+    assert sent == ["+14155550001", "+4915112345678"]
+    assert "throttled" in world.meter.refusals
 
 
 def test_the_daily_sms_cap_stops_sending_and_is_metered(world: World) -> None:
-    world.policy = AuthPolicy(otp_sms_per_day=Limit(2, 86400))
     for n in range(3):
         world.sign_up(email=f"user{n}@example.com", phone=f"+1415555000{n}")
+    world.throttle = FakeThrottle()
+    world.policy = AuthPolicy(otp_sms_per_day=Limit(2, 86400))
     request(world, phone="+14155550000")
     request(world, phone="+14155550001")
     assert world.meter.remaining_today == 0
 
-    with pytest.raises(Throttled):
-        request(world, phone="+14155550002")
+    request(world, phone="+14155550002")
     assert len(world.events_of(OtpRequested)) == 2
+
+
+def test_unknown_and_known_numbers_do_the_same_database_work(world: World) -> None:
+    world.sign_up(phone=PHONE)
+    commits, entries = world.uow.commits, len(world.uow.audit.entries)
+
+    request(world, phone="+12125550000")
+
+    assert world.uow.commits == commits + 1
+    assert len(world.uow.audit.entries) == entries + 1

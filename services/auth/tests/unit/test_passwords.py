@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from keel_auth.domain.commands import ForgotPassword, ResetPassword, VerifyEmail
+from keel_auth.domain.commands import ForgotPassword, ResetPassword
 from keel_auth.domain.errors import (
     InvalidCredentials,
     InvalidInput,
@@ -33,6 +33,7 @@ def reset(world: World, token: str, password: str = NEW_PASSWORD) -> None:
         world.uow,
         world.hasher,
         world.revocations,
+        world.throttle,
         world.policy,
         world.clock,
     )
@@ -53,6 +54,13 @@ def test_forgot_password_emails_a_reset_token(world: World) -> None:
 def test_forgot_password_for_an_unknown_email_is_silent(world: World) -> None:
     forgot(world, "nobody@example.com")
     assert world.events_of(PasswordResetRequested) == []
+
+
+def test_unknown_and_known_emails_do_the_same_database_work(world: World) -> None:
+    commits, entries = world.uow.commits, len(world.uow.audit.entries)
+    forgot(world, "nobody@example.com")
+    assert world.uow.commits == commits + 1
+    assert len(world.uow.audit.entries) == entries + 1
 
 
 def test_forgot_password_is_limited_per_email(world: World) -> None:
@@ -127,18 +135,49 @@ def test_a_weak_new_password_keeps_the_token_usable(world: World) -> None:
 
 
 def test_the_email_verification_token_cannot_reset_a_password(world: World) -> None:
-    world.sign_up()
+    world.sign_up(verified=False)
     token = world.events_of(UserRegistered)[0].verification_token
     with pytest.raises(InvalidOneTimeToken):
         reset(world, token)
 
 
-def test_email_verification_marks_the_email_verified_once(world: World) -> None:
-    user = world.sign_up()
-    token = world.events_of(UserRegistered)[0].verification_token
+def test_a_reset_takes_a_pre_registered_account_back(world: World) -> None:
+    """The attacker registered the victim's address with their own password and phone; the
+    owner's reset leaves them nothing: no password, no phone, no session."""
+    attacker = world.sign_up(phone="+14155550123", verified=False, password="attacker's own pass")
+    with world.uow as uow:  # even a phone proved somehow, and a live session
+        stored = uow.users.get(attacker.id)
+        assert stored is not None
+        stored.confirm_phone("+14155550123")
+        uow.commit()
+    forgot(world)
 
-    passwords.verify_email(VerifyEmail(token), ORIGIN, world.uow, world.clock)
+    reset(world, reset_token(world))
 
-    assert world.stored(user).email_verified is True
-    with pytest.raises(InvalidOneTimeToken):
-        passwords.verify_email(VerifyEmail(token), ORIGIN, world.uow, world.clock)
+    owner = world.stored(attacker)
+    assert owner.email_verified is True
+    assert (owner.phone, owner.pending_phone, owner.phone_verified) == (None, None, False)
+    with pytest.raises(InvalidCredentials):
+        world.log_in(password="attacker's own pass")
+    assert world.uow.users.get_by_phone("+14155550123") is None
+
+
+def test_a_reset_keeps_the_proven_phone_of_a_verified_account(world: World) -> None:
+    user = world.sign_up(phone="+14155550123")
+    forgot(world)
+    reset(world, reset_token(world))
+    assert world.stored(user).phone == "+14155550123"
+
+
+def test_a_successful_reset_gives_the_owner_back_the_login_budget(world: World) -> None:
+    world.sign_up()
+    for _ in range(10):
+        with pytest.raises(InvalidCredentials):
+            world.log_in(password="someone guessing")
+    with pytest.raises(Throttled):
+        world.log_in()
+    forgot(world)
+
+    reset(world, reset_token(world))
+
+    assert world.log_in(password=NEW_PASSWORD).access_token

@@ -3,7 +3,7 @@ import uuid
 import pytest
 
 from keel_auth.domain.commands import SetRoles
-from keel_auth.domain.errors import Forbidden, InvalidInput, UserNotFound
+from keel_auth.domain.errors import Forbidden, InvalidInput, LastAdmin, UserNotFound
 from keel_auth.domain.events import UserRolesChanged
 from keel_auth.domain.model import AuditAction, User
 from keel_auth.domain.values import roles_grant
@@ -133,3 +133,20 @@ def test_get_users_keeps_the_order_asked_and_skips_unknown_ids(world: World) -> 
 def test_get_user_of_an_unknown_id_is_not_found(world: World) -> None:
     with pytest.raises(UserNotFound):
         accounts.get_user(uuid.uuid4(), world.uow)
+
+
+def test_the_last_admin_cannot_demote_themself(world: World, admin: User) -> None:
+    with pytest.raises(LastAdmin):
+        set_roles(world, as_principal(admin), admin.id, "user")
+    assert "admin" in world.stored(admin).roles
+
+
+def test_an_admin_can_be_demoted_while_another_remains(world: World, admin: User) -> None:
+    other = world.sign_up(email="second@example.com")
+    set_roles(world, as_principal(admin), other.id, "admin")
+
+    set_roles(world, as_principal(admin), admin.id, "user")
+
+    assert world.stored(admin).roles == ["user"]
+    with pytest.raises(LastAdmin):
+        set_roles(world, as_principal(world.stored(other)), other.id, "staff")

@@ -161,3 +161,30 @@ def test_introspection_reports_live_tokens_only(world: World) -> None:
 
     assert sessions.introspect(pair.access_token, world.uow, world.tokens) is None
     assert sessions.introspect("garbage", world.uow, world.tokens) is None
+
+
+def test_refreshing_does_not_extend_a_session_past_its_absolute_lifetime(world: World) -> None:
+    world.sign_up()
+    pair = world.log_in()
+    for _ in range(3):  # a client refreshing every 29 days keeps going until day 90
+        world.clock.advance(timedelta(days=29))
+        pair = refresh(world, pair.refresh_token)
+    world.clock.advance(timedelta(days=3))  # day 90
+
+    with pytest.raises(InvalidRefreshToken):
+        refresh(world, pair.refresh_token)
+    sid = uuid.UUID(world.tokens.decode(pair.access_token)["sid"])
+    assert world.uow.sessions.rows[sid].revoke_reason == "max_age"
+
+
+def test_the_last_refresh_token_expires_with_the_session(world: World) -> None:
+    world.sign_up()
+    pair = world.log_in()
+    for days in (29, 29, 22):  # day 80: a full 30-day token would outlive the session
+        world.clock.advance(timedelta(days=days))
+        pair = refresh(world, pair.refresh_token)
+    sid = uuid.UUID(world.tokens.decode(pair.access_token)["sid"])
+    [token] = [
+        t for t in world.uow.refresh_tokens.rows.values() if t.session_id == sid and not t.spent_at
+    ]
+    assert token.expires_at == world.uow.sessions.rows[sid].created_at + timedelta(days=90)

@@ -2,10 +2,11 @@
 
 ``bootstrap()`` builds every adapter from settings (nothing connects until first used) and
 returns the ``Core`` the entrypoints translate to; ``DECLARATION`` says what core publishes
-(product and order events, relayed from its outbox) and that it consumes nothing, has no
-metrics of its own and no jobs. Nothing here runs at import time: every worker process of
-the platform imports this module through the ``keel.services`` entry point, so the adapters
-are imported inside ``bootstrap()``.
+(product, image and order events, relayed from its outbox), that it consumes only its own
+upload-completed events (images are processed in the worker) and its one job (the sweep of
+abandoned uploads), and its product-cache metrics. Nothing here runs at import time: every
+worker process of the platform imports this module through the ``keel.services`` entry
+point, so the adapters are imported inside ``bootstrap()``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from keel_common.service import Outbox, Service, ServiceDeclaration
+from keel_common.service import Job, Outbox, Service, ServiceDeclaration, Subscription
+from keel_core.adapters.metrics import PRODUCT_CACHE_INVALIDATIONS, PRODUCT_CACHE_READS
 from keel_core.config import CoreSettings, load_core_settings
 from keel_core.domain.events import (
     OrderCancelled,
@@ -24,7 +26,11 @@ from keel_core.domain.events import (
     ProductDeleted,
     ProductUpdated,
 )
+from keel_core.entrypoints.image_worker import sweep_abandoned_uploads, uploaded_images_handler
+from keel_core.service_layer.caching import ProductCache
+from keel_core.service_layer.image_ports import ImageProcessor, ObjectStore
 from keel_core.service_layer.ports import UnitOfWork, UserDirectory, VersionPolicies
+from keel_events.core import ProductImageUploaded
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -45,6 +51,12 @@ class Core(Service[UnitOfWork]):
     policies: VersionPolicies
     #: Buyers' names and emails, from auth's ``GetUsers``.
     users: UserDirectory
+    #: Where product images live (S3 or local files).
+    media: ObjectStore
+    #: Checks and re-encodes uploaded images (in the worker).
+    image_processor: ImageProcessor
+    #: The product read cache every unit of work reads through and invalidates.
+    product_cache: ProductCache
 
 
 def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
@@ -62,11 +74,12 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
     discovery = overrides.pop("discovery", None) or create_discovery(settings)
     engine = overrides.pop("engine", None) or create_engine(settings.database_url)
     closers: list[Callable[[], None]] = overrides.pop("closers", [])
+    product_cache = overrides.pop("product_cache", None) or create_product_cache(settings)
     start_mappers()
     session_factory = make_session_factory(engine)
     # Only what the caller did not pass is built (a test's broker declares no topology).
     adapters: dict[str, Callable[[], Any]] = {
-        "uow_factory": lambda: partial(SqlAlchemyCoreUnitOfWork, session_factory),
+        "uow_factory": lambda: partial(SqlAlchemyCoreUnitOfWork, session_factory, product_cache),
         "broker": lambda: create_broker(
             settings.broker_url, exchange=settings.events_exchange, service="core"
         ),
@@ -76,6 +89,8 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
             ttl=settings.app_versions_cache_seconds,
         ),
         "users": lambda: _auth_users(settings, discovery, closers),
+        "media": lambda: _object_store(settings),
+        "image_processor": _image_processor,
     }
     built = {name: build() for name, build in adapters.items() if name not in overrides}
     wired: dict[str, Any] = {
@@ -84,8 +99,41 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
         "discovery": discovery,
         "outbox": outbox,
         "closers": closers,
+        "product_cache": product_cache,
     }
     return Core(**(wired | built | overrides))
+
+
+def create_product_cache(settings: CoreSettings) -> ProductCache:
+    """The cache ``settings.product_cache`` names ("auto": see ``CoreSettings``)."""
+    from keel_core.adapters.cache_stores import RedisStore, SqliteStore
+    from keel_core.adapters.product_cache import GenerationalProductCache
+    from keel_core.service_layer.caching import NoProductCache
+
+    kind, ttl = settings.product_cache, settings.product_cache_ttl_seconds
+    redis_url = settings.product_cache_url or settings.redis_url
+    sqlite_file = _sqlite_file(settings.database_url)
+    if kind == "auto":
+        kind = "redis" if redis_url else "sqlite" if sqlite_file else "off"
+    if kind == "redis":
+        if not redis_url:
+            raise ValueError("PRODUCT_CACHE=redis needs PRODUCT_CACHE_URL or REDIS_URL")
+        return GenerationalProductCache(RedisStore(redis_url), ttl)
+    if kind == "sqlite":
+        if not sqlite_file:
+            raise ValueError("PRODUCT_CACHE=sqlite needs a SQLite file DATABASE_URL")
+        return GenerationalProductCache(SqliteStore(sqlite_file + ".cache"), ttl)
+    return NoProductCache()
+
+
+def _sqlite_file(database_url: str) -> str | None:
+    """The file of a ``sqlite:///path`` URL; None for other databases and in-memory SQLite."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return str(url.database)
 
 
 def _token_verifier(settings: CoreSettings) -> TokenVerifier:
@@ -103,14 +151,37 @@ def _auth_users(
     settings: CoreSettings, discovery: Discovery, closers: list[Callable[[], None]]
 ) -> UserDirectory:
     """Auth's ``GetUsers`` over a channel to its healthy instances (closed with core)."""
-    from keel_common.grpc import channel_for
+    from keel_common.grpc import channel_for, mutual_tls
     from keel_core.adapters.auth_users import GrpcUserDirectory
     from keel_protos.auth.v1 import auth_pb2
 
     timeout = settings.auth_timeout_seconds
-    channel = channel_for("auth", discovery, auth_pb2.DESCRIPTOR, timeout=timeout)
+    tls = mutual_tls(settings)
+    channel = channel_for("auth", discovery, auth_pb2.DESCRIPTOR, timeout=timeout, tls=tls)
     closers.append(channel.close)
     return GrpcUserDirectory(channel, timeout=timeout)
+
+
+def _object_store(settings: CoreSettings) -> ObjectStore:
+    from keel_core.adapters.object_store import LocalObjectStore, S3ObjectStore
+
+    if settings.media_store == "s3":
+        import boto3
+
+        client = boto3.client(
+            "s3", region_name=settings.media_s3_region, endpoint_url=settings.media_s3_endpoint_url
+        )
+        return S3ObjectStore(client, settings.media_bucket, settings.media_public_url)
+    secret = settings.media_signing_key.get_secret_value().encode()
+    return LocalObjectStore(
+        settings.media_dir, settings.media_upload_url, settings.media_public_url, secret
+    )
+
+
+def _image_processor() -> ImageProcessor:
+    from keel_core.adapters.image_processing import PillowImageProcessor
+
+    return PillowImageProcessor()
 
 
 def _thresholds_source(
@@ -140,11 +211,33 @@ def _thresholds_source(
 DECLARATION: ServiceDeclaration[Core] = ServiceDeclaration(
     name="core",
     bootstrap=bootstrap,
-    publishes=(ProductCreated, ProductUpdated, ProductDeleted, OrderPlaced, OrderCancelled),
-    # Core reads no other service's events: its worker only relays its outbox.
-    consumes=(),
-    metrics=(),
-    jobs={},
+    publishes=(
+        ProductCreated,
+        ProductUpdated,
+        ProductDeleted,
+        OrderPlaced,
+        OrderCancelled,
+        ProductImageUploaded,
+    ),
+    # Core reads no other service's events; it consumes its own upload-completed events so
+    # images are checked and processed in the worker, never in a web request.
+    consumes=(
+        Subscription(
+            queue="core.images",
+            events=(ProductImageUploaded,),
+            handler=uploaded_images_handler,
+            # Decoding is CPU and memory heavy: one image at a time per worker process.
+            prefetch=1,
+        ),
+    ),
+    metrics=(PRODUCT_CACHE_READS, PRODUCT_CACHE_INVALIDATIONS),
+    jobs={
+        "sweep-abandoned-uploads": Job(
+            sweep_abandoned_uploads,
+            schedule="17 * * * *",
+            description="delete product images pending for over a day, and their uploads",
+        ),
+    },
     # Published events are kept 7 days (no secrets in them), then pruned.
     outbox=Outbox(),
 )

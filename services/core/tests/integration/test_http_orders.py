@@ -193,3 +193,24 @@ def test_cancel_returns_stock_once(
     assert again.status_code == 409
     assert again.headers["Content-Type"] == PROBLEM
     assert _stock(api, desk) == 3
+
+
+def test_quotas_count_in_the_database_and_answer_409(
+    api: str,
+    buyer: Any,
+    create_product: Callable[..., Any],
+    order: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from keel_core.service_layer import orders, products
+
+    monkeypatch.setattr(orders, "MAX_ORDERS_PER_DAY", 1)
+    monkeypatch.setattr(products, "MAX_PRODUCTS_PER_OWNER", 1)
+    desk = create_product(stock=5)
+    assert order(buyer, (desk, 1)).status_code == 201
+
+    over = order(buyer, (desk, 1))
+    assert over.status_code == 409 and over.headers["Content-Type"] == PROBLEM
+    assert "orders a day" in over.json()["detail"]
+    with pytest.raises(AssertionError):  # the seller's second product is over the quota
+        create_product(stock=1)

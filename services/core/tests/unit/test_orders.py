@@ -17,6 +17,7 @@ from keel_core.domain.errors import (
     InvalidInput,
     OrderNotCancellable,
     OrderNotFound,
+    QuotaExceeded,
 )
 from keel_core.domain.events import OrderCancelled, OrderPlaced, ProductUpdated, order_event
 from keel_core.domain.orders import RequestedItem
@@ -277,3 +278,22 @@ def test_cancel_gives_no_stock_back_to_a_deleted_product(
 
     assert uow.committed_products[desk.id].stock == 2
     assert not isinstance(uow.events[-2], ProductUpdated)
+
+
+def test_one_buyer_may_place_a_bounded_number_of_orders_a_day(
+    uow: FakeUnitOfWork,
+    buyer: Actor,
+    listed: Callable[..., Any],
+    clock: Callable[[], datetime],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(orders, "MAX_ORDERS_PER_DAY", 2)
+    desk = listed(stock=10)
+    orders.place_order(uow, buyer, order_of((desk.id, 1), key="k1"), clock)
+    orders.place_order(uow, buyer, order_of((desk.id, 1), key="k2"), clock)
+
+    with pytest.raises(QuotaExceeded):
+        orders.place_order(uow, buyer, order_of((desk.id, 1), key="k3"), clock)
+    assert stock_of(uow, desk.id) == 8
+    # a replay of an order already placed is not a new order
+    assert orders.place_order(uow, buyer, order_of((desk.id, 1), key="k2"), clock)

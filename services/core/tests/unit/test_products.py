@@ -10,7 +10,13 @@ import pytest
 from keel_core.adapters.fakes import FakeUnitOfWork
 from keel_core.domain.actors import Actor
 from keel_core.domain.commands import CreateProduct, DeleteProduct, UpdateProduct
-from keel_core.domain.errors import Forbidden, InvalidInput, ProductNotFound, StaleVersion
+from keel_core.domain.errors import (
+    Forbidden,
+    InvalidInput,
+    ProductNotFound,
+    QuotaExceeded,
+    StaleVersion,
+)
 from keel_core.domain.events import ProductCreated, ProductDeleted, ProductUpdated, product_event
 from keel_core.service_layer import products
 
@@ -159,3 +165,21 @@ def test_deleted_product_cannot_be_updated(
     products.delete_product(uow, seller, DeleteProduct(product.id))
     with pytest.raises(ProductNotFound):
         products.update_product(uow, seller, UpdateProduct(product.id, {"stock": 1}))
+
+
+def test_one_owner_may_list_a_bounded_number_of_products(
+    uow: FakeUnitOfWork,
+    seller: Actor,
+    buyer: Actor,
+    valid_fields: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(products, "MAX_PRODUCTS_PER_OWNER", 2)
+    first = products.create_product(uow, seller, CreateProduct(valid_fields))
+    products.create_product(uow, seller, CreateProduct(valid_fields))
+
+    with pytest.raises(QuotaExceeded):
+        products.create_product(uow, seller, CreateProduct(valid_fields))
+    products.create_product(uow, buyer, CreateProduct(valid_fields))  # another owner's quota
+    products.delete_product(uow, seller, DeleteProduct(first.id))
+    products.create_product(uow, seller, CreateProduct(valid_fields))  # deleted ones free a slot

@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from keel_common.service import Job, Service, ServiceDeclaration, Subscription
 from keel_events.auth import (
+    EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
     PasswordResetRequested,
+    PhoneVerificationRequested,
+    SignUpAttempted,
     TokenReuseDetected,
     UserRegistered,
 )
@@ -106,20 +109,21 @@ def bootstrap(settings: NotificationSettings | None = None, **overrides: Any) ->
 
 def _clients(settings: NotificationSettings, discovery: Any) -> dict[str, Any]:
     """Core's purchase history and auth's users over gRPC (channels open at the first call)."""
-    from keel_common.grpc import channel_for
+    from keel_common.grpc import channel_for, mutual_tls
     from keel_notification.adapters.auth_users import GrpcUserDirectory
     from keel_notification.adapters.core_purchases import GrpcPurchaseHistory
     from keel_protos.auth.v1 import auth_pb2
     from keel_protos.core.v1 import core_pb2
 
     core_timeout, auth_timeout = settings.core_timeout_seconds, settings.auth_timeout_seconds
+    tls = mutual_tls(settings)
 
     def purchase_history() -> GrpcPurchaseHistory:
-        core = channel_for("core", discovery, core_pb2.DESCRIPTOR, timeout=core_timeout)
+        core = channel_for("core", discovery, core_pb2.DESCRIPTOR, timeout=core_timeout, tls=tls)
         return GrpcPurchaseHistory(core, timeout=core_timeout)
 
     def directory() -> GrpcUserDirectory:
-        auth = channel_for("auth", discovery, auth_pb2.DESCRIPTOR, timeout=auth_timeout)
+        auth = channel_for("auth", discovery, auth_pb2.DESCRIPTOR, timeout=auth_timeout, tls=tls)
         return GrpcUserDirectory(auth, timeout=auth_timeout)
 
     return {"purchase_history": purchase_history, "directory": directory}
@@ -147,6 +151,9 @@ DECLARATION: ServiceDeclaration[Notifications] = ServiceDeclaration(
                 PasswordResetRequested,
                 PasswordChanged,
                 TokenReuseDetected,
+                SignUpAttempted,
+                EmailVerificationRequested,
+                PhoneVerificationRequested,
                 OrderPlaced,
                 OrderCancelled,
             ),

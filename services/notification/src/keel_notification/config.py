@@ -15,9 +15,11 @@ production refuses to deliver email or SMS into files.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
@@ -90,9 +92,29 @@ class NotificationSettings(ServiceSettings):
         return [url.strip() for url in text.split(",") if url.strip()]
 
 
+def _link_problems(settings: NotificationSettings) -> dict[str, str]:
+    """Links in production emails must point at the real public site over HTTPS: the
+    defaults (``http://127.0.0.1``) would send users' tokens nowhere, or to a local attacker."""
+    problems = {}
+    for field in ("link_verify_email", "link_reset_password", "link_order"):
+        url = urlsplit(getattr(settings, field))
+        host = (url.hostname or "").lower()
+        if url.scheme != "https" or not host or host == "localhost" or _is_loopback(host):
+            problems[field.upper()] = "an https URL of the public site is required in production"
+    return problems
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_private
+    except ValueError:
+        return host.endswith(".localhost") or host.endswith(".local")
+
+
 def load(**values: Any) -> NotificationSettings:
     """The settings of this process (``values`` override the environment, for tests);
-    refuses provider lists the adapters cannot read, and file delivery in production."""
+    refuses provider lists the adapters cannot read, and file delivery or local email links
+    in production."""
     from keel_notification.adapters.channels import provider_problems
 
     settings = load_settings(NotificationSettings, **values)
@@ -102,6 +124,7 @@ def load(**values: Any) -> NotificationSettings:
             urls = settings.provider_urls(variable)
             if not urls or any(url.lower().startswith("file:") for url in urls):
                 problems.setdefault(variable, "real providers are required in production")
+        problems.update(_link_problems(settings))
     if problems:
         raise ConfigError(problems)
     return settings

@@ -87,7 +87,9 @@ def _order_placed(buyer: uuid.UUID) -> Envelope:
         created_at=now,
         updated_at=now,
     )
-    return Envelope.new(type=event.type, source="core", data=event.to_data(), subject=event.subject)
+    return Envelope.new(
+        type=event.type, source="keel-core", data=event.to_data(), subject=event.subject
+    )
 
 
 def _handle(app: Notifications, envelope: Envelope) -> None:
@@ -111,9 +113,15 @@ def test_an_order_receipt_reaches_a_user_only_auth_knew(
 ) -> None:
     signup = SignUp("veteran@example.com", "correct horse battery staple", "Vera", "+14155550123")
     wired = auth[0]
-    veteran = accounts.sign_up(
-        signup, Origin(), wired.uow(), hasher=wired.hasher, policy=wired.policy, clock=wired.clock
-    )
+    accounts.sign_up(
+        signup, Origin(), wired.uow(), hasher=wired.hasher, throttle=wired.throttle,
+        policy=wired.policy, clock=wired.clock,
+    )  # fmt: skip
+    with wired.uow() as uow:  # the phone proved with its code (auth's phone flow)
+        veteran = uow.users.get_by_email("veteran@example.com")
+        assert veteran is not None
+        veteran.confirm_phone("+14155550123")
+        uow.commit()
 
     _handle(app, _order_placed(veteran.id))
 

@@ -10,8 +10,9 @@ import requests
 from keel_common.auth import FakeTokenVerifier
 from keel_common.settings import load_settings
 from keel_common.testing import live_server
+from keel_common.testing.dead_letters import dead_letter
 from keel_notification.adapters.fakes import FakeRenderer
-from keel_notification.bootstrap import bootstrap
+from keel_notification.bootstrap import DECLARATION, bootstrap
 from keel_notification.config import NotificationSettings
 from keel_notification.domain.commands import SendNotification
 from keel_notification.domain.model import Channel
@@ -29,7 +30,10 @@ def verifier() -> FakeTokenVerifier:
 @pytest.fixture
 def service(engine, database_url, tmp_path, verifier):
     settings = load_settings(
-        NotificationSettings, database_url=database_url, file_delivery_dir=tmp_path / "outbox"
+        NotificationSettings,
+        database_url=database_url,
+        file_delivery_dir=tmp_path / "outbox",
+        broker_url=f"sqla+sqlite:///{tmp_path / 'broker.db'}",
     )
     notifications = bootstrap(settings, engine=engine, verifier=verifier)
     with live_server(create_app(notifications)) as url:
@@ -54,11 +58,12 @@ def alice(verifier):
 def test_every_route_needs_a_bearer_token(url):
     for method, path in [
         ("post", "/v1/devices"),
-        ("delete", "/v1/devices/abc"),
+        ("delete", f"/v1/devices/{uuid.uuid4()}"),
         ("get", "/v1/notifications"),
         ("get", "/v1/notifications/preferences"),
         ("put", "/v1/notifications/preferences"),
         ("get", "/v1/admin/notifications"),
+        ("get", "/v1/admin/notification/dead-letters"),
     ]:
         response = requests.request(method, url + path, json={}, timeout=5)
         assert response.status_code == 401, path
@@ -66,31 +71,36 @@ def test_every_route_needs_a_bearer_token(url):
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+FCM_TOKEN = "dGVzdC1pbnN0YWxs:APA91b" + "Fq3x-_Zr" * 18
+
+
 def test_registering_a_device_twice_is_idempotent_and_it_can_be_removed(url, alice):
     _, auth = alice
-    body = {"platform": "android", "token": "fcm:token-1"}
+    body = {"platform": "android", "token": FCM_TOKEN}
     first = requests.post(f"{url}/v1/devices", json=body, headers=auth, timeout=5)
     again = requests.post(f"{url}/v1/devices", json=body, headers=auth, timeout=5)
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
-    removed = requests.delete(f"{url}/v1/devices/fcm:token-1", headers=auth, timeout=5)
+    device = first.json()["id"]
+    removed = requests.delete(f"{url}/v1/devices/{device}", headers=auth, timeout=5)
     assert removed.status_code == 204
-    gone = requests.delete(f"{url}/v1/devices/fcm:token-1", headers=auth, timeout=5)
+    gone = requests.delete(f"{url}/v1/devices/{device}", headers=auth, timeout=5)
     assert gone.status_code == 404 and gone.headers["Content-Type"] == PROBLEM
 
 
 def test_another_users_device_cannot_be_removed(url, alice, verifier):
-    requests.post(
+    device = requests.post(
         f"{url}/v1/devices",
         json={"platform": "ios", "token": "ab" * 32},
         headers=alice[1],
         timeout=5,
-    )
+    ).json()["id"]
     mallory = bearer(verifier.issue(uuid.uuid4()))
     assert (
-        requests.delete(f"{url}/v1/devices/{'ab' * 32}", headers=mallory, timeout=5).status_code
-        == 404
+        requests.delete(f"{url}/v1/devices/{device}", headers=mallory, timeout=5).status_code == 404
     )
+    tokens_in_path = requests.delete(f"{url}/v1/devices/{'ab' * 32}", headers=alice[1], timeout=5)
+    assert tokens_in_path.status_code == 404  # devices are addressed by id only
 
 
 @pytest.mark.parametrize(
@@ -98,6 +108,8 @@ def test_another_users_device_cannot_be_removed(url, alice, verifier):
     [
         {"platform": "windows", "token": "t"},
         {"platform": "ios", "token": ""},
+        {"platform": "ios", "token": "ab" * 31 + "/x"},  # not hex: would reach the APNs URL
+        {"platform": "android", "token": "fcm:token-1"},  # too short for FCM
         {"platform": "ios", "token": "t", "extra": 1},
         {"platform": "ios"},
     ],
@@ -200,8 +212,24 @@ def test_the_openapi_document_lists_the_public_routes(url):
     document = requests.get(f"{url}/v1/notification/openapi.json", timeout=5).json()
     assert {
         "/v1/devices",
-        "/v1/devices/{token}",
+        "/v1/devices/{id}",
         "/v1/notifications",
         "/v1/notifications/preferences",
         "/v1/admin/notifications",
     } <= set(document["paths"])
+
+
+def test_admins_see_how_many_messages_each_queue_dead_lettered(service, alice, verifier):
+    url, notifications = service
+    path = f"{url}/v1/admin/notification/dead-letters"
+    forbidden = requests.get(path, headers=alice[1], timeout=5)
+    assert forbidden.status_code == 403 and forbidden.headers["Content-Type"] == PROBLEM
+    admin = bearer(verifier.issue(uuid.uuid4(), roles=["admin"]))
+    before = requests.get(path, headers=admin, timeout=5).json()["queues"]
+    assert {q["queue"]: q["dead_letters"] for q in before} == {"notification.events": 0}
+
+    spec = DECLARATION.queues[0]
+    dead_letter(notifications.settings.broker_url, spec, count=2)
+
+    after = requests.get(path, headers=admin, timeout=5).json()["queues"]
+    assert after == [{"queue": spec.name, "dead_queue": spec.dead_queue, "dead_letters": 2}]

@@ -104,9 +104,10 @@ def test_apns_unregistered_token_is_reported_as_such(apns, apns_provider):
         apns_provider.send(push(IOS_TOKEN, Platform.IOS))
 
 
-def test_apns_rejects_a_malformed_token_which_is_also_dead(apns_provider):
-    with pytest.raises(UnregisteredDevice, match="BadDeviceToken"):
-        apns_provider.send(push("not-a-token", Platform.IOS))
+@pytest.mark.parametrize("token", ["not-a-token", "a1" * 32 + "/../../3/device/x"])
+def test_a_malformed_token_never_reaches_the_apns_url_and_is_dead(apns_provider, token):
+    with pytest.raises(UnregisteredDevice, match="not an APNs device token"):
+        apns_provider.send(push(token, Platform.IOS))
 
 
 def test_apns_throttling_and_outages_are_transient(apns, apns_provider):

@@ -41,7 +41,7 @@ def registered(user_id: uuid.UUID) -> IncomingEvent:
         verification_expires_at=NOW + timedelta(days=1),
     )
     envelope = Envelope(
-        id=str(uuid.uuid4()), type=event.type, source="auth", time=NOW.isoformat(), data={}
+        id=str(uuid.uuid4()), type=event.type, source="keel-auth", time=NOW.isoformat(), data={}
     )
     return incoming(UserRegistered.from_data(event.to_data()), envelope)
 
@@ -124,8 +124,8 @@ def test_repeated_send_keys_return_the_first_message(sql_uow):
 
 def test_devices_are_soft_deleted_and_revived(sql_uow):
     user_id = uuid.uuid4()
-    register_device(sql_uow, RegisterDevice(user_id, Platform.IOS, "tok"))
-    remove_device(sql_uow, RemoveDevice(user_id, "tok"), now=NOW)
+    registered, _ = register_device(sql_uow, RegisterDevice(user_id, Platform.IOS, "tok"))
+    remove_device(sql_uow, RemoveDevice(user_id, registered.id), now=NOW)
     with sql_uow:
         assert sql_uow.devices.active_for_user(user_id) == []
     device, created = register_device(sql_uow, RegisterDevice(user_id, Platform.IOS, "tok"))

@@ -122,6 +122,7 @@ def _delete_queues(url: str, spec: QueueSpec, exchange: str) -> None:
     channel = connection.channel()
     for queue in (spec.name, spec.dead_queue, *spec.retry_queues):
         channel.queue_delete(queue)
+    channel.exchange_delete(spec.retry_exchange)
     channel.exchange_delete(exchange)
     channel.exchange_delete(f"{exchange}.dlx")
     connection.close()
@@ -129,9 +130,8 @@ def _delete_queues(url: str, spec: QueueSpec, exchange: str) -> None:
 
 def envelope(event: Event) -> Envelope:
     """``event`` as its producer's relay publishes it."""
-    return Envelope.new(
-        type=event.type, source=event.producer, data=event.to_data(), subject=event.subject
-    )
+    source = f"keel-{event.producer}"
+    return Envelope.new(type=event.type, source=source, data=event.to_data(), subject=event.subject)
 
 
 def registered(email: str, user_id: uuid.UUID | None = None, name: str | None = None) -> Envelope:

@@ -114,7 +114,7 @@ def envelope_of(event: Event, *, id: uuid.UUID | None = None) -> Envelope:
     return Envelope(
         id=str(id or uuid.uuid4()),
         type=event.type,
-        source=event.producer,
+        source=f"keel-{event.producer}",
         time=EVENT_TIME.isoformat().replace("+00:00", "Z"),
         subject=event.subject,
         data=event.to_data(),

@@ -14,7 +14,7 @@ from keel_notification.domain.commands import (
     UpdatePreferences,
 )
 from keel_notification.domain.errors import DeviceNotFound, Forbidden, InvalidCursor
-from keel_notification.domain.model import Channel, Platform, QuietHours
+from keel_notification.domain.model import Channel, Platform, QuietHours, is_push_token
 from keel_notification.service_layer.devices import register_device, remove_device
 from keel_notification.service_layer.history import (
     delivery_status,
@@ -44,19 +44,19 @@ def test_a_token_moves_to_the_user_who_registers_it_last(uow):
 
 def test_removing_a_device_stops_pushes_and_re_registering_revives_it(uow, clock):
     user = uuid.uuid4()
-    register_device(uow, RegisterDevice(user, Platform.IOS, "tok"))
-    remove_device(uow, RemoveDevice(user, "tok"), now=clock())
+    device, _ = register_device(uow, RegisterDevice(user, Platform.IOS, "tok"))
+    remove_device(uow, RemoveDevice(user, device.id), now=clock())
     assert uow.devices.active_for_user(user) == []
     with pytest.raises(DeviceNotFound):
-        remove_device(uow, RemoveDevice(user, "tok"), now=clock())
+        remove_device(uow, RemoveDevice(user, device.id), now=clock())
     register_device(uow, RegisterDevice(user, Platform.IOS, "tok"))
     assert len(uow.devices.active_for_user(user)) == 1
 
 
 def test_another_users_device_is_not_found(uow, clock):
-    register_device(uow, RegisterDevice(uuid.uuid4(), Platform.IOS, "tok"))
+    device, _ = register_device(uow, RegisterDevice(uuid.uuid4(), Platform.IOS, "tok"))
     with pytest.raises(DeviceNotFound):
-        remove_device(uow, RemoveDevice(uuid.uuid4(), "tok"), now=clock())
+        remove_device(uow, RemoveDevice(uuid.uuid4(), device.id), now=clock())
     assert uow.devices.by_token("tok").active
 
 
@@ -118,3 +118,19 @@ def test_support_finds_messages_by_user_or_event_and_only_admins_may(uow, log_of
     by_event = search_notifications(uow, roles={"admin"}, event_id=event_id)
     assert [n.id for n in by_event.items] == [page.items[0].id]
     assert delivery_status(uow, page.items[0].id).status.value == "queued"
+
+
+@pytest.mark.parametrize(
+    ("platform", "token", "valid"),
+    [
+        (Platform.IOS, "ab" * 32, True),
+        (Platform.IOS, "ab" * 31, False),  # too short
+        (Platform.IOS, "ab" * 31 + "/x", False),  # would escape the APNs URL path
+        (Platform.IOS, "../../3/device/" + "ab" * 32, False),
+        (Platform.ANDROID, "f" * 20 + ":APA91b" + "x_-" * 40, True),
+        (Platform.ANDROID, "short:token", False),
+        (Platform.ANDROID, "x" * 100 + " y", False),
+    ],
+)
+def test_push_tokens_are_checked_per_platform(platform, token, valid):
+    assert is_push_token(platform, token) is valid

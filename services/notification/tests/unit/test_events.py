@@ -10,9 +10,12 @@ import pytest
 from keel_common.messaging import InvalidMessage
 from keel_common.worker import typed_handler
 from keel_events.auth import (
+    EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
     PasswordResetRequested,
+    PhoneVerificationRequested,
+    SignUpAttempted,
     TokenReuseDetected,
     UserRegistered,
 )
@@ -192,6 +195,38 @@ def test_the_queue_takes_exactly_the_events_it_has_messages_for():
         "auth.password.reset_requested.v1",
         "auth.password.changed.v1",
         "auth.security.token_reuse_detected.v1",
+        "auth.user.signup_attempted.v1",
+        "auth.email.verification_requested.v1",
+        "auth.phone.verification_requested.v1",
         "core.order.placed.v1",
         "core.order.cancelled.v1",
     }
+
+
+def test_a_sign_up_attempt_tells_the_owner_and_how_to_take_back_an_unverified_account(
+    accept, events
+):
+    user_id = uuid.uuid4()
+    attempt = SignUpAttempted(
+        user_id=user_id, email="ada@example.com", name="Ada", email_verified=False
+    )
+    [message] = accept(events.make(attempt)).ready
+    assert message.to == "ada@example.com"
+    assert message.subject == "Someone tried to sign up with your email address"
+    assert "reset its password" in message.text
+
+
+def test_a_resent_link_and_a_phone_code_create_no_contact(accept, events, uow):
+    user_id = uuid.uuid4()
+    resent = EmailVerificationRequested(
+        user_id=user_id, email="ada@example.com", name=None, verification_token="tok456",
+        verification_expires_at=IN_AN_HOUR,
+    )  # fmt: skip
+    code = PhoneVerificationRequested(
+        user_id=user_id, phone="+14155550123", code="123456", expires_at=IN_AN_HOUR
+    )
+    [email] = accept(events.make(resent)).ready
+    [sms] = accept(events.make(code)).ready
+    assert "verify-email?token=tok456" in email.text
+    assert (sms.to, "123456" in sms.body) == ("+14155550123", True)
+    assert uow.contacts.get(user_id) is None  # an unproven number is nobody's contact

@@ -123,6 +123,35 @@ def test_production_refuses_to_deliver_email_and_sms_into_files():
     assert set(caught.value.problems) >= {"EMAIL_PROVIDERS", "SMS_PROVIDERS"}
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/verify-email?token={token}",  # the default
+        "http://shop.example/verify-email?token={token}",  # not https
+        "https://localhost/verify-email?token={token}",
+        "https://10.0.0.5/verify-email?token={token}",
+    ],
+)
+def test_production_refuses_email_links_that_are_not_the_public_site(url):
+    with pytest.raises(ConfigError) as caught:
+        load(environment="production", link_verify_email=url)
+    assert "LINK_VERIFY_EMAIL" in caught.value.problems
+    assert {"LINK_RESET_PASSWORD", "LINK_ORDER"} <= set(caught.value.problems)  # defaults
+
+
+def test_production_accepts_https_links_of_the_public_site():
+    links = {
+        "link_verify_email": "https://shop.example/verify-email?token={token}",
+        "link_reset_password": "https://shop.example/reset-password?token={token}",
+        "link_order": "https://shop.example/orders/{order_id}",
+    }
+    with pytest.raises(ConfigError) as caught:
+        load(environment="production", **links)
+    assert not {"LINK_VERIFY_EMAIL", "LINK_RESET_PASSWORD", "LINK_ORDER"} & set(
+        caught.value.problems
+    )  # only the providers are missing
+
+
 def test_a_provider_list_can_be_read_from_a_secret_file(tmp_path, monkeypatch):
     secret = tmp_path / "sms-providers"
     secret.write_text(TWO_TWILIO_ACCOUNTS + "\n")

@@ -24,6 +24,7 @@ CONTEXTS = {
     "password_reset": {"name": "", "reset_url": "https://x/reset?token=t", "minutes": 60},
     "password_changed": {"name": "Ada", "time": datetime.now(UTC)},
     "security_alert": {"name": "Ada", "time": datetime.now(UTC)},
+    "signup_attempt": {"name": "Ada", "time": datetime.now(UTC), "verified": False},
     "order_receipt": ORDER,
     "order_cancelled": {**ORDER, "reason": ""},
     "daily_signups": {"day": "2025-03-02", "count": 7},

@@ -37,7 +37,7 @@ class Search(Service[UnitOfWork]):
     index: SearchIndex
     #: Core's catalogue (``CatalogService.ListProducts``), read by rebuilds.
     product_source: ProductSource
-    #: Checks the access tokens of the back-office API's callers.
+    #: Access tokens of the admin API (nothing fetches the keys until the first admin call).
     verifier: TokenVerifier
 
     def extra_readiness(self) -> Mapping[str, Check]:
@@ -114,12 +114,13 @@ def _core_catalogue(
     settings: SearchSettings, discovery: Discovery, closers: list[Callable[[], None]]
 ) -> ProductSource:
     """A channel to core (not connected until a rebuild streams) and the source over it."""
-    from keel_common.grpc import channel_for
+    from keel_common.grpc import channel_for, mutual_tls
     from keel_protos.core.v1 import core_pb2
     from keel_search.adapters.catalog import GrpcProductSource
 
     timeout = settings.rebuild_timeout_seconds
-    channel = channel_for("core", discovery, core_pb2.DESCRIPTOR, timeout=timeout)
+    tls = mutual_tls(settings)
+    channel = channel_for("core", discovery, core_pb2.DESCRIPTOR, timeout=timeout, tls=tls)
     closers.append(channel.close)
     return GrpcProductSource(channel, timeout=timeout)
 

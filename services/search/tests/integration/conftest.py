@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from keel_common.auth import FakeTokenVerifier
 from keel_common.db.alembic import upgrade
 from keel_common.discovery import FakeDiscovery
 from keel_common.messaging import create_broker
@@ -32,7 +33,10 @@ def wired(database_url: str, tmp_path: Path, catalogue: FakeProductSource) -> It
     the embedded index on disk."""
     upgrade(database_url, MIGRATIONS)
     settings = load_settings(
-        SearchSettings, database_url=database_url, search_index_dir=tmp_path / "index"
+        SearchSettings,
+        database_url=database_url,
+        search_index_dir=tmp_path / "index",
+        broker_url=f"sqla+sqlite:///{tmp_path / 'broker.db'}",
     )
     # Only search's own queues: the broker of a test declares no other service's topology.
     broker = create_broker(
@@ -41,7 +45,13 @@ def wired(database_url: str, tmp_path: Path, catalogue: FakeProductSource) -> It
         service="search",
         queues=DECLARATION.queues,
     )
-    search = bootstrap(settings, broker=broker, product_source=catalogue, discovery=FakeDiscovery())
+    search = bootstrap(
+        settings,
+        broker=broker,
+        product_source=catalogue,
+        discovery=FakeDiscovery(),
+        verifier=FakeTokenVerifier(),
+    )
     yield search
     search.close()
 

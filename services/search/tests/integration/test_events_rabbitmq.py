@@ -104,7 +104,7 @@ def _delete_topology(url: str, exchange: str, spec: QueueSpec) -> None:
     channel = connection.channel()
     for queue in (spec.name, spec.dead_queue, *spec.retry_queues):
         channel.queue_delete(queue)
-    for name in (exchange, f"{exchange}.dlx"):
+    for name in (exchange, f"{exchange}.dlx", spec.retry_exchange):
         channel.exchange_delete(name)
     connection.close()
 

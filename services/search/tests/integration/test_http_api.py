@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 import requests
 
+from keel_common.auth import FakeTokenVerifier
 from keel_common.testing import live_server
-from keel_search.bootstrap import Search
+from keel_common.testing.dead_letters import dead_letter
+from keel_search.bootstrap import DECLARATION, Search
 from keel_search.domain.products import ProductDocument
 from keel_search.entrypoints.flask_app import create_app
 
@@ -47,8 +50,10 @@ def test_search_answers_hits_total_cursor_and_facets(
         "price_cents",
         "currency",
         "category",
+        "thumbnail_url",
         "highlights",
     }
+    assert first["thumbnail_url"] is None  # none of these products has an image
     assert "<mark>lamp</mark>" in first["highlights"]["title"]
     rest = get(base_url, q="lamp", limit=2, category="lighting", cursor=body["next_cursor"]).json()
     assert rest["next_cursor"] is None
@@ -110,3 +115,25 @@ def test_the_api_is_documented_and_ready(base_url: str) -> None:
     ready = requests.get(f"{base_url}/readyz", timeout=10)
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"database": "ok", "index": "ok"}
+
+
+def test_the_dead_letter_count_is_for_admins_and_counts_each_queue(
+    wired: Search, base_url: str
+) -> None:
+    path = f"{base_url}/v1/admin/search/dead-letters"
+    verifier = wired.verifier
+    assert isinstance(verifier, FakeTokenVerifier)
+    anonymous = requests.get(path, timeout=10)
+    assert anonymous.status_code == 401 and anonymous.headers["Content-Type"] == PROBLEM
+    user = {"Authorization": f"Bearer {verifier.issue(uuid.uuid4())}"}
+    forbidden = requests.get(path, headers=user, timeout=10)
+    assert forbidden.status_code == 403 and forbidden.headers["Content-Type"] == PROBLEM
+    admin = {"Authorization": f"Bearer {verifier.issue(uuid.uuid4(), roles=['admin'])}"}
+    assert requests.get(path, headers=admin, timeout=10).json()["queues"][0]["dead_letters"] == 0
+
+    spec = DECLARATION.queues[0]
+    dead_letter(wired.settings.broker_url, spec, count=3)
+
+    assert requests.get(path, headers=admin, timeout=10).json() == {
+        "queues": [{"queue": "search.products", "dead_queue": spec.dead_queue, "dead_letters": 3}]
+    }

@@ -115,6 +115,15 @@ def test_the_word_being_typed_matches_as_a_prefix(
     assert titles(engine, "wireless head ") == []  # a space ends the word
 
 
+def test_search_as_you_type_keeps_typos_forgiven_on_whole_words(
+    engine: SearchIndex, make_product: MakeProduct
+) -> None:
+    engine.apply([make_product(title="Wireless headphones"), make_product(title="Headlamp")])
+    assert titles(engine, "headph") == ["Wireless headphones"]
+    assert titles(engine, "wireles headph") == ["Wireless headphones"]  # typo, then prefix
+    assert titles(engine, "headph wireless") == []  # a finished word is not a prefix
+
+
 def test_one_typo_is_forgiven_from_five_letters(
     engine: SearchIndex, make_product: MakeProduct
 ) -> None:

@@ -60,6 +60,7 @@ def cluster() -> RecordingConnection:
     connection: RecordingConnection = client.transport.connection_pool.connection
     connection.client = client  # type: ignore[attr-defined]
     connection.routes[("HEAD", "/_alias/keel-products")] = (200, {})
+    connection.routes[("PUT", "/keel-products/_mapping")] = (200, {"acknowledged": True})
     return connection
 
 
@@ -80,6 +81,16 @@ def test_the_first_start_creates_the_live_index_behind_its_alias() -> None:
     [(_, body)] = cluster.sent("PUT", "/keel-products-initial")
     assert body["aliases"] == {"keel-products": {"is_write_index": True}}
     assert body["mappings"]["properties"]["title"] == {"type": "text", "analyzer": "keel_words"}
+
+
+def test_an_existing_index_gets_the_fields_added_since(cluster: RecordingConnection) -> None:
+    index_on(cluster)
+    [(_, mapping)] = cluster.sent("PUT", "/keel-products/_mapping")
+    assert mapping["properties"]["thumbnail_url"] == {
+        "type": "keyword",
+        "index": False,
+        "doc_values": False,
+    }
 
 
 def test_writes_go_through_the_alias_with_the_version_as_external(

@@ -27,6 +27,15 @@ def test_only_the_word_being_typed_is_a_prefix() -> None:
     assert "match_bool_prefix" in json.dumps(last)
 
 
+def test_search_as_you_type_keeps_typos_on_whole_words() -> None:
+    whole, typed = clauses(search_body(SearchQuery.parse(text="wireles headph")))
+    fuzzy = {"match": {"title": {"query": "wireles", "fuzziness": 1, "prefix_length": 0}}}
+    assert {"constant_score": {"filter": fuzzy, "boost": 1.5}} in whole["bool"]["should"]
+    prefix = {"match_bool_prefix": {"title": {"query": "headph"}}}
+    assert {"constant_score": {"filter": prefix, "boost": 1.5}} in typed["bool"]["should"]
+    assert typed["bool"]["minimum_should_match"] == 1
+
+
 def test_the_category_filter_spares_the_facets() -> None:
     body = search_body(SearchQuery.parse(text="lamp", category="lighting", min_price_cents=5))
     assert body["post_filter"] == {"term": {"category": "lighting"}}

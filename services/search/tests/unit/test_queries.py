@@ -37,6 +37,15 @@ def test_every_bad_parameter_is_reported_at_once() -> None:
     assert fields == {"q", "category", "min_price_cents", "max_price_cents", "sort", "limit"}
 
 
+def test_a_query_of_more_than_ten_words_is_refused() -> None:
+    SearchQuery.parse(text=" ".join(["tea"] * 10))
+    with pytest.raises(InvalidQuery) as caught:
+        SearchQuery.parse(text=" ".join("abcdefghijk"))
+    assert [(e.field, e.message) for e in caught.value.errors] == [
+        ("q", "must be at most 10 words")
+    ]
+
+
 def test_min_price_above_max_price_is_refused() -> None:
     with pytest.raises(InvalidQuery) as caught:
         SearchQuery.parse(min_price_cents=500, max_price_cents=100)

@@ -42,7 +42,27 @@ def _params(*names: str) -> dict[str, str]:
 def dashboard() -> str:
     today = call("GET", "/v1/admin/orders/today")
     index = call("GET", "/v1/admin/search/index")
-    return render_template("dashboard.html", today=today, index=index)
+    return render_template("dashboard.html", today=today, index=index, dead_letters=_dead_letters())
+
+
+DEAD_LETTER_APIS = {
+    "notification": "/v1/admin/notification/dead-letters",
+    "search": "/v1/admin/search/dead-letters",
+}
+
+
+def _dead_letters() -> dict[str, list[dict[str, Any]] | str] | None:
+    """Each service's queues with their dead-letter counts, or why a service's are missing;
+    ``None`` for staff (the dead-letter APIs are for admins)."""
+    found: dict[str, list[dict[str, Any]] | str] = {}
+    for service, path in DEAD_LETTER_APIS.items():
+        try:
+            found[service] = call("GET", path)["queues"]
+        except ApiError as exc:
+            if exc.status == 403:
+                return None
+            found[service] = f"unavailable ({exc.status})"
+    return found
 
 
 @bp.get("/products")

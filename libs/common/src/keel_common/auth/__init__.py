@@ -16,6 +16,7 @@ from pathlib import Path
 from keel_common.auth.flask_bearer import install_token_verifier, require_principal
 from keel_common.auth.grpc_bearer import bearer_metadata, principal_from_context
 from keel_common.auth.jwks import (
+    ACCESS_TOKEN_TYPE,
     ALGORITHM,
     DEFAULT_LEEWAY,
     JwksTokenVerifier,
@@ -33,6 +34,7 @@ from keel_common.auth.revocation import (
 )
 
 __all__ = [
+    "ACCESS_TOKEN_TYPE",
     "ALGORITHM",
     "DEFAULT_LEEWAY",
     "DEFAULT_REVOCATIONS_PATH",

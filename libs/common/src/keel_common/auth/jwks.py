@@ -71,6 +71,10 @@ class JwksTokenVerifier(TokenVerifier):
             return None
 
 
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
+ACCESS_TOKEN_TYPES = frozenset({ACCESS_TOKEN_TYPE, "application/at+jwt"})
+
+
 def decode_access_token(
     token: str,
     key_for: Callable[[str], Any],
@@ -92,6 +96,10 @@ def decode_access_token(
     kid = header.get("kid")
     if header.get("alg") != ALGORITHM or not isinstance(kid, str):
         raise InvalidToken("unexpected algorithm or missing kid")
+    if str(header.get("typ", "")).lower() not in ACCESS_TOKEN_TYPES:
+        # RFC 8725 section 3.11 / RFC 9068: only a token typed as an access token is one, so
+        # no other JWT signed with these keys (an ID token, a link token) can pass for it.
+        raise InvalidToken("not an access token (typ)")
     key = key_for(kid)
     if key is None:
         raise InvalidToken("unknown signing key")

@@ -21,7 +21,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
-from keel_common.auth.jwks import ALGORITHM
+from keel_common.auth.jwks import ACCESS_TOKEN_TYPE, ALGORITHM
 
 
 class SigningKeys:
@@ -68,7 +68,8 @@ class SigningKeys:
 
     def sign(self, claims: dict[str, Any], kid: str | None = None) -> str:
         kid = kid or self.current_kid
-        return jwt.encode(claims, self.keys[kid], algorithm=ALGORITHM, headers={"kid": kid})
+        headers = {"kid": kid, "typ": ACCESS_TOKEN_TYPE}
+        return jwt.encode(claims, self.keys[kid], algorithm=ALGORITHM, headers=headers)
 
     def token(self, **claims: Any) -> str:
         """A valid access token; keyword arguments as for ``claims``."""

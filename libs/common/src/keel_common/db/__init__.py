@@ -59,11 +59,15 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 def create_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the settings Keel relies on for each backend.
 
-    SQLite (the embedded default) gets WAL, foreign keys and a busy timeout so a web process,
+    Every engine hides statement parameters from its errors. SQLite (the embedded default)
+    gets WAL, foreign keys and a busy timeout so a web process,
     a worker and an outbox relay can share one file; PostgreSQL gets pre-ping so a restarted
     database does not surface as errors.
     """
     sa_url = sa.make_url(url)
+    # Statement parameters (password hashes, emails, tokens) stay out of exception text,
+    # hence out of logs and Sentry: a failed INSERT must not print the row it carried.
+    kwargs.setdefault("hide_parameters", True)
     if sa_url.get_backend_name() == "sqlite":
         if sa_url.database and sa_url.database != ":memory:":
             Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)

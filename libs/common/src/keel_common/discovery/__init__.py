@@ -33,7 +33,9 @@ def create_discovery(settings: DiscoverySettings) -> Discovery:
     if kind == "static":
         return StaticDiscovery(settings.static_services)
     if kind == "consul":
-        return ConsulDiscovery.from_address(settings.consul_http_addr)
+        token = getattr(settings, "consul_http_token", None)
+        secret = token.get_secret_value() if token is not None else None
+        return ConsulDiscovery(consul_client(settings.consul_http_addr, token=secret))
     raise ValueError(f"DISCOVERY must be 'static' or 'consul', not {settings.discovery!r}")
 
 

@@ -35,8 +35,11 @@ class _Cached:
     expires_at: float
 
 
-def consul_client(http_addr: str, timeout: float = AGENT_TIMEOUT_SECONDS) -> consul.Consul:
-    """A py-consul client for ``CONSUL_HTTP_ADDR`` (``host:port`` or ``http(s)://host:port``)."""
+def consul_client(
+    http_addr: str, timeout: float = AGENT_TIMEOUT_SECONDS, token: str | None = None
+) -> consul.Consul:
+    """A py-consul client for ``CONSUL_HTTP_ADDR`` (``host:port`` or ``http(s)://host:port``)
+    that presents ``token`` (the service's ACL token) on every request."""
     parts = urlsplit(http_addr if "//" in http_addr else f"//{http_addr}")
     if not parts.hostname:
         raise ValueError(f"CONSUL_HTTP_ADDR {http_addr!r} is not host:port")
@@ -44,6 +47,7 @@ def consul_client(http_addr: str, timeout: float = AGENT_TIMEOUT_SECONDS) -> con
         host=parts.hostname,
         port=parts.port or 8500,
         scheme=parts.scheme or "http",
+        token=token,
         connections_timeout=timeout,
     )
 

@@ -40,7 +40,8 @@ class ServiceRegistration:
     def for_grpc(
         cls, service: str, settings: Any, address: str | None = None
     ) -> ServiceRegistration:
-        """This process's gRPC server, checked through its ``grpc.health.v1`` service.
+        """This process's gRPC server, checked through its ``grpc.health.v1`` service (on
+        ``settings.grpc_health_port`` when set: the registry holds no client certificate).
 
         The address is ``address``, else ``settings.advertise_address`` when the settings
         have one, else what this host's name resolves to (the pod or container IP in
@@ -48,13 +49,14 @@ class ServiceRegistration:
         """
         host = address or getattr(settings, "advertise_address", None) or _host_address()
         port = int(settings.grpc_port)
+        check_port = getattr(settings, "grpc_health_port", None) or port
         return cls(
             name=service,
             id=f"{service}-{socket.gethostname()}-{port}",
             address=host,
             port=port,
             tags=("grpc",),
-            check=f"{host}:{port}",
+            check=f"{host}:{check_port}",
         )
 
     @property

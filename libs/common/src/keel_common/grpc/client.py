@@ -12,6 +12,9 @@
   retried on UNAVAILABLE by gRPC itself (a service-config ``retryPolicy``), within the same
   deadline; other methods are never retried.
 - ``traceparent`` and ``x-request-id`` of the current hop go out as metadata.
+- With ``tls`` (``keel_common.grpc.mtls``), every channel presents this service's
+  certificate and accepts only a server whose certificate, from the same CA, names the
+  service called.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from google.protobuf.descriptor import FileDescriptor
 
 from keel_common import tracing
 from keel_common.discovery import Discovery, DiscoveryError
+from keel_common.grpc.mtls import MutualTls, channel_options
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 # Longer than any sensible deadline, so calls already on a vanished instance can finish.
@@ -129,14 +133,25 @@ class CallDefaultsInterceptor(
         return continuation(self._details(details), requests)
 
 
-def insecure_channel_factory(
-    timeout: float, retryable: Sequence[tuple[str, str]]
+def channel_factory(
+    timeout: float,
+    retryable: Sequence[tuple[str, str]],
+    *,
+    service: str = "",
+    tls: MutualTls | None = None,
 ) -> Callable[[str], grpc.Channel]:
-    """Opens one plaintext channel to an address, with the deadline/trace interceptor."""
+    """Opens one channel to an address of ``service``, with the deadline/trace interceptor:
+    plaintext without ``tls``, else mutual TLS verifying the server as ``service``."""
     options = [("grpc.enable_retries", 1), ("grpc.service_config", service_config(retryable))]
 
     def open_channel(address: str) -> grpc.Channel:
-        channel = grpc.insecure_channel(address, options=options)
+        if tls is None:
+            channel = grpc.insecure_channel(address, options=options)
+        else:
+            credentials = tls.channel_credentials()
+            channel = grpc.secure_channel(
+                address, credentials, options=[*options, *channel_options(service)]
+            )
         return grpc.intercept_channel(channel, CallDefaultsInterceptor(timeout))
 
     return open_channel
@@ -281,11 +296,14 @@ def channel_for(
     *protos: FileDescriptor,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     retryable: Iterable[tuple[str, str]] = (),
+    tls: MutualTls | None = None,
 ) -> ServiceChannel:
     """A channel to ``service``; pass the pb2 ``DESCRIPTOR`` of its protos to enable retries.
 
     ``timeout`` is the default deadline of every call; ``retryable`` adds methods to the
-    ones the protos' ``idempotency_level`` marks safe to retry.
+    ones the protos' ``idempotency_level`` marks safe to retry. ``tls`` (from
+    ``mutual_tls(settings)``) makes every call mutual TLS; None is development's plaintext.
     """
     methods = [*idempotent_methods(*protos), *retryable]
-    return ServiceChannel(service, discovery, insecure_channel_factory(timeout, methods))
+    factory = channel_factory(timeout, methods, service=service, tls=tls)
+    return ServiceChannel(service, discovery, factory)

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from keel_common.errors import init_sentry
 from keel_common.http.observability import install_request_hooks
+from keel_common.http.openapi import KeelOpenAPI
 from keel_common.http.ops import install_ops_routes
 from keel_common.http.problems import PROBLEM_JSON, install_problem_handlers, validation_problem
 from keel_common.http.schemas import Problem, ValidationProblem
@@ -63,7 +64,7 @@ def create_app(
     ``/healthz``, ``/readyz`` (runs each ``readiness`` check), ``/metrics``, the request size
     limit (413), and Sentry when ``settings.sentry_dsn`` is set.
     """
-    app = OpenAPI(
+    app = KeelOpenAPI(
         __name__,
         info=Info(title=api_title or f"Keel {service} API", version=api_version),
         responses=_problem_responses(),
@@ -79,7 +80,7 @@ def create_app(
     app.components_schemas["Problem"] = OpenAPISchema(**get_model_schema(Problem))
     install_problem_handlers(app)
     install_request_hooks(app)
-    install_ops_routes(app, service, readiness or {})
+    install_ops_routes(app, service, readiness or {}, settings.drain_file)
     if settings.trusted_proxy_hops:
         # Behind the gateway/ingress the client is the address nginx appended to
         # X-Forwarded-For; per-IP limits, audit logs and access logs need it, not nginx's.

@@ -34,6 +34,9 @@ threads = _int_env("GUNICORN_THREADS", 4)
 timeout = 30
 graceful_timeout = _int_env("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = 5
+# Above the gateway's 4 KiB request line, so an over-long URL is the gateway's problem+json
+# 414, never gunicorn's HTML one.
+limit_request_line = 8190
 # The workers' heartbeat files: on a disk-backed /tmp a slow disk can stall them and get
 # healthy workers killed; /dev/shm is memory.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108

@@ -16,6 +16,7 @@ from flask_openapi3.utils import parse_parameters
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from keel_common import tracing
+from keel_common.http.json_depth import MAX_JSON_DEPTH, too_deep
 from keel_common.http.problems import ProblemError
 from keel_common.metrics import HTTP_ERRORS, HTTP_LATENCY, HTTP_REQUESTS
 
@@ -53,8 +54,10 @@ def _body_model() -> Any:
 
 
 def _check_body() -> None:
-    """413, 415 and malformed JSON are decided before the route's schema sees the body."""
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    """413, 415, malformed and too deeply nested JSON are decided before the route's schema
+    sees the body."""
+    # Flask's per-request limit: MAX_CONTENT_LENGTH unless a route's blueprint raised it.
+    limit = request.max_content_length
     if limit is not None and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge()
     # OPTIONS (CORS preflight) and HEAD reach the same endpoint but carry no body.
@@ -62,6 +65,12 @@ def _check_body() -> None:
         return
     if not request.is_json:
         raise ProblemError(415, "Unsupported Media Type", "Send the body as application/json.")
+    if too_deep(request.get_data(cache=True)):
+        raise ProblemError(
+            400,
+            "JSON Nested Too Deeply",
+            f"Arrays and objects may nest at most {MAX_JSON_DEPTH} levels deep.",
+        )
     try:
         request.get_json()
     except BadRequest:

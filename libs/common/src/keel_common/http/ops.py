@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from flask import Response, jsonify
 from flask_openapi3 import OpenAPI
@@ -21,8 +22,11 @@ def healthz() -> Response:
     return jsonify(status="ok")
 
 
-def readyz(checks: Mapping[str, Callable[[], object]]) -> Response:
-    """Readiness: every dependency check passes; otherwise a 503 naming those that failed."""
+def readyz(checks: Mapping[str, Callable[[], object]], drain_file: Path | None = None) -> Response:
+    """Readiness: every dependency check passes; otherwise a 503 naming those that failed.
+    Once ``drain_file`` exists (the pod is stopping) the answer is 503 whatever the checks."""
+    if drain_file is not None and drain_file.exists():
+        return problem_response(503, "Service Unavailable", "Draining: this instance is stopping.")
     results: dict[str, str] = {}
     for name, check in checks.items():
         try:
@@ -46,10 +50,13 @@ def metrics() -> Response:
 
 
 def install_ops_routes(
-    app: OpenAPI, service: str, readiness: Mapping[str, Callable[[], object]]
+    app: OpenAPI,
+    service: str,
+    readiness: Mapping[str, Callable[[], object]],
+    drain_file: Path | None = None,
 ) -> None:
     # Flask's own add_url_rule, so these stay out of the OpenAPI document.
     app.add_url_rule("/healthz", "keel_healthz", healthz)
-    app.add_url_rule("/readyz", "keel_readyz", lambda: readyz(readiness))
+    app.add_url_rule("/readyz", "keel_readyz", lambda: readyz(readiness, drain_file))
     app.add_url_rule("/metrics", "keel_metrics", metrics)
     app.add_url_rule(f"/v1/{service}/openapi.json", "keel_openapi", lambda: jsonify(app.api_doc))

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from flask_openapi3.utils import parse_parameters
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from keel_common.errors import report_exception
@@ -98,6 +99,18 @@ def _from_unhandled(exc: Exception) -> Response:
     )
 
 
+def _from_integrity_error(exc: IntegrityError) -> Response:
+    """A unique or foreign-key violation no use case mapped (a double submit racing its
+    twin): a 409, not a 500. Logged without its SQL parameters (engines hide them too),
+    which can hold hashes and personal data."""
+    log.warning(
+        "integrity error in %s %s: %s", request.method, request.path, type(exc.orig).__name__
+    )
+    return problem_response(
+        409, "Conflict", "The request conflicts with the current state; reload and retry."
+    )
+
+
 def _location(model_title: str) -> str | None:
     """Which part of the request the failing model describes (its parameter name)."""
     view = current_app.view_functions.get(request.endpoint or "")
@@ -158,6 +171,7 @@ def field_problem(
 def install_problem_handlers(app: Flask) -> None:
     app.register_error_handler(ProblemError, _from_problem_error)
     app.register_error_handler(HTTPException, _from_http_exception)
+    app.register_error_handler(IntegrityError, _from_integrity_error)
     app.register_error_handler(Exception, _from_unhandled)
 
 

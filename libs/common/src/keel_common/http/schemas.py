@@ -3,17 +3,42 @@ problem documents that every 4xx/5xx answer follows (and the OpenAPI document de
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# C0 controls but tab, newline and carriage return; DEL; C1 controls. NUL in particular:
+# PostgreSQL refuses it in text, which would otherwise surface as a 500.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _has_control(value: Any) -> bool:
+    if isinstance(value, str):
+        return _CONTROL.search(value) is not None
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_has_control(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_control(k) or _has_control(v) for k, v in value.items())
+    return False
 
 
 class Schema(BaseModel):
     """Base for request bodies and query parameters: a field the schema does not declare is
-    rejected (422), so a client's typo or stale SDK fails loudly instead of being ignored.
+    rejected (422), so a client's typo or stale SDK fails loudly instead of being ignored;
+    so is a control character in any text (tab and line breaks aside).
 
     Not for header models: every request carries headers the route does not declare.
     """
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        if _has_control(value):
+            raise ValueError("control characters are not allowed")
+        return value
 
 
 class Problem(BaseModel):

@@ -10,9 +10,12 @@ both itself: a failed message is copied to ``Q.retry.<ms>ms`` with an ``x-keel-d
 queue unacked until it is due, then moves it back to ``Q``. Each retry queue has one delay,
 so its head is always the next one due. Dead-lettering is a copy to ``Q.dead`` and an ack.
 
-Known limits of kombu's SQLAlchemy transport, acceptable for development only: a message a
-consumer held when its process was killed (not stopped) stays invisible, and delivered rows
-are never deleted from ``kombu_message``.
+On ``sqla+`` URLs the channel is ``embedded_sqlite.AckingChannel``: kombu's SQLAlchemy
+channel with real acknowledgements (an ack deletes the row) and a visibility timeout (a
+message whose consumer was killed before its ack is delivered again once its lease expires,
+30 s by default, ``?visibility_timeout=N`` in the URL), so a killed worker loses nothing, as
+on RabbitMQ. A handler slower than the timeout may see its message twice; the inbox makes
+that once in effect, as it does for RabbitMQ's redeliveries.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from keel_common.messaging.consuming import (
     ConsumerRun,
     Verdict,
 )
-from keel_common.messaging.embedded_sqlite import configure_kombu_models, sqlite_options
+from keel_common.messaging.embedded_sqlite import configure_kombu_models, embedded_url
 from keel_common.messaging.envelope import Envelope
 from keel_common.messaging.port import Broker, BrokerError, Handler, PublishError
 from keel_common.messaging.topology import QueueSpec, platform_queues
@@ -68,8 +71,9 @@ class KombuBroker(Broker):
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._options: dict[str, Any] = {}
-        if url.startswith(("sqla+sqlite:", "sqlalchemy+sqlite:")):
-            self._options = sqlite_options(url)
+        self._visibility_timeout: float | None = None
+        if url.startswith(("sqla+", "sqlalchemy+")):
+            url, self._options, self._visibility_timeout = embedded_url(url)
         self.exchange = exchange
         self.service = service
         self.queues = tuple(platform_queues() if queues is None else queues)
@@ -86,6 +90,8 @@ class KombuBroker(Broker):
             # Not a transport option: kombu's SQLAlchemy transport hands those to create_engine.
             connection.transport.polling_interval = self._polling_interval
             channel = connection.channel()
+            if self._visibility_timeout is not None:
+                channel.visibility_timeout = self._visibility_timeout
             configure_kombu_models(channel)
             declare_topology(channel, self.exchange, self.queues)
         except BaseException:
@@ -123,6 +129,15 @@ class KombuBroker(Broker):
             except Exception as exc:
                 self._release()
                 raise BrokerError(f"the embedded broker is unusable: {exc!r}") from exc
+
+    def dead_letter_count(self, spec: QueueSpec) -> int:
+        with self._lock:
+            try:
+                channel = self._open_producer().channel
+                return int(channel.queue_declare(queue=spec.dead_queue, passive=True).message_count)
+            except Exception as exc:
+                self._release()
+                raise BrokerError(f"counting {spec.dead_queue} failed: {exc!r}") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -220,6 +235,8 @@ class _ConsumeLoop:
         ]
         self.held: dict[str, KombuMessage] = {}
         self.next_check = 0.0
+        self.next_lease = 0.0
+        self.channel = channel
 
     def on_message(self, message: KombuMessage) -> None:
         body = _body(message)
@@ -245,6 +262,7 @@ class _ConsumeLoop:
         if time.monotonic() < self.next_check:
             return
         self.next_check = time.monotonic() + _TICK
+        self._keep_leases()
         now = self.clock()
         for queue in self.retry_queues:
             while True:
@@ -257,3 +275,11 @@ class _ConsumeLoop:
                 headers = {k: v for k, v in (message.headers or {}).items() if k != DUE_HEADER}
                 self._copy(message, _body(message), self.run.spec.name, headers)
                 message.ack()
+
+    def _keep_leases(self) -> None:
+        # A held retry head may wait longer than the visibility timeout: keep it ours.
+        extend = getattr(self.channel, "extend_leases", None)
+        if extend is None or not self.held or time.monotonic() < self.next_lease:
+            return
+        self.next_lease = time.monotonic() + self.channel.visibility_timeout / 3
+        extend()

@@ -75,6 +75,10 @@ class FakeBroker(Broker):
                 return
             attempt = decision.next_attempt
 
+    def dead_letter_count(self, spec: QueueSpec) -> int:
+        self.check()
+        return len(self.dead[spec.name])
+
     def check(self) -> None:
         if not self.reachable:
             raise BrokerError("fake broker is unreachable")

@@ -69,6 +69,13 @@ class Broker(abc.ABC):
         """
 
     @abc.abstractmethod
+    def dead_letter_count(self, spec: QueueSpec) -> int:
+        """How many messages wait in ``spec.dead_queue`` (what the consumer gave up on).
+
+        Raises ``BrokerError`` when the broker does not answer.
+        """
+
+    @abc.abstractmethod
     def check(self) -> None:
         """Return when the broker answers; raise ``BrokerError`` otherwise (``/readyz``)."""
 

@@ -5,8 +5,9 @@ Measured (bench/messaging/run.py): kombu over py-amqp publishes with confirms at
 embedded transports. Publishing pipelines confirms (``ConfirmingPublisher``); consuming is
 pika's ``BlockingConnection`` with manual acks.
 
-Retries use one TTL queue per delay (``Q.retry.<ms>ms``) whose expired messages are
-dead-lettered back to ``Q`` through the default exchange; a message rejected without requeue
+Retries go through the queue's own direct exchange (``Q.retry``) to one TTL queue per delay
+(``Q.retry.<ms>ms``), whose expired messages the broker dead-letters back to ``Q`` through
+the default exchange; a message rejected without requeue
 goes through ``<exchange>.dlx`` to ``Q.dead``, keeping RabbitMQ's ``x-death`` record.
 """
 
@@ -51,6 +52,7 @@ def declare_topology(channel: BlockingChannel, exchange: str, queues: Iterable[Q
             channel.queue_bind(spec.name, exchange, routing_key=key)
         channel.queue_declare(spec.dead_queue, durable=True)
         channel.queue_bind(spec.dead_queue, dlx, routing_key=spec.name)
+        channel.exchange_declare(spec.retry_exchange, "direct", durable=True)
         for retry_queue, millis in spec.retry_queues.items():
             channel.queue_declare(
                 retry_queue,
@@ -61,6 +63,7 @@ def declare_topology(channel: BlockingChannel, exchange: str, queues: Iterable[Q
                     "x-dead-letter-routing-key": spec.name,
                 },
             )
+            channel.queue_bind(retry_queue, spec.retry_exchange, routing_key=retry_queue)
 
 
 def _properties(envelope: Envelope) -> pika.BasicProperties:
@@ -127,6 +130,19 @@ class RabbitMqBroker(Broker):
             if self._publisher is not None:
                 self._publisher.poll()  # notice a connection the broker dropped meanwhile
             self._open_publisher()
+
+    def dead_letter_count(self, spec: QueueSpec) -> int:
+        try:
+            connection = pika.BlockingConnection(self._connection_parameters(role="admin"))
+        except _CONNECTION_ERRORS as exc:
+            raise BrokerError(f"RabbitMQ is unreachable: {exc!r}") from exc
+        try:
+            frame = connection.channel().queue_declare(spec.dead_queue, passive=True)
+            return int(frame.method.message_count)
+        except _CONNECTION_ERRORS as exc:  # NOT_FOUND: nothing declared the queue yet
+            raise BrokerError(f"counting {spec.dead_queue} failed: {exc!r}") from exc
+        finally:
+            _close_quietly(connection)
 
     def declare(self) -> None:
         """Declare the exchange and this broker's queues now (``keel-<svc> migrate``)."""
@@ -247,7 +263,8 @@ def _on_message(
             type=properties.type,
             headers=headers,
         )
-        channel.basic_publish("", run.spec.retry_queue(decision.delay), body, retry)
+        retry_queue = run.spec.retry_queue(decision.delay)
+        channel.basic_publish(run.spec.retry_exchange, retry_queue, body, retry)
     if decision.verdict is Verdict.DEAD:
         channel.basic_reject(method.delivery_tag, requeue=False)
     else:

@@ -59,6 +59,13 @@ class QueueSpec:
         return f"{self.name}.retry.{_millis(delay)}ms"
 
     @property
+    def retry_exchange(self) -> str:
+        """The direct exchange a consumer sends its failed messages through to the retry
+        queues: the queue's own, so a broker user needs write access to nothing but its
+        queues' names (the default exchange would reach every queue on the broker)."""
+        return f"{self.name}.retry"
+
+    @property
     def retry_queues(self) -> dict[str, int]:
         """Retry queue name -> its delay in milliseconds, one per distinct delay."""
         return {self.retry_queue(delay): _millis(delay) for delay in self.retry_delays}

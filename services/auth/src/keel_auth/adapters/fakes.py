@@ -45,6 +45,14 @@ class FakeUserRepository(ports.UserRepository):
     def list(self, user_ids: Sequence[uuid.UUID]) -> list[User]:
         return [self.rows[i] for i in user_ids if i in self.rows]
 
+    def count_admins(self) -> int:
+        return sum("admin" in user.roles for user in self.rows.values())
+
+    def release_phone(self, phone: str) -> None:
+        for user in self.rows.values():
+            if user.phone == phone:
+                user.phone, user.phone_verified = None, False
+
 
 class FakeSessionRepository(ports.SessionRepository):
     def __init__(self) -> None:
@@ -226,6 +234,9 @@ class FakeThrottle(ports.Throttle):
 
     def remaining(self, name: str, key: str, limit: Limit) -> int:
         return max(0, limit.amount - self.counts[name, key])
+
+    def clear(self, name: str, key: str, limit: Limit) -> None:
+        self.counts.pop((name, key), None)
 
 
 class FakeOtpSmsMeter(ports.OtpSmsMeter):

@@ -45,6 +45,7 @@ users = standard_table(
     sa.Column("password_hash", sa.String(255), nullable=True),
     sa.Column("name", sa.String(200), nullable=True),
     sa.Column("phone", sa.String(16), nullable=True, unique=True),
+    sa.Column("pending_phone", sa.String(16), nullable=True),
     sa.Column("email_verified", sa.Boolean, nullable=False, default=False),
     sa.Column("phone_verified", sa.Boolean, nullable=False, default=False),
     sa.Column("roles", sa.JSON, nullable=False),

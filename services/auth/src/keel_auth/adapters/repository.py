@@ -32,9 +32,14 @@ class SqlAlchemyUserRepository(ports.UserRepository):
 
     def add(self, user: User) -> None:
         # Flushed at once: without ORM relationships SQLAlchemy does not know that secrets
-        # and sessions referencing the user must be inserted after it.
+        # and sessions referencing the user must be inserted after it. A unique violation
+        # (a double-clicked sign-up) surfaces here, so it is mapped here too.
         self.session.add(user)
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise _conflict(exc) from exc
 
     def _one(self, condition: Any) -> User | None:
         return self.session.scalars(sa.select(User).where(condition)).one_or_none()
@@ -47,6 +52,22 @@ class SqlAlchemyUserRepository(ports.UserRepository):
 
     def get_by_phone(self, phone: str) -> User | None:
         return self._one(orm.users.c.phone == phone)
+
+    def count_admins(self) -> int:
+        # Roles are a JSON list; admins are few, so reading the candidates is cheap and
+        # portable across SQLite and PostgreSQL. The rows are locked on PostgreSQL, so two
+        # admins demoting each other at once cannot both pass.
+        query = sa.select(User).where(sa.cast(orm.users.c.roles, sa.String).like('%"admin"%'))
+        return sum("admin" in user.roles for user in self.session.scalars(query.with_for_update()))
+
+    def release_phone(self, phone: str) -> None:
+        table = orm.users
+        self.session.execute(
+            sa.update(table)
+            .where(table.c.phone == phone)
+            .values(phone=None, phone_verified=False)
+            .execution_options(synchronize_session="fetch")
+        )
 
     def list(self, user_ids: Sequence[uuid.UUID]) -> list[User]:
         if not user_ids:

@@ -26,6 +26,7 @@ from keel_auth.adapters.orm import signing_keys
 from keel_auth.domain.model import User
 from keel_auth.service_layer import ports
 from keel_common.auth import (
+    ACCESS_TOKEN_TYPE,
     ALGORITHM,
     DEFAULT_LEEWAY,
     InvalidToken,
@@ -188,7 +189,8 @@ class JwtAccessTokens(ports.AccessTokens):
             "exp": int(expires_at.timestamp()),
             "jti": uuid.uuid4().hex,
         }
-        token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
+        headers = {"kid": key.kid, "typ": ACCESS_TOKEN_TYPE}  # RFC 9068 / RFC 8725
+        token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers=headers)
         return ports.IssuedAccessToken(token, expires_at)
 
     def decode(self, token: str) -> dict[str, Any]:

@@ -46,6 +46,9 @@ class LimitsThrottle(ports.Throttle):
     def remaining(self, name: str, key: str, limit: Limit) -> int:
         return int(self._limiter.get_window_stats(self._item(limit), name, key).remaining)
 
+    def clear(self, name: str, key: str, limit: Limit) -> None:
+        self._limiter.clear(self._item(limit), name, key)
+
     def _retry_after(self, item: RateLimitItemPerSecond, name: str, key: str) -> int:
         reset_time = self._limiter.get_window_stats(item, name, key).reset_time
         return max(1, math.ceil(reset_time - time.time()))

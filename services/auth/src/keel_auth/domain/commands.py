@@ -69,3 +69,19 @@ class VerifyEmail:
 class SetRoles:
     user_id: uuid.UUID
     roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResendVerification:
+    email: str
+
+
+@dataclass(frozen=True)
+class AddPhone:
+    phone: str
+
+
+@dataclass(frozen=True)
+class VerifyPhone:
+    phone: str
+    code: str

@@ -28,6 +28,10 @@ class InvalidCredentials(AuthError):
     """Wrong email or password; deliberately the same whether the email exists (401)."""
 
 
+class EmailNotVerified(AuthError):
+    """The right password for an account whose email was never verified (403)."""
+
+
 class InvalidRefreshToken(AuthError):
     """Unknown, expired, spent or revoked refresh token (401)."""
 
@@ -50,6 +54,10 @@ class InvalidOneTimeToken(AuthError):
 
 class Forbidden(AuthError):
     """Authenticated, but not allowed to do this (403)."""
+
+
+class LastAdmin(AuthError):
+    """Taking the admin role from the only admin left (409)."""
 
 
 class UserNotFound(AuthError):

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from keel_events.auth import (
     AuthEvent,
+    EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
     PasswordResetRequested,
+    PhoneVerificationRequested,
     SessionRevoked,
+    SignUpAttempted,
     TokenReuseDetected,
     UserRegistered,
     UserRolesChanged,
@@ -22,10 +25,13 @@ from keel_events.auth import (
 
 __all__ = [
     "AuthEvent",
+    "EmailVerificationRequested",
     "OtpRequested",
     "PasswordChanged",
     "PasswordResetRequested",
+    "PhoneVerificationRequested",
     "SessionRevoked",
+    "SignUpAttempted",
     "TokenReuseDetected",
     "UserRegistered",
     "UserRolesChanged",

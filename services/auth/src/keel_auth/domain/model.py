@@ -29,14 +29,17 @@ class User:
         now: datetime,
         *,
         name: str | None = None,
-        phone: str | None = None,
+        pending_phone: str | None = None,
         roles: Iterable[str] = DEFAULT_ROLES,
     ) -> None:
         self.id = uuid.uuid4()
         self.email = email
         self.password_hash = password_hash
         self.name = name
-        self.phone = phone
+        # ``phone`` holds only a number its owner proved with a code (OTP login texts it);
+        # a number given at sign-up or later waits in ``pending_phone`` until then.
+        self.phone: str | None = None
+        self.pending_phone = pending_phone
         self.email_verified = False
         self.phone_verified = False
         self.roles: list[str] = sorted(set(roles))
@@ -51,6 +54,19 @@ class User:
 
     def can(self, permission: str) -> bool:
         return roles_grant(self.roles, permission)
+
+    def confirm_phone(self, phone: str) -> None:
+        """The owner proved ``phone`` with a code: it replaces the previous one."""
+        self.phone = phone
+        self.phone_verified = True
+        self.pending_phone = None
+
+    def drop_phones(self) -> None:
+        """Forget every phone (a reset of a never-verified account: whoever created it may
+        have attached their own number)."""
+        self.phone = None
+        self.phone_verified = False
+        self.pending_phone = None
 
 
 class LoginSession:
@@ -100,6 +116,7 @@ class SecretPurpose(enum.StrEnum):
     LOGIN_OTP = "login_otp"
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose name, not a password
     EMAIL_VERIFICATION = "email_verification"
+    PHONE_VERIFICATION = "phone_verification"
 
 
 class OneTimeSecret:
@@ -115,7 +132,7 @@ class OneTimeSecret:
         self.id = uuid.uuid4()
         self.purpose = purpose
         self.user_id = user_id
-        if purpose is SecretPurpose.LOGIN_OTP:
+        if purpose in (SecretPurpose.LOGIN_OTP, SecretPurpose.PHONE_VERIFICATION):
             secret = f"{secrets.randbelow(10**6):06d}"
             self.raw = secret
         else:
@@ -156,6 +173,10 @@ class AuditAction(enum.StrEnum):
     PASSWORD_RESET = "password.reset"  # noqa: S105 - an action name
     ROLES_CHANGED = "roles.changed"
     EMAIL_VERIFIED = "email.verified"
+    PHONE_VERIFIED = "phone.verified"
+    SIGNUP_EXISTING = "signup.existing"
+    OTP_REQUESTED = "otp.requested"
+    RESET_REQUESTED = "password.reset_requested"
 
 
 class AuditEntry:

@@ -21,6 +21,9 @@ class AuthPolicy:
     otp_ttl: timedelta = timedelta(minutes=5)
     reset_ttl: timedelta = timedelta(minutes=30)
     verification_ttl: timedelta = timedelta(days=2)
+    phone_code_ttl: timedelta = timedelta(minutes=10)
+    # A session ends this long after sign-in however often it is refreshed.
+    session_max_age: timedelta = timedelta(days=90)
     # Verifiers accept this much clock skew, so a revoked session stays denied that long more.
     clock_leeway: timedelta = timedelta(seconds=30)
 
@@ -33,6 +36,15 @@ class AuthPolicy:
     otp_verify_per_phone: Limit = Limit(5, 600)
     forgot_per_email: Limit = Limit(3, 3600)
     forgot_per_ip: Limit = Limit(20, 3600)
+    signup_per_ip: Limit = Limit(10, 3600)
+    signup_global: Limit = Limit(1000, 3600)
+    # Silent caps (no 429, which would reveal the account): mails about one address.
+    signup_notice_per_email: Limit = Limit(3, 86400)
+    resend_per_email: Limit = Limit(3, 3600)
+    resend_per_ip: Limit = Limit(20, 3600)
+    phone_code_per_user: Limit = Limit(5, 86400)
+    phone_code_per_phone: Limit = Limit(3, 3600)
+    phone_verify_per_user: Limit = Limit(10, 3600)
     # ISO 3166 regions OTP SMS may go to (SMS pumping targets premium-rate destinations).
     otp_regions: frozenset[str] = field(
         default_factory=lambda: frozenset({"US", "CA", "GB", "IE", "DE", "FR", "NL", "ES", "IT"})

@@ -54,13 +54,22 @@ def install_error_mapping(app: OpenAPI) -> None:
             errors.PhoneTaken: (409, "Conflict"),
             errors.MalformedToken: (400, "Bad Request"),
             errors.Forbidden: (403, "Forbidden"),
+            errors.LastAdmin: (409, "Conflict"),
             errors.UserNotFound: (404, "Not Found"),
         },
     )
+    app.register_error_handler(errors.EmailNotVerified, _email_not_verified)
     app.register_error_handler(errors.InvalidInput, _invalid_input)
     app.register_error_handler(errors.Throttled, _throttled)
     for error in _UNAUTHORIZED:
         app.register_error_handler(error, _unauthorized)
+
+
+EMAIL_NOT_VERIFIED = "/problems/email-not-verified"  # RFC 9457 allows a relative URI
+
+
+def _email_not_verified(exc: errors.EmailNotVerified) -> Response:
+    return problem_response(403, "Email not verified", str(exc), EMAIL_NOT_VERIFIED)
 
 
 def _invalid_input(exc: errors.InvalidInput) -> Response:

@@ -17,11 +17,20 @@ from keel_auth.bootstrap import Auth
 from keel_auth.domain.errors import UserNotFound
 from keel_auth.domain.model import User
 from keel_auth.service_layer import accounts, sessions
-from keel_common.grpc import KeelServer, abort_for
+from keel_common.grpc import Callers, KeelServer, ServerSecurity, abort_for
 from keel_common.grpc import create_server as create_keel_server
 from keel_protos.auth.v1 import auth_pb2, auth_pb2_grpc
 
 SERVICE_NAME = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
+# Who may call what (the caller's certificate names it); a method not listed: nobody.
+CALLERS: Callers = {
+    SERVICE_NAME: {
+        "GetUsers": ("core", "notification"),  # their user directories (names, contacts)
+        "GetUser": (),
+        "IntrospectToken": (),  # services verify tokens locally with the JWKS
+        "CheckPermission": (),
+    }
+}
 ERRORS = {UserNotFound: grpc.StatusCode.NOT_FOUND, ValueError: grpc.StatusCode.INVALID_ARGUMENT}
 
 
@@ -107,4 +116,6 @@ def create_server(service: Auth, *, port: int | None = None) -> KeelServer:
         service.settings.grpc_port if port is None else port,
         lambda server: auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],
+        callers=CALLERS,
+        security=ServerSecurity.from_settings(service.settings),
     )

@@ -11,17 +11,20 @@ from pydantic import BaseModel, ValidationError
 from keel_auth.adapters.metrics import AUTH_LOGIN_FAILURES
 from keel_auth.bootstrap import Auth
 from keel_auth.domain.commands import (
+    AddPhone,
     ForgotPassword,
     LogIn,
     LogOut,
     Origin,
     RefreshSession,
     RequestOtp,
+    ResendVerification,
     ResetPassword,
     SetRoles,
     SignUp,
     VerifyEmail,
     VerifyOtp,
+    VerifyPhone,
 )
 from keel_auth.domain.errors import InvalidCredentials
 from keel_auth.entrypoints.schemas import (
@@ -30,7 +33,10 @@ from keel_auth.entrypoints.schemas import (
     LogOutBody,
     OtpRequestBody,
     OtpVerifyBody,
+    PhoneBody,
+    PhoneVerifyBody,
     RefreshBody,
+    ResendVerificationBody,
     ResetPasswordBody,
     RolesBody,
     SignUpBody,
@@ -39,7 +45,8 @@ from keel_auth.entrypoints.schemas import (
     UserPath,
     VerifyEmailBody,
 )
-from keel_auth.service_layer import accounts, otp, passwords, sessions
+from keel_auth.service_layer import accounts, otp, passwords, phones, sessions, verification
+from keel_auth.service_layer.steps import TokenPair
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH
 from keel_common.http.problems import validation_problem
@@ -56,6 +63,15 @@ def origin() -> Origin:
 
 def _json(model: Any, status: int = 200) -> tuple[dict[str, Any], int]:
     return model.model_dump(mode="json"), status
+
+
+def _tokens(pair: TokenPair) -> Response:
+    """A token pair; no cache (browser, proxy) may keep it (RFC 6749 section 5.1)."""
+    body = current_app.json.dumps(TokenPairOut.of(pair).model_dump(mode="json"))
+    response = Response(body, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
 
 
 def _optional_body(model: type[T]) -> T:
@@ -84,17 +100,23 @@ def _auth() -> Auth:
     return auth
 
 
-@api.post("/signup", responses={201: UserOut})
+@api.post("/signup", responses={202: None})
 def sign_up(body: SignUpBody) -> Any:
+    """202 whether or not the address is registered (its owner is emailed instead)."""
     auth = _auth()
-    cmd = SignUp(body.email, body.password, body.name, body.phone)
-    user = accounts.sign_up(
-        cmd, origin(), auth.uow(), hasher=auth.hasher, policy=auth.policy, clock=auth.clock
+    accounts.sign_up(
+        SignUp(body.email, body.password, body.name, body.phone),
+        origin(),
+        auth.uow(),
+        hasher=auth.hasher,
+        throttle=auth.throttle,
+        policy=auth.policy,
+        clock=auth.clock,
     )
-    return _json(UserOut.of(user), 201)
+    return ACCEPTED, 202
 
 
-@api.post("/login", responses={200: TokenPairOut})
+@api.post("/login", responses={200: TokenPairOut, 401: None})
 def log_in(body: LogInBody) -> Any:
     auth = _auth()
     try:
@@ -111,10 +133,10 @@ def log_in(body: LogInBody) -> Any:
     except InvalidCredentials:
         AUTH_LOGIN_FAILURES.inc()  # the brute-force alert watches this rate
         raise
-    return _json(TokenPairOut.of(pair))
+    return _tokens(pair)
 
 
-@api.post("/refresh", responses={200: TokenPairOut})
+@api.post("/refresh", responses={200: TokenPairOut, 401: None})
 def refresh(body: RefreshBody) -> Any:
     auth = _auth()
     pair = sessions.refresh_session(
@@ -126,7 +148,7 @@ def refresh(body: RefreshBody) -> Any:
         policy=auth.policy,
         clock=auth.clock,
     )
-    return _json(TokenPairOut.of(pair))
+    return _tokens(pair)
 
 
 @api.post("/logout", security=BEARER_AUTH, responses={204: None})
@@ -167,7 +189,7 @@ def request_otp(body: OtpRequestBody) -> Any:
     return ACCEPTED, 202
 
 
-@api.post("/otp/verify", responses={200: TokenPairOut})
+@api.post("/otp/verify", responses={200: TokenPairOut, 401: None})
 def verify_otp(body: OtpVerifyBody) -> Any:
     auth = _auth()
     pair = otp.verify_otp(
@@ -179,7 +201,7 @@ def verify_otp(body: OtpVerifyBody) -> Any:
         policy=auth.policy,
         clock=auth.clock,
     )
-    return _json(TokenPairOut.of(pair))
+    return _tokens(pair)
 
 
 @api.post("/password/forgot", responses={202: None})
@@ -205,17 +227,72 @@ def reset_password(body: ResetPasswordBody) -> Any:
         auth.uow(),
         hasher=auth.hasher,
         revocations=auth.revocations,
+        throttle=auth.throttle,
         policy=auth.policy,
         clock=auth.clock,
     )
     return _no_content()
 
 
-@api.post("/email/verify", responses={204: None})
+@api.post("/email/verify", responses={200: TokenPairOut})
 def verify_email(body: VerifyEmailBody) -> Any:
+    """The link of the welcome email: the address is verified and the user signed in."""
     auth = _auth()
-    passwords.verify_email(VerifyEmail(body.token), origin(), auth.uow(), clock=auth.clock)
-    return _no_content()
+    pair = verification.verify_email(
+        VerifyEmail(body.token),
+        origin(),
+        auth.uow(),
+        tokens=auth.tokens,
+        policy=auth.policy,
+        clock=auth.clock,
+    )
+    return _tokens(pair)
+
+
+@api.post("/email/resend", responses={202: None})
+def resend_verification(body: ResendVerificationBody) -> Any:
+    auth = _auth()
+    verification.resend_verification(
+        ResendVerification(body.email),
+        origin(),
+        auth.uow(),
+        throttle=auth.throttle,
+        policy=auth.policy,
+        clock=auth.clock,
+    )
+    return ACCEPTED, 202
+
+
+@api.post("/phone", security=BEARER_AUTH, responses={202: None})
+def add_phone(body: PhoneBody) -> Any:
+    """Text a code to ``phone``, which stays pending until ``/phone/verify``."""
+    auth = _auth()
+    phones.request_phone_code(
+        require_principal(),
+        AddPhone(body.phone),
+        origin(),
+        auth.uow(),
+        throttle=auth.throttle,
+        meter=auth.meter,
+        policy=auth.policy,
+        clock=auth.clock,
+    )
+    return ACCEPTED, 202
+
+
+@api.post("/phone/verify", security=BEARER_AUTH, responses={200: UserOut})
+def verify_phone(body: PhoneVerifyBody) -> Any:
+    auth = _auth()
+    user = phones.verify_phone(
+        require_principal(),
+        VerifyPhone(body.phone, body.code),
+        origin(),
+        auth.uow(),
+        throttle=auth.throttle,
+        policy=auth.policy,
+        clock=auth.clock,
+    )
+    return _json(UserOut.of(user))
 
 
 @api.put("/users/<uuid:id>/roles", security=BEARER_AUTH, responses={200: UserOut})

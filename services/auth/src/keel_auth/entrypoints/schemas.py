@@ -60,6 +60,19 @@ class VerifyEmailBody(Schema):
     token: Secret
 
 
+class ResendVerificationBody(Schema):
+    email: Email
+
+
+class PhoneBody(Schema):
+    phone: Phone
+
+
+class PhoneVerifyBody(Schema):
+    phone: Phone
+    code: str = Field(max_length=16)
+
+
 class RolesBody(Schema):
     roles: list[str] = Field(max_length=20)
 
@@ -72,7 +85,9 @@ class UserOut(BaseModel):
     id: uuid.UUID
     email: str
     name: str | None
-    phone: str | None
+    phone: str | None = Field(description="The proven number (OTP login texts it)")
+    phone_verified: bool
+    pending_phone: str | None = Field(description="A number waiting for its code")
     roles: list[str]
     email_verified: bool
     created_at: datetime
@@ -87,6 +102,8 @@ class UserOut(BaseModel):
             email=user.email,
             name=user.name,
             phone=user.phone,
+            phone_verified=user.phone_verified and user.phone is not None,
+            pending_phone=user.pending_phone,
             roles=list(user.roles),
             email_verified=user.email_verified,
             created_at=created,

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from keel_auth.domain.commands import Origin, SetRoles, SignUp
 from keel_auth.domain.errors import (
     EmailTaken,
     Forbidden,
     InvalidInput,
-    PhoneTaken,
+    LastAdmin,
+    Throttled,
     UserNotFound,
 )
-from keel_auth.domain.events import UserRegistered, UserRolesChanged
+from keel_auth.domain.events import SignUpAttempted, UserRegistered, UserRolesChanged
 from keel_auth.domain.model import AuditAction, OneTimeSecret, SecretPurpose, User
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.domain.values import (
@@ -22,7 +24,7 @@ from keel_auth.domain.values import (
     normalize_email,
     normalize_phone,
 )
-from keel_auth.service_layer.ports import PasswordHasher, RevocationList, UnitOfWork
+from keel_auth.service_layer.ports import PasswordHasher, RevocationList, Throttle, UnitOfWork
 from keel_auth.service_layer.steps import audit, end_all_sessions
 from keel_common.auth.principal import Principal
 from keel_common.clock import Clock
@@ -35,23 +37,34 @@ def sign_up(
     origin: Origin,
     uow: UnitOfWork,
     hasher: PasswordHasher,
+    throttle: Throttle,
     policy: AuthPolicy,
     clock: Clock,
-) -> User:
-    """Create an account; the welcome email with its verification token goes out by event."""
+) -> None:
+    """Create an account; the welcome email with its verification token goes out by event.
+
+    The caller learns nothing about the address: a registered one gets the same answer and
+    its owner an email saying someone tried. Limits come before argon2, which is the costly
+    step, and the hash is computed for both answers so they take the same time."""
     email = normalize_email(cmd.email)
     phone = normalize_phone(cmd.phone) if cmd.phone else None
     name = (cmd.name or "").strip() or None
     check_password_strength(cmd.password, [email, name or ""])
+    throttle.hit("signup-ip", origin.ip or "-", policy.signup_per_ip)
+    throttle.hit("signup-all", "all", policy.signup_global)
     password_hash = hasher.hash(cmd.password)  # before the transaction: argon2 is slow
     now = clock()
     with uow:
-        if uow.users.get_by_email(email) is not None:
-            raise EmailTaken("an account with this email already exists")
-        if phone is not None and uow.users.get_by_phone(phone) is not None:
-            raise PhoneTaken("an account with this phone number already exists")
-        user = User(email, password_hash, now, name=name, phone=phone)
-        uow.users.add(user)
+        existing = uow.users.get_by_email(email)
+        if existing is not None:
+            _tell_owner(existing, origin, uow, throttle, policy, now)
+            uow.commit()
+            return
+        user = User(email, password_hash, now, name=name, pending_phone=phone)
+        try:
+            uow.users.add(user)
+        except EmailTaken:
+            return  # a concurrent sign-up with this address won (a double click): same answer
         secret = OneTimeSecret(
             SecretPurpose.EMAIL_VERIFICATION, user.id, now, now + policy.verification_ttl
         )
@@ -67,7 +80,28 @@ def sign_up(
         )
         audit(uow, AuditAction.SIGNUP, origin, now, user=user)
         uow.commit()
-        return user
+
+
+def _tell_owner(
+    user: User,
+    origin: Origin,
+    uow: UnitOfWork,
+    throttle: Throttle,
+    policy: AuthPolicy,
+    now: datetime,
+) -> None:
+    """Email the owner that someone tried to sign up with their address (a few a day at
+    most, silently: a 429 here would tell the caller the address is registered)."""
+    audit(uow, AuditAction.SIGNUP_EXISTING, origin, now, user=user)
+    try:
+        throttle.hit("signup-notice", user.email, policy.signup_notice_per_email)
+    except Throttled:
+        return
+    uow.publish(
+        SignUpAttempted(
+            user_id=user.id, email=user.email, name=user.name, email_verified=user.email_verified
+        )
+    )
 
 
 def set_roles(
@@ -90,6 +124,10 @@ def set_roles(
         user = uow.users.get(cmd.user_id)
         if user is None:
             raise UserNotFound("no such user")
+        if "admin" in user.roles and "admin" not in roles and uow.users.count_admins() <= 1:
+            # Nobody could give the role back but the operator's CLI: refuse (self-demotion
+            # included) rather than leave the platform without an administrator.
+            raise LastAdmin("the last admin cannot lose the admin role")
         previous = list(user.roles)
         if user.set_roles(roles):
             end_all_sessions(uow, revocations, user, "roles_changed", policy, now)
@@ -131,6 +169,10 @@ def create_admin(
     now = clock()
     with uow:
         user = uow.users.get_by_email(email)
+        if user is not None and not user.email_verified:
+            # Anyone may have registered this address with their own password (and phone):
+            # promoting it would hand them the admin role (account pre-hijacking).
+            raise InvalidInput("email", "this account has not verified its email address")
         if user is None:
             if password is None:
                 raise InvalidInput("password", "a new account needs a password")

@@ -29,8 +29,11 @@ def request_otp(
     policy: AuthPolicy,
     clock: Clock,
 ) -> None:
-    """Send a login code if an account has this phone. The answer never says whether one
-    does; codes go only to registered numbers, so SMS pumping cannot pick the destination."""
+    """Send a login code if an account has proven this phone. The answer never says whether
+    one has; codes go only to verified numbers, so SMS pumping cannot pick the destination.
+    The shared buckets (per calling code, the daily cap) count only texts actually sent, so
+    requests for unknown numbers cannot exhaust them for everyone; both paths do the same
+    database work but the secret and outbox rows (a lookup, an audit entry, a commit)."""
     phone = normalize_phone(cmd.phone)
     region = phone_region(phone)
     if region not in policy.otp_regions:
@@ -39,16 +42,16 @@ def request_otp(
     try:
         throttle.hit("otp-request-ip", origin.ip or "-", policy.otp_request_per_ip)
         throttle.hit("otp-request-phone", phone, policy.otp_request_per_phone)
-        calling_code = phone_calling_code(phone)
-        throttle.hit("otp-request-cc", calling_code, policy.otp_request_per_calling_code)
-        throttle.check("otp-sms-day", SMS_BUDGET_KEY, policy.otp_sms_per_day)
     except Throttled:
         meter.refused("throttled")
         raise
     now = clock()
     with uow:
         user = uow.users.get_by_phone(phone)
-        if user is None:
+        known = user is not None and user.phone_verified
+        audit(uow, AuditAction.OTP_REQUESTED, origin, now, user=user if known else None)
+        if user is None or not known or not _spend_sms(throttle, meter, phone, policy):
+            uow.commit()
             return
         secret = OneTimeSecret(SecretPurpose.LOGIN_OTP, user.id, now, now + policy.otp_ttl)
         uow.secrets.add(secret)
@@ -57,9 +60,22 @@ def request_otp(
                 user_id=user.id, phone=phone, code=secret.raw, expires_at=secret.expires_at
             )
         )
-        throttle.hit("otp-sms-day", SMS_BUDGET_KEY, policy.otp_sms_per_day)
         uow.commit()
     meter.sent(region, throttle.remaining("otp-sms-day", SMS_BUDGET_KEY, policy.otp_sms_per_day))
+
+
+def _spend_sms(throttle: Throttle, meter: OtpSmsMeter, phone: str, policy: AuthPolicy) -> bool:
+    """Take one text from the shared buckets; False (and nothing sent) when they are empty.
+    The caller's answer does not change: a 429 here would say the number is registered."""
+    try:
+        throttle.hit(
+            "otp-request-cc", phone_calling_code(phone), policy.otp_request_per_calling_code
+        )
+        throttle.hit("otp-sms-day", SMS_BUDGET_KEY, policy.otp_sms_per_day)
+    except Throttled:
+        meter.refused("throttled")
+        return False
+    return True
 
 
 def verify_otp(
@@ -78,13 +94,14 @@ def verify_otp(
     now = clock()
     with uow:
         user = uow.users.get_by_phone(phone)
+        if user is not None and not user.phone_verified:
+            user = None
         secret = uow.secrets.latest(SecretPurpose.LOGIN_OTP, user.id) if user else None
         if user is None or secret is None or not secret.matches(cmd.code, now):
             audit(uow, AuditAction.LOGIN_FAILED, origin, now, user=user, method="otp")
             uow.commit()
             raise InvalidCode("wrong, expired or used code")
         secret.use(now)
-        user.phone_verified = True
         pair = start_session(uow, tokens, user, origin, policy, now)
         audit(uow, AuditAction.LOGIN_SUCCEEDED, origin, now, user=user, method="otp")
         uow.commit()

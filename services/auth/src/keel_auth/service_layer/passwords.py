@@ -1,8 +1,8 @@
-"""Forgotten passwords and email verification: emailed single-use tokens."""
+"""Forgotten passwords: emailed single-use reset tokens."""
 
 from __future__ import annotations
 
-from keel_auth.domain.commands import ForgotPassword, Origin, ResetPassword, VerifyEmail
+from keel_auth.domain.commands import ForgotPassword, Origin, ResetPassword
 from keel_auth.domain.errors import InvalidOneTimeToken
 from keel_auth.domain.events import PasswordChanged, PasswordResetRequested
 from keel_auth.domain.model import AuditAction, OneTimeSecret, SecretPurpose, split_emailed_token
@@ -26,14 +26,18 @@ def forgot_password(
     policy: AuthPolicy,
     clock: Clock,
 ) -> None:
-    """Email a reset token if the account exists; the answer is the same either way."""
+    """Email a reset token if the account exists; the answer is the same either way, and so
+    is the database work as far as it can be: both paths look up, write an audit entry and
+    commit (the real one adds a secret and an outbox row to the same transaction)."""
     email = normalize_email(cmd.email)
     throttle.hit("forgot-ip", origin.ip or "-", policy.forgot_per_ip)
     throttle.hit("forgot-email", email, policy.forgot_per_email)
     now = clock()
     with uow:
         user = uow.users.get_by_email(email)
+        audit(uow, AuditAction.RESET_REQUESTED, origin, now, user=user)
         if user is None:
+            uow.commit()
             return
         secret = OneTimeSecret(SecretPurpose.PASSWORD_RESET, user.id, now, now + policy.reset_ttl)
         uow.secrets.add(secret)
@@ -55,10 +59,16 @@ def reset_password(
     uow: UnitOfWork,
     hasher: PasswordHasher,
     revocations: RevocationList,
+    throttle: Throttle,
     policy: AuthPolicy,
     clock: Clock,
 ) -> None:
-    """Set a new password with the newest reset token; every session of the user ends."""
+    """Set a new password with the newest reset token; every session of the user ends.
+
+    The link reached the inbox, so its owner is in control now: the email counts as
+    verified, the per-account login and reset budgets start afresh (someone spending them
+    cannot keep the owner out), and on an account that was never verified the phones go
+    too, since whoever registered the address may have attached their own."""
     secret_id, raw = split_emailed_token(cmd.token)
     now = clock()
     with uow:
@@ -77,27 +87,12 @@ def reset_password(
         check_password_strength(cmd.password, [user.email, user.name or ""])
         secret.use(now)
         user.password_hash = hasher.hash(cmd.password)
-        user.email_verified = True  # the reset link reached the inbox: ownership proven
+        if not user.email_verified:
+            user.drop_phones()
+            user.email_verified = True
         end_all_sessions(uow, revocations, user, "password_reset", policy, now)
         uow.publish(PasswordChanged(user_id=user.id, email=user.email, name=user.name))
         audit(uow, AuditAction.PASSWORD_RESET, origin, now, user=user)
         uow.commit()
-
-
-def verify_email(cmd: VerifyEmail, origin: Origin, uow: UnitOfWork, clock: Clock) -> None:
-    secret_id, raw = split_emailed_token(cmd.token)
-    now = clock()
-    with uow:
-        secret = uow.secrets.get(secret_id)
-        user = uow.users.get(secret.user_id) if secret else None
-        if (
-            secret is None
-            or user is None
-            or secret.purpose is not SecretPurpose.EMAIL_VERIFICATION
-            or not secret.matches(raw, now)
-        ):
-            raise InvalidOneTimeToken("invalid, expired or used verification token")
-        secret.use(now)
-        user.email_verified = True
-        audit(uow, AuditAction.EMAIL_VERIFIED, origin, now, user=user)
-        uow.commit()
+    throttle.clear("login-failures", user.email, policy.login_failures_per_account)
+    throttle.clear("forgot-email", user.email, policy.forgot_per_email)

@@ -55,6 +55,15 @@ class UserRepository(abc.ABC):
     def list(self, user_ids: Sequence[uuid.UUID]) -> list[User]:
         """The users among ``user_ids`` that exist, in no particular order."""
 
+    @abc.abstractmethod
+    def count_admins(self) -> int:
+        """How many accounts hold the admin role."""
+
+    @abc.abstractmethod
+    def release_phone(self, phone: str) -> None:
+        """Take the verified ``phone`` away from whichever account holds it, at once (its
+        new owner proved it; numbers are recycled by carriers)."""
+
 
 class SessionRepository(abc.ABC):
     @abc.abstractmethod
@@ -156,6 +165,10 @@ class Throttle(abc.ABC):
 
     @abc.abstractmethod
     def remaining(self, name: str, key: str, limit: Limit) -> int: ...
+
+    @abc.abstractmethod
+    def clear(self, name: str, key: str, limit: Limit) -> None:
+        """Forget every counted event (the owner proved control of the account)."""
 
 
 class OtpSmsMeter(abc.ABC):

@@ -8,6 +8,7 @@ from typing import Any
 
 from keel_auth.domain.commands import LogIn, LogOut, Origin, RefreshSession
 from keel_auth.domain.errors import (
+    EmailNotVerified,
     InvalidCredentials,
     InvalidInput,
     InvalidRefreshToken,
@@ -39,21 +40,29 @@ def log_in(
     policy: AuthPolicy,
     clock: Clock,
 ) -> TokenPair:
-    """Password login. Failures are counted per account; after the limit even the right
-    password is refused until the window passes, so guessing stops without a lockout."""
+    """Password login. Every attempt takes a slot of the per-account budget *before* argon2
+    runs (an atomic reservation: parallel guesses cannot all pass a check made earlier);
+    past the budget even the right password is refused until the window passes, so
+    guessing stops without a lockout. A reset through the emailed link clears the budget.
+    The right password of an account whose email was never verified gets a 403: whoever
+    registered the address first may not be its owner."""
     try:
         email = normalize_email(cmd.email)
     except InvalidInput:
         email = cmd.email.strip().lower()  # cannot exist; fails below like any wrong login
     throttle.hit("login-ip", origin.ip or "-", policy.login_per_ip)
-    throttle.check("login-failures", email, policy.login_failures_per_account)
+    throttle.hit("login-failures", email, policy.login_failures_per_account)
     with uow:
         user = uow.users.get_by_email(email)
         if not hasher.verify(user.password_hash if user else None, cmd.password) or user is None:
-            throttle.hit("login-failures", email, policy.login_failures_per_account)
             audit(uow, AuditAction.LOGIN_FAILED, origin, clock(), user=user, email=email)
             uow.commit()
             raise InvalidCredentials("wrong email or password")
+        if not user.email_verified:
+            raise EmailNotVerified(
+                "verify your email address first: follow the link we sent, or ask for a new"
+                " one at /v1/auth/email/resend"
+            )
         if hasher.needs_rehash(user.password_hash or ""):
             user.password_hash = hasher.hash(cmd.password)
         now = clock()
@@ -81,6 +90,10 @@ def refresh_session(
         user = uow.users.get(session.user_id) if session else None
         if token is None or session is None or user is None or not session.is_active:
             raise InvalidRefreshToken("unknown or revoked refresh token")
+        if now >= session.created_at + policy.session_max_age:
+            end_session(uow, revocations, session, "max_age", policy, now)
+            uow.commit()
+            raise InvalidRefreshToken("the session is too old; sign in again")
         if token.spent_at is None and token.is_expired(now):
             raise InvalidRefreshToken("expired refresh token")
         if token.spent_at is not None or not uow.refresh_tokens.spend(token, now):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from keel_auth.domain.commands import Origin
 from keel_auth.domain.events import SessionRevoked
@@ -30,7 +30,9 @@ def issue_pair(
     now: datetime,
 ) -> TokenPair:
     """A fresh access token and the next refresh token of ``session``."""
-    refresh = RefreshToken(session.id, now, now + policy.refresh_ttl)
+    # Never past the session's absolute end: refreshing does not extend it forever.
+    ends = min(now + policy.refresh_ttl, _aware(session.created_at) + policy.session_max_age)
+    refresh = RefreshToken(session.id, now, ends)
     uow.refresh_tokens.add(refresh)
     access = tokens.issue(user, session.id, now)
     return TokenPair(
@@ -109,3 +111,8 @@ def audit(
             details=dict(details),
         )
     )
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive UTC values."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -12,10 +12,13 @@ from typing import Any
 from uuid import UUID
 
 from keel_common.pagination import Position
+from keel_core.adapters.product_cache import CacheUnavailable, KeyValueStore
 from keel_core.domain.app_versions import Platform, VersionPolicy
 from keel_core.domain.audit import AuditEntry
+from keel_core.domain.images import ImageStatus, ProductImage
 from keel_core.domain.orders import Order, OrderLine, OrderStatus
 from keel_core.domain.products import Product
+from keel_core.service_layer.image_ports import ImageRepository
 from keel_core.service_layer.ports import (
     AppVersionStore,
     AuditLog,
@@ -29,10 +32,18 @@ from keel_core.service_layer.ports import (
     VersionPolicies,
 )
 from keel_events import Event
+from keel_events.core import ProductEvent
 
 
 def _copy_product(product: Product) -> Product:
-    return Product(**vars(product.snapshot()))
+    fields = {k: v for k, v in vars(product.snapshot()).items() if k != "images"}
+    copy = Product(**fields)
+    copy.images = [_copy_image(image) for image in product.images]
+    return copy
+
+
+def _copy_image(image: ProductImage) -> ProductImage:
+    return ProductImage(**{k: v for k, v in vars(image).items() if not k.startswith("_")})
 
 
 def _copy_order(order: Order) -> Order:
@@ -75,6 +86,9 @@ class FakeProductRepository(ProductRepository):
         product = self.rows.get(product_id)
         return None if product is None or product.is_deleted else product
 
+    def count_for_owner(self, owner_id: UUID) -> int:
+        return sum(p.owner_id == owner_id and not p.is_deleted for p in self.rows.values())
+
     def get_for_update(self, product_ids: Collection[UUID]) -> list[Product]:
         found = (self.get(pid) for pid in sorted(set(product_ids)))
         return [p for p in found if p is not None]
@@ -116,6 +130,9 @@ class FakeOrderRepository(OrderRepository):
 
     def get_for_update(self, order_id: UUID) -> Order | None:
         return self.get(order_id)
+
+    def count_placed_since(self, buyer_id: UUID, since: datetime) -> int:
+        return sum(o.buyer_id == buyer_id and o.created_at >= since for o in self.rows.values())
 
     def get_by_idempotency_key(self, buyer_id: UUID, key: str) -> Order | None:
         return next(
@@ -184,6 +201,21 @@ class FakeAppVersionStore(AppVersionStore):
         self.rows[platform] = policy
 
 
+class FakeImageRepository(ImageRepository):
+    def __init__(self, products: dict[UUID, Product]) -> None:
+        self.products = products
+
+    def abandoned(self, created_before: datetime, limit: int) -> list[tuple[UUID, UUID]]:
+        pending = [
+            image
+            for product in self.products.values()
+            for image in product.images
+            if image.status == ImageStatus.PENDING and image.created_at < created_before
+        ]
+        pending.sort(key=lambda image: image.created_at)
+        return [(image.product_id, image.id) for image in pending[:limit]]
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Committed state in ``committed_products``/``committed_orders``; events in ``events``."""
 
@@ -191,6 +223,7 @@ class FakeUnitOfWork(UnitOfWork):
     orders: FakeOrderRepository
     audit: FakeAuditLog
     app_versions: FakeAppVersionStore
+    images: FakeImageRepository
 
     def __init__(self) -> None:
         self.committed_products: dict[UUID, Product] = {}
@@ -211,6 +244,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.orders = FakeOrderRepository(_copy_orders(self.committed_orders), self.products.rows)
         self.audit = FakeAuditLog(list(self.committed_audit))
         self.app_versions = FakeAppVersionStore(dict(self.committed_thresholds))
+        self.images = FakeImageRepository(self.products.rows)
         self._pending = []
 
     def publish(self, event: Event) -> None:
@@ -223,8 +257,11 @@ class FakeUnitOfWork(UnitOfWork):
         self.committed_audit = list(self.audit.entries)
         self.committed_thresholds = dict(self.app_versions.rows)
         self.events.extend(self._pending)
+        changed = {UUID(e.subject) for e in self._pending if isinstance(e, ProductEvent)}
         self._pending = []
         self.commits += 1
+        if changed:
+            self.product_cache.invalidate(changed)
 
     def rollback(self) -> None:
         # Like the database: uncommitted changes and events are gone, even within the block.
@@ -262,3 +299,27 @@ class FakeVersionPolicies(VersionPolicies):
 
     def for_platform(self, platform: Platform) -> VersionPolicy:
         return self.policies[platform]
+
+
+class InMemoryStore(KeyValueStore):
+    """A ``KeyValueStore`` in a dict (no expiry); ``down = True`` makes every call fail."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytes] = {}
+        self.down = False
+
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        self._check()
+        return [self.values.get(key) for key in keys]
+
+    def set_many(self, values: dict[str, bytes], ttl: float) -> None:
+        self._check()
+        self.values.update(values)
+
+    def setdefault(self, key: str, value: bytes, ttl: float) -> bytes:
+        self._check()
+        return self.values.setdefault(key, value)
+
+    def _check(self) -> None:
+        if self.down:
+            raise CacheUnavailable("the in-memory store is down")

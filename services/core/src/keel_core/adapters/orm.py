@@ -15,6 +15,8 @@ from sqlalchemy.orm import registry, relationship
 
 from keel_common.db import map_entity, standard_table
 from keel_common.outbox import outbox_table
+from keel_core.adapters.image_tables import map_images, product_images_table
+from keel_core.domain.images import ProductImage
 from keel_core.domain.orders import Order, OrderLine
 from keel_core.domain.products import MAX_CATEGORY, MAX_TITLE, Product
 
@@ -91,6 +93,9 @@ app_version_thresholds = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# A product's images (keel_core.adapters.image_tables).
+product_images = product_images_table(metadata)
+
 # Events staged with the state change that caused them (keel_common.outbox).
 outbox = outbox_table(metadata)
 
@@ -122,7 +127,9 @@ def start_mappers() -> None:
     if mapper_registry.mappers:
         return
     mapper_registry.map_imperatively(OrderLine, order_lines, properties={"_pk": order_lines.c.pk})
-    map_entity(mapper_registry, Product, products)
+    map_entity(
+        mapper_registry, Product, products, images=map_images(mapper_registry, product_images)
+    )
     map_entity(
         mapper_registry,
         Order,
@@ -131,7 +138,7 @@ def start_mappers() -> None:
             OrderLine, order_by=order_lines.c.pk, lazy="selectin", cascade="all, delete-orphan"
         ),
     )
-    for cls in (Product, Order):
+    for cls in (Product, Order, ProductImage):
         event.listen(cls, "load", _utc_datetimes)
         event.listen(cls, "refresh", _utc_datetimes)
 

@@ -41,6 +41,14 @@ class SqlAlchemyProductRepository(ProductRepository):
     def add(self, product: Product) -> None:
         self.session.add(product)
 
+    def count_for_owner(self, owner_id: UUID) -> int:
+        statement = (
+            sa.select(sa.func.count())
+            .select_from(products)
+            .where(products.c.owner_id == owner_id, products.c.deleted_at.is_(None))
+        )
+        return int(self.session.scalar(statement) or 0)
+
     def get(self, product_id: UUID) -> Product | None:
         statement = sa.select(Product).where(products.c.id == product_id)
         return self.session.scalars(statement).one_or_none()
@@ -82,6 +90,14 @@ class SqlAlchemyOrderRepository(OrderRepository):
 
     def add(self, order: Order) -> None:
         self.session.add(order)
+
+    def count_placed_since(self, buyer_id: UUID, since: datetime) -> int:
+        statement = (
+            sa.select(sa.func.count())
+            .select_from(orders)
+            .where(orders.c.buyer_id == buyer_id, orders.c.created_at >= since)
+        )
+        return int(self.session.scalar(statement) or 0)
 
     def get(self, order_id: UUID) -> Order | None:
         statement = sa.select(Order).where(orders.c.id == order_id)

@@ -91,6 +91,13 @@ class OrderNotCancellable(Conflict):
         self.status = status
 
 
+class QuotaExceeded(Conflict):
+    """One user holds as many products, or placed as many orders today, as one user may."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+
+
 class IdempotencyKeyReused(InvalidInput):
     """The same Idempotency-Key came back with a different body (IETF idempotency draft: 422)."""
 

@@ -30,7 +30,7 @@ AnyOrderEvent = TypeVar("AnyOrderEvent", bound=OrderEvent)
 
 def product_event(kind: type[AnyProductEvent], product: ProductSnapshot) -> AnyProductEvent:
     """``kind`` (``ProductCreated``, ...) announcing ``product`` at its current version."""
-    return kind.model_validate(asdict(product))
+    return kind.model_validate(asdict(product) | {"thumbnail_url": product.thumbnail_url})
 
 
 def order_event(kind: type[AnyOrderEvent], order: OrderSnapshot) -> AnyOrderEvent:

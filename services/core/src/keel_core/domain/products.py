@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from keel_core.domain.errors import FieldError, InsufficientStock, InvalidInput, StaleVersion
+from keel_core.domain.images import ImageView, ProductImage, ready_views
 from keel_core.domain.money import MAX_AMOUNT, is_iso4217
 
 MAX_TITLE = 200
@@ -75,10 +76,17 @@ class ProductSnapshot:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    #: Ready images, in order (keel_core.domain.images).
+    images: tuple[ImageView, ...] = ()
 
     @property
     def subject(self) -> str:
         return str(self.id)
+
+    @property
+    def thumbnail_url(self) -> str | None:
+        """The first image's thumbnail: what search results and lists show."""
+        return self.images[0].thumbnail_url if self.images else None
 
 
 class Product:
@@ -112,6 +120,8 @@ class Product:
         self.created_at = created_at
         self.updated_at = updated_at
         self.deleted_at = deleted_at
+        # Every image of the product, in any status (mapped as a relationship).
+        self.images: list[ProductImage] = []
 
     @classmethod
     def list_for_sale(cls, owner_id: UUID, fields: Mapping[str, Any], now: datetime) -> Product:
@@ -167,7 +177,12 @@ class Product:
             created_at=self.created_at,
             updated_at=self.updated_at,
             deleted_at=self.deleted_at,
+            images=ready_views(self.images),
         )
+
+    def images_changed(self, now: datetime) -> None:
+        """An image became ready or went away: a new version, so readers see the change."""
+        self._touch(now)
 
     def _touch(self, now: datetime) -> None:
         self.version += 1

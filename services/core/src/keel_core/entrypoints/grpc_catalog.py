@@ -50,6 +50,7 @@ def product_message(product: ProductSnapshot) -> core_pb2.Product:
         created_at=_timestamp(product.created_at),
         updated_at=_timestamp(product.updated_at),
         version=product.version,
+        thumbnail_url=product.thumbnail_url or "",
     )
 
 

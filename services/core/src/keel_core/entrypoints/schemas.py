@@ -63,6 +63,18 @@ class IfMatchHeader(BaseModel):
     )
 
 
+class ImageOut(BaseModel):
+    """A ready image of a product (``images`` in product reads)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    url: str
+    thumbnail_url: str
+    width: int
+    height: int
+
+
 class ProductOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -77,6 +89,7 @@ class ProductOut(BaseModel):
     version: int = Field(description="Grows with every change; the ETag is its quoted value")
     created_at: datetime
     updated_at: datetime
+    images: list[ImageOut] = Field(description="Ready images, in order")
 
 
 class ProductPage(BaseModel):
@@ -150,3 +163,40 @@ class AppVersionOut(BaseModel):
     soft_update: bool = Field(description="Supported but not the latest: may update")
     latest_version: str
     min_supported_version: str
+
+
+class ImageUploadIn(Schema):
+    content_type: str = Field(description="image/jpeg, image/png or image/webp")
+    size_bytes: StrictInt = Field(description="The exact size of the file, at most 10 MiB")
+
+
+class ImageStateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    status: Literal["pending", "processing", "ready", "failed"]
+    failure_reason: str | None = None
+    url: str | None = None
+    thumbnail_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+class UploadOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    method: Literal["PUT", "POST"]
+    url: str
+    fields: dict[str, str] | None = Field(default=None, description="Form fields (POST)")
+    headers: dict[str, str] | None = Field(default=None, description="Headers to send (PUT)")
+    expires_at: datetime
+
+
+class ImageUploadOut(BaseModel):
+    image: ImageStateOut
+    upload: UploadOut
+
+
+class ImagePath(BaseModel):
+    product_id: UUID
+    image_id: UUID

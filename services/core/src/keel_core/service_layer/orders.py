@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from keel_common.clock import Clock, utcnow
@@ -17,6 +17,7 @@ from keel_core.domain.errors import (
     IdempotencyKeyReused,
     InvalidInput,
     OrderNotFound,
+    QuotaExceeded,
 )
 from keel_core.domain.events import (
     OrderCancelled,
@@ -39,6 +40,11 @@ from keel_core.service_layer.ports import (
     UserDirectory,
     UserSummary,
 )
+
+# Per-user quota (issue #11): each order locks stock and sends a receipt; a stolen or
+# scripted account must not drain a catalogue's stock or the mail budget in a day.
+MAX_ORDERS_PER_DAY = 200
+ORDER_WINDOW = timedelta(days=1)
 
 
 def place_order(
@@ -70,6 +76,9 @@ def _place(
         existing = uow.orders.get_by_idempotency_key(actor.user_id, command.idempotency_key)
         if existing is not None:
             return _replayed(existing, fingerprint)
+        now = clock()
+        if uow.orders.count_placed_since(actor.user_id, now - ORDER_WINDOW) >= MAX_ORDERS_PER_DAY:
+            raise QuotaExceeded(f"one account may place at most {MAX_ORDERS_PER_DAY} orders a day")
         found = {product.id: product for product in locked}
         unknown = [
             FieldError(f"items.{n}.product_id", "no such product")
@@ -84,7 +93,7 @@ def _place(
             wanted,
             idempotency_key=command.idempotency_key,
             fingerprint=fingerprint,
-            now=clock(),
+            now=now,
         )
         uow.orders.add(order)
         for product, _ in wanted:

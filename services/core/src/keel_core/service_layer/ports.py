@@ -18,6 +18,8 @@ from keel_core.domain.app_versions import Platform, VersionPolicy
 from keel_core.domain.audit import AuditEntry
 from keel_core.domain.orders import Order
 from keel_core.domain.products import Product
+from keel_core.service_layer.caching import NoProductCache, ProductCache
+from keel_core.service_layer.image_ports import ImageRepository
 from keel_events import Event
 
 
@@ -41,6 +43,10 @@ class ProductRepository(abc.ABC):
     @abc.abstractmethod
     def get(self, product_id: UUID) -> Product | None:
         """The live product, or None when unknown or deleted."""
+
+    @abc.abstractmethod
+    def count_for_owner(self, owner_id: UUID) -> int:
+        """How many live products ``owner_id`` has."""
 
     @abc.abstractmethod
     def get_for_update(self, product_ids: Collection[UUID]) -> list[Product]:
@@ -73,6 +79,10 @@ class OrderRepository(abc.ABC):
     @abc.abstractmethod
     def get_for_update(self, order_id: UUID) -> Order | None:
         """The order, locked until the unit of work ends (two cancels cannot both win)."""
+
+    @abc.abstractmethod
+    def count_placed_since(self, buyer_id: UUID, since: datetime) -> int:
+        """How many orders ``buyer_id`` placed at or after ``since``."""
 
     @abc.abstractmethod
     def get_by_idempotency_key(self, buyer_id: UUID, key: str) -> Order | None: ...
@@ -136,6 +146,9 @@ class UnitOfWork(AbstractUnitOfWork):
     orders: OrderRepository
     audit: AuditLog
     app_versions: AppVersionStore
+    images: ImageRepository
+    #: Read through by the product reads; ``commit`` invalidates what its events changed.
+    product_cache: ProductCache = NoProductCache()
 
     @abc.abstractmethod
     def publish(self, event: Event) -> None:

@@ -9,7 +9,7 @@ from keel_common.clock import Clock, utcnow
 from keel_common.pagination import Page, Position, page_of
 from keel_core.domain.actors import Actor
 from keel_core.domain.commands import CreateProduct, DeleteProduct, UpdateProduct
-from keel_core.domain.errors import Forbidden, ProductNotFound
+from keel_core.domain.errors import Forbidden, ProductNotFound, QuotaExceeded
 from keel_core.domain.events import (
     ProductCreated,
     ProductDeleted,
@@ -20,6 +20,10 @@ from keel_core.domain.products import Product, ProductSnapshot
 from keel_core.service_layer.pagination import DEFAULT_LIMIT, check_limit, position_after
 from keel_core.service_layer.ports import UnitOfWork
 
+# Per-user quotas (issue #11): far above what a real seller lists, low enough that one
+# account cannot fill the catalogue, the search index and the database on its own.
+MAX_PRODUCTS_PER_OWNER = 1000
+
 
 def _position(product: ProductSnapshot) -> Position:
     return Position(product.created_at, product.id)
@@ -29,6 +33,10 @@ def create_product(
     uow: UnitOfWork, actor: Actor, command: CreateProduct, clock: Clock = utcnow
 ) -> ProductSnapshot:
     with uow:
+        if uow.products.count_for_owner(actor.user_id) >= MAX_PRODUCTS_PER_OWNER:
+            raise QuotaExceeded(
+                f"one account may list at most {MAX_PRODUCTS_PER_OWNER} products; delete some first"
+            )
         product = Product.list_for_sale(actor.user_id, command.fields, clock())
         uow.products.add(product)
         snapshot = product.snapshot()
@@ -38,11 +46,17 @@ def create_product(
 
 
 def get_product(uow: UnitOfWork, product_id: UUID) -> ProductSnapshot:
+    """Read through the product cache: a hit opens no transaction."""
+    cached = uow.product_cache.product(product_id)
+    if cached.value is not None:
+        return cached.value
     with uow:
         product = uow.products.get(product_id)
         if product is None:
             raise ProductNotFound()
-        return product.snapshot()
+        snapshot = product.snapshot()
+    uow.product_cache.fill_product(cached, snapshot)
+    return snapshot
 
 
 def list_products(
@@ -54,11 +68,24 @@ def list_products(
     category: str | None = None,
 ) -> Page[ProductSnapshot]:
     check_limit(limit)
+    if cursor is None and owner_id is None and category is None:
+        return page_of(_first_page(uow, limit), limit, _position)
     after = position_after(cursor)
     with uow:
         rows = uow.products.list(limit=limit + 1, after=after, owner_id=owner_id, category=category)
         snapshots = [p.snapshot() for p in rows]
     return page_of(snapshots, limit, _position)
+
+
+def _first_page(uow: UnitOfWork, limit: int) -> list[ProductSnapshot]:
+    """The newest ``limit`` + 1 products, read through the cache (the storefront's landing)."""
+    cached = uow.product_cache.first_page(limit)
+    if cached.value is not None:
+        return cached.value
+    with uow:
+        snapshots = [p.snapshot() for p in uow.products.list(limit=limit + 1)]
+    uow.product_cache.fill_first_page(cached, limit, snapshots)
+    return snapshots
 
 
 def iter_live_products(uow: UnitOfWork, batch_size: int = 500) -> Iterator[ProductSnapshot]:

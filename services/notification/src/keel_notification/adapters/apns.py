@@ -36,7 +36,7 @@ from keel_notification.domain.errors import (
     UnregisteredDevice,
 )
 from keel_notification.domain.messages import PushMessage
-from keel_notification.domain.model import Category
+from keel_notification.domain.model import Category, Platform, is_push_token
 
 PRODUCTION = "https://api.push.apple.com"
 SANDBOX = "https://api.sandbox.push.apple.com"
@@ -122,6 +122,8 @@ class ApnsPushProvider(Provider[PushMessage]):
             "aps": {"alert": {"title": message.title, "body": message.body}, "sound": "default"},
             **message.data,
         }
+        if not is_push_token(Platform.IOS, message.token):  # it becomes part of the URL path
+            raise UnregisteredDevice(f"{self.name}: not an APNs device token")
         try:
             response = self._client.post(
                 f"/3/device/{message.token}", headers=headers, content=json.dumps(body)

@@ -82,6 +82,9 @@ class FakeDeviceRepository(ports.DeviceRepository):
     def add(self, device: Device) -> None:
         self.rows[device.token] = device
 
+    def get(self, device_id: uuid.UUID) -> Device | None:
+        return next((d for d in self.rows.values() if d.id == device_id), None)
+
     def by_token(self, token: str) -> Device | None:
         return self.rows.get(token)
 

@@ -95,6 +95,10 @@ class SqlAlchemyDeviceRepository(ports.DeviceRepository):
     def add(self, device: Device) -> None:
         self.session.add(device)
 
+    def get(self, device_id: uuid.UUID) -> Device | None:
+        statement = sa.select(Device).filter_by(id=device_id)
+        return self.session.scalars(statement.execution_options(include_deleted=True)).first()
+
     def by_token(self, token: str) -> Device | None:
         statement = sa.select(Device).filter_by(token=token).execution_options(include_deleted=True)
         return self.session.scalars(statement).one_or_none()

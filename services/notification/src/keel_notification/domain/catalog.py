@@ -35,6 +35,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
         _spec("password_reset", TRANSACTIONAL, EMAIL),
         _spec("password_changed", TRANSACTIONAL, EMAIL),
         _spec("security_alert", TRANSACTIONAL, EMAIL),
+        _spec("signup_attempt", TRANSACTIONAL, EMAIL),
         _spec("order_receipt", TRANSACTIONAL, EMAIL, PUSH),
         _spec("order_cancelled", TRANSACTIONAL, EMAIL),
         _spec("daily_signups", TRANSACTIONAL, EMAIL),

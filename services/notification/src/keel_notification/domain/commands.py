@@ -39,7 +39,7 @@ class RegisterDevice:
 @dataclass(frozen=True)
 class RemoveDevice:
     user_id: uuid.UUID
-    token: str
+    device_id: uuid.UUID
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ no business staying at rest once delivery is settled.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -40,6 +41,20 @@ class Status(StrEnum):
 class Platform(StrEnum):
     IOS = "ios"
     ANDROID = "android"
+
+
+# APNs device tokens are hex (32 bytes today; Apple warns they may grow), FCM registration
+# tokens are base64url-ish with ":" (about 160 characters). Nothing else may reach a push
+# provider, whose request URL (APNs) or body carries the token.
+_PUSH_TOKEN_FORMATS = {
+    Platform.IOS: re.compile(r"(?:[0-9a-fA-F]{2}){32,100}"),
+    Platform.ANDROID: re.compile(r"[A-Za-z0-9_:-]{64,4096}"),
+}
+
+
+def is_push_token(platform: Platform, token: str) -> bool:
+    """Whether ``token`` has the shape of a ``platform`` push token."""
+    return _PUSH_TOKEN_FORMATS[platform].fullmatch(token) is not None
 
 
 class Notification:

@@ -62,6 +62,16 @@ class SecurityAlert:
 
 
 @dataclass(frozen=True)
+class SignUpAttempt:
+    """Someone signed up with the address of an existing account: tell its owner."""
+
+    user_id: uuid.UUID
+    email: str
+    name: str | None
+    email_verified: bool
+
+
+@dataclass(frozen=True)
 class OrderItem:
     name: str
     quantity: int
@@ -93,6 +103,7 @@ Occasion = (
     | PasswordReset
     | PasswordChangeNotice
     | SecurityAlert
+    | SignUpAttempt
     | OrderReceipt
     | OrderCancellation
 )

@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING
 from keel_common.messaging import DUPLICATE, Envelope, HandlerResult, InvalidMessage
 from keel_events import Event
 from keel_events.auth import (
+    EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
     PasswordResetRequested,
+    PhoneVerificationRequested,
+    SignUpAttempted,
     TokenReuseDetected,
     UserRegistered,
 )
@@ -32,6 +35,7 @@ from keel_notification.domain.occasions import (
     PasswordChangeNotice,
     PasswordReset,
     SecurityAlert,
+    SignUpAttempt,
     Welcome,
 )
 from keel_notification.entrypoints.dispatcher import count
@@ -52,6 +56,16 @@ def incoming(event: Event, envelope: Envelope) -> IncomingEvent:
             welcome = Welcome(event.user_id, event.email, event.name, event.verification_token)
             contact = RememberContact(event.user_id, email=event.email, registered_at=time)
             return IncomingEvent(id, time, welcome, contact)
+        case EmailVerificationRequested():
+            welcome = Welcome(event.user_id, event.email, event.name, event.verification_token)
+            return IncomingEvent(id, time, welcome)
+        case PhoneVerificationRequested():
+            # Not a contact yet: the number is unproven until the code comes back.
+            code = LoginCode(event.user_id, event.phone, event.code, event.expires_at)
+            return IncomingEvent(id, time, code)
+        case SignUpAttempted():
+            attempt = SignUpAttempt(event.user_id, event.email, event.name, event.email_verified)
+            return IncomingEvent(id, time, attempt)
         case OtpRequested():
             code = LoginCode(event.user_id, event.phone, event.code, event.expires_at)
             return IncomingEvent(id, time, code, RememberContact(event.user_id, phone=event.phone))

@@ -8,6 +8,7 @@ from flask_openapi3 import OpenAPI
 from keel_common.auth import install_token_verifier
 from keel_common.http import create_app as create_keel_app
 from keel_common.http import field_problem, register_domain_errors
+from keel_common.messaging import BrokerError
 from keel_notification.bootstrap import Notifications, bootstrap
 from keel_notification.domain import errors
 from keel_notification.entrypoints import http_routes
@@ -36,6 +37,7 @@ def install_error_mapping(app: OpenAPI) -> None:
             errors.DeviceNotFound: (404, "Not Found"),
             errors.Forbidden: (403, "Forbidden"),
             errors.InvalidCursor: (400, "Bad Request"),
+            BrokerError: (503, "Service Unavailable"),  # the dead-letter count
         },
     )
     app.register_error_handler(errors.InvalidPreferences, _invalid_preferences)

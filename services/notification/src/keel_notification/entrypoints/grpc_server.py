@@ -12,7 +12,7 @@ import grpc
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from keel_common.grpc import KeelServer, abort_for
+from keel_common.grpc import Callers, KeelServer, ServerSecurity, abort_for
 from keel_common.grpc import create_server as create_keel_server
 from keel_notification.domain import errors
 from keel_notification.domain.commands import SendNotification
@@ -26,6 +26,16 @@ if TYPE_CHECKING:
     from keel_notification.bootstrap import Notifications
 
 SERVICE_NAMES = ["notification.v1.NotificationService"]
+# Who may call what (the caller's certificate names it); a method not listed: nobody.
+# Services ask for messages through events today; Send would mail any address, so it stays
+# closed until a caller needs it. "operator" is the certificate an on-call engineer is issued
+# for diagnostics (docs/deploy.md).
+CALLERS: Callers = {
+    "notification.v1.NotificationService": {
+        "Send": (),
+        "GetDeliveryStatus": ("operator",),
+    }
+}
 CHANNELS = {
     pb.CHANNEL_EMAIL: Channel.EMAIL,
     pb.CHANNEL_SMS: Channel.SMS,
@@ -138,4 +148,6 @@ def create_server(service: Notifications, *, port: int | None = None) -> KeelSer
         service.settings.grpc_port if port is None else port,
         register,
         service_names=SERVICE_NAMES,
+        callers=CALLERS,
+        security=ServerSecurity.from_settings(service.settings),
     )

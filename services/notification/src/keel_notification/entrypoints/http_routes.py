@@ -1,4 +1,5 @@
-"""``/v1/devices``, ``/v1/notifications`` and ``/v1/admin/notifications``: thin translation
+"""``/v1/devices``, ``/v1/notifications``, ``/v1/admin/notifications`` and
+``/v1/admin/notification/dead-letters``: thin translation
 between HTTP and the use cases."""
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from flask_openapi3 import APIBlueprint, Tag
 from keel_common.auth import Principal, require_principal
 from keel_common.http import BEARER_AUTH
 from keel_common.pagination import Page
-from keel_notification.bootstrap import Notifications
+from keel_notification.bootstrap import DECLARATION, Notifications
 from keel_notification.domain.commands import RegisterDevice, RemoveDevice, UpdatePreferences
 from keel_notification.domain.model import Notification, Platform, Preferences, QuietHours
 from keel_notification.entrypoints.schemas import (
     AdminQuery,
+    DeadLettersOut,
     DeviceIn,
     DeviceOut,
     DevicePath,
@@ -25,7 +27,7 @@ from keel_notification.entrypoints.schemas import (
     PreferencesIn,
     PreferencesOut,
 )
-from keel_notification.service_layer import devices, history, preferences
+from keel_notification.service_layer import dead_letters, devices, history, preferences
 
 EXTENSION = "keel_notification"
 
@@ -79,11 +81,12 @@ def register_device(body: DeviceIn) -> tuple[Response, int]:
     return jsonify(id=device.id, platform=str(device.platform), active=device.active), 201
 
 
-@api.delete("/v1/devices/<token>", responses={204: None}, security=BEARER_AUTH)
+@api.delete("/v1/devices/<uuid:id>", responses={204: None}, security=BEARER_AUTH)
 def remove_device(path: DevicePath) -> tuple[str, int]:
-    """Stop pushes to this token; another user's token answers 404."""
+    """Stop pushes to this device (the ``id`` of its registration: the token itself never
+    travels in a URL, where access logs would keep it); another user's device answers 404."""
     app = wired()
-    devices.remove_device(app.uow(), RemoveDevice(caller().user_id, path.token), now=app.clock())
+    devices.remove_device(app.uow(), RemoveDevice(caller().user_id, path.id), now=app.clock())
     return "", 204
 
 
@@ -127,3 +130,16 @@ def search_notifications(query: AdminQuery) -> Response:
         cursor=query.cursor,
     )
     return page_json(page)
+
+
+@api.get(
+    "/v1/admin/notification/dead-letters", responses={200: DeadLettersOut}, security=BEARER_AUTH
+)
+def get_dead_letters() -> Response:
+    """How many messages each consumer queue of the service has dead-lettered (admins)."""
+    counts = dead_letters.dead_letter_counts(
+        wired().broker.dead_letter_count, DECLARATION.queues, roles=caller().roles
+    )
+    return jsonify(
+        queues=[{"queue": s.name, "dead_queue": s.dead_queue, "dead_letters": n} for s, n in counts]
+    )

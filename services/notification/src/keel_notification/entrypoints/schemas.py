@@ -6,17 +6,28 @@ from datetime import datetime, time
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from keel_common.http import Schema
+from keel_notification.domain.model import Platform, is_push_token
 from keel_notification.service_layer.history import MAX_PAGE
 
-TOKEN_MAX = 512
+TOKEN_MAX = 4096
 
 
 class DeviceIn(Schema):
     platform: Literal["ios", "android"]
-    token: str = Field(min_length=1, max_length=TOKEN_MAX, pattern=r"^[\x21-\x7e]+$")
+    token: str = Field(
+        min_length=1,
+        max_length=TOKEN_MAX,
+        description="APNs: the device token in hex; FCM: the registration token",
+    )
+
+    @model_validator(mode="after")
+    def _token_shape(self) -> DeviceIn:
+        if not is_push_token(Platform(self.platform), self.token):
+            raise ValueError(f"token is not an {self.platform} push token")
+        return self
 
 
 class DeviceOut(BaseModel):
@@ -26,7 +37,7 @@ class DeviceOut(BaseModel):
 
 
 class DevicePath(BaseModel):
-    token: str = Field(max_length=TOKEN_MAX)
+    id: UUID
 
 
 class PageQuery(Schema):
@@ -67,9 +78,10 @@ class QuietHoursIn(Schema):
 
 
 class PreferencesIn(Schema):
-    email_promotional: bool
-    sms_promotional: bool
-    push_promotional: bool
+    # Strict: the document says boolean, so 0 or "yes" is refused, not read as a boolean.
+    email_promotional: StrictBool
+    sms_promotional: StrictBool
+    push_promotional: StrictBool
     quiet_hours: QuietHoursIn | None = None
 
 
@@ -84,3 +96,13 @@ class PreferencesOut(BaseModel):
     sms_promotional: bool
     push_promotional: bool
     quiet_hours: QuietHoursOut | None
+
+
+class DeadLetterQueueOut(BaseModel):
+    queue: str = Field(description="the consumer queue")
+    dead_queue: str = Field(description="where its given-up messages wait")
+    dead_letters: int = Field(description="messages in dead_queue now")
+
+
+class DeadLettersOut(BaseModel):
+    queues: list[DeadLetterQueueOut]

@@ -15,6 +15,10 @@ def register_device(uow: UnitOfWork, command: RegisterDevice) -> tuple[Device, b
 
     A token already registered by another user moves to the caller: a token identifies an
     app installation, and the person signed in on it is the one who should get the pushes.
+    Presenting the token is the proof: APNs and FCM issue it to that installation only, it
+    is never shown to other users nor put in a URL, and pushes go to the device, not to
+    whoever registered it; so a stranger cannot read anyone's pushes by "moving" a token,
+    only someone already holding the installation's secret could redirect it.
     """
     with uow:
         device = uow.devices.by_token(command.token)
@@ -31,7 +35,7 @@ def register_device(uow: UnitOfWork, command: RegisterDevice) -> tuple[Device, b
 def remove_device(uow: UnitOfWork, command: RemoveDevice, *, now: datetime) -> None:
     """Unregister the caller's token; another user's token is reported as not found."""
     with uow:
-        device = uow.devices.by_token(command.token)
+        device = uow.devices.get(command.device_id)
         if device is None or device.is_removed or device.user_id != command.user_id:
             raise DeviceNotFound("no such device")
         device.remove(now)

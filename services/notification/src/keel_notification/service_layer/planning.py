@@ -20,6 +20,7 @@ from keel_notification.domain.occasions import (
     PasswordChangeNotice,
     PasswordReset,
     SecurityAlert,
+    SignUpAttempt,
     Welcome,
 )
 from keel_notification.service_layer.intake import IncomingEvent, Intent
@@ -63,6 +64,8 @@ class EventPlanner:
                 return [_account_notice("password_changed", occasion, time)]
             case SecurityAlert():
                 return [_account_notice("security_alert", occasion, time)]
+            case SignUpAttempt():
+                return [self._signup_attempt(occasion, time)]
             case OrderReceipt():
                 context = self._order_context(occasion)
                 return [
@@ -88,6 +91,12 @@ class EventPlanner:
             "minutes": minutes_between(time, reset.expires_at),
         }
         return Intent(EMAIL, "password_reset", context, reset.user_id, reset.email)
+
+    def _signup_attempt(self, attempt: SignUpAttempt, time: datetime) -> Intent:
+        # An unverified account may have been registered by someone else with this address:
+        # the template tells the owner that a password reset takes it over.
+        context = {"name": attempt.name or "", "time": time, "verified": attempt.email_verified}
+        return Intent(EMAIL, "signup_attempt", context, attempt.user_id, attempt.email)
 
     def _order_context(self, order: OrderSummary) -> dict[str, Any]:
         order_id = str(order.order_id)

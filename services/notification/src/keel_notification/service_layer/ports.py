@@ -52,6 +52,10 @@ class DeviceRepository(abc.ABC):
     def add(self, device: Device) -> None: ...
 
     @abc.abstractmethod
+    def get(self, device_id: uuid.UUID) -> Device | None:
+        """The device registered with this id, including removed ones."""
+
+    @abc.abstractmethod
     def by_token(self, token: str) -> Device | None:
         """The device with this token, including removed ones (so it can be re-registered)."""
 

@@ -26,6 +26,7 @@ def document_from_message(product: core_pb2.Product) -> ProductDocument:
         created_at=product.created_at.ToDatetime(tzinfo=UTC),
         updated_at=product.updated_at.ToDatetime(tzinfo=UTC),
         version=product.version,
+        thumbnail_url=product.thumbnail_url or None,
     )
 
 

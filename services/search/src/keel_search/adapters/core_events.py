@@ -32,4 +32,5 @@ def change_from_event(event: ProductEvent) -> ProductChange:
         created_at=event.created_at,
         updated_at=event.updated_at,
         version=event.version,
+        thumbnail_url=event.thumbnail_url,
     )

@@ -96,6 +96,9 @@ class OpenSearchSearchIndex(SearchIndex):
 
     def _ensure_live_index(self) -> None:
         if self.client.indices.exists_alias(name=self.live_alias):
+            # An index made by an older release lacks the fields added since (thumbnail_url);
+            # adding fields to a mapping is allowed in place, and the mapping is "strict".
+            self.client.indices.put_mapping(index=self.live_alias, body=MAPPINGS)
             return
         # A fixed first name: processes starting together create it once, not twice.
         # 400 (resource_already_exists_exception): another process won the race.
@@ -168,6 +171,7 @@ def _source(document: ProductDocument) -> dict[str, Any]:
         "owner_id": str(document.owner_id),
         "created_at": document.created_at.isoformat(),
         "updated_at": document.updated_at.isoformat(),
+        "thumbnail_url": document.thumbnail_url,
     }
 
 
@@ -186,6 +190,7 @@ def _document(doc_id: str, source: dict[str, Any]) -> ProductDocument:
         created_at=datetime.fromisoformat(source["created_at"]),
         updated_at=datetime.fromisoformat(source["updated_at"]),
         version=int(source["version"]),
+        thumbnail_url=source.get("thumbnail_url"),
     )
 
 

@@ -48,6 +48,8 @@ MAPPINGS: dict[str, Any] = {
         "owner_id": {"type": "keyword"},
         "created_at": {"type": "date"},
         "updated_at": {"type": "date"},
+        # Shown in hits, never searched.
+        "thumbnail_url": {"type": "keyword", "index": False, "doc_values": False},
     },
 }
 _SORTS = {

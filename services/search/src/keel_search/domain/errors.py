@@ -44,4 +44,4 @@ class CatalogueUnavailable(SearchError):
 
 
 class Forbidden(SearchError):
-    """The caller is authenticated but may not do this (the back-office is for staff)."""
+    """The caller is signed in but may not do this (the admin API without the admin role)."""

@@ -29,6 +29,8 @@ class ProductDocument:
     created_at: datetime
     updated_at: datetime
     version: int
+    #: The product's first image, small (absent when it has none ready).
+    thumbnail_url: str | None = None
 
 
 @dataclass(frozen=True)

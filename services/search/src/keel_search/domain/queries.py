@@ -14,6 +14,9 @@ from keel_search.domain.errors import FieldError, InvalidQuery
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_TEXT = 256
+# Each word becomes clauses (exact, prefix, fuzzy) in both engines: 256 one-letter words
+# would make a query hundreds of clauses wide for one cheap request (issue #11).
+MAX_WORDS = 10
 MAX_CATEGORY = 64
 # Offset paging costs grow with depth in every engine; OpenSearch refuses past 10,000
 # (index.max_result_window), so both engines stop at the same depth.
@@ -126,6 +129,8 @@ def _check_filters(
     errors = []
     if len(text) > MAX_TEXT:
         errors.append(FieldError("q", f"must be at most {MAX_TEXT} characters"))
+    elif len(text.split()) > MAX_WORDS:
+        errors.append(FieldError("q", f"must be at most {MAX_WORDS} words"))
     if category is not None and len(category) > MAX_CATEGORY:
         errors.append(FieldError("category", f"must be at most {MAX_CATEGORY} characters"))
     for name, value in (("min_price_cents", low), ("max_price_cents", high)):

@@ -5,19 +5,22 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 
-from keel_common.auth import install_token_verifier
+from keel_common.auth import install_token_verifier, require_principal
+from keel_common.http import BEARER_AUTH, field_problem, register_domain_errors
 from keel_common.http import create_app as create_keel_app
-from keel_common.http import field_problem, register_domain_errors
-from keel_search.bootstrap import Search, bootstrap
+from keel_common.messaging import BrokerError
+from keel_search.bootstrap import DECLARATION, Search, bootstrap
 from keel_search.domain.errors import Forbidden, InvalidQuery, RebuildNotFound
 from keel_search.domain.queries import SearchQuery
 from keel_search.entrypoints import http_admin
-from keel_search.entrypoints.schemas import SearchOut, SearchParams
+from keel_search.entrypoints.schemas import DeadLettersOut, SearchOut, SearchParams
+from keel_search.service_layer.dead_letters import dead_letter_counts
 from keel_search.service_layer.searching import search_products
 
 EXTENSION = "keel_search"
 
 api = APIBlueprint("search", __name__, url_prefix="/v1/search", abp_tags=[Tag(name="search")])
+admin = APIBlueprint("search_dead_letters", __name__, abp_tags=[Tag(name="admin")])
 
 
 @api.get("/products", responses={200: SearchOut})
@@ -46,16 +49,33 @@ def search(query: SearchParams) -> Response:
     return jsonify(SearchOut.of(result).model_dump(mode="json"))
 
 
+@admin.get("/v1/admin/search/dead-letters", responses={200: DeadLettersOut}, security=BEARER_AUTH)
+def get_dead_letters() -> Response:
+    """How many messages each consumer queue of search has dead-lettered (admins)."""
+    service: Search = current_app.extensions[EXTENSION]
+    counts = dead_letter_counts(
+        service.broker.dead_letter_count, DECLARATION.queues, roles=require_principal().roles
+    )
+    return jsonify(
+        queues=[{"queue": s.name, "dead_queue": s.dead_queue, "dead_letters": n} for s, n in counts]
+    )
+
+
 def create_app(service: Search | None = None) -> OpenAPI:
     """The app; ``service`` defaults to ``bootstrap()`` from the environment's settings."""
     service = service or bootstrap()
     app = create_keel_app("search", service.settings, readiness=service.readiness)
-    app.security_schemes = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
     app.extensions[EXTENSION] = service
     install_token_verifier(app, service.verifier)
     register_domain_errors(
-        app, {Forbidden: (403, "Forbidden"), RebuildNotFound: (404, "Not Found")}
+        app,
+        {
+            Forbidden: (403, "Forbidden"),
+            RebuildNotFound: (404, "Not Found"),
+            BrokerError: (503, "Service Unavailable"),
+        },
     )
     app.register_api(api)
+    app.register_api(admin)
     app.register_api(http_admin.api)
     return app

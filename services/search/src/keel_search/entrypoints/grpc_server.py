@@ -11,7 +11,7 @@ import logging
 
 import grpc
 
-from keel_common.grpc import KeelServer, abort_for
+from keel_common.grpc import Callers, KeelServer, ServerSecurity, abort_for
 from keel_common.grpc import create_server as create_keel_server
 from keel_protos.search.v1 import search_pb2, search_pb2_grpc
 from keel_search.bootstrap import Search
@@ -26,6 +26,14 @@ from keel_search.service_layer.searching import search_products
 log = logging.getLogger(__name__)
 
 SERVICE_NAMES = ["search.v1.SearchService"]
+# Who may call what (the caller's certificate names it); a method not listed: nobody.
+# Clients search over HTTP and operators reindex with `keel-search` jobs: no service calls.
+CALLERS: Callers = {
+    "search.v1.SearchService": {
+        "Search": (),
+        "Reindex": (),
+    }
+}
 STATUS_CODES: dict[type[Exception], grpc.StatusCode] = {
     InvalidQuery: grpc.StatusCode.INVALID_ARGUMENT,
 }
@@ -116,4 +124,6 @@ def create_server(service: Search, *, port: int | None = None) -> KeelServer:
         service.settings.grpc_port if port is None else port,
         register,
         service_names=SERVICE_NAMES,
+        callers=CALLERS,
+        security=ServerSecurity.from_settings(service.settings),
     )

@@ -14,7 +14,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict
 
 from keel_common.auth import require_principal
-from keel_common.http import problem_response
+from keel_common.http import BEARER_AUTH, problem_response
 from keel_search.bootstrap import Search
 from keel_search.domain.errors import RebuildInProgress
 from keel_search.domain.rebuilds import RebuildSummary
@@ -28,7 +28,7 @@ api = APIBlueprint(
     __name__,
     url_prefix="/v1/admin/search",
     abp_tags=[Tag(name="admin", description="Back-office: staff and admins only")],
-    abp_security=[{"bearer": []}],
+    abp_security=BEARER_AUTH,
 )
 
 

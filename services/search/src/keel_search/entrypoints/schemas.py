@@ -28,6 +28,9 @@ class HitOut(BaseModel):
     price_cents: int
     currency: str
     category: str
+    thumbnail_url: str | None = Field(
+        default=None, description="The product's first image, small; null when it has none"
+    )
     highlights: dict[str, str] = Field(
         description="Field name -> fragment, HTML-escaped, matched words in <mark></mark>"
     )
@@ -57,6 +60,7 @@ class SearchOut(BaseModel):
                     price_cents=hit.product.price_cents,
                     currency=hit.product.currency,
                     category=hit.product.category,
+                    thumbnail_url=hit.product.thumbnail_url,
                     highlights=dict(hit.highlights),
                 )
                 for hit in result.hits
@@ -65,3 +69,13 @@ class SearchOut(BaseModel):
             next_cursor=result.next_cursor,
             facets=[FacetOut(category=f.category, count=f.count) for f in result.facets],
         )
+
+
+class DeadLetterQueueOut(BaseModel):
+    queue: str = Field(description="the consumer queue")
+    dead_queue: str = Field(description="where its given-up messages wait")
+    dead_letters: int = Field(description="messages in dead_queue now")
+
+
+class DeadLettersOut(BaseModel):
+    queues: list[DeadLetterQueueOut]

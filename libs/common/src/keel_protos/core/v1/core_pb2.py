@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ekeel_protos/core/v1/core.proto\x12\x07\x63ore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x02\n\x07Product\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x13\n\x0bprice_cents\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x07 \x01(\t\x12\r\n\x05stock\x18\x08 \x01(\x05\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x0b \x01(\x03\"Z\n\tOrderItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12\x18\n\x10unit_price_cents\x18\x04 \x01(\x03\"\xd8\x01\n\x05Order\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12!\n\x05items\x18\x04 \x03(\x0b\x32\x12.core.v1.OrderItem\x12\x13\n\x0btotal_cents\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nbuyer_name\x18\x08 \x01(\t\x12\x13\n\x0b\x62uyer_email\x18\t \x01(\t\"\x1f\n\x11GetProductRequest\x12\n\n\x02id\x18\x01 \x01(\t\"7\n\x12GetProductResponse\x12!\n\x07product\x18\x01 \x01(\x0b\x32\x10.core.v1.Product\"\x15\n\x13ListProductsRequest\"\x1d\n\x0fGetOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\"1\n\x10GetOrderResponse\x12\x1d\n\x05order\x18\x01 \x01(\x0b\x32\x0e.core.v1.Order\"Z\n\x1aListPurchaseHistoryRequest\x12\x11\n\tbuyer_ids\x18\x01 \x03(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"~\n\x10PurchasedProduct\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12\x35\n\x11last_purchased_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x0c\x42uyerHistory\x12\x10\n\x08\x62uyer_id\x18\x01 \x01(\t\x12+\n\x08products\x18\x02 \x03(\x0b\x32\x19.core.v1.PurchasedProduct\"D\n\x1bListPurchaseHistoryResponse\x12%\n\x06\x62uyers\x18\x01 \x03(\x0b\x32\x15.core.v1.BuyerHistory2\xd0\x02\n\x0e\x43\x61talogService\x12J\n\nGetProduct\x12\x1a.core.v1.GetProductRequest\x1a\x1b.core.v1.GetProductResponse\"\x03\x90\x02\x01\x12\x45\n\x0cListProducts\x12\x1c.core.v1.ListProductsRequest\x1a\x10.core.v1.Product\"\x03\x90\x02\x01\x30\x01\x12\x44\n\x08GetOrder\x12\x18.core.v1.GetOrderRequest\x1a\x19.core.v1.GetOrderResponse\"\x03\x90\x02\x01\x12\x65\n\x13ListPurchaseHistory\x12#.core.v1.ListPurchaseHistoryRequest\x1a$.core.v1.ListPurchaseHistoryResponse\"\x03\x90\x02\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ekeel_protos/core/v1/core.proto\x12\x07\x63ore.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x02\n\x07Product\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08owner_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x13\n\x0bprice_cents\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x07 \x01(\t\x12\r\n\x05stock\x18\x08 \x01(\x05\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x0b \x01(\x03\x12\x15\n\rthumbnail_url\x18\x0c \x01(\t\"Z\n\tOrderItem\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12\x18\n\x10unit_price_cents\x18\x04 \x01(\x03\"\xd8\x01\n\x05Order\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08\x62uyer_id\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12!\n\x05items\x18\x04 \x03(\x0b\x32\x12.core.v1.OrderItem\x12\x13\n\x0btotal_cents\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nbuyer_name\x18\x08 \x01(\t\x12\x13\n\x0b\x62uyer_email\x18\t \x01(\t\"\x1f\n\x11GetProductRequest\x12\n\n\x02id\x18\x01 \x01(\t\"7\n\x12GetProductResponse\x12!\n\x07product\x18\x01 \x01(\x0b\x32\x10.core.v1.Product\"\x15\n\x13ListProductsRequest\"\x1d\n\x0fGetOrderRequest\x12\n\n\x02id\x18\x01 \x01(\t\"1\n\x10GetOrderResponse\x12\x1d\n\x05order\x18\x01 \x01(\x0b\x32\x0e.core.v1.Order\"Z\n\x1aListPurchaseHistoryRequest\x12\x11\n\tbuyer_ids\x18\x01 \x03(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"~\n\x10PurchasedProduct\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12\x35\n\x11last_purchased_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"M\n\x0c\x42uyerHistory\x12\x10\n\x08\x62uyer_id\x18\x01 \x01(\t\x12+\n\x08products\x18\x02 \x03(\x0b\x32\x19.core.v1.PurchasedProduct\"D\n\x1bListPurchaseHistoryResponse\x12%\n\x06\x62uyers\x18\x01 \x03(\x0b\x32\x15.core.v1.BuyerHistory2\xd0\x02\n\x0e\x43\x61talogService\x12J\n\nGetProduct\x12\x1a.core.v1.GetProductRequest\x1a\x1b.core.v1.GetProductResponse\"\x03\x90\x02\x01\x12\x45\n\x0cListProducts\x12\x1c.core.v1.ListProductsRequest\x1a\x10.core.v1.Product\"\x03\x90\x02\x01\x30\x01\x12\x44\n\x08GetOrder\x12\x18.core.v1.GetOrderRequest\x1a\x19.core.v1.GetOrderResponse\"\x03\x90\x02\x01\x12\x65\n\x13ListPurchaseHistory\x12#.core.v1.ListPurchaseHistoryRequest\x1a$.core.v1.ListPurchaseHistoryResponse\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,29 +41,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CATALOGSERVICE'].methods_by_name['ListPurchaseHistory']._loaded_options = None
   _globals['_CATALOGSERVICE'].methods_by_name['ListPurchaseHistory']._serialized_options = b'\220\002\001'
   _globals['_PRODUCT']._serialized_start=77
-  _globals['_PRODUCT']._serialized_end=337
-  _globals['_ORDERITEM']._serialized_start=339
-  _globals['_ORDERITEM']._serialized_end=429
-  _globals['_ORDER']._serialized_start=432
-  _globals['_ORDER']._serialized_end=648
-  _globals['_GETPRODUCTREQUEST']._serialized_start=650
-  _globals['_GETPRODUCTREQUEST']._serialized_end=681
-  _globals['_GETPRODUCTRESPONSE']._serialized_start=683
-  _globals['_GETPRODUCTRESPONSE']._serialized_end=738
-  _globals['_LISTPRODUCTSREQUEST']._serialized_start=740
-  _globals['_LISTPRODUCTSREQUEST']._serialized_end=761
-  _globals['_GETORDERREQUEST']._serialized_start=763
-  _globals['_GETORDERREQUEST']._serialized_end=792
-  _globals['_GETORDERRESPONSE']._serialized_start=794
-  _globals['_GETORDERRESPONSE']._serialized_end=843
-  _globals['_LISTPURCHASEHISTORYREQUEST']._serialized_start=845
-  _globals['_LISTPURCHASEHISTORYREQUEST']._serialized_end=935
-  _globals['_PURCHASEDPRODUCT']._serialized_start=937
-  _globals['_PURCHASEDPRODUCT']._serialized_end=1063
-  _globals['_BUYERHISTORY']._serialized_start=1065
-  _globals['_BUYERHISTORY']._serialized_end=1142
-  _globals['_LISTPURCHASEHISTORYRESPONSE']._serialized_start=1144
-  _globals['_LISTPURCHASEHISTORYRESPONSE']._serialized_end=1212
-  _globals['_CATALOGSERVICE']._serialized_start=1215
-  _globals['_CATALOGSERVICE']._serialized_end=1551
+  _globals['_PRODUCT']._serialized_end=360
+  _globals['_ORDERITEM']._serialized_start=362
+  _globals['_ORDERITEM']._serialized_end=452
+  _globals['_ORDER']._serialized_start=455
+  _globals['_ORDER']._serialized_end=671
+  _globals['_GETPRODUCTREQUEST']._serialized_start=673
+  _globals['_GETPRODUCTREQUEST']._serialized_end=704
+  _globals['_GETPRODUCTRESPONSE']._serialized_start=706
+  _globals['_GETPRODUCTRESPONSE']._serialized_end=761
+  _globals['_LISTPRODUCTSREQUEST']._serialized_start=763
+  _globals['_LISTPRODUCTSREQUEST']._serialized_end=784
+  _globals['_GETORDERREQUEST']._serialized_start=786
+  _globals['_GETORDERREQUEST']._serialized_end=815
+  _globals['_GETORDERRESPONSE']._serialized_start=817
+  _globals['_GETORDERRESPONSE']._serialized_end=866
+  _globals['_LISTPURCHASEHISTORYREQUEST']._serialized_start=868
+  _globals['_LISTPURCHASEHISTORYREQUEST']._serialized_end=958
+  _globals['_PURCHASEDPRODUCT']._serialized_start=960
+  _globals['_PURCHASEDPRODUCT']._serialized_end=1086
+  _globals['_BUYERHISTORY']._serialized_start=1088
+  _globals['_BUYERHISTORY']._serialized_end=1165
+  _globals['_LISTPURCHASEHISTORYRESPONSE']._serialized_start=1167
+  _globals['_LISTPURCHASEHISTORYRESPONSE']._serialized_end=1235
+  _globals['_CATALOGSERVICE']._serialized_start=1238
+  _globals['_CATALOGSERVICE']._serialized_end=1574
 # @@protoc_insertion_point(module_scope)

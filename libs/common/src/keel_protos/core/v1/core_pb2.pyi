@@ -36,6 +36,7 @@ class Product(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
+    THUMBNAIL_URL_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     owner_id: _builtins.str
     title: _builtins.str
@@ -47,6 +48,8 @@ class Product(_message.Message):
     stock: _builtins.int
     version: _builtins.int
     """Grows with every change; consumers drop updates older than what they hold."""
+    thumbnail_url: _builtins.str
+    """The first ready image's thumbnail; empty when the product has none."""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -65,10 +68,11 @@ class Product(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         version: _builtins.int = ...,
+        thumbnail_url: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "created_at", b"created_at", "currency", b"currency", "description", b"description", "id", b"id", "owner_id", b"owner_id", "price_cents", b"price_cents", "stock", b"stock", "title", b"title", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "created_at", b"created_at", "currency", b"currency", "description", b"description", "id", b"id", "owner_id", b"owner_id", "price_cents", b"price_cents", "stock", b"stock", "thumbnail_url", b"thumbnail_url", "title", b"title", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -52,6 +52,8 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("owner_id", stored=True, tokenizer_name="raw")
     builder.add_date_field("created_at", stored=True, indexed=True, fast=True)
     builder.add_date_field("updated_at", stored=True)
+    # Displayed, never searched.
+    builder.add_text_field("thumbnail_url", stored=True, tokenizer_name="raw")
     return builder.build()
 
 
@@ -74,6 +76,7 @@ def to_tantivy(change: ProductChange) -> tantivy.Document:
         owner_id=str(change.owner_id),
         created_at=change.created_at,
         updated_at=change.updated_at,
+        **({"thumbnail_url": change.thumbnail_url} if change.thumbnail_url else {}),
     )
 
 
@@ -90,6 +93,7 @@ def from_tantivy(doc: tantivy.Document) -> ProductDocument:
         created_at=fields["created_at"],
         updated_at=fields["updated_at"],
         version=fields["version"],
+        thumbnail_url=fields.get("thumbnail_url"),
     )
 
 
@@ -100,7 +104,17 @@ class Generation:
     def __init__(self, name: str, path: Path) -> None:
         self.name = name
         self.path = path
-        self.index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+        try:
+            self.index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+            # A generation written by an older release (fields were added since): a rebuild
+            # writes a new generation with this schema and swaps it in.
+            raise RuntimeError(
+                f"the search index generation {name} has an older schema; "
+                "run `keel-search job reindex` to rebuild it"
+            ) from exc
         self.index.register_tokenizer(ANALYZER, text_analyzer())
         self._meta_seen = self._meta_stamp()
 

@@ -1,7 +1,7 @@
 """The admin audit trail and the app-version thresholds an admin edits.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002 (product images)
 Create Date: 2026-12-05
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

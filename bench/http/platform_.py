@@ -1,0 +1,178 @@
+"""Start the services under test (each one's real ``keel-<svc> web``, gunicorn) in a scratch
+directory, on the embedded default or on PostgreSQL + Redis + RabbitMQ, and seed them."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+import sqlalchemy as sa
+
+BIN = Path(sys.executable).parent
+HERE = Path(__file__).resolve().parent
+ADMIN_URL = os.environ.get(
+    "POSTGRES_BENCH_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("REDIS_BENCH_URL", "redis://127.0.0.1:6379/14")
+SERVICES = ("auth", "core", "search")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ready(base: str, process: subprocess.Popen[bytes], path: str = "/readyz") -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{base} exited with {process.returncode}")
+        try:
+            if requests.get(base + path, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{base} was not ready in 180 s")
+
+
+@contextmanager
+def postgres_databases(names: list[str]) -> Iterator[dict[str, str]]:
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    created = {name: f"bench_http_{name}_{secrets.token_hex(3)}" for name in names}
+    with admin.connect() as conn:
+        for db in created.values():
+            conn.execute(sa.text(f'CREATE DATABASE "{db}"'))
+    try:
+        yield {n: sa.make_url(ADMIN_URL).set(database=db).render_as_string(False)
+               for n, db in created.items()}  # fmt: skip
+    finally:
+        with admin.connect() as conn:
+            for db in created.values():
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def database_urls(shape: str, stack: ExitStack) -> dict[str, str]:
+    if shape == "embedded":
+        return {s: f"sqlite:///var/{s}.db" for s in SERVICES}
+    return stack.enter_context(postgres_databases(list(SERVICES)))
+
+
+def environment(shape: str, workdir: Path, auth_port: int, web: dict[str, str]) -> dict[str, str]:
+    env = os.environ | web | {
+        "ENVIRONMENT": "development", "BIND_HOST": "127.0.0.1", "DISCOVERY": "static",
+        "JWKS_URL": f"http://127.0.0.1:{auth_port}/.well-known/jwks.json",
+        "SEARCH_INDEX_DIR": str(workdir / "var" / "search-index"),
+    }  # fmt: skip
+    # No web process publishes (the worker relays the outbox), so the broker is not on the path
+    # of any call measured; the embedded one keeps `migrate` from declaring queues on a
+    # RabbitMQ other people share.
+    env |= {"BROKER_URL": f"sqla+sqlite:///{workdir / 'var' / 'broker.db'}"}
+    if shape == "production":
+        env |= {"REDIS_URL": REDIS_URL}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
+
+
+@contextmanager
+def started(shape: str, workdir: Path, web: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The base URL of each service's web process, migrated and ready."""
+    ports = {s: free_port() for s in SERVICES}
+    processes: list[subprocess.Popen[bytes]] = []
+    with ExitStack() as stack:
+        urls = database_urls(shape, stack)
+        env = environment(shape, workdir, ports["auth"], web)
+        try:
+            bases = {}
+            for service in SERVICES:
+                service_env = env | {
+                    "DATABASE_URL": urls[service],
+                    "HTTP_PORT": str(ports[service]),
+                }
+                migrate = subprocess.run([BIN / f"keel-{service}", "migrate"], env=service_env,
+                                         cwd=workdir, capture_output=True, text=True)  # fmt: skip
+                if migrate.returncode:
+                    raise RuntimeError(f"keel-{service} migrate: {migrate.stderr[-2000:]}")
+                log = (workdir / f"{shape}-{service}.log").open("wb")
+                processes.append(subprocess.Popen([BIN / f"keel-{service}", "web"], env=service_env,
+                                                  cwd=workdir, stdout=log, stderr=log))  # fmt: skip
+                bases[service] = f"http://127.0.0.1:{ports[service]}"
+            for base, process in zip(bases.values(), processes, strict=True):
+                wait_ready(base, process)
+            yield bases
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(60)
+
+
+@contextmanager
+def hello_world(workdir: Path, web: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    env = os.environ | web | {"HTTP_PORT": str(port), "BIND_HOST": "127.0.0.1"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log = (workdir / "hello.log").open("wb")
+    process = subprocess.Popen([sys.executable, str(HERE / "hello.py")], env=env, cwd=HERE,
+                               stdout=log, stderr=log)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base, process, "/hello")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def build_search_index(workdir: Path, size: int) -> float:
+    """The 100k-product index the search web process opens (seconds it took)."""
+    sys.path.insert(0, str(HERE.parent / "search"))
+    import catalogue  # bench/search's deterministic catalogue
+
+    from keel_search.adapters.embedded.index import EmbeddedSearchIndex
+
+    started_at = time.perf_counter()
+    index = EmbeddedSearchIndex(workdir / "var" / "search-index")
+    builder = index.start_rebuild()
+    products = catalogue.products(size)
+    while batch := list(itertools.islice(products, 5000)):
+        builder.add(batch)
+    builder.finish()
+    index.close()
+    return time.perf_counter() - started_at
+
+
+def user(auth: str) -> dict[str, str]:
+    """Sign a new user up with auth and log in: headers with auth's own access token."""
+    email = f"bench-{secrets.token_hex(4)}@example.com"
+    credentials = {"email": email, "password": secrets.token_urlsafe(16)}
+    requests.post(f"{auth}/v1/auth/signup", json=credentials, timeout=30).raise_for_status()
+    login = requests.post(f"{auth}/v1/auth/login", json=credentials, timeout=30)
+    login.raise_for_status()
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+def seed(bases: dict[str, str]) -> dict[str, Any]:
+    """A seller's products (a full first page, ample stock) and a buyer with a token."""
+    seller = user(bases["auth"])
+    body = {"title": "Walnut desk", "description": "Solid walnut", "price_cents": 45_000,
+            "currency": "EUR", "category": "furniture", "stock": 10**9}  # fmt: skip
+    ids = []
+    for n in range(25):
+        made = requests.post(f"{bases['core']}/v1/products", json=body | {"title": f"Desk {n}"},
+                             headers=seller, timeout=30)  # fmt: skip
+        made.raise_for_status()
+        ids.append(made.json()["id"])
+    return {"headers": user(bases["auth"]), "product_id": ids[-1], "product_ids": ids}

@@ -1,0 +1,146 @@
+"""HTTP benchmark of the hot calls against hello-world Flask on the same gunicorn settings.
+
+    uv run python bench/http/run.py                          # both shapes, 10 s per call
+    uv run python bench/http/run.py --shapes embedded --seconds 5
+
+One run starts hello-world Flask (``bench/http/hello.py``) under ``keel_common.http``'s
+gunicorn configuration, then, per shape (``embedded``: SQLite files, the embedded broker and
+caches, as ``make run``; ``production``: PostgreSQL + Redis; RabbitMQ is not on the path of
+any call measured, web processes never publish), each service's real
+``keel-<svc> web`` process with the same WEB_CONCURRENCY/GUNICORN_THREADS. Search opens a
+100k-product embedded index (the production engine, OpenSearch, is not on this machine).
+Every call is driven straight at the service's gunicorn (not through the gateway, which
+rate-limits one client) by ``wrk`` (installed by scripts/install-wrk.sh when missing), and
+printed with req/s, p50, p99 and the ratio to hello-world measured in this same run. wrk
+runs on the same machine and takes CPU from the servers: the figures are a floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import load as loadgen
+import platform_ as keel
+
+# Each request buys one of the seeded products at random (one product for all would measure
+# one row lock), under an Idempotency-Key unique to the run, thread and request.
+ORDER_SCRIPT = """
+local next_id = 1
+local products = {%(products)s}
+function setup(thread) thread:set("id", next_id); next_id = next_id + 1 end
+function init(args) n = 0 end
+function request()
+  n = n + 1
+  wrk.headers["Idempotency-Key"] = "%(run)s-" .. id .. "-" .. n
+  wrk.headers["Content-Type"] = "application/json"
+  local product = products[math.random(#products)]
+  local body = '{"items": [{"product_id": "' .. product .. '", "quantity": 1}]}'
+  return wrk.format("POST", nil, nil, body)
+end
+"""
+
+
+Call = tuple[str, str, dict[str, str], str | None]
+
+
+def calls(bases: dict[str, str], seeded: dict[str, Any], run_id: str) -> list[Call]:
+    core, product = bases["core"], seeded["product_id"]
+    search = f"{bases['search']}/v1/search/products"
+    products = ", ".join(f'"{p}"' for p in seeded["product_ids"])
+    return [
+        ("GET /v1/products/{id}", f"{core}/v1/products/{product}", {}, None),
+        ("GET /v1/products?limit=20", f"{core}/v1/products?limit=20", {}, None),
+        ("GET /v1/search/products?q=wireless headph", f"{search}?q=wireless%20headph", {}, None),
+        ("GET /v1/search/products?q=lamp", f"{search}?q=lamp", {}, None),
+        ("GET /v1/auth/me", f"{bases['auth']}/v1/auth/me", seeded["headers"], None),
+        ("POST /v1/orders (write, no goal)", f"{core}/v1/orders", seeded["headers"],
+         ORDER_SCRIPT % {"run": run_id, "products": products}),
+    ]  # fmt: skip
+
+
+def machine() -> str:
+    lines = Path("/proc/cpuinfo").read_text().splitlines()
+    names = (line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    system = f"{platform.system()} {platform.release()}"
+    return f"{next(names, platform.processor())}, {os.cpu_count()} cores, {system}, " + (
+        f"Python {platform.python_version()}"
+    )
+
+
+def databases(shape: str) -> str:
+    if shape == "embedded":
+        return f"SQLite {sqlite3.sqlite_version} files, embedded broker, SQLite-file product cache"
+    import redis
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(keel.ADMIN_URL)
+    with engine.connect() as conn:
+        pg = conn.execute(sa.text("SHOW server_version")).scalar_one()
+    engine.dispose()
+    version = redis.Redis.from_url(keel.REDIS_URL).info()["redis_version"]
+    return f"PostgreSQL {pg}, Redis {version} (cache + session denylist); no broker on these calls"
+
+
+def row(name: str, m: loadgen.Measured, hello: float) -> str:
+    errors = f"  errors={m.errors}" if m.errors else ""
+    figures = f"{m.rps:>8.0f} req/s  p50 {m.p50_ms:>6.2f} ms  p99 {m.p99_ms:>6.2f} ms"
+    return f"  {name:<44} {figures}  {m.rps / hello:>5.2f}x{errors}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shapes", default="embedded,production")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--products", type=int, default=100_000, help="search index size")
+    args = parser.parse_args()
+    load = loadgen.Load(args.seconds, args.threads, args.connections)
+    web = {"WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
+           "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", "4"),
+           "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO")}  # fmt: skip
+    wrk = loadgen.ensure_wrk()
+    print(f"machine: {machine()}")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    client = f"wrk ({wrk})" if wrk else "Python threads (wrk missing: figures are a floor; no POST)"
+    print(f"client: {client}, {load.threads} threads, {load.connections} connections,", end=" ")
+    print(f"{load.seconds} s per call after a 2 s warm-up")
+    settings = ", ".join(f"{k}={v}" for k, v in web.items())
+    print(f"servers: gunicorn gthread, {settings} (an access line per request)")
+    with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
+        workdir = Path(tmp)
+        (workdir / "var").mkdir()
+        seconds = keel.build_search_index(workdir, args.products)
+        print(f"search index: {args.products} products (bench/search), built in {seconds:.0f} s")
+        with keel.hello_world(workdir, web) as hello_base:
+            hello = loadgen.measure(f"{hello_base}/hello", load, {})
+        print("\n" + row("hello-world Flask (the baseline)", hello, hello.rps))
+        for shape in args.shapes.split(","):
+            run_shape(shape, workdir, web, load, hello.rps, wrk is not None)
+
+
+def run_shape(
+    shape: str, workdir: Path, web: dict[str, str], load: loadgen.Load, hello: float, wrk: bool
+) -> None:
+    print(f"\n[{shape}] {databases(shape)}")
+    with keel.started(shape, workdir, web) as bases:
+        seeded = keel.seed(bases)
+        for name, url, headers, lua in calls(bases, seeded, os.urandom(4).hex()):
+            if lua and not wrk:
+                continue
+            warm_up = loadgen.Load(2, load.threads, load.connections)
+            loadgen.measure(url, warm_up, headers, lua)
+            print(row(name, loadgen.measure(url, load, headers, lua), hello), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The two stores behind the product cache.
+
+``RedisStore`` in production: one Redis shared by every replica and worker. ``SqliteStore``
+for the embedded default (``make run``): a file next to the SQLite database, so exactly the
+processes that share the database (core's gunicorn workers, its gRPC server) share the
+cache, with SQLite's own locking for cross-process consistency and no server to run. A hit
+there is one primary-key SELECT of a blob, a few microseconds against the ORM's ~1 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from keel_core.adapters.product_cache import CacheUnavailable, KeyValueStore
+
+# Short: a cache that does not answer at once is worth less than the database behind it.
+REDIS_TIMEOUT = 0.25
+
+
+class RedisStore(KeyValueStore):
+    def __init__(self, url: str) -> None:
+        import redis  # imported here so a deployment without Redis never needs the client
+
+        self._errors = (redis.RedisError, OSError)
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+        )
+
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        result: list[bytes | None] = self._call(self._redis.mget, keys)
+        return result
+
+    def set_many(self, values: dict[str, bytes], ttl: float) -> None:
+        def _write() -> None:
+            pipe = self._redis.pipeline(transaction=False)
+            for key, value in values.items():
+                pipe.set(key, value, px=int(ttl * 1000))
+            pipe.execute()
+
+        self._call(_write)
+
+    def setdefault(self, key: str, value: bytes, ttl: float) -> bytes:
+        def _write() -> bytes:
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.set(key, value, px=int(ttl * 1000), nx=True)
+            pipe.get(key)
+            held: bytes = pipe.execute()[1]
+            return held
+
+        result: bytes = self._call(_write)
+        return result
+
+    def _call(self, function: Any, *args: Any) -> Any:
+        try:
+            return function(*args)
+        except self._errors as exc:
+            raise CacheUnavailable(str(exc)) from exc
+
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS cache "
+    "(key TEXT PRIMARY KEY, value BLOB NOT NULL, expires_at REAL NOT NULL) WITHOUT ROWID"
+)
+
+
+class SqliteStore(KeyValueStore):
+    """One connection per thread and process (sqlite3 connections cross neither)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        marks = ",".join("?" * len(keys))
+        rows = self._run(
+            f"SELECT key, value FROM cache WHERE key IN ({marks}) AND expires_at > ?",  # noqa: S608 (only ? marks)
+            (*keys, time.time()),
+        )
+        found = dict(rows)
+        return [found.get(key) for key in keys]
+
+    def set_many(self, values: dict[str, bytes], ttl: float) -> None:
+        expires = time.time() + ttl
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO cache VALUES (?, ?, ?)",
+                [(k, v, expires) for k, v in values.items()],
+            )
+            db.execute("DELETE FROM cache WHERE expires_at < ?", (time.time() - ttl,))
+
+    def setdefault(self, key: str, value: bytes, ttl: float) -> bytes:
+        now = time.time()
+        with self._transaction() as db:
+            db.execute("DELETE FROM cache WHERE key = ? AND expires_at <= ?", (key, now))
+            db.execute("INSERT OR IGNORE INTO cache VALUES (?, ?, ?)", (key, value, now + ttl))
+            held: bytes = db.execute("SELECT value FROM cache WHERE key = ?", (key,)).fetchone()[0]
+            return held
+
+    def _connection(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None or self._local.pid != os.getpid():
+            db = sqlite3.connect(self.path, timeout=1.0, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(_SCHEMA)
+            self._local.db, self._local.pid = db, os.getpid()
+        return db
+
+    def _run(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+        try:
+            return self._connection().execute(sql, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise CacheUnavailable(str(exc)) from exc
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self)
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``; any sqlite3 error becomes ``CacheUnavailable``."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            self.db = self.store._connection()
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise CacheUnavailable(str(exc)) from exc
+        return self.db
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        except sqlite3.Error as error:
+            raise CacheUnavailable(str(error)) from error
+        if isinstance(exc, sqlite3.Error):
+            raise CacheUnavailable(str(exc)) from exc

@@ -1,0 +1,32 @@
+"""scripts/run_local.py turns the Procfile into supervisord programs that restart on exit."""
+
+from __future__ import annotations
+
+import configparser
+import importlib.util
+import shlex
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("run_local", ROOT / "scripts" / "run_local.py")
+assert spec is not None and spec.loader is not None
+run_local = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run_local)
+
+
+def test_every_procfile_process_is_a_program_that_restarts_and_stops_as_a_group(
+    tmp_path: Path,
+) -> None:
+    processes = run_local.read_procfile(ROOT / "Procfile")
+    assert "notification-worker" in processes and "gateway" in processes
+    parser = configparser.RawConfigParser()
+    parser.read_string(run_local.render(processes, tmp_path / "var", ROOT))
+    programs = [s.removeprefix("program:") for s in parser.sections() if s.startswith("program:")]
+    assert programs == list(processes)
+    for name, command in processes.items():
+        section = parser[f"program:{name}"]
+        assert section["autorestart"] == "true"
+        assert section["stopasgroup"] == section["killasgroup"] == "true"
+        # The shell execs the Procfile's command, so signals reach the process itself.
+        assert shlex.split(section["command"]) == ["/bin/sh", "-c", f"exec env {command}"]
+    assert parser["supervisord"]["nodaemon"] == "true"
