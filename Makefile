@@ -8,8 +8,8 @@ PY := $(UV) run --frozen
 export PATH := $(HOME)/.local/bin:$(PATH)
 PYTEST_WORKERS ?= 2
 SERVICES := auth core notification search
-LINT_PATHS := libs services bench scripts tests deploy docker
-TYPED_PATHS := libs/common/src $(foreach s,$(SERVICES),services/$(s)/src)
+LINT_PATHS := libs services apps bench scripts tests deploy docker
+TYPED_PATHS := libs/common/src $(foreach s,$(SERVICES),services/$(s)/src) apps/console/src
 
 -include deploy/deploy.mk
 
@@ -35,7 +35,8 @@ gateway-conf: ## render the local nginx gateway config into var/gateway/
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || scripts/install-nginx.sh
 	@mkdir -p var/gateway
 	@python3 docker/gateway/render.py --listen 127.0.0.1:8080 --auth 127.0.0.1:8001 --core 127.0.0.1:8002 \
-		--notification 127.0.0.1:8003 --search 127.0.0.1:8004 --prefix $(CURDIR)/var/gateway \
+		--notification 127.0.0.1:8003 --search 127.0.0.1:8004 --console 127.0.0.1:8005 \
+		--prefix $(CURDIR)/var/gateway \
 		> var/gateway/nginx.conf
 
 migrate: install ## bring every service's local database (var/<svc>.db) to the newest migration
@@ -55,7 +56,7 @@ test-tools: install checkov-venv ## install what the tests need beyond .venv (ng
 	@scripts/install-test-tools.sh
 	@scripts/install-ship-tools.sh
 
-test: install test-tools lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx), images
+test: install test-tools lint ## run every test: lint, types, proto checks, unit, integration (PostgreSQL, RabbitMQ, Redis), e2e (nginx, chromium), images
 	$(PY) python scripts/protos.py check
 	$(PY) python scripts/events.py check
 	$(PY) python scripts/schedules.py check

@@ -265,3 +265,38 @@ def test_an_over_long_url_is_refused_by_the_gateway_as_problem_json_414(gateway,
     answer = http.get(gateway + "/v1/orders?limit=" + "9" * 5000, timeout=5)
     assert answer.status_code == 414
     assert answer.headers["Content-Type"] == "application/problem+json"
+
+
+class ConsolePage(Echo):
+    """Answers like the console: its own CSP and Referrer-Policy on an HTML page."""
+
+    service = "console"
+
+    def end_headers(self) -> None:
+        self.send_header("Content-Security-Policy", "default-src 'none'; style-src 'self'")
+        self.send_header("Referrer-Policy", "same-origin")
+        super().end_headers()
+
+
+def test_the_console_keeps_its_own_referrer_policy_and_csp_with_the_other_headers(
+    tool, tmp_path, upstreams, http
+):
+    # no-referrer would make Chromium send "Origin: null" on the console's own form posts.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ConsolePage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        ports: dict[str, int | str] = {**upstreams, "console": server.server_address[1]}
+        for gateway in start_gateway(tool, tmp_path, ports):
+            answer = http.get(gateway + "/admin/", timeout=5)
+            assert answer.status_code == 200 and answer.json()["service"] == "console"
+            assert answer.headers["Referrer-Policy"] == "same-origin"
+            assert answer.headers["Content-Security-Policy"] == (
+                "default-src 'none'; style-src 'self'"
+            )
+            assert answer.headers["X-Content-Type-Options"] == "nosniff"
+            assert answer.headers["X-Request-ID"] == answer.json()["headers"]["X-Request-ID"]
+            api = http.get(gateway + "/v1/products", timeout=5)
+            assert api.headers["Referrer-Policy"] == "no-referrer"
+    finally:
+        server.shutdown()
+        server.server_close()

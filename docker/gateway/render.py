@@ -25,7 +25,15 @@ SERVICES = ("auth", "core", "notification", "search")
 # the table changes nothing. Paths in EXACT route only themselves.
 ROUTES: dict[str, tuple[str, ...]] = {
     "auth": ("/v1/auth/", "/.well-known/jwks.json"),
-    "core": ("/v1/products", "/v1/orders", "/v1/app-version", "/v1/core/"),
+    "core": (
+        "/v1/products",
+        "/v1/orders",
+        "/v1/app-version",
+        "/v1/core/",
+        "/v1/admin/products",
+        "/v1/admin/orders",
+        "/v1/admin/app-versions",
+    ),
     "notification": (
         "/v1/devices",
         "/v1/notifications",
@@ -35,6 +43,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     ),
     "search": ("/v1/search/", "/v1/admin/search/"),
 }
+# The back-office console (apps/console): routed only when --console is given.
+CONSOLE_ROUTES = ("/admin/",)
 EXACT = frozenset({"/.well-known/jwks.json"})
 
 PROBLEMS = {
@@ -73,8 +83,24 @@ def upstream_block(service: str, addresses: str) -> str:
     )
 
 
+# The console's pages set their own Content-Security-Policy (its stylesheet, form-action
+# 'self'); the API's no-referrer would make Chromium send ``Origin: null`` on the console's
+# own form posts, which its CSRF check refuses. A location with its own add_header drops the
+# server's, so the others are repeated here.
+# The console's own copies are hidden so that each header is sent once.
+CONSOLE_HEADERS = (
+    "proxy_hide_header Referrer-Policy; "
+    "proxy_hide_header X-Content-Type-Options; "
+    "add_header X-Request-ID $keel_request_id always; "
+    "add_header X-Content-Type-Options nosniff always; "
+    "add_header Referrer-Policy same-origin always; "
+)
+
+
 def location_blocks(service: str, path: str) -> list[str]:
     proxy = f"proxy_pass http://{service};"
+    if service == "console":
+        proxy = CONSOLE_HEADERS + proxy
     if path in EXACT:
         return [f"        location = {path} {{ {proxy} }}"]
     base = path.rstrip("/")
@@ -135,6 +161,11 @@ def render(args: argparse.Namespace) -> str:
     routes = "\n".join(
         block for s in SERVICES for path in ROUTES[s] for block in location_blocks(s, path)
     )
+    if args.console:
+        upstreams += "\n" + upstream_block("console", args.console)
+        routes += "\n" + "\n".join(
+            block for path in CONSOLE_ROUTES for block in location_blocks("console", path)
+        )
     problems = "\n".join(problem_block(code, *text) for code, text in PROBLEMS.items())
     return _NginxTemplate(TEMPLATE.read_text()).substitute(
         daemon="" if args.daemon else "daemon off;",
@@ -171,6 +202,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.add_argument(
             f"--{service}", required=True, help=f"{service} HTTP host:port[,host:port...]"
         )
+    parser.add_argument("--console", help="back-office console HTTP host:port (routes /admin/)")
     parser.add_argument("--prefix", required=True, help="folder for pid, logs and temp files")
     parser.add_argument("--access-log", help="access log path (default PREFIX/logs/access.log)")
     parser.add_argument("--media", default="var/media", help="core's local object store folder")

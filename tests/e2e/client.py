@@ -27,6 +27,8 @@ class User:
     email: str
     name: str
     access_token: str
+    #: Kept for the tests that sign in through a form (the console).
+    password: str = ""
 
     @property
     def bearer(self) -> dict[str, str]:
@@ -59,7 +61,8 @@ def sign_up_and_log_in(base_url: str, name: str, outbox_dir: Path) -> User:
         timeout=TIMEOUT,
     )
     assert me.status_code == 200, me.text
-    return User(me.json()["id"], email_address, name, login.json()["access_token"])
+    token = login.json()["access_token"]
+    return User(me.json()["id"], email_address, name, token, password)
 
 
 def verification_token(outbox_dir: Path, address: str) -> str:

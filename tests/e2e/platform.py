@@ -190,6 +190,23 @@ def migrate(platform: Platform) -> None:
         raise RuntimeError("\n".join(failures))
 
 
+CONSOLE_SECRET = "e2e-console-cookie-key-0123456789abcdef"
+
+
+def start_console(platform: Platform, port: int) -> None:
+    """The back-office console, a client of the platform through the gateway."""
+    env = platform.env["core"] | {
+        "SERVICE_NAME": "console",
+        "HTTP_PORT": str(port),
+        "CONSOLE_API_URL": platform.base_url,
+        "CONSOLE_SECRET_KEY": CONSOLE_SECRET,
+        # The browser talks to http://127.0.0.1: no HTTPS-only cookies here.
+        "CONSOLE_COOKIE_SECURE": "false",
+    }
+    platform.ports["console"] = {"web": port}
+    platform.spawn("console-web", [str(BIN / "keel-console"), "web"], env)
+
+
 def _world_readable_dir(prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix))
     path.chmod(0o755)
@@ -205,7 +222,7 @@ def media_env(platform: Platform) -> dict[str, str]:
     }
 
 
-def start_gateway(platform: Platform, port: int) -> None:
+def start_gateway(platform: Platform, port: int, console_port: int | None = None) -> None:
     """Render docker/gateway/ for these ports and run nginx in the foreground."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     prefix = platform.workdir / "gateway"
@@ -216,6 +233,8 @@ def start_gateway(platform: Platform, port: int) -> None:
     # now and then; the limit itself is tested in deploy/tests/test_gateway.py.
     render += ["--rate", "200", "--burst", "400"]
     render += ["--media", str(platform.media_dir)]
+    if console_port is not None:
+        render += ["--console", f"127.0.0.1:{console_port}"]
     conf = subprocess.run(
         [sys.executable, *render, "--prefix", str(prefix), *upstreams],
         check=True,
@@ -245,7 +264,9 @@ def start_platform(workdir: Path, backends: Backends, timeout: float = 300) -> P
             for kind in KINDS:
                 argv = [str(BIN / f"keel-{svc}"), kind]
                 platform.spawn(f"{svc}-{kind}", argv, env[svc] | _kind_env(workdir, svc, kind))
-        start_gateway(platform, gateway_port)
+        console_port = free_port()
+        start_console(platform, console_port)
+        start_gateway(platform, gateway_port, console_port)
         wait_ready(platform, timeout)
     except BaseException:
         platform.stop()
@@ -266,6 +287,9 @@ def readiness_checks(platform: Platform) -> dict[str, Callable[[], bool]]:
     """name -> a callable that is true once that part of the platform answers."""
     checks: dict[str, Callable[[], bool]] = {}
     for svc, ports in platform.ports.items():
+        if svc == "console":
+            checks["console-web"] = _http_ok(f"{platform.base_url}/admin/healthz")
+            continue
         checks[f"{svc}-web"] = _http_ok(f"http://127.0.0.1:{ports['web']}/readyz")
         checks[f"{svc}-grpc"] = _port_open(ports["grpc"])
         checks[f"{svc}-worker"] = _http_ok(f"http://127.0.0.1:{ports['worker']}/metrics")

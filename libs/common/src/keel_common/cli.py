@@ -70,7 +70,8 @@ class ServiceCli:
         args, rest = parser.parse_known_args(argv)
         if args.command not in self.extra and rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
-        args.args = rest
+        # ``keel-auth create-admin -- --email ...`` is the same as without the ``--``.
+        args.args = [a for a in rest if a != "--"]
         return args
 
     def main(self, argv: Sequence[str] | None = None) -> int:

@@ -93,6 +93,24 @@ def test_a_failing_job_run_by_the_job_command_fails_the_command() -> None:
         cli.main(["job", "broken"])
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["create-admin", "--email", "a@example.com", "--password-stdin"],
+        ["create-admin", "--", "--email", "a@example.com", "--password-stdin"],
+    ],
+)
+def test_an_extra_command_gets_its_options(argv: list[str]) -> None:
+    received: list[list[str]] = []
+    cli = ServiceCli(
+        declaration=_declaration(_Demo([]), {}),
+        settings=lambda: SimpleNamespace(log_level="INFO", sentry_dsn=None),
+        extra={"create-admin": lambda settings, args: received.append(args) or 0},
+    )
+    assert cli.main(argv) == 0
+    assert received == [["--email", "a@example.com", "--password-stdin"]]
+
+
 def test_an_extra_command_receives_its_options_as_written() -> None:
     received: list[list[str]] = []
     cli = ServiceCli(
@@ -103,6 +121,11 @@ def test_an_extra_command_receives_its_options_as_written() -> None:
     argv = ["create-admin", "--email", "a@example.com", "--password-stdin", "extra"]
     assert cli.main(argv) == 0
     assert received == [["--email", "a@example.com", "--password-stdin", "extra"]]
+
+
+def test_unknown_options_of_a_built_in_command_are_refused() -> None:
+    with pytest.raises(SystemExit):
+        _cli(_Demo([])).main(["job", "nightly", "--bogus"])
 
 
 def test_unknown_options_of_a_built_in_command_are_still_refused() -> None:

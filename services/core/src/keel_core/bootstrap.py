@@ -33,9 +33,12 @@ from keel_core.service_layer.ports import UnitOfWork, UserDirectory, VersionPoli
 from keel_events.core import ProductImageUploaded
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from keel_common.auth import TokenVerifier
     from keel_common.discovery import Discovery
     from keel_core.adapters.app_versions import DocumentSource
+    from keel_core.domain.app_versions import Platform, VersionPolicy
 
 
 @dataclass(kw_only=True, eq=False)
@@ -82,7 +85,8 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
         ),
         "verifier": lambda: _token_verifier(settings),
         "policies": lambda: CachedVersionPolicies(
-            _thresholds_source(settings, discovery), ttl=settings.app_versions_cache_seconds
+            _thresholds_source(settings, discovery, session_factory),
+            ttl=settings.app_versions_cache_seconds,
         ),
         "users": lambda: _auth_users(settings, discovery, closers),
         "media": lambda: _object_store(settings),
@@ -180,13 +184,28 @@ def _image_processor() -> ImageProcessor:
     return PillowImageProcessor()
 
 
-def _thresholds_source(settings: CoreSettings, discovery: Discovery) -> DocumentSource:
-    from keel_core.adapters.app_versions import consul_document, file_document
+def _thresholds_source(
+    settings: CoreSettings, discovery: Discovery, session_factory: Callable[[], Session]
+) -> DocumentSource:
+    """The seed (file, or Consul KV over it) overlaid with the thresholds admins edited."""
+    from keel_core.adapters.admin_repositories import read_thresholds
+    from keel_core.adapters.app_versions import consul_document, edited_document, file_document
 
-    from_file = file_document(settings.app_versions_file)
+    seed = file_document(settings.app_versions_file)
     if settings.discovery == "consul":
-        return consul_document(discovery, settings.app_versions_consul_key, from_file)
-    return from_file
+        seed = consul_document(discovery, settings.app_versions_consul_key, seed)
+
+    def read_edits() -> dict[Platform, VersionPolicy]:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with session_factory() as session:
+                return read_thresholds(session)
+        except SQLAlchemyError as exc:
+            # Unreadable like a broken file: the last good thresholds stay in force.
+            raise OSError(f"edited thresholds unreadable: {type(exc).__name__}") from exc
+
+    return edited_document(read_edits, seed)
 
 
 DECLARATION: ServiceDeclaration[Core] = ServiceDeclaration(

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from keel_common.auth import FakeTokenVerifier
+from keel_common.db.alembic import upgrade
 from keel_common.messaging import Broker
 from keel_common.testing import live_server
 from keel_common.testing.consul_server import ConsulAgentServer
@@ -28,8 +29,14 @@ def agent() -> Iterator[ConsulAgentServer]:
 
 @pytest.fixture
 def api(
-    agent: ConsulAgentServer, sqlite_url: str, tmp_path: Path, idle_broker: Broker
+    agent: ConsulAgentServer,
+    sqlite_url: str,
+    migrations_dir: Path,
+    tmp_path: Path,
+    idle_broker: Broker,
 ) -> Iterator[str]:
+    # Migrated: the thresholds admins edit (a table) are read over the Consul document.
+    upgrade(sqlite_url, migrations_dir)
     settings = CoreSettings(
         database_url=sqlite_url,
         discovery="consul",

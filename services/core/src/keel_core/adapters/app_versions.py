@@ -1,7 +1,9 @@
 """App-version thresholds read at run time, so they change without a redeploy.
 
 The thresholds are one JSON document (see ``app_versions.json``): in production it lives in
-Consul KV (the discovery client's ``kv_get``), by default in a settings file. It is read
+Consul KV (the discovery client's ``kv_get``), by default in a settings file. Thresholds an
+admin edited in the back-office (core's ``app_version_thresholds`` table) override that seed
+per platform (``edited_document``). It is read
 again at most every ``ttl`` seconds; a document that cannot be read or parsed keeps the last
 good one in force (a broken edit in Consul must not start telling every client to update).
 """
@@ -46,6 +48,32 @@ def consul_document(discovery: Discovery, key: str, fallback: DocumentSource) ->
     return read
 
 
+def edited_document(
+    read_edits: Callable[[], dict[Platform, VersionPolicy]], seed: DocumentSource
+) -> DocumentSource:
+    """The seed document with every platform an admin edited replaced by the edited values.
+
+    An unreadable seed is tolerated while the edits cover every platform.
+    """
+
+    def read() -> bytes:
+        edits = read_edits()
+        try:
+            document = json.loads(seed())
+        except (OSError, DiscoveryError, ValueError):
+            if len(edits) < len(Platform):
+                raise
+            document = {}
+        for platform, policy in edits.items():
+            document[platform.value] = {
+                "min_supported_version": str(policy.min_supported),
+                "latest_version": str(policy.latest),
+            }
+        return json.dumps(document).encode()
+
+    return read
+
+
 class CachedVersionPolicies(VersionPolicies):
     def __init__(
         self,
@@ -61,6 +89,11 @@ class CachedVersionPolicies(VersionPolicies):
 
     def for_platform(self, platform: Platform) -> VersionPolicy:
         return self._policies()[platform]
+
+    def forget(self) -> None:
+        # Other processes see an edit when their cache expires (``ttl``).
+        with self._lock:
+            self._cache.clear()
 
     def _policies(self) -> dict[Platform, VersionPolicy]:
         with self._lock:

@@ -14,11 +14,14 @@ from uuid import UUID
 from keel_common.pagination import Position
 from keel_core.adapters.product_cache import CacheUnavailable, KeyValueStore
 from keel_core.domain.app_versions import Platform, VersionPolicy
+from keel_core.domain.audit import AuditEntry
 from keel_core.domain.images import ImageStatus, ProductImage
 from keel_core.domain.orders import Order, OrderLine, OrderStatus
 from keel_core.domain.products import Product
 from keel_core.service_layer.image_ports import ImageRepository
 from keel_core.service_layer.ports import (
+    AppVersionStore,
+    AuditLog,
     DuplicateOrder,
     OrderRepository,
     ProductRepository,
@@ -97,6 +100,7 @@ class FakeProductRepository(ProductRepository):
         after: Position | None = None,
         owner_id: UUID | None = None,
         category: str | None = None,
+        title: str | None = None,
     ) -> list[Product]:
         live = [
             p
@@ -104,6 +108,7 @@ class FakeProductRepository(ProductRepository):
             if not p.is_deleted
             and (owner_id is None or p.owner_id == owner_id)
             and (category is None or p.category == category)
+            and (not title or title.lower() in p.title.lower())
         ]
         return _newest_first(live, after, limit)
 
@@ -141,6 +146,17 @@ class FakeOrderRepository(OrderRepository):
         mine = [o for o in self.rows.values() if o.buyer_id == buyer_id]
         return _newest_first(mine, after, limit)
 
+    def list_all(self, *, limit: int, after: Position | None = None) -> list[Order]:
+        return _newest_first(self.rows.values(), after, limit)
+
+    def placed_since(self, since: datetime) -> list[tuple[str, int, int]]:
+        sums: dict[str, tuple[int, int]] = {}
+        for o in self.rows.values():
+            if o.created_at >= since and o.status != OrderStatus.CANCELLED:
+                count, total = sums.get(o.currency, (0, 0))
+                sums[o.currency] = (count + 1, total + o.total_cents)
+        return [(c, n, t) for c, (n, t) in sorted(sums.items())]
+
     def purchase_totals(self, buyer_ids: Collection[UUID], since: datetime) -> list[PurchaseTotal]:
         totals: dict[tuple[UUID, UUID], PurchaseTotal] = {}
         for order in self.rows.values():
@@ -163,6 +179,28 @@ class FakeOrderRepository(OrderRepository):
         return list(totals.values())
 
 
+class FakeAuditLog(AuditLog):
+    def __init__(self, entries: list[AuditEntry]) -> None:
+        self.entries = entries
+
+    def add(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+
+    def for_target(self, target_type: str, target_id: str) -> list[AuditEntry]:
+        return [e for e in self.entries if (e.target_type, e.target_id) == (target_type, target_id)]
+
+
+class FakeAppVersionStore(AppVersionStore):
+    def __init__(self, rows: dict[Platform, VersionPolicy]) -> None:
+        self.rows = rows
+
+    def all(self) -> dict[Platform, VersionPolicy]:
+        return dict(self.rows)
+
+    def put(self, platform: Platform, policy: VersionPolicy, actor_id: UUID) -> None:
+        self.rows[platform] = policy
+
+
 class FakeImageRepository(ImageRepository):
     def __init__(self, products: dict[UUID, Product]) -> None:
         self.products = products
@@ -183,11 +221,15 @@ class FakeUnitOfWork(UnitOfWork):
 
     products: FakeProductRepository
     orders: FakeOrderRepository
+    audit: FakeAuditLog
+    app_versions: FakeAppVersionStore
     images: FakeImageRepository
 
     def __init__(self) -> None:
         self.committed_products: dict[UUID, Product] = {}
         self.committed_orders: dict[UUID, Order] = {}
+        self.committed_audit: list[AuditEntry] = []
+        self.committed_thresholds: dict[Platform, VersionPolicy] = {}
         self.events: list[Event] = []
         self.commits = 0
         self._pending: list[Event] = []
@@ -200,6 +242,8 @@ class FakeUnitOfWork(UnitOfWork):
         # The block works on copies: nothing it changes is visible until commit.
         self.products = FakeProductRepository(_copy_products(self.committed_products))
         self.orders = FakeOrderRepository(_copy_orders(self.committed_orders), self.products.rows)
+        self.audit = FakeAuditLog(list(self.committed_audit))
+        self.app_versions = FakeAppVersionStore(dict(self.committed_thresholds))
         self.images = FakeImageRepository(self.products.rows)
         self._pending = []
 
@@ -210,6 +254,8 @@ class FakeUnitOfWork(UnitOfWork):
         self._check_unique_keys()
         self.committed_products = _copy_products(self.products.rows)
         self.committed_orders = _copy_orders(self.orders.rows)
+        self.committed_audit = list(self.audit.entries)
+        self.committed_thresholds = dict(self.app_versions.rows)
         self.events.extend(self._pending)
         changed = {UUID(e.subject) for e in self._pending if isinstance(e, ProductEvent)}
         self._pending = []
@@ -246,6 +292,10 @@ class FakeUserDirectory(UserDirectory):
 class FakeVersionPolicies(VersionPolicies):
     def __init__(self, policies: dict[Platform, VersionPolicy]) -> None:
         self.policies = policies
+        self.forgotten = 0
+
+    def forget(self) -> None:
+        self.forgotten += 1
 
     def for_platform(self, platform: Platform) -> VersionPolicy:
         return self.policies[platform]

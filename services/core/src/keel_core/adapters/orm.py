@@ -64,6 +64,33 @@ orders = standard_table(
     # Also what makes two concurrent requests with one key end in a single order.
     sa.UniqueConstraint("buyer_id", "idempotency_key", name="uq_orders_buyer_idempotency_key"),
     sa.Index("ix_orders_buyer_newest", "buyer_id", "created_at", "id"),
+    sa.Index("ix_orders_newest", "created_at", "id"),
+)
+
+# The admin audit trail (auth's audit_log shape plus target and reason). No foreign keys: the
+# trail must outlive what it talks about.
+audit_log = standard_table(
+    "audit_log",
+    metadata,
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("actor_id", sa.Uuid, nullable=False),
+    sa.Column("target_type", sa.String(32), nullable=False),
+    sa.Column("target_id", sa.String(64), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Index("ix_audit_log_target", "target_type", "target_id", "occurred_at"),
+)
+
+# App-version thresholds an admin set; a platform without a row uses the seed document.
+app_version_thresholds = sa.Table(
+    "app_version_thresholds",
+    metadata,
+    sa.Column("platform", sa.String(16), primary_key=True),
+    sa.Column("min_supported_version", sa.String(32), nullable=False),
+    sa.Column("latest_version", sa.String(32), nullable=False),
+    sa.Column("updated_by", sa.Uuid, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # A product's images (keel_core.adapters.image_tables).

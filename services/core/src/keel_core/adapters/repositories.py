@@ -70,8 +70,13 @@ class SqlAlchemyProductRepository(ProductRepository):
         after: Position | None = None,
         owner_id: UUID | None = None,
         category: str | None = None,
+        title: str | None = None,
     ) -> list[Product]:
         statement = sa.select(Product)
+        if title:
+            # A back-office lookup: a scan bounded by the page size, not a search engine.
+            escaped = title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            statement = statement.where(products.c.title.ilike(f"%{escaped}%", escape="\\"))
         if owner_id is not None:
             statement = statement.where(products.c.owner_id == owner_id)
         if category is not None:
@@ -114,6 +119,22 @@ class SqlAlchemyOrderRepository(OrderRepository):
     ) -> list[Order]:
         statement = sa.select(Order).where(orders.c.buyer_id == buyer_id)
         return list(self.session.scalars(_newest_first(statement, orders, after, limit)))
+
+    def list_all(self, *, limit: int, after: Position | None = None) -> list[Order]:
+        return list(self.session.scalars(_newest_first(sa.select(Order), orders, after, limit)))
+
+    def placed_since(self, since: datetime) -> list[tuple[str, int, int]]:
+        statement = (
+            sa.select(orders.c.currency, sa.func.count(), sa.func.sum(orders.c.total_cents))
+            .where(
+                orders.c.created_at >= since,
+                orders.c.status != OrderStatus.CANCELLED.value,
+                orders.c.deleted_at.is_(None),
+            )
+            .group_by(orders.c.currency)
+            .order_by(orders.c.currency)
+        )
+        return [(c, int(n), int(total or 0)) for c, n, total in self.session.execute(statement)]
 
     def purchase_totals(self, buyer_ids: Collection[UUID], since: datetime) -> list[PurchaseTotal]:
         # A Core select over the tables: the soft-delete filter of the session only covers ORM

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keel_common.db import SqlAlchemyUnitOfWork
+from keel_core.adapters.admin_repositories import SqlAlchemyAppVersionStore, SqlAlchemyAuditLog
 from keel_core.adapters.image_repository import SqlAlchemyImageRepository
 from keel_core.adapters.orm import outbox
 from keel_core.adapters.repositories import SqlAlchemyOrderRepository, SqlAlchemyProductRepository
@@ -31,6 +32,8 @@ class SqlAlchemyCoreUnitOfWork(SqlAlchemyUnitOfWork, UnitOfWork):
         super().__enter__()
         self.products = SqlAlchemyProductRepository(self.session)
         self.orders = SqlAlchemyOrderRepository(self.session)
+        self.audit = SqlAlchemyAuditLog(self.session)
+        self.app_versions = SqlAlchemyAppVersionStore(self.session)
         self.images = SqlAlchemyImageRepository(self.session)
         return self
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 ADMIN_ROLE = "admin"
+#: Operators: read and operate in the back-office; thresholds and roles stay with admins.
+STAFF_ROLE = "staff"
 
 
 @dataclass(frozen=True)
@@ -18,3 +20,8 @@ class Actor:
     @property
     def is_admin(self) -> bool:
         return ADMIN_ROLE in self.roles
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff or admin: may use the back-office's read and operate actions."""
+        return STAFF_ROLE in self.roles or self.is_admin

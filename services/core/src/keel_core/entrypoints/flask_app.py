@@ -8,7 +8,13 @@ from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 from keel_common.auth import install_token_verifier
 from keel_common.http import create_app as create_keel_app
 from keel_core.bootstrap import Core, bootstrap
-from keel_core.entrypoints import http_images, http_orders, http_products, http_uploads
+from keel_core.entrypoints import (
+    http_admin,
+    http_images,
+    http_orders,
+    http_products,
+    http_uploads,
+)
 from keel_core.entrypoints.http_context import EXTENSION, core
 from keel_core.entrypoints.http_errors import install_error_mapping
 from keel_core.entrypoints.schemas import AppVersionOut, AppVersionQuery
@@ -28,11 +34,16 @@ def create_app(service: Core | None = None) -> OpenAPI:
     """The app; ``service`` defaults to ``bootstrap()`` from the environment's settings."""
     service = service or bootstrap()
     app = create_keel_app("core", service.settings, readiness=service.readiness)
-    app.security_schemes = {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
     app.extensions[EXTENSION] = service
     install_token_verifier(app, service.verifier)
     install_error_mapping(app)
-    for api in (http_products.api, http_images.api, http_orders.api, app_version_api):
+    for api in (
+        http_products.api,
+        http_images.api,
+        http_orders.api,
+        app_version_api,
+        http_admin.api,
+    ):
         app.register_api(api)
     app.register_blueprint(http_uploads.api)
     return app

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import current_app
 
 from keel_common.auth import require_principal
+from keel_common.http import BEARER_AUTH
 from keel_core.bootstrap import Core
 from keel_core.domain.actors import Actor
 from keel_core.service_layer.ports import UnitOfWork
 
 EXTENSION = "keel_core"
-BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+BEARER: list[dict[str, list[str]]] = BEARER_AUTH
 
 
 def core() -> Core:

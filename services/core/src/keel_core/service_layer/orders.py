@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from keel_common.clock import Clock, utcnow
@@ -140,18 +140,23 @@ def cancel_order(
             raise OrderNotFound()
         if order.buyer_id != actor.user_id:
             raise Forbidden("only the buyer can cancel an order")
-        now = clock()
-        order.cancel(now)
-        products = uow.products.get_for_update([line.product_id for line in order.lines])
-        returned = {line.product_id: line.quantity for line in order.lines}
-        # A deleted product is not returned by the repository and gets no stock back: it can
-        # no longer be sold, and an update event would resurrect it in consumers.
-        for product in products:
-            product.return_stock(returned[product.id], now)
-            uow.publish(product_event(ProductUpdated, product.snapshot()))
-        snapshot = order.snapshot()
-        uow.publish(order_event(OrderCancelled, snapshot))
+        snapshot = cancel_and_restock(uow, order, clock())
         uow.commit()
+    return snapshot
+
+
+def cancel_and_restock(uow: UnitOfWork, order: Order, now: datetime) -> OrderSnapshot:
+    """Cancel a locked order, return its stock and announce both (the caller commits)."""
+    order.cancel(now)
+    products = uow.products.get_for_update([line.product_id for line in order.lines])
+    returned = {line.product_id: line.quantity for line in order.lines}
+    # A deleted product is not returned by the repository and gets no stock back: it can
+    # no longer be sold, and an update event would resurrect it in consumers.
+    for product in products:
+        product.return_stock(returned[product.id], now)
+        uow.publish(product_event(ProductUpdated, product.snapshot()))
+    snapshot = order.snapshot()
+    uow.publish(order_event(OrderCancelled, snapshot))
     return snapshot
 
 

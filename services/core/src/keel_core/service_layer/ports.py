@@ -15,6 +15,7 @@ from uuid import UUID
 from keel_common.pagination import Position
 from keel_common.unit_of_work import AbstractUnitOfWork
 from keel_core.domain.app_versions import Platform, VersionPolicy
+from keel_core.domain.audit import AuditEntry
 from keel_core.domain.orders import Order
 from keel_core.domain.products import Product
 from keel_core.service_layer.caching import NoProductCache, ProductCache
@@ -62,8 +63,10 @@ class ProductRepository(abc.ABC):
         after: Position | None = None,
         owner_id: UUID | None = None,
         category: str | None = None,
+        title: str | None = None,
     ) -> list[Product]:
-        """Up to ``limit`` products, newest first, strictly after ``after``."""
+        """Up to ``limit`` products, newest first, strictly after ``after``; ``title``
+        keeps those whose title contains it, ignoring case."""
 
 
 class OrderRepository(abc.ABC):
@@ -91,6 +94,14 @@ class OrderRepository(abc.ABC):
         """Up to ``limit`` of the buyer's orders, newest first, strictly after ``after``."""
 
     @abc.abstractmethod
+    def list_all(self, *, limit: int, after: Position | None = None) -> list[Order]:
+        """Up to ``limit`` orders of every buyer, newest first, strictly after ``after``."""
+
+    @abc.abstractmethod
+    def placed_since(self, since: datetime) -> list[tuple[str, int, int]]:
+        """(currency, orders, revenue in cents) of orders not cancelled placed since ``since``."""
+
+    @abc.abstractmethod
     def purchase_totals(self, buyer_ids: Collection[UUID], since: datetime) -> list[PurchaseTotal]:
         """Per buyer and product, over orders not cancelled and placed at or after ``since``.
 
@@ -103,6 +114,27 @@ class DuplicateOrder(Exception):
     """Commit found another order with the same buyer and Idempotency-Key (a lost race)."""
 
 
+class AuditLog(abc.ABC):
+    """The admin audit trail; entries are only ever added."""
+
+    @abc.abstractmethod
+    def add(self, entry: AuditEntry) -> None: ...
+
+    @abc.abstractmethod
+    def for_target(self, target_type: str, target_id: str) -> list[AuditEntry]:
+        """The entries about one record, oldest first."""
+
+
+class AppVersionStore(abc.ABC):
+    """The thresholds an admin set, per platform (none: the seed file or Consul is used)."""
+
+    @abc.abstractmethod
+    def all(self) -> dict[Platform, VersionPolicy]: ...
+
+    @abc.abstractmethod
+    def put(self, platform: Platform, policy: VersionPolicy, actor_id: UUID) -> None: ...
+
+
 class UnitOfWork(AbstractUnitOfWork):
     """One transaction: ``with uow: ...; uow.commit()``; leaving without commit rolls back.
 
@@ -112,6 +144,8 @@ class UnitOfWork(AbstractUnitOfWork):
 
     products: ProductRepository
     orders: OrderRepository
+    audit: AuditLog
+    app_versions: AppVersionStore
     images: ImageRepository
     #: Read through by the product reads; ``commit`` invalidates what its events changed.
     product_cache: ProductCache = NoProductCache()
@@ -155,3 +189,6 @@ class VersionPolicies(abc.ABC):
     @abc.abstractmethod
     def for_platform(self, platform: Platform) -> VersionPolicy:
         """The thresholds now in force; ``VersionPoliciesUnavailable`` when none can be read."""
+
+    def forget(self) -> None:  # noqa: B027 - a source that is never cached has nothing to drop
+        """Drop what this process cached, so an admin's edit answers at once."""

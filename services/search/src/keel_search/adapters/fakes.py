@@ -176,6 +176,9 @@ class FakeRebuildJobRepository(RebuildJobRepository):
     def running(self) -> list[RebuildJob]:
         return [job for job in self.rows.values() if job.is_running]
 
+    def latest(self) -> RebuildJob | None:
+        return max(self.rows.values(), key=lambda job: job.started_at, default=None)
+
 
 class FakeUnitOfWork(UnitOfWork):
     rebuild_jobs: FakeRebuildJobRepository

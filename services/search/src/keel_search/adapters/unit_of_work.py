@@ -27,6 +27,11 @@ class SqlAlchemyRebuildJobRepository(RebuildJobRepository):
         query = sa.select(RebuildJob).filter_by(status=RebuildStatus.RUNNING)
         return list(self.session.scalars(query))
 
+    def latest(self) -> RebuildJob | None:
+        table = RebuildJob.__table__  # type: ignore[attr-defined]
+        query = sa.select(RebuildJob).order_by(table.c.started_at.desc(), table.c.pk.desc())
+        return self.session.scalars(query.limit(1)).one_or_none()
+
 
 class SqlAlchemySearchUnitOfWork(SqlAlchemyUnitOfWork, UnitOfWork):
     """Search publishes no events, so no outbox table is given."""

@@ -10,8 +10,9 @@ from keel_common.http import BEARER_AUTH, field_problem, register_domain_errors
 from keel_common.http import create_app as create_keel_app
 from keel_common.messaging import BrokerError
 from keel_search.bootstrap import DECLARATION, Search, bootstrap
-from keel_search.domain.errors import Forbidden, InvalidQuery
+from keel_search.domain.errors import Forbidden, InvalidQuery, RebuildNotFound
 from keel_search.domain.queries import SearchQuery
+from keel_search.entrypoints import http_admin
 from keel_search.entrypoints.schemas import DeadLettersOut, SearchOut, SearchParams
 from keel_search.service_layer.dead_letters import dead_letter_counts
 from keel_search.service_layer.searching import search_products
@@ -19,7 +20,7 @@ from keel_search.service_layer.searching import search_products
 EXTENSION = "keel_search"
 
 api = APIBlueprint("search", __name__, url_prefix="/v1/search", abp_tags=[Tag(name="search")])
-admin = APIBlueprint("search_admin", __name__, abp_tags=[Tag(name="admin")])
+admin = APIBlueprint("search_dead_letters", __name__, abp_tags=[Tag(name="admin")])
 
 
 @api.get("/products", responses={200: SearchOut})
@@ -67,8 +68,14 @@ def create_app(service: Search | None = None) -> OpenAPI:
     app.extensions[EXTENSION] = service
     install_token_verifier(app, service.verifier)
     register_domain_errors(
-        app, {Forbidden: (403, "Forbidden"), BrokerError: (503, "Service Unavailable")}
+        app,
+        {
+            Forbidden: (403, "Forbidden"),
+            RebuildNotFound: (404, "Not Found"),
+            BrokerError: (503, "Service Unavailable"),
+        },
     )
     app.register_api(api)
     app.register_api(admin)
+    app.register_api(http_admin.api)
     return app

@@ -8,7 +8,6 @@ background thread of this process and answers at once with the job id.
 from __future__ import annotations
 
 import logging
-import threading
 
 import grpc
 
@@ -20,6 +19,7 @@ from keel_search.domain.commands import RebuildIndex
 from keel_search.domain.errors import InvalidQuery, RebuildInProgress
 from keel_search.domain.queries import SearchQuery, SortOrder
 from keel_search.domain.results import SearchResult
+from keel_search.entrypoints.background import run_in_background
 from keel_search.service_layer import rebuilding
 from keel_search.service_layer.searching import search_products
 
@@ -108,17 +108,7 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
                 accepted=False, job_id=str(running.id) if running else ""
             )
 
-        def run() -> None:
-            try:
-                rebuilding.run_rebuild(
-                    job.id, builder, service.product_source, service.uow(), service.clock
-                )
-            except Exception:  # noqa: BLE001 - recorded on the job and logged by run_rebuild
-                log.warning("background rebuild %s failed", job.id)
-
-        # A daemon: a stopping server does not wait an hour for a rebuild; the job is then
-        # closed as abandoned by the next one (the lock dies with the process).
-        threading.Thread(target=run, name=f"rebuild-{job.id}", daemon=True).start()
+        run_in_background(service, job, builder)
         return search_pb2.ReindexResponse(accepted=True, job_id=str(job.id))
 
 

@@ -85,6 +85,10 @@ class RebuildJobRepository(abc.ABC):
     def running(self) -> list[RebuildJob]:
         """Jobs still marked running."""
 
+    @abc.abstractmethod
+    def latest(self) -> RebuildJob | None:
+        """The job started last, whatever its status."""
+
 
 class UnitOfWork(AbstractUnitOfWork):
     """One transaction on the search service's own database."""

@@ -1,0 +1,52 @@
+"""Back-office use cases of search: the index's state, and rebuilds started by staff.
+
+Authorization lives here: staff and admins only. A rebuild's job row is search's audit
+trail of it (who asked, when, how it ended).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from uuid import UUID
+
+from keel_common.clock import Clock
+from keel_search.domain.commands import RebuildIndex
+from keel_search.domain.errors import Forbidden
+from keel_search.domain.rebuilds import RebuildSummary
+from keel_search.service_layer import rebuilding
+from keel_search.service_layer.ports import IndexBuilder, SearchIndex, UnitOfWork
+
+STAFF_ROLES = frozenset({"staff", "admin"})
+
+
+def require_staff(roles: Collection[str]) -> None:
+    if not STAFF_ROLES & set(roles):
+        raise Forbidden("the back-office is for staff and admins")
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    documents: int
+    last_rebuild: RebuildSummary | None
+
+
+def index_status(roles: Collection[str], index: SearchIndex, uow: UnitOfWork) -> IndexStatus:
+    require_staff(roles)
+    with uow:
+        latest = uow.rebuild_jobs.latest()
+        last = latest.summary() if latest else None
+    return IndexStatus(index.document_count(), last)
+
+
+def start_rebuild(
+    roles: Collection[str], user_id: str, index: SearchIndex, uow: UnitOfWork, now: Clock
+) -> tuple[RebuildSummary, IndexBuilder]:
+    """Begin a rebuild on behalf of a staff member (``RebuildInProgress`` if one runs)."""
+    require_staff(roles)
+    return rebuilding.start_rebuild(RebuildIndex(requested_by=user_id), index, uow, now)
+
+
+def get_rebuild(roles: Collection[str], job_id: UUID, uow: UnitOfWork) -> RebuildSummary:
+    require_staff(roles)
+    return rebuilding.get_rebuild(job_id, uow)
