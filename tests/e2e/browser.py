@@ -1,7 +1,7 @@
 """A real browser for the console tests: Debian's chromium under Playwright for Python.
 
 Playwright's own browser download cannot work on the build machines, so the binary the
-Debian package installs is launched (``scripts/install-chromium.sh`` installs it).
+Debian package installs is launched (``scripts/install-test-tools.sh``, run by ``make test``, installs it).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ ARGS = [
 
 def chromium_path() -> str:
     found = shutil.which("chromium") or (str(CHROMIUM) if CHROMIUM.exists() else None)
-    require(found is not None, "chromium is not installed (scripts/install-chromium.sh)")
+    require(found is not None, "chromium is not installed (scripts/install-test-tools.sh)")
     assert found is not None
     return found
 
