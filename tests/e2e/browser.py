@@ -1,7 +1,8 @@
 """A real browser for the console tests: Debian's chromium under Playwright for Python.
 
 Playwright's own browser download cannot work on the build machines, so the binary the
-Debian package installs is launched (``scripts/install-test-tools.sh``, run by ``make test``, installs it).
+Debian package installs is launched (``scripts/install-test-tools.sh``, run by ``make
+test``, installs it).
 """
 
 from __future__ import annotations
