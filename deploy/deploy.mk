@@ -53,7 +53,7 @@ images: ## Build every service image (docker buildx, or podman where docker is m
 
 # podman/buildah as root on machines without docker (docker/podman/containers.conf). Where no
 # registry is reachable, scripts/container-bases.sh builds stand-ins for the base images.
-images-podman:
+images-podman: ## build every service's image with podman/buildah (stand-in bases where no registry answers)
 	@export CONTAINERS_CONF=$(CURDIR)/docker/podman/containers.conf BUILDAH_ISOLATION=chroot; \
 	scripts/container-bases.sh && for svc in $(SERVICES); do \
 	  echo "building $(IMAGE_REGISTRY)/$(IMAGE_PREFIX)-$$svc:$(IMAGE_TAG) (podman)"; \
