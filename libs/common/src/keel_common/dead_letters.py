@@ -1,0 +1,29 @@
+"""How many messages each queue of a service has dead-lettered: support's first look when the
+KeelDeadLetterQueueGrowing alert fires, and the only one under ``make run``.
+
+The use case every consuming service exposes at ``GET /v1/admin/<svc>/dead-letters``; each
+service's service layer calls it with its own ``Forbidden`` error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from typing import TypeVar
+
+ADMIN_ROLE = "admin"
+
+Q = TypeVar("Q")
+
+
+def dead_letter_counts(
+    count: Callable[[Q], int],
+    queues: Sequence[Q],
+    *,
+    roles: Collection[str],
+    forbidden: Callable[[str], Exception],
+) -> list[tuple[Q, int]]:
+    """Each queue with ``count(queue)``, the messages in its dead-letter queue (the broker's
+    ``dead_letter_count``). Admins only: anyone else gets ``forbidden(reason)`` raised."""
+    if ADMIN_ROLE not in roles:
+        raise forbidden("dead letters are for admins")
+    return [(queue, count(queue)) for queue in queues]
