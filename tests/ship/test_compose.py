@@ -28,13 +28,20 @@ def compose() -> dict[str, Any]:
     return loaded
 
 
+# Processes of an app that has no image yet, so neither compose nor the chart can run it: the
+# admin console (#13 left its image and chart workload for the next slice). Named here so a
+# new process cannot slip out of compose.yaml unnoticed.
+NO_IMAGE_YET = {"console-web"}
+
+
 def procfile() -> dict[str, list[str]]:
     """process name -> its words (leading NAME=value settings, then the command)."""
     processes = {}
     for line in (ROOT / "Procfile").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             name, command = line.split(":", 1)
-            processes[name.strip()] = shlex.split(command)
+            if name.strip() not in NO_IMAGE_YET:
+                processes[name.strip()] = shlex.split(command)
     return processes
 
 
