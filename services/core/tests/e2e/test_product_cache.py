@@ -49,10 +49,14 @@ def replicas(tmp_path: Path, jwks_url: str) -> Iterator[Callable[..., list[str]]
         migrate = subprocess.run([KEEL_CORE, "migrate"], env=common, capture_output=True)
         assert migrate.returncode == 0, migrate.stderr
         bases = []
-        for n in range(count):
-            port = free_port()
+        # Distinct ports: two quick free_port() calls may hand back the same one.
+        ports: set[int] = set()
+        while len(ports) < count:
+            ports.add(free_port())
+        for n, port in enumerate(sorted(ports)):
             environment = common | {
-                "HTTP_PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"m{n}"),
+                "BIND_HOST": "127.0.0.1", "HTTP_PORT": str(port),
+                "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"m{n}"),
             }  # fmt: skip
             with (tmp_path / f"web{n}.log").open("wb") as log:
                 processes.append(
