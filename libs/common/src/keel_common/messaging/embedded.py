@@ -21,7 +21,6 @@ that once in effect, as it does for RabbitMQ's redeliveries.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import threading
 import time
@@ -77,21 +76,13 @@ class KombuBroker(Broker):
             url, self._options, self._visibility_timeout = embedded_url(url)
         self.exchange = exchange
         self.service = service
-        self._requested_queues = queues
+        self.queues = tuple(platform_queues() if queues is None else queues)
         self._url = url
         self._polling_interval = polling_interval
         self._clock = clock
         self._lock = threading.Lock()
         self._connection: kombu.Connection | None = None
         self._producer: kombu.Producer | None = None
-
-    @functools.cached_property
-    def queues(self) -> tuple[QueueSpec, ...]:
-        """The topology this broker declares, resolved on first use rather than when built:
-        a process that never publishes or consumes (a web worker) never loads the other
-        services' declarations."""
-        requested = self._requested_queues
-        return tuple(platform_queues() if requested is None else requested)
 
     def _connect(self) -> tuple[kombu.Connection, Any]:
         connection = kombu.Connection(self._url, transport_options=self._options)

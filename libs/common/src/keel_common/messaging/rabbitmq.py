@@ -89,20 +89,12 @@ class RabbitMqBroker(Broker):
     ) -> None:
         self.exchange = exchange
         self.service = service
-        self._requested_queues = queues
+        self.queues = tuple(platform_queues() if queues is None else queues)
         self._url = url
         pika.URLParameters(url)  # a malformed URL fails here, at start-up
         self._confirm_timeout = confirm_timeout
         self._lock = threading.Lock()
         self._publisher: ConfirmingPublisher | None = None
-
-    @functools.cached_property
-    def queues(self) -> tuple[QueueSpec, ...]:
-        """The topology this broker declares, resolved on first use rather than when built:
-        a process that never publishes or consumes (a web worker) never loads the other
-        services' declarations."""
-        requested = self._requested_queues
-        return tuple(platform_queues() if requested is None else requested)
 
     def publish(self, envelope: Envelope) -> None:
         self.publish_batch([envelope])
