@@ -49,6 +49,8 @@ users = standard_table(
     sa.Column("email_verified", sa.Boolean, nullable=False, default=False),
     sa.Column("phone_verified", sa.Boolean, nullable=False, default=False),
     sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("disabled_at", UtcDateTime, nullable=True),
+    sa.Column("disabled_reason", sa.String(200), nullable=True),
 )
 
 login_sessions = standard_table(

@@ -32,6 +32,10 @@ class EmailNotVerified(AuthError):
     """The right password for an account whose email was never verified (403)."""
 
 
+class AccountDisabled(AuthError):
+    """The right credentials of an account that was disabled (403); it signs in no more."""
+
+
 class InvalidRefreshToken(AuthError):
     """Unknown, expired, spent or revoked refresh token (401)."""
 

@@ -44,6 +44,29 @@ class User:
         self.phone_verified = False
         self.roles: list[str] = sorted(set(roles))
         self.created_at = now
+        # A disabled account cannot sign in and keeps no live session (support, abuse, erasure).
+        self.disabled_at: datetime | None = None
+        self.disabled_reason: str | None = None
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.disabled_at is not None
+
+    def disable(self, reason: str, now: datetime) -> bool:
+        """Stop the account from signing in; False if it already was disabled."""
+        if self.disabled_at is not None:
+            return False
+        self.disabled_at = now
+        self.disabled_reason = reason
+        return True
+
+    def enable(self) -> bool:
+        """Let the account sign in again; False if it was not disabled."""
+        if self.disabled_at is None:
+            return False
+        self.disabled_at = None
+        self.disabled_reason = None
+        return True
 
     def set_roles(self, roles: Iterable[str]) -> bool:
         """Replace the roles; True when a role was taken away (tokens must not outlive it)."""
@@ -177,6 +200,9 @@ class AuditAction(enum.StrEnum):
     SIGNUP_EXISTING = "signup.existing"
     OTP_REQUESTED = "otp.requested"
     RESET_REQUESTED = "password.reset_requested"
+    ACCOUNT_DISABLED = "account.disabled"
+    ACCOUNT_ENABLED = "account.enabled"
+    SESSIONS_REVOKED = "sessions.revoked"
 
 
 class AuditEntry:

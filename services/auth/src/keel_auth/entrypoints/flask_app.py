@@ -59,6 +59,7 @@ def install_error_mapping(app: OpenAPI) -> None:
         },
     )
     app.register_error_handler(errors.EmailNotVerified, _email_not_verified)
+    app.register_error_handler(errors.AccountDisabled, _account_disabled)
     app.register_error_handler(errors.InvalidInput, _invalid_input)
     app.register_error_handler(errors.Throttled, _throttled)
     for error in _UNAUTHORIZED:
@@ -70,6 +71,13 @@ EMAIL_NOT_VERIFIED = "/problems/email-not-verified"  # RFC 9457 allows a relativ
 
 def _email_not_verified(exc: errors.EmailNotVerified) -> Response:
     return problem_response(403, "Email not verified", str(exc), EMAIL_NOT_VERIFIED)
+
+
+ACCOUNT_DISABLED = "/problems/account-disabled"
+
+
+def _account_disabled(exc: errors.AccountDisabled) -> Response:
+    return problem_response(403, "Account disabled", str(exc), ACCOUNT_DISABLED)
 
 
 def _invalid_input(exc: errors.InvalidInput) -> Response:

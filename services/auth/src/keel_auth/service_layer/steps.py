@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from keel_auth.domain.commands import Origin
+from keel_auth.domain.errors import AccountDisabled
 from keel_auth.domain.events import SessionRevoked
 from keel_auth.domain.model import AuditAction, AuditEntry, LoginSession, RefreshToken, User
 from keel_auth.domain.policy import AuthPolicy
@@ -29,7 +30,10 @@ def issue_pair(
     policy: AuthPolicy,
     now: datetime,
 ) -> TokenPair:
-    """A fresh access token and the next refresh token of ``session``."""
+    """A fresh access token and the next refresh token of ``session``. Every way of signing in
+    and refreshing passes here, so a disabled account gets no token from any of them."""
+    if user.is_disabled:
+        raise AccountDisabled("this account is disabled; contact support")
     # Never past the session's absolute end: refreshing does not extend it forever.
     ends = min(now + policy.refresh_ttl, _aware(session.created_at) + policy.session_max_age)
     refresh = RefreshToken(session.id, now, ends)
@@ -86,6 +90,21 @@ def end_all_sessions(
 ) -> None:
     for session in uow.sessions.active_for_user(user.id):
         end_session(uow, revocations, session, reason, policy, now)
+
+
+def disable_account(
+    uow: UnitOfWork,
+    revocations: RevocationList,
+    user: User,
+    reason: str,
+    policy: AuthPolicy,
+    now: datetime,
+) -> bool:
+    """Disable ``user`` and end every session at once (the denylist is written before the
+    commit, so its tokens stop working at every service); False if it already was disabled."""
+    changed = user.disable(reason, now)
+    end_all_sessions(uow, revocations, user, "account_disabled", policy, now)
+    return changed
 
 
 def audit(
