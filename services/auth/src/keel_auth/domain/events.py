@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from keel_events.auth import (
     AuthEvent,
+    EmailChanged,
+    EmailChangeRequested,
     EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
@@ -20,11 +22,14 @@ from keel_events.auth import (
     SignUpAttempted,
     TokenReuseDetected,
     UserRegistered,
+    UserProfileUpdated,
     UserRolesChanged,
 )
 
 __all__ = [
     "AuthEvent",
+    "EmailChangeRequested",
+    "EmailChanged",
     "EmailVerificationRequested",
     "OtpRequested",
     "PasswordChanged",
@@ -34,5 +39,6 @@ __all__ = [
     "SignUpAttempted",
     "TokenReuseDetected",
     "UserRegistered",
+    "UserProfileUpdated",
     "UserRolesChanged",
 ]

@@ -43,6 +43,8 @@ class User:
         self.email_verified = False
         self.phone_verified = False
         self.roles: list[str] = sorted(set(roles))
+        # BCP 47 tag the user writes in (normalised); notification picks templates by it.
+        self.locale: str | None = None
         self.created_at = now
 
     def set_roles(self, roles: Iterable[str]) -> bool:
@@ -80,6 +82,8 @@ class LoginSession:
         self.ip = ip
         self.user_agent = user_agent
         self.created_at = now
+        # Moved on by each refresh rotation only: a write per API call would cost too much.
+        self.last_seen_at: datetime | None = now
         self.revoked_at: datetime | None = None
         self.revoke_reason: str | None = None
 
@@ -117,6 +121,7 @@ class SecretPurpose(enum.StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose name, not a password
     EMAIL_VERIFICATION = "email_verification"
     PHONE_VERIFICATION = "phone_verification"
+    EMAIL_CHANGE = "email_change"
 
 
 class OneTimeSecret:
@@ -128,9 +133,13 @@ class OneTimeSecret:
         user_id: uuid.UUID,
         now: datetime,
         expires_at: datetime,
+        *,
+        new_email: str | None = None,
     ) -> None:
         self.id = uuid.uuid4()
         self.purpose = purpose
+        # An email change: the address the link confirms (the token proves its inbox).
+        self.new_email = new_email
         self.user_id = user_id
         if purpose in (SecretPurpose.LOGIN_OTP, SecretPurpose.PHONE_VERIFICATION):
             secret = f"{secrets.randbelow(10**6):06d}"
@@ -177,6 +186,13 @@ class AuditAction(enum.StrEnum):
     SIGNUP_EXISTING = "signup.existing"
     OTP_REQUESTED = "otp.requested"
     RESET_REQUESTED = "password.reset_requested"
+    PASSWORD_CHANGED = "password.changed"  # noqa: S105 - an action name
+    PASSWORD_CHANGE_FAILED = "password.change_failed"  # noqa: S105 - an action name
+    PROFILE_UPDATED = "profile.updated"
+    EMAIL_CHANGE_REQUESTED = "email.change_requested"
+    EMAIL_CHANGE_FAILED = "email.change_failed"
+    EMAIL_CHANGED = "email.changed"
+    SESSION_REVOKED = "session.revoked"
 
 
 class AuditEntry:
