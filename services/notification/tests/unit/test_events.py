@@ -61,7 +61,7 @@ def test_user_registered_sends_a_welcome_email_with_the_verification_link(accept
 
 
 def test_a_known_contacts_locale_selects_the_template_language(accept, events, uow):
-    # Auth's events carry no locale: the language is the one this service keeps per contact.
+    # An event without a locale: the language is the one this service keeps per contact.
     user_id = uuid.uuid4()
     uow.contacts.add(Contact(user_id=user_id, email="marie@example.com", locale="fr-FR"))
     accepted = accept(events.make(registered(user_id, "marie@example.com", name=None)))
