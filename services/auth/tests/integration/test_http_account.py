@@ -50,9 +50,12 @@ def test_password_change_keeps_this_session_and_ends_the_others(client: Client) 
     assert refresh.status_code == 401
     assert client.post("/v1/auth/refresh", {"refresh_token": this["refresh_token"]}).ok
     client.log_in(password=NEW_PASSWORD)
-    assert client.post(
-        "/v1/auth/login", {"email": "ada@example.com", "password": PASSWORD}
-    ).status_code == 401
+    assert (
+        client.post(
+            "/v1/auth/login", {"email": "ada@example.com", "password": PASSWORD}
+        ).status_code
+        == 401
+    )
     [notice] = client.events("auth.password.changed.v1")
     assert notice["email"] == "ada@example.com"
     assert "password.changed" in audit_actions(client)
@@ -75,8 +78,7 @@ def test_wrong_current_passwords_are_throttled_like_logins(client: Client) -> No
     client.sign_up()
     token = client.log_in()["access_token"]  # 1 slot of the account's 10 taken
     statuses = [
-        change_password(client, token, current=f"guess number {i}!").status_code
-        for i in range(9)
+        change_password(client, token, current=f"guess number {i}!").status_code for i in range(9)
     ]
     assert statuses == [401] * 9
 
@@ -165,7 +167,8 @@ def test_a_refresh_moves_last_seen_at(client: Client) -> None:
     client.sign_up()
     pair = client.log_in()
     [before] = [
-        s for s in client.get("/v1/auth/sessions", pair["access_token"]).json()["items"]
+        s
+        for s in client.get("/v1/auth/sessions", pair["access_token"]).json()["items"]
         if s["current"]
     ]
     assert before["last_seen_at"] == before["created_at"]
@@ -173,7 +176,8 @@ def test_a_refresh_moves_last_seen_at(client: Client) -> None:
     fresh = client.post("/v1/auth/refresh", {"refresh_token": pair["refresh_token"]}).json()
 
     [after] = [
-        s for s in client.get("/v1/auth/sessions", fresh["access_token"]).json()["items"]
+        s
+        for s in client.get("/v1/auth/sessions", fresh["access_token"]).json()["items"]
         if s["current"]
     ]
     assert after["last_seen_at"] > before["last_seen_at"]
@@ -231,9 +235,7 @@ def test_the_openapi_document_lists_the_problems_of_the_new_routes(client: Clien
     paths = document["paths"]
 
     assert {"401", "422", "429"} <= set(paths["/v1/auth/password/change"]["post"]["responses"])
-    assert {"400", "401", "409"} <= set(
-        paths["/v1/auth/email/change/confirm"]["post"]["responses"]
-    )
+    assert {"400", "401", "409"} <= set(paths["/v1/auth/email/change/confirm"]["post"]["responses"])
     assert "404" in paths["/v1/auth/sessions/{id}"]["delete"]["responses"]
     assert "patch" in paths["/v1/auth/me"]
     assert "locale" in document["components"]["schemas"]["UserOut"]["properties"]

@@ -78,9 +78,9 @@ def test_an_expired_link_is_refused(client: Client) -> None:
     table = sa.Table("one_time_secrets", sa.MetaData(), autoload_with=client.auth.engine)
     with client.auth.engine.begin() as conn:
         past = datetime.now(UTC) - timedelta(minutes=1)
-        conn.execute(sa.update(table).where(table.c.purpose == "email_change").values(
-            expires_at=past
-        ))
+        conn.execute(
+            sa.update(table).where(table.c.purpose == "email_change").values(expires_at=past)
+        )
 
     response = confirm(client, link(client))
 
@@ -152,4 +152,7 @@ def test_an_invalid_or_identical_address_is_422(client: Client) -> None:
 
 
 def test_asking_needs_a_token_and_confirming_does_not(client: Client) -> None:
-    assert client.post("/v1/auth/email/change", {"new_email": NEW, "password": PASSWORD}).status_code == 401
+    assert (
+        client.post("/v1/auth/email/change", {"new_email": NEW, "password": PASSWORD}).status_code
+        == 401
+    )

@@ -114,7 +114,9 @@ def test_an_empty_name_removes_it_and_a_bad_locale_is_refused(world: World) -> N
 
     account.update_profile(principal, UpdateProfile(name="  "), ORIGIN, world.uow, world.clock)
     with pytest.raises(InvalidInput):
-        account.update_profile(principal, UpdateProfile(locale="xx_YY"), ORIGIN, world.uow, world.clock)
+        account.update_profile(
+            principal, UpdateProfile(locale="xx_YY"), ORIGIN, world.uow, world.clock
+        )
 
     assert world.stored(user).name is None
 
@@ -139,7 +141,7 @@ def test_sessions_are_listed_newest_first_without_ended_or_too_old_ones(world: W
 
     listed = account.list_sessions(third, world.uow, world.policy, world.clock)
 
-    assert [s.id for s in listed][0] == third.session_id
+    assert listed[0].id == third.session_id
     assert second.session_id not in [s.id for s in listed]
     assert len(listed) == 2
     world.clock.advance(world.policy.session_max_age)  # past their absolute end

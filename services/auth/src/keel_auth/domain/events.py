@@ -21,8 +21,8 @@ from keel_events.auth import (
     SessionRevoked,
     SignUpAttempted,
     TokenReuseDetected,
-    UserRegistered,
     UserProfileUpdated,
+    UserRegistered,
     UserRolesChanged,
 )
 
@@ -38,7 +38,7 @@ __all__ = [
     "SessionRevoked",
     "SignUpAttempted",
     "TokenReuseDetected",
-    "UserRegistered",
     "UserProfileUpdated",
+    "UserRegistered",
     "UserRolesChanged",
 ]

@@ -76,9 +76,7 @@ def change_email(body: ChangeEmailBody) -> Any:
     return ACCEPTED, 202
 
 
-@api.post(
-    "/email/change/confirm", responses={200: UserOut, 400: None, 401: None, 409: None}
-)
+@api.post("/email/change/confirm", responses={200: UserOut, 400: None, 401: None, 409: None})
 def confirm_email_change(body: ConfirmEmailChangeBody) -> Any:
     """The link sent to the new address (no Bearer): every session of the user ends."""
     auth = _auth()

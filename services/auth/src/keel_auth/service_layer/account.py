@@ -139,4 +139,3 @@ def revoke_session(
         end_session(uow, revocations, target, "revoked_by_user", policy, now)
         audit(uow, AuditAction.SESSION_REVOKED, origin, now, user=user, session=str(target.id))
         uow.commit()
-
