@@ -126,3 +126,14 @@ def test_a_token_of_another_purpose_or_shape_is_refused(world: World) -> None:
         confirm(world, verification)
     with pytest.raises(MalformedToken):
         confirm(world, "garbage")
+
+
+def test_a_newer_request_voids_the_earlier_link(world: World) -> None:
+    user = world.sign_up()
+    ask(world, user)
+    first = requested(world).confirmation_token
+    ask(world, user, "ada.other@example.com")
+    assert first is not None
+
+    with pytest.raises(InvalidOneTimeToken):
+        confirm(world, first)
