@@ -13,6 +13,8 @@ import pytest
 from keel_auth.bootstrap import Auth
 from keel_auth.domain.commands import (
     AddPhone,
+    ChangeEmail,
+    ConfirmEmailChange,
     ForgotPassword,
     LogIn,
     RefreshSession,
@@ -20,15 +22,27 @@ from keel_auth.domain.commands import (
     ResendVerification,
     ResetPassword,
     SignUp,
+    UpdateProfile,
     VerifyEmail,
     VerifyPhone,
 )
 from keel_auth.domain.errors import InvalidRefreshToken
-from keel_auth.service_layer import accounts, otp, passwords, phones, sessions, verification
+from keel_auth.service_layer import (
+    account,
+    accounts,
+    email_change,
+    otp,
+    passwords,
+    phones,
+    sessions,
+    verification,
+)
 from keel_auth.service_layer.steps import TokenPair
 from keel_common.auth.principal import Principal
 from keel_common.messaging import DUPLICATE, Envelope
 from keel_events.auth import (
+    EmailChanged,
+    EmailChangeRequested,
     EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
@@ -36,6 +50,7 @@ from keel_events.auth import (
     PhoneVerificationRequested,
     SignUpAttempted,
     TokenReuseDetected,
+    UserProfileUpdated,
     UserRegistered,
 )
 from keel_notification.bootstrap import DECLARATION as NOTIFICATION
@@ -55,6 +70,7 @@ from .conftest import (
 )
 
 NEW_PASSWORD = "another horse, another staple"
+NEW_EMAIL = "ada@new.example"
 
 
 def staged(auth: Auth, event_type: str) -> dict[str, Any]:
@@ -141,11 +157,35 @@ def reset_the_password(auth: Auth) -> None:
     )  # fmt: skip
 
 
+def move_to_a_new_address(auth: Auth) -> None:
+    """Signed in again, Ada switches to French and moves her account to a new address,
+    following the link sent there (issue #14)."""
+    pair = sessions.log_in(
+        LogIn(EMAIL, NEW_PASSWORD), ORIGIN, auth.uow(), hasher=auth.hasher, tokens=auth.tokens,
+        throttle=auth.throttle, policy=auth.policy, clock=auth.clock,
+    )  # fmt: skip
+    claims = auth.tokens.decode(pair.access_token)
+    principal = Principal(
+        uuid.UUID(claims["sub"]), frozenset(claims["roles"]), uuid.UUID(claims["sid"])
+    )
+    account.update_profile(principal, UpdateProfile(locale="fr"), ORIGIN, auth.uow(), auth.clock)
+    email_change.request_email_change(
+        principal, ChangeEmail(NEW_EMAIL, NEW_PASSWORD), ORIGIN, auth.uow(), hasher=auth.hasher,
+        throttle=auth.throttle, policy=auth.policy, clock=auth.clock,
+    )  # fmt: skip
+    token = staged(auth, EmailChangeRequested.type)["confirmation_token"]
+    email_change.confirm_email_change(
+        ConfirmEmailChange(token), ORIGIN, auth.uow(), revocations=auth.revocations,
+        policy=auth.policy, clock=auth.clock,
+    )  # fmt: skip
+
+
 @pytest.fixture
 def auth_events(auth: Auth) -> list[Envelope]:
     """Ada's story through auth's use cases, as auth's outbox holds it: sign up (and once
     more with her address), ask for a new link, verify the email, prove the phone, log in
-    and replay a spent refresh token, log in by SMS code, reset the password."""
+    and replay a spent refresh token, log in by SMS code, reset the password, then switch
+    to French and move to a new address."""
     sign_up(auth)
     sign_up_again(auth)
     ask_for_a_new_link(auth)
@@ -153,6 +193,7 @@ def auth_events(auth: Auth) -> list[Envelope]:
     reuse_a_refresh_token(auth)
     request_a_login_code(auth)
     reset_the_password(auth)
+    move_to_a_new_address(auth)
     return outbox_envelopes(auth)
 
 
@@ -180,6 +221,15 @@ EXPECTED = {
 }
 
 
+# One event, two messages: the link to the new address and the notice to the current one.
+EMAIL_CHANGE = (
+    Expected("email", "email_change_confirm", NEW_EMAIL, "email", "confirmation_token"),
+    Expected("email", "email_change_notice", EMAIL, "email"),
+)
+# Events that only update the contact notification keeps: no message.
+SILENT = {EmailChanged.type, UserProfileUpdated.type}
+
+
 def auth_types_notification_consumes() -> set[str]:
     return {
         event.type
@@ -190,7 +240,8 @@ def auth_types_notification_consumes() -> set[str]:
 
 
 def test_every_auth_event_notification_consumes_is_covered_here() -> None:
-    assert set(EXPECTED) == auth_types_notification_consumes()
+    covered = set(EXPECTED) | {EmailChangeRequested.type} | SILENT
+    assert covered == auth_types_notification_consumes()
 
 
 def test_the_story_produces_every_auth_event_notification_consumes(
@@ -235,3 +286,42 @@ def test_a_redelivered_auth_event_is_delivered_once(
 
     assert second is DUPLICATE
     assert len(deliveries(notification, envelope)) == 1
+
+
+def test_an_email_change_sends_the_link_and_the_notice_in_the_users_language(
+    auth_events: list[Envelope], notification: Notifications, consumer: Any
+) -> None:
+    envelope = only(auth_events, EmailChangeRequested.type)
+
+    assert consumer(NOTIFICATION, notification)(envelope) is None
+
+    found = sorted(deliveries(notification, envelope), key=lambda d: d.template)
+    assert len(found) == len(EMAIL_CHANGE)
+    for delivery, expected in zip(found, EMAIL_CHANGE, strict=True):
+        assert (delivery.channel, delivery.template, delivery.recipient, delivery.status) == (
+            expected.channel,
+            expected.template,
+            expected.recipient,
+            Status.SENT,
+        )
+        text = message_text(delivery.path)
+        assert "Bonjour Ada" in text  # Ada chose French before asking
+        if expected.carried is not None:
+            assert str(envelope.data[expected.carried]) in text
+
+
+def test_a_profile_update_and_a_confirmed_change_move_the_contact_silently(
+    auth_events: list[Envelope], notification: Notifications, consumer: Any
+) -> None:
+    handle = consumer(NOTIFICATION, notification)
+    handle(only(auth_events, UserRegistered.type))  # notification learns Ada's address
+    silent = [only(auth_events, event_type) for event_type in sorted(SILENT)]
+
+    for envelope in silent:
+        assert handle(envelope) is None
+
+    assert all(deliveries(notification, envelope) == [] for envelope in silent)
+    with notification.uow() as uow:
+        contact = uow.contacts.get(uuid.UUID(silent[0].data["user_id"]))
+        assert contact is not None
+        assert (contact.email, contact.locale) == (NEW_EMAIL, "fr")

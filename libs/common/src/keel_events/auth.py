@@ -1,6 +1,7 @@
 """Events the auth service publishes (``keel-auth``).
 
-``UserRegistered``, ``OtpRequested`` and ``PasswordResetRequested`` carry a one-time secret
+``UserRegistered``, ``OtpRequested``, ``PasswordResetRequested`` and ``EmailChangeRequested``
+(and the verification events) carry a one-time secret
 for the notification service to deliver; the secrets are short-lived, single-use and stored
 only hashed in the auth database, and published outbox rows are pruned after 30 minutes.
 """
@@ -37,6 +38,7 @@ class OtpRequested(AuthEvent):
     code: str
     expires_at: datetime
     channel: str = "transactional"
+    locale: str | None = None  # the user's BCP 47 tag, when they chose one (issue #14)
 
 
 class PasswordResetRequested(AuthEvent):
@@ -46,6 +48,7 @@ class PasswordResetRequested(AuthEvent):
     name: str | None
     reset_token: str
     expires_at: datetime
+    locale: str | None = None  # the user's BCP 47 tag, when they chose one (issue #14)
 
 
 class PasswordChanged(AuthEvent):
@@ -55,6 +58,7 @@ class PasswordChanged(AuthEvent):
     user_id: UUID
     email: str
     name: str | None
+    locale: str | None = None  # the user's BCP 47 tag, when they chose one (issue #14)
 
 
 class SessionRevoked(AuthEvent):
@@ -76,6 +80,7 @@ class TokenReuseDetected(AuthEvent):
     email: str
     name: str | None
     session_id: UUID
+    locale: str | None = None  # the user's BCP 47 tag, when they chose one (issue #14)
 
 
 class UserRolesChanged(AuthEvent):
@@ -94,6 +99,7 @@ class SignUpAttempted(AuthEvent):
     email: str
     name: str | None
     email_verified: bool
+    locale: str | None = None  # the user's BCP 47 tag, when they chose one (issue #14)
 
 
 class EmailVerificationRequested(AuthEvent):
@@ -105,6 +111,7 @@ class EmailVerificationRequested(AuthEvent):
     name: str | None
     verification_token: str
     verification_expires_at: datetime
+    locale: str | None = None  # the user's BCP 47 tag, when they chose one (issue #14)
 
 
 class PhoneVerificationRequested(AuthEvent):
@@ -116,3 +123,40 @@ class PhoneVerificationRequested(AuthEvent):
     phone: str
     code: str
     expires_at: datetime
+    locale: str | None = None  # the user's BCP 47 tag, when they chose one (issue #14)
+
+
+class UserProfileUpdated(AuthEvent):
+    """The user changed their name or locale (``PATCH /v1/auth/me``)."""
+
+    type: ClassVar[str] = "auth.user.profile_updated.v1"
+    user_id: UUID
+    name: str | None
+    locale: str | None = None
+
+
+class EmailChangeRequested(AuthEvent):
+    """The user asked to move their account to ``new_email``. A notice goes to ``email``
+    (the current address) and the confirmation link (``confirmation_token``) to the new one,
+    unless another account already has it: then there is no token and no link, and the
+    user's answer is the same (it must not reveal who is registered)."""
+
+    type: ClassVar[str] = "auth.email.change_requested.v1"
+    user_id: UUID
+    email: str
+    new_email: str
+    name: str | None
+    confirmation_token: str | None = None
+    expires_at: datetime
+    locale: str | None = None
+
+
+class EmailChanged(AuthEvent):
+    """The link reached the new address: it is the account's (verified) email from now on."""
+
+    type: ClassVar[str] = "auth.email.changed.v1"
+    user_id: UUID
+    email: str
+    previous_email: str
+    name: str | None
+    locale: str | None = None

@@ -4,7 +4,7 @@
 used) and returns the ``Auth`` service its entrypoints call the use cases with; it runs in
 each process's factory (``create_app``, ``create_server``, the CLI), never at import time.
 
-``DECLARATION`` is what auth is to the rest of the platform: the ten events it publishes
+``DECLARATION`` is what auth is to the rest of the platform: the events it publishes
 (through its outbox, whose published rows hold one-time secrets and so are kept only 30
 minutes), no consumed events, its metrics and its periodic jobs.
 """
@@ -27,6 +27,8 @@ from keel_auth.service_layer.ports import (
 )
 from keel_common.service import Job, Outbox, Service, ServiceDeclaration
 from keel_events.auth import (
+    EmailChanged,
+    EmailChangeRequested,
     EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
@@ -35,6 +37,7 @@ from keel_events.auth import (
     SessionRevoked,
     SignUpAttempted,
     TokenReuseDetected,
+    UserProfileUpdated,
     UserRegistered,
     UserRolesChanged,
 )
@@ -156,6 +159,9 @@ DECLARATION: ServiceDeclaration[Auth] = ServiceDeclaration(
         SignUpAttempted,
         EmailVerificationRequested,
         PhoneVerificationRequested,
+        UserProfileUpdated,
+        EmailChangeRequested,
+        EmailChanged,
     ),
     # Published rows still hold one-time codes and tokens in their payload: keep them only
     # briefly (the relay deletes published rows older than this, checking every 5 minutes).

@@ -22,7 +22,7 @@ def test_signup_answers_202_and_the_phone_waits_for_its_code(client: Client) -> 
     user = client.get("/v1/auth/me", pair["access_token"]).json()
     assert set(user) == {
         "id", "email", "name", "phone", "phone_verified", "pending_phone", "roles",
-        "email_verified", "created_at",
+        "email_verified", "locale", "created_at",
     }  # fmt: skip
     assert uuid.UUID(user["id"]) and user["email"] == "ada@example.com"
     assert (user["phone"], user["phone_verified"], user["pending_phone"]) == (

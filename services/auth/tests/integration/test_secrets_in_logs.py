@@ -11,6 +11,7 @@ from keel_common.logging import configure_logging
 from .conftest import PASSWORD, Client
 
 PHONE = "+14155550123"
+NEW_PASSWORD = "another long passphrase"
 
 
 def test_no_secret_reaches_a_log(client: Client, caplog: pytest.LogCaptureFixture) -> None:
@@ -29,6 +30,16 @@ def test_no_secret_reaches_a_log(client: Client, caplog: pytest.LogCaptureFixtur
     client.post("/v1/auth/login", {"email": "ada@example.com", "password": "wrong password!"})
     verification = client.events("auth.user.registered.v1")[0]["verification_token"]
     client.post("/v1/auth/email/verify", {"token": verification})
+    # Self-service (issue #14): password change, email change and its confirmation link.
+    access = client.log_in()["access_token"]
+    change = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    client.post("/v1/auth/password/change", change, access)
+    client.post("/v1/auth/password/change", {**change, "current_password": "wrong one!!"}, access)
+    move = {"new_email": "ada.new@example.com", "password": NEW_PASSWORD}
+    client.post("/v1/auth/email/change", move, access)
+    link = client.events("auth.email.change_requested.v1")[0]["confirmation_token"]
+    client.post("/v1/auth/email/change/confirm", {"token": link})
+    client.post("/v1/auth/email/change/confirm", {"token": link})  # used: 401
 
     logged = "\n".join(
         [record.getMessage() for record in caplog.records]
@@ -36,6 +47,7 @@ def test_no_secret_reaches_a_log(client: Client, caplog: pytest.LogCaptureFixtur
     )
     assert len(caplog.records) > 10  # the flow was logged, so the check means something
     secrets = [PASSWORD, "wrong password!", code, reset, verification]
+    secrets += [NEW_PASSWORD, "wrong one!!", link, access]
     secrets += [pair["access_token"], pair["refresh_token"], refreshed["access_token"]]
     for secret in secrets:
         assert secret not in logged

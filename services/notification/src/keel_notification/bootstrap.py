@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from keel_common.service import Job, Service, ServiceDeclaration, Subscription
 from keel_events.auth import (
+    EmailChanged,
+    EmailChangeRequested,
     EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
@@ -20,6 +22,7 @@ from keel_events.auth import (
     PhoneVerificationRequested,
     SignUpAttempted,
     TokenReuseDetected,
+    UserProfileUpdated,
     UserRegistered,
 )
 from keel_events.core import OrderCancelled, OrderPlaced
@@ -154,6 +157,9 @@ DECLARATION: ServiceDeclaration[Notifications] = ServiceDeclaration(
                 SignUpAttempted,
                 EmailVerificationRequested,
                 PhoneVerificationRequested,
+                EmailChangeRequested,
+                EmailChanged,
+                UserProfileUpdated,
                 OrderPlaced,
                 OrderCancelled,
             ),

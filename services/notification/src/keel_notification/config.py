@@ -55,6 +55,7 @@ class NotificationSettings(ServiceSettings):
     link_verify_email: str = Links.verify_email
     link_reset_password: str = Links.reset_password
     link_order: str = Links.order
+    link_confirm_email_change: str = Links.confirm_email_change
 
     max_attempts: int = Field(default=6, ge=1, le=50)
     retry_base_seconds: float = Field(default=30, gt=0)
@@ -83,7 +84,12 @@ class NotificationSettings(ServiceSettings):
         )
 
     def links(self) -> Links:
-        return Links(self.link_verify_email, self.link_reset_password, self.link_order)
+        return Links(
+            self.link_verify_email,
+            self.link_reset_password,
+            self.link_order,
+            self.link_confirm_email_change,
+        )
 
     def provider_urls(self, variable: str) -> list[str]:
         """The URLs of ``EMAIL_PROVIDERS``, ``SMS_PROVIDERS`` or ``PUSH_PROVIDERS``, in order."""
@@ -96,7 +102,8 @@ def _link_problems(settings: NotificationSettings) -> dict[str, str]:
     """Links in production emails must point at the real public site over HTTPS: the
     defaults (``http://127.0.0.1``) would send users' tokens nowhere, or to a local attacker."""
     problems = {}
-    for field in ("link_verify_email", "link_reset_password", "link_order"):
+    links = ("link_verify_email", "link_reset_password", "link_order", "link_confirm_email_change")
+    for field in links:
         url = urlsplit(getattr(settings, field))
         host = (url.hostname or "").lower()
         if url.scheme != "https" or not host or host == "localhost" or _is_loopback(host):

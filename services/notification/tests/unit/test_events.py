@@ -61,7 +61,7 @@ def test_user_registered_sends_a_welcome_email_with_the_verification_link(accept
 
 
 def test_a_known_contacts_locale_selects_the_template_language(accept, events, uow):
-    # Auth's events carry no locale: the language is the one this service keeps per contact.
+    # An event without a locale: the language is the one this service keeps per contact.
     user_id = uuid.uuid4()
     uow.contacts.add(Contact(user_id=user_id, email="marie@example.com", locale="fr-FR"))
     accepted = accept(events.make(registered(user_id, "marie@example.com", name=None)))
@@ -198,6 +198,9 @@ def test_the_queue_takes_exactly_the_events_it_has_messages_for():
         "auth.user.signup_attempted.v1",
         "auth.email.verification_requested.v1",
         "auth.phone.verification_requested.v1",
+        "auth.email.change_requested.v1",
+        "auth.email.changed.v1",  # no message: the contact's address moves
+        "auth.user.profile_updated.v1",  # no message: the contact's locale changes
         "core.order.placed.v1",
         "core.order.cancelled.v1",
     }

@@ -136,7 +136,8 @@ def test_production_refuses_email_links_that_are_not_the_public_site(url):
     with pytest.raises(ConfigError) as caught:
         load(environment="production", link_verify_email=url)
     assert "LINK_VERIFY_EMAIL" in caught.value.problems
-    assert {"LINK_RESET_PASSWORD", "LINK_ORDER"} <= set(caught.value.problems)  # defaults
+    defaults = {"LINK_RESET_PASSWORD", "LINK_ORDER", "LINK_CONFIRM_EMAIL_CHANGE"}
+    assert defaults <= set(caught.value.problems)
 
 
 def test_production_accepts_https_links_of_the_public_site():
@@ -144,10 +145,11 @@ def test_production_accepts_https_links_of_the_public_site():
         "link_verify_email": "https://shop.example/verify-email?token={token}",
         "link_reset_password": "https://shop.example/reset-password?token={token}",
         "link_order": "https://shop.example/orders/{order_id}",
+        "link_confirm_email_change": "https://shop.example/confirm-email-change?token={token}",
     }
     with pytest.raises(ConfigError) as caught:
         load(environment="production", **links)
-    assert not {"LINK_VERIFY_EMAIL", "LINK_RESET_PASSWORD", "LINK_ORDER"} & set(
+    assert not {name.upper() for name in links} & set(
         caught.value.problems
     )  # only the providers are missing
 

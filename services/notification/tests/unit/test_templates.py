@@ -25,6 +25,12 @@ CONTEXTS = {
     "password_changed": {"name": "Ada", "time": datetime.now(UTC)},
     "security_alert": {"name": "Ada", "time": datetime.now(UTC)},
     "signup_attempt": {"name": "Ada", "time": datetime.now(UTC), "verified": False},
+    "email_change_confirm": {
+        "name": "Ada",
+        "confirm_url": "https://x/confirm?token=t",
+        "hours": 24,
+    },
+    "email_change_notice": {"name": "Ada", "time": datetime.now(UTC), "new_email": "a@x.org"},
     "order_receipt": ORDER,
     "order_cancelled": {**ORDER, "reason": ""},
     "daily_signups": {"day": "2025-03-02", "count": 7},

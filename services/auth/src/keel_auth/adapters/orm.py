@@ -51,6 +51,7 @@ users = standard_table(
     sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("disabled_at", UtcDateTime, nullable=True),
     sa.Column("disabled_reason", sa.String(200), nullable=True),
+    sa.Column("locale", sa.String(35), nullable=True),
 )
 
 login_sessions = standard_table(
@@ -61,6 +62,7 @@ login_sessions = standard_table(
     sa.Column("user_agent", sa.String(512), nullable=True),
     sa.Column("revoked_at", UtcDateTime, nullable=True),
     sa.Column("revoke_reason", sa.String(32), nullable=True),
+    sa.Column("last_seen_at", UtcDateTime, nullable=True),
 )
 
 refresh_tokens = standard_table(
@@ -82,6 +84,7 @@ one_time_secrets = standard_table(
     sa.Column("secret_hash", sa.String(64), nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=False),
     sa.Column("used_at", UtcDateTime, nullable=True),
+    sa.Column("new_email", sa.String(320), nullable=True),
     sa.Index("ix_one_time_secrets_user_purpose", "user_id", "purpose", "created_at"),
 )
 

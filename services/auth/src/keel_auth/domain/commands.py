@@ -85,3 +85,33 @@ class AddPhone:
 class VerifyPhone:
     phone: str
     code: str
+
+
+@dataclass(frozen=True)
+class ChangePassword:
+    current_password: str
+    new_password: str
+
+
+@dataclass(frozen=True)
+class UpdateProfile:
+    """None leaves a field as it is; an empty name removes it."""
+
+    name: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeEmail:
+    new_email: str
+    password: str
+
+
+@dataclass(frozen=True)
+class ConfirmEmailChange:
+    token: str
+
+
+@dataclass(frozen=True)
+class RevokeSession:
+    session_id: uuid.UUID

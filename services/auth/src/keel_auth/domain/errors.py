@@ -68,6 +68,10 @@ class UserNotFound(AuthError):
     """No user with this id (404)."""
 
 
+class SessionNotFound(AuthError):
+    """No session with this id among the caller's own (404, also for another user's)."""
+
+
 class Throttled(AuthError):
     """Too many attempts; try again after ``retry_after`` seconds (429)."""
 

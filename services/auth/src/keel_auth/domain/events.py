@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from keel_events.auth import (
     AuthEvent,
+    EmailChanged,
+    EmailChangeRequested,
     EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
@@ -19,12 +21,15 @@ from keel_events.auth import (
     SessionRevoked,
     SignUpAttempted,
     TokenReuseDetected,
+    UserProfileUpdated,
     UserRegistered,
     UserRolesChanged,
 )
 
 __all__ = [
     "AuthEvent",
+    "EmailChangeRequested",
+    "EmailChanged",
     "EmailVerificationRequested",
     "OtpRequested",
     "PasswordChanged",
@@ -33,6 +38,7 @@ __all__ = [
     "SessionRevoked",
     "SignUpAttempted",
     "TokenReuseDetected",
+    "UserProfileUpdated",
     "UserRegistered",
     "UserRolesChanged",
 ]

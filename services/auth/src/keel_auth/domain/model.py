@@ -43,6 +43,8 @@ class User:
         self.email_verified = False
         self.phone_verified = False
         self.roles: list[str] = sorted(set(roles))
+        # BCP 47 tag the user writes in (normalised); notification picks templates by it.
+        self.locale: str | None = None
         self.created_at = now
         # A disabled account cannot sign in and keeps no live session (support, abuse, erasure).
         self.disabled_at: datetime | None = None
@@ -103,6 +105,8 @@ class LoginSession:
         self.ip = ip
         self.user_agent = user_agent
         self.created_at = now
+        # Moved on by each refresh rotation only: a write per API call would cost too much.
+        self.last_seen_at: datetime | None = now
         self.revoked_at: datetime | None = None
         self.revoke_reason: str | None = None
 
@@ -140,6 +144,7 @@ class SecretPurpose(enum.StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose name, not a password
     EMAIL_VERIFICATION = "email_verification"
     PHONE_VERIFICATION = "phone_verification"
+    EMAIL_CHANGE = "email_change"
 
 
 class OneTimeSecret:
@@ -151,9 +156,13 @@ class OneTimeSecret:
         user_id: uuid.UUID,
         now: datetime,
         expires_at: datetime,
+        *,
+        new_email: str | None = None,
     ) -> None:
         self.id = uuid.uuid4()
         self.purpose = purpose
+        # An email change: the address the link confirms (the token proves its inbox).
+        self.new_email = new_email
         self.user_id = user_id
         if purpose in (SecretPurpose.LOGIN_OTP, SecretPurpose.PHONE_VERIFICATION):
             secret = f"{secrets.randbelow(10**6):06d}"
@@ -203,6 +212,13 @@ class AuditAction(enum.StrEnum):
     ACCOUNT_DISABLED = "account.disabled"
     ACCOUNT_ENABLED = "account.enabled"
     SESSIONS_REVOKED = "sessions.revoked"
+    PASSWORD_CHANGED = "password.changed"  # noqa: S105 - an action name
+    PASSWORD_CHANGE_FAILED = "password.change_failed"  # noqa: S105 - an action name
+    PROFILE_UPDATED = "profile.updated"
+    EMAIL_CHANGE_REQUESTED = "email.change_requested"
+    EMAIL_CHANGE_FAILED = "email.change_failed"
+    EMAIL_CHANGED = "email.changed"
+    SESSION_REVOKED = "session.revoked"
 
 
 class AuditEntry:

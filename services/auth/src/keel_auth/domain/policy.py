@@ -22,6 +22,7 @@ class AuthPolicy:
     reset_ttl: timedelta = timedelta(minutes=30)
     verification_ttl: timedelta = timedelta(days=2)
     phone_code_ttl: timedelta = timedelta(minutes=10)
+    email_change_ttl: timedelta = timedelta(hours=24)
     # A session ends this long after sign-in however often it is refreshed.
     session_max_age: timedelta = timedelta(days=90)
     # Verifiers accept this much clock skew, so a revoked session stays denied that long more.

@@ -14,6 +14,13 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 from keel_auth.domain.errors import InvalidInput
 
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+# BCP 47 (RFC 5646) language tags as people use them: language, optional script, optional
+# region, optional variants ("en", "fr-CA", "zh-Hant-TW", "de-CH-1996"); no extensions.
+BCP47 = re.compile(
+    r"(?P<language>[a-z]{2,3})(?:-(?P<script>[a-z]{4}))?(?:-(?P<region>[a-z]{2}|[0-9]{3}))?"
+    r"(?P<variants>(?:-(?:[a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*)",
+    re.IGNORECASE,
+)
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128
 # zxcvbn score 2 = more than 10^6 guesses: below that a password falls to an online attack
@@ -52,6 +59,20 @@ def normalize_phone(value: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidInput("phone", "the phone number is not a valid E.164 number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_locale(value: str) -> str:
+    """A BCP 47 tag in its canonical case (``fr-CA``, ``zh-Hant-TW``); InvalidInput if not one."""
+    match = BCP47.fullmatch(value.strip()) if len(value) <= 35 else None
+    if match is None:
+        raise InvalidInput("locale", "use a BCP 47 language tag, e.g. en, fr or fr-CA")
+    parts = [match["language"].lower()]
+    if match["script"]:
+        parts.append(match["script"].title())
+    if match["region"]:
+        parts.append(match["region"].upper())
+    parts += [variant.lower() for variant in match["variants"].split("-") if variant]
+    return "-".join(parts)
 
 
 def phone_region(e164: str) -> str:

@@ -56,6 +56,7 @@ def install_error_mapping(app: OpenAPI) -> None:
             errors.Forbidden: (403, "Forbidden"),
             errors.LastAdmin: (409, "Conflict"),
             errors.UserNotFound: (404, "Not Found"),
+            errors.SessionNotFound: (404, "Not Found"),
         },
     )
     app.register_error_handler(errors.EmailNotVerified, _email_not_verified)

@@ -91,8 +91,11 @@ AUTH_EXTENSION = "keel_auth"
 
 def install(app: Any, auth: Auth) -> None:
     """Serve the API of ``auth`` (the composition root of this process) on ``app``."""
+    from keel_auth.entrypoints import http_account  # imports this module's helpers
+
     app.extensions[AUTH_EXTENSION] = auth
     app.register_api(api)
+    app.register_api(http_account.api)
 
 
 def _auth() -> Auth:

@@ -90,6 +90,7 @@ class UserOut(BaseModel):
     pending_phone: str | None = Field(description="A number waiting for its code")
     roles: list[str]
     email_verified: bool
+    locale: str | None = Field(description="BCP 47 tag the user's messages are written in")
     created_at: datetime
 
     @classmethod
@@ -106,6 +107,7 @@ class UserOut(BaseModel):
             pending_phone=user.pending_phone,
             roles=list(user.roles),
             email_verified=user.email_verified,
+            locale=user.locale,
             created_at=created,
         )
 

@@ -99,7 +99,11 @@ def _tell_owner(
         return
     uow.publish(
         SignUpAttempted(
-            user_id=user.id, email=user.email, name=user.name, email_verified=user.email_verified
+            user_id=user.id,
+            email=user.email,
+            name=user.name,
+            email_verified=user.email_verified,
+            locale=user.locale,
         )
     )
 

@@ -57,7 +57,11 @@ def request_otp(
         uow.secrets.add(secret)
         uow.publish(
             OtpRequested(
-                user_id=user.id, phone=phone, code=secret.raw, expires_at=secret.expires_at
+                user_id=user.id,
+                phone=phone,
+                code=secret.raw,
+                expires_at=secret.expires_at,
+                locale=user.locale,
             )
         )
         uow.commit()

@@ -48,6 +48,7 @@ def forgot_password(
                 name=user.name,
                 reset_token=secret.raw,
                 expires_at=secret.expires_at,
+                locale=user.locale,
             )
         )
         uow.commit()
@@ -91,7 +92,9 @@ def reset_password(
             user.drop_phones()
             user.email_verified = True
         end_all_sessions(uow, revocations, user, "password_reset", policy, now)
-        uow.publish(PasswordChanged(user_id=user.id, email=user.email, name=user.name))
+        uow.publish(
+            PasswordChanged(user_id=user.id, email=user.email, name=user.name, locale=user.locale)
+        )
         audit(uow, AuditAction.PASSWORD_RESET, origin, now, user=user)
         uow.commit()
     throttle.clear("login-failures", user.email, policy.login_failures_per_account)

@@ -55,7 +55,11 @@ def request_phone_code(
         uow.secrets.add(secret)
         uow.publish(
             PhoneVerificationRequested(
-                user_id=user.id, phone=phone, code=secret.raw, expires_at=secret.expires_at
+                user_id=user.id,
+                phone=phone,
+                code=secret.raw,
+                expires_at=secret.expires_at,
+                locale=user.locale,
             )
         )
         uow.commit()

@@ -116,7 +116,13 @@ def _revoke_family(
 ) -> None:
     end_session(uow, revocations, session, "refresh_token_reuse", policy, now)
     uow.publish(
-        TokenReuseDetected(user_id=user.id, email=user.email, name=user.name, session_id=session.id)
+        TokenReuseDetected(
+            user_id=user.id,
+            email=user.email,
+            name=user.name,
+            session_id=session.id,
+            locale=user.locale,
+        )
     )
     audit(uow, AuditAction.TOKEN_REUSE_DETECTED, origin, now, user=user, session=str(session.id))
 

@@ -36,6 +36,7 @@ def issue_pair(
         raise AccountDisabled("this account is disabled; contact support")
     # Never past the session's absolute end: refreshing does not extend it forever.
     ends = min(now + policy.refresh_ttl, _aware(session.created_at) + policy.session_max_age)
+    session.last_seen_at = now  # a pair is issued at sign-in and at each refresh only
     refresh = RefreshToken(session.id, now, ends)
     uow.refresh_tokens.add(refresh)
     access = tokens.issue(user, session.id, now)

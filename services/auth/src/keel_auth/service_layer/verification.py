@@ -79,6 +79,7 @@ def resend_verification(
                 name=user.name,
                 verification_token=secret.raw,
                 verification_expires_at=secret.expires_at,
+                locale=user.locale,
             )
         )
         uow.commit()

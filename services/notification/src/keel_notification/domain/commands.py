@@ -63,3 +63,4 @@ class RememberContact:
     email: str | None = None
     phone: str | None = None
     registered_at: datetime | None = None
+    locale: str | None = None

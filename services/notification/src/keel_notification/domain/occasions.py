@@ -72,6 +72,26 @@ class SignUpAttempt:
 
 
 @dataclass(frozen=True)
+class EmailChange:
+    """The user asked to move their account to ``new_email``: the link goes there (unless
+    another account has it: no token then), a notice to the current ``email``."""
+
+    user_id: uuid.UUID
+    email: str
+    new_email: str
+    name: str | None
+    confirmation_token: str | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """The user's name, locale or address changed: only the contact is updated, no message."""
+
+    user_id: uuid.UUID
+
+
+@dataclass(frozen=True)
 class OrderItem:
     name: str
     quantity: int
@@ -104,6 +124,8 @@ Occasion = (
     | PasswordChangeNotice
     | SecurityAlert
     | SignUpAttempt
+    | EmailChange
+    | ProfileChange
     | OrderReceipt
     | OrderCancellation
 )

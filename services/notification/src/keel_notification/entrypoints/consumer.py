@@ -10,12 +10,15 @@ hours, a sender that died) is left to the dispatcher.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from keel_common.messaging import DUPLICATE, Envelope, HandlerResult, InvalidMessage
 from keel_events import Event
 from keel_events.auth import (
+    EmailChanged,
+    EmailChangeRequested,
     EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
@@ -23,17 +26,20 @@ from keel_events.auth import (
     PhoneVerificationRequested,
     SignUpAttempted,
     TokenReuseDetected,
+    UserProfileUpdated,
     UserRegistered,
 )
 from keel_events.core import OrderCancelled, OrderEvent, OrderPlaced
 from keel_notification.domain.commands import RememberContact
 from keel_notification.domain.occasions import (
+    EmailChange,
     LoginCode,
     OrderCancellation,
     OrderItem,
     OrderReceipt,
     PasswordChangeNotice,
     PasswordReset,
+    ProfileChange,
     SecurityAlert,
     SignUpAttempt,
     Welcome,
@@ -42,6 +48,17 @@ from keel_notification.entrypoints.dispatcher import count
 from keel_notification.service_layer.delivery import deliver
 from keel_notification.service_layer.intake import IncomingEvent, handle_event
 
+AuthOccasion = (
+    Welcome
+    | LoginCode
+    | SignUpAttempt
+    | PasswordReset
+    | PasswordChangeNotice
+    | SecurityAlert
+    | EmailChange
+    | ProfileChange
+)
+
 if TYPE_CHECKING:
     from keel_common.service import EventHandler
     from keel_notification.bootstrap import Notifications
@@ -49,40 +66,58 @@ if TYPE_CHECKING:
 
 def incoming(event: Event, envelope: Envelope) -> IncomingEvent:
     """The event as intake takes it; ``InvalidMessage`` (dead-lettered) for a contract this
-    queue does not take."""
+    queue does not take. An auth event's ``locale`` (the user's choice) picks the language
+    of its messages and is kept on the contact for the messages no auth event causes."""
     id, time = uuid.UUID(envelope.id), datetime.fromisoformat(envelope.time)
+    if isinstance(event, OrderPlaced | OrderCancelled):
+        kind = OrderReceipt if isinstance(event, OrderPlaced) else OrderCancellation
+        return IncomingEvent(id, time, kind(*_order(event)))
+    occasion, contact = _from_auth(event, time)
+    locale = getattr(event, "locale", None)
+    if contact is None and locale:
+        contact = RememberContact(occasion.user_id, locale=locale)
+    elif contact is not None and locale:
+        contact = replace(contact, locale=locale)
+    return IncomingEvent(id, time, occasion, contact, locale)
+
+
+def _from_auth(event: Event, time: datetime) -> tuple[AuthOccasion, RememberContact | None]:
     match event:
         case UserRegistered():
             welcome = Welcome(event.user_id, event.email, event.name, event.verification_token)
-            contact = RememberContact(event.user_id, email=event.email, registered_at=time)
-            return IncomingEvent(id, time, welcome, contact)
+            return welcome, RememberContact(event.user_id, email=event.email, registered_at=time)
         case EmailVerificationRequested():
             welcome = Welcome(event.user_id, event.email, event.name, event.verification_token)
-            return IncomingEvent(id, time, welcome)
+            return welcome, None
         case PhoneVerificationRequested():
             # Not a contact yet: the number is unproven until the code comes back.
-            code = LoginCode(event.user_id, event.phone, event.code, event.expires_at)
-            return IncomingEvent(id, time, code)
+            return LoginCode(event.user_id, event.phone, event.code, event.expires_at), None
         case SignUpAttempted():
             attempt = SignUpAttempt(event.user_id, event.email, event.name, event.email_verified)
-            return IncomingEvent(id, time, attempt)
+            return attempt, None
         case OtpRequested():
             code = LoginCode(event.user_id, event.phone, event.code, event.expires_at)
-            return IncomingEvent(id, time, code, RememberContact(event.user_id, phone=event.phone))
+            return code, RememberContact(event.user_id, phone=event.phone)
         case PasswordResetRequested():
             reset = PasswordReset(
                 event.user_id, event.email, event.name, event.reset_token, event.expires_at
             )
-            return IncomingEvent(id, time, reset)
+            return reset, None
         case PasswordChanged():
-            notice = PasswordChangeNotice(event.user_id, event.email, event.name)
-            return IncomingEvent(id, time, notice)
+            return PasswordChangeNotice(event.user_id, event.email, event.name), None
         case TokenReuseDetected():
-            return IncomingEvent(id, time, SecurityAlert(event.user_id, event.email, event.name))
-        case OrderPlaced():
-            return IncomingEvent(id, time, OrderReceipt(*_order(event)))
-        case OrderCancelled():
-            return IncomingEvent(id, time, OrderCancellation(*_order(event)))
+            return SecurityAlert(event.user_id, event.email, event.name), None
+        case EmailChangeRequested():
+            change = EmailChange(
+                event.user_id, event.email, event.new_email, event.name,
+                event.confirmation_token, event.expires_at,
+            )  # fmt: skip
+            return change, None
+        case EmailChanged():
+            # Mail goes to the confirmed address from now on (order receipts included).
+            return ProfileChange(event.user_id), RememberContact(event.user_id, email=event.email)
+        case UserProfileUpdated():
+            return ProfileChange(event.user_id), None
     raise InvalidMessage(f"notification.events does not take {event.type}")
 
 

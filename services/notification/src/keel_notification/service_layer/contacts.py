@@ -20,4 +20,6 @@ def remember_contact(uow: UnitOfWork, command: RememberContact) -> Contact | Non
         contact.email = command.email
     if command.phone:
         contact.phone = command.phone
+    if command.locale:
+        contact.locale = command.locale
     return contact

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,8 @@ class IncomingEvent:
     time: datetime
     occasion: Occasion
     contact: RememberContact | None = None
+    #: The user's BCP 47 locale when the event carries one: their messages use it.
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ def handle_event(
             return Accepted(duplicate=True, notifications=[], ready=[])
         if event.contact is not None:
             remember_contact(uow, event.contact)
-        intents = plan(event)
+        intents = [_in_locale(intent, event.locale) for intent in plan(event)]
         notifications = queue(
             uow,
             event_id=event.id,
@@ -106,6 +108,11 @@ def handle_event(
         messages = [message_for(n) for n in ready]
         uow.commit()
     return Accepted(duplicate=False, notifications=notifications, ready=messages)
+
+
+def _in_locale(intent: Intent, locale: str | None) -> Intent:
+    """The intent in the event's locale, unless the planner chose one."""
+    return intent if intent.locale or not locale else replace(intent, locale=locale)
 
 
 def send_direct(

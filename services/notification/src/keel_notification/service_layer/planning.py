@@ -13,12 +13,14 @@ from typing import Any
 
 from keel_notification.domain.model import Channel
 from keel_notification.domain.occasions import (
+    EmailChange,
     LoginCode,
     OrderCancellation,
     OrderReceipt,
     OrderSummary,
     PasswordChangeNotice,
     PasswordReset,
+    ProfileChange,
     SecurityAlert,
     SignUpAttempt,
     Welcome,
@@ -35,6 +37,7 @@ class Links:
     verify_email: str = "http://127.0.0.1:8080/verify-email?token={token}"
     reset_password: str = "http://127.0.0.1:8080/reset-password?token={token}"  # noqa: S105
     order: str = "http://127.0.0.1:8080/orders/{order_id}"
+    confirm_email_change: str = "http://127.0.0.1:8080/confirm-email-change?token={token}"
 
 
 def minutes_between(start: datetime, end: datetime) -> int:
@@ -66,6 +69,10 @@ class EventPlanner:
                 return [_account_notice("security_alert", occasion, time)]
             case SignUpAttempt():
                 return [self._signup_attempt(occasion, time)]
+            case EmailChange():
+                return self._email_change(occasion, time)
+            case ProfileChange():
+                return []  # the consumer updated the contact; nothing to write about
             case OrderReceipt():
                 context = self._order_context(occasion)
                 return [
@@ -97,6 +104,25 @@ class EventPlanner:
         # the template tells the owner that a password reset takes it over.
         context = {"name": attempt.name or "", "time": time, "verified": attempt.email_verified}
         return Intent(EMAIL, "signup_attempt", context, attempt.user_id, attempt.email)
+
+    def _email_change(self, change: EmailChange, time: datetime) -> list[Intent]:
+        """A notice to the current address always; the link only when the new address is
+        free (the event has no token otherwise), so nobody learns who is registered."""
+        name = change.name or ""
+        notice = {"name": name, "time": time, "new_email": change.new_email}
+        intents = [Intent(EMAIL, "email_change_notice", notice, change.user_id, change.email)]
+        if change.confirmation_token:
+            context = {
+                "name": name,
+                "confirm_url": self.links.confirm_email_change.format(
+                    token=change.confirmation_token
+                ),
+                "hours": max(1, round(minutes_between(time, change.expires_at) / 60)),
+            }
+            intents.append(
+                Intent(EMAIL, "email_change_confirm", context, change.user_id, change.new_email)
+            )
+        return intents
 
     def _order_context(self, order: OrderSummary) -> dict[str, Any]:
         order_id = str(order.order_id)
