@@ -117,6 +117,7 @@ class SecretPurpose(enum.StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose name, not a password
     EMAIL_VERIFICATION = "email_verification"
     PHONE_VERIFICATION = "phone_verification"
+    OIDC_EXCHANGE = "oidc_exchange"
 
 
 class OneTimeSecret:
@@ -177,6 +178,10 @@ class AuditAction(enum.StrEnum):
     SIGNUP_EXISTING = "signup.existing"
     OTP_REQUESTED = "otp.requested"
     RESET_REQUESTED = "password.reset_requested"
+    IDENTITY_LINKED = "identity.linked"
+    IDENTITY_UNLINKED = "identity.unlinked"
+    IDENTITY_LINK_REFUSED = "identity.link_refused"
+    ACCOUNT_TAKEN_OVER = "account.taken_over"
 
 
 class AuditEntry:
