@@ -50,15 +50,20 @@ class JwksCache:
         self._fetched_at: float | None = None
         self._lock = threading.Lock()
 
-    def get(self, kid: str) -> dict[str, Any] | None:
+    def get(self, kid: str | None) -> dict[str, Any] | None:
+        """The key named ``kid``; without a ``kid`` (RFC 7515 allows it) only a sole key."""
         with self._lock:
-            if kid not in self._keys and self._may_refresh():
+            if (kid is None and self._fetched_at is None) or (
+                kid is not None and kid not in self._keys and self._may_refresh()
+            ):
                 self._fetched_at = self._monotonic()
                 self._keys = {
                     str(key.get("kid")): key
                     for key in self._fetch().get("keys", [])
                     if isinstance(key, dict)
                 }
+            if kid is None:
+                return next(iter(self._keys.values())) if len(self._keys) == 1 else None
             return self._keys.get(kid)
 
     def _may_refresh(self) -> bool:
@@ -107,8 +112,8 @@ class HttpIdentityProviders(IdentityProviders):
         except jwt.PyJWTError as exc:
             raise InvalidIdToken("not a signed JWT") from exc
         algorithm, kid = header.get("alg"), header.get("kid")
-        if algorithm not in ALGORITHMS or not isinstance(kid, str):
-            raise InvalidIdToken("unsupported algorithm or no key id")
+        if algorithm not in ALGORITHMS or not isinstance(kid, str | None):
+            raise InvalidIdToken("unsupported algorithm")
         jwk = self._keys(config).get(kid)
         if jwk is None or jwk.get("alg", algorithm) != algorithm:
             raise InvalidIdToken("unknown signing key")
