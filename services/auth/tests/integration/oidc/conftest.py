@@ -26,7 +26,7 @@ from .support import (
     mock_provider,
 )
 
-MOCK_CLIENT_SECRET = "mock-client-secret-4f1b"  # noqa: S105 - a test's own secret
+MOCK_CLIENT_SECRET = "mock-client-secret-4f1b"
 
 
 @pytest.fixture(scope="module")

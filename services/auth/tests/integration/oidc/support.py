@@ -36,7 +36,7 @@ APPLE_CLIENT_ID = "com.example.app"
 def mock_provider() -> Iterator[str]:
     """oidc-provider-mock on a free loopback port; yields its issuer URL."""
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+    process = subprocess.Popen(
         [sys.executable, "-W", "ignore", "-m", "oidc_provider_mock"]
         + ["--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -65,9 +65,7 @@ def put_user(issuer: str, sub: str, **claims: Any) -> None:
 
 def authorize_at_mock(authorization_url: str, sub: str) -> str:
     """What the user does at the provider: picks the account; the provider's redirect."""
-    response = requests.post(
-        authorization_url, data={"sub": sub}, allow_redirects=False, timeout=5
-    )
+    response = requests.post(authorization_url, data={"sub": sub}, allow_redirects=False, timeout=5)
     assert response.status_code == 302, response.text
     return str(response.headers["Location"])
 
@@ -173,5 +171,8 @@ class FixtureIssuer:
         }
         payload = {name: value for name, value in payload.items() if value is not None}
         return jwt.encode(
-            payload, key or self.key, algorithm="RS256", headers={"kid": self.kid, **(headers or {})}
+            payload,
+            key or self.key,
+            algorithm="RS256",
+            headers={"kid": self.kid, **(headers or {})},
         )

@@ -55,7 +55,12 @@ def test_the_same_subject_signs_into_the_same_account(client: Client, issuer: st
 def test_a_token_for_another_audience_is_refused(client: Client, issuer: str) -> None:
     nonce = secrets.token_urlsafe(16)
     id_token = mock_id_token(
-        issuer, "sub-aud", nonce, client_id="someone-elses-app", email=new_email(), email_verified=True
+        issuer,
+        "sub-aud",
+        nonce,
+        client_id="someone-elses-app",
+        email=new_email(),
+        email_verified=True,
     )
     response = sign_in(client, "mock", id_token, nonce)
     assert response.status_code == 401, response.text
@@ -98,9 +103,7 @@ def test_alg_none_and_hmac_with_the_public_key_are_refused(
     claims = jwt.decode(genuine, options={"verify_signature": False})
     kid = jwt.get_unverified_header(genuine).get("kid")
     unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": kid} if kid else None)
-    public_pem = fixture_issuer.key.public_key().public_bytes(
-        *_pem_public_format()
-    )
+    public_pem = fixture_issuer.key.public_key().public_bytes(*_pem_public_format())
     hmac = _hs256(claims, public_pem, kid)
     assert sign_in(client, "mock", unsigned, nonce).status_code == 401
     assert sign_in(client, "mock", hmac, nonce).status_code == 401

@@ -120,7 +120,9 @@ def test_apple_web_flow_posts_the_form_and_authenticates_with_a_team_key_jwt(
     answer = callback(client, path, "POST", state=sent["state"], code="apple-code", user=user)
 
     assert answer.status_code == 302, answer.text
-    pair = client.post("/v1/auth/oidc/exchange", {"code": query(answer.headers["Location"])["code"]})
+    pair = client.post(
+        "/v1/auth/oidc/exchange", {"code": query(answer.headers["Location"])["code"]}
+    )
     me = client.get("/v1/auth/me", pair.json()["access_token"]).json()
     assert (me["email"], me["name"]) == (email, "Ada Lovelace")
     secret = fixture_issuer.client_secrets[-1]
