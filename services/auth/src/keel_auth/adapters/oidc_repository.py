@@ -74,5 +74,7 @@ class SqlAlchemyOidcStateRepository(oidc_ports.OidcStateRepository):
             insert(orm.oidc_used_nonces)
             .values(provider=provider, nonce_hash=nonce_hash, expires_at=expires_at)
             .on_conflict_do_nothing()
+            .returning(orm.oidc_used_nonces.c.nonce_hash)
         )
-        return getattr(self.session.execute(statement), "rowcount", 0) == 1
+        # RETURNING rather than rowcount, which drivers report differently for this form.
+        return self.session.execute(statement).first() is not None

@@ -37,14 +37,13 @@ def mock_provider() -> Iterator[str]:
     """oidc-provider-mock on a free loopback port; yields its issuer URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-W", "ignore", "-m", "oidc_provider_mock"]
-        + ["--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-W", "ignore", "-m", "oidc_provider_mock", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        eventually(lambda: _answers(base), "oidc-provider-mock to listen")
+        eventually(lambda: _answers(base), "oidc-provider-mock to listen", timeout=120)
         yield base
     finally:
         process.terminate()
