@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, redirect, request
+from flask import Response, request
 from flask_openapi3 import APIBlueprint
 
 from keel_auth.domain import oidc as errors
@@ -47,7 +47,7 @@ def install(app: Any) -> None:
 
 
 def _redirect(location: str) -> Response:
-    response = redirect(location, code=302)
+    response = Response(status=302, headers={"Location": location})
     response.headers["Cache-Control"] = "no-store"
     # The provider's URL holds the state; the app's the one-time code: keep both out of
     # the Referer of whatever the next page loads.
@@ -55,7 +55,10 @@ def _redirect(location: str) -> Response:
     return response
 
 
-@api.post("/oidc/<string:provider>/token", responses={200: TokenPairOut, 401: None})
+@api.post(
+    "/oidc/<string:provider>/token",
+    responses={200: TokenPairOut, 401: None, 403: None, 409: None},
+)
 def oidc_token(path: ProviderPath, body: IdTokenBody) -> Any:
     """Native apps: the ID token their provider SDK returned, and the raw nonce."""
     auth = _auth()
@@ -143,7 +146,7 @@ def list_identities() -> Any:
     return _json(IdentitiesOut(identities=[IdentityOut.of(each) for each in found]))
 
 
-@api.post("/identities", security=BEARER_AUTH, responses={201: IdentityOut})
+@api.post("/identities", security=BEARER_AUTH, responses={201: IdentityOut, 409: None})
 def link_identity(body: LinkIdentityBody) -> Any:
     """Link a provider to the signed-in account (proof of control of both)."""
     auth = _auth()
@@ -160,7 +163,7 @@ def link_identity(body: LinkIdentityBody) -> Any:
     return _json(IdentityOut.of(identity), 201)
 
 
-@api.delete("/identities/<uuid:id>", security=BEARER_AUTH, responses={204: None})
+@api.delete("/identities/<uuid:id>", security=BEARER_AUTH, responses={204: None, 409: None})
 def unlink_identity(path: IdentityPath) -> Any:
     auth = _auth()
     identities.unlink_identity(require_principal(), path.id, origin(), auth.uow(), clock=auth.clock)
