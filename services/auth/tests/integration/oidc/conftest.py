@@ -1,5 +1,6 @@
 """The auth service wired to two real providers on loopback: oidc-provider-mock as "mock"
-(a generic issuer) and the test-held ``FixtureIssuer`` as "apple" (Apple's preset)."""
+(a generic issuer) and the test-held ``FixtureIssuer`` as "apple" (Apple's preset). The
+``auth`` and ``client`` fixtures of ../conftest.py serve these settings."""
 
 from __future__ import annotations
 
@@ -9,14 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from keel_auth.bootstrap import Auth, bootstrap
 from keel_auth.config import AuthSettings
 from keel_auth.entrypoints.cli import MIGRATIONS
-from keel_auth.entrypoints.flask_app import create_app
 from keel_common.db.alembic import upgrade
 from keel_common.testing import live_server
 
-from ..conftest import Client, make_settings
+from ..conftest import make_settings
 from .support import (
     APP_CLIENT_ID,
     APP_REDIRECT,
@@ -71,16 +70,3 @@ def settings(
         oidc_redirect_uris=APP_REDIRECT,
         oidc_callback_base_url=CALLBACK_BASE,
     )
-
-
-@pytest.fixture
-def auth(settings: AuthSettings) -> Iterator[Auth]:
-    auth = bootstrap(settings)
-    yield auth
-    auth.close()
-
-
-@pytest.fixture
-def client(settings: AuthSettings, auth: Auth) -> Iterator[Client]:
-    with live_server(create_app(auth)) as base_url:
-        yield Client(base_url, auth)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import requests
+import sqlalchemy as sa
+
 from ..conftest import PASSWORD, Client, new_email
 from .support import mock_id_token
 
@@ -18,8 +21,6 @@ def native(issuer: str, sub: str, email: str) -> dict[str, str]:
 
 
 def audit_actions(client: Client) -> list[str]:
-    import sqlalchemy as sa
-
     table = sa.Table("audit_log", sa.MetaData(), autoload_with=client.auth.engine)
     with client.auth.engine.connect() as conn:
         return [row.action for row in conn.execute(sa.select(table).order_by(table.c.pk))]
@@ -111,7 +112,5 @@ def test_identities_need_a_signed_in_caller(client: Client) -> None:
 
 
 def _delete(client: Client, path: str, token: str) -> Any:
-    import requests
-
     headers = {"Authorization": f"Bearer {token}"}
     return requests.delete(client.base_url + path, headers=headers, timeout=10)

@@ -5,11 +5,14 @@ the browser (the provider's redirects point at the public URL, replayed on the l
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import requests
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..conftest import Client, new_email
 from .support import (
@@ -115,7 +118,7 @@ def test_apple_web_flow_posts_the_form_and_authenticates_with_a_team_key_jwt(
     fixture_issuer.next_id_token = fixture_issuer.sign(
         nonce=sent["nonce"], email=email, email_verified="true"
     )
-    user = '{"name":{"firstName":"Ada","lastName":"Lovelace"},"email":"%s"}' % email
+    user = json.dumps({"name": {"firstName": "Ada", "lastName": "Lovelace"}, "email": email})
     path = f"{CALLBACK_BASE}/v1/auth/oidc/apple/callback"
     answer = callback(client, path, "POST", state=sent["state"], code="apple-code", user=user)
 
@@ -126,13 +129,11 @@ def test_apple_web_flow_posts_the_form_and_authenticates_with_a_team_key_jwt(
     me = client.get("/v1/auth/me", pair.json()["access_token"]).json()
     assert (me["email"], me["name"]) == (email, "Ada Lovelace")
     secret = fixture_issuer.client_secrets[-1]
-    import jwt
-
     header = jwt.get_unverified_header(secret)
     claims = jwt.decode(secret, options={"verify_signature": False})
     assert (header["alg"], header["kid"], claims["iss"]) == ("ES256", "KEY1234567", "TEAM123456")
     assert claims["exp"] - claims["iat"] <= 600
-    assert len(hashlib.sha256(b"").hexdigest()) == len(sent["nonce"])  # hashed, hex
+    assert len(sent["nonce"]) == len(hashlib.sha256().hexdigest())  # Apple gets the hash
 
 
 def test_apple_token_endpoint_refuses_a_client_secret_of_another_key(
@@ -140,8 +141,6 @@ def test_apple_token_endpoint_refuses_a_client_secret_of_another_key(
 ) -> None:
     """The fixture checks Apple's rule; this shows the check is real (the flow ends in an
     error for the app, not in a session)."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     real = fixture_issuer.apple_key
     fixture_issuer.apple_key = ec.generate_private_key(ec.SECP256R1())
     try:
