@@ -117,7 +117,7 @@ class HttpIdentityProviders(IdentityProviders):
         jwk = self._keys(config).get(kid)
         if jwk is None or jwk.get("alg", algorithm) != algorithm:
             raise InvalidIdToken("unknown signing key")
-        try:
+        try:  # a key the algorithm cannot use is refused like a bad signature
             claims = jwt.decode(
                 id_token,
                 jwt.PyJWK(jwk, algorithm=algorithm).key,
