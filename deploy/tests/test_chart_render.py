@@ -89,6 +89,14 @@ def test_values_files_hold_no_secret_values(chart):
             {"services": {"auth": {"env": {"JWT_KEY_PASSPHRASE": "x"}}}},
             "propertyName 'JWT_KEY_PASSPHRASE'",
         ),
+        (
+            {"services": {"auth": {"env": {"OIDC_CLIENT_SECRETS": "{}"}}}},
+            "propertyName 'OIDC_CLIENT_SECRETS'",
+        ),
+        (
+            {"services": {"auth": {"env": {"OIDC_APPLE_PRIVATE_KEY": "x"}}}},
+            "propertyName 'OIDC_APPLE_PRIVATE_KEY'",
+        ),
         ({"secrets": {"redis": {"enabled": True, "host": ""}}}, "/secrets/redis"),
         ({"discovery": {"mode": "consul", "consulAddr": ""}}, "/discovery/consulAddr"),
         ({"secrets": {"externalSecrets": {"enabled": True, "roleArn": ""}}}, "externalSecrets"),

@@ -198,3 +198,22 @@ def test_redis_from_secrets_needs_external_secrets(chart):
     values["secrets"]["redis"] |= {"tls": True, "authFrom": "redis-auth"}
     with pytest.raises(helm_python.HelmRenderError, match=r"needs secrets\.externalSecrets"):
         chart.render_values(values)
+
+
+@pytest.mark.parametrize("profile_name", ["default", "staging", "production"])
+def test_auth_reads_its_oidc_settings_from_the_config_and_its_oidc_secrets_from_the_secret(
+    chart, profile_name
+):
+    """The providers and callback URL are plain config auth parses; the client secrets and
+    Apple's key are keys of <keyPrefix>/auth, never config (the schema refuses them)."""
+    from keel_auth.adapters.oidc_config import provider_configs
+
+    objects = chart.render(profile_name)
+    config = named(objects, "ConfigMap", "keel-auth")["data"]
+    settings = AuthSettings(
+        oidc_providers=config["OIDC_PROVIDERS"],
+        oidc_callback_base_url=config["OIDC_CALLBACK_BASE_URL"],
+    )
+    assert provider_configs(settings) == {}
+    assert settings.oidc_callback_base_url.startswith("https://")
+    assert not {"OIDC_CLIENT_SECRETS", "OIDC_APPLE_PRIVATE_KEY"} & set(config)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from keel_auth.adapters.metrics import METRICS
 from keel_auth.entrypoints import jobs
+from keel_auth.service_layer.oidc_ports import IdentityProviders
 from keel_auth.service_layer.ports import (
     AccessTokens,
     OtpSmsMeter,
@@ -62,6 +63,8 @@ class Auth(Service[UnitOfWork]):
     policy: AuthPolicy
     #: Verifies bearer tokens on auth's own routes (its keys, plus the shared denylist).
     verifier: TokenVerifier
+    #: The OpenID Connect providers users sign in with (Google, Apple, any issuer).
+    identity_providers: IdentityProviders
 
 
 def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
@@ -70,6 +73,8 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
     from keel_auth import config
     from keel_auth.adapters import orm
     from keel_auth.adapters.metrics import PrometheusOtpSmsMeter
+    from keel_auth.adapters.oidc import HttpIdentityProviders
+    from keel_auth.adapters.oidc_config import provider_configs
     from keel_auth.adapters.passwords import Argon2PasswordHasher
     from keel_auth.adapters.repository import SqlAlchemyAuthUnitOfWork
     from keel_auth.adapters.signing_keys import JwtAccessTokens, LocalTokenVerifier, SigningKeyStore
@@ -141,6 +146,14 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
         ),
         meter=make("meter", PrometheusOtpSmsMeter),
         verifier=make("verifier", lambda: LocalTokenVerifier(tokens, revocations)),
+        identity_providers=make(
+            "identity_providers",
+            lambda: HttpIdentityProviders(
+                provider_configs(settings),
+                settings.oidc_callback_base_url,
+                settings.oidc_jwks_min_refresh_seconds,
+            ),
+        ),
         **overrides,
     )
 

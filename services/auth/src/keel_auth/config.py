@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
@@ -42,11 +43,36 @@ class AuthSettings(ServiceSettings):
     rate_limit_path: Path = Path("var/auth-rate-limits.db")
     revocations_path: Path = Path(DEFAULT_REVOCATIONS_PATH)
 
+    # Sign-in with OpenID Connect (keel_auth.adapters.oidc_config; README). The secrets are
+    # JSON provider -> client secret and Apple's PEM key, both mountable as *_FILE.
+    oidc_providers: Annotated[dict[str, Any], NoDecode] = Field(default_factory=dict)
+    oidc_client_secrets: SecretStr | None = None
+    oidc_apple_private_key: SecretStr | None = None
+    # The app addresses the web sign-in may return to (exact match), comma-separated.
+    oidc_redirect_uris: Annotated[frozenset[str], NoDecode] = frozenset()
+    # The public base URL of this API: providers call back {base}/v1/auth/oidc/{p}/callback.
+    oidc_callback_base_url: str = "http://127.0.0.1:8080"
+    # An unknown key id refetches a provider's JWKS at most this often (forged kids cannot
+    # make us hammer the provider).
+    oidc_jwks_min_refresh_seconds: int = Field(default=60, ge=1)
+
     @field_validator("otp_allowed_regions", mode="before")
     @classmethod
     def _regions(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip().upper() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("oidc_providers", mode="before")
+    @classmethod
+    def _providers(cls, value: object) -> object:
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("oidc_redirect_uris", mode="before")
+    @classmethod
+    def _redirect_uris(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
 
     def policy(self) -> AuthPolicy:

@@ -14,6 +14,7 @@ from keel_auth.domain.model import (
     SecretPurpose,
     User,
 )
+from keel_auth.domain.oidc import Identity, OidcState
 from keel_common.db import UtcDateTime, map_entity, standard_table
 from keel_common.outbox import outbox_table
 
@@ -110,6 +111,36 @@ signing_keys = standard_table(
     sa.Column("signs_from", UtcDateTime, nullable=False),
 )
 
+# Sign-in with OpenID Connect: a provider's subject linked to an account; the web sign-ins
+# under way (their state hashed); the ID-token nonces already spent, until the tokens expire.
+identities = standard_table(
+    "identities",
+    metadata,
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.UniqueConstraint("provider", "subject"),
+)
+
+oidc_states = standard_table(
+    "oidc_states",
+    metadata,
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("redirect_uri", sa.String(2048), nullable=False),
+    sa.Column("state_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime, nullable=True),
+)
+
+oidc_used_nonces = sa.Table(
+    "oidc_used_nonces",
+    metadata,
+    sa.Column("provider", sa.String(64), primary_key=True),
+    sa.Column("nonce_hash", sa.String(64), primary_key=True),
+    sa.Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
 # The events staged with each change, until the worker's relay publishes them.
 outbox = outbox_table(metadata)
 
@@ -126,4 +157,6 @@ def start_mappers() -> None:
     map_entity(mapper_registry, RefreshToken, refresh_tokens)
     map_entity(mapper_registry, OneTimeSecret, one_time_secrets)
     map_entity(mapper_registry, AuditEntry, audit_log)
+    map_entity(mapper_registry, Identity, identities)
+    map_entity(mapper_registry, OidcState, oidc_states)
     _mapped = True

@@ -13,6 +13,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from keel_auth.adapters import orm
+from keel_auth.adapters.oidc_repository import (
+    SqlAlchemyIdentityRepository,
+    SqlAlchemyOidcStateRepository,
+)
 from keel_auth.domain.errors import EmailTaken, PhoneTaken
 from keel_auth.domain.model import (
     AuditEntry,
@@ -165,6 +169,8 @@ class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork, ports.UnitOfWork):
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(self.session)
         self.secrets = SqlAlchemyOneTimeSecretRepository(self.session)
         self.audit = SqlAlchemyAuditLog(self.session)
+        self.identities = SqlAlchemyIdentityRepository(self.session)
+        self.oidc_states = SqlAlchemyOidcStateRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

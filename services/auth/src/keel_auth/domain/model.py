@@ -145,6 +145,7 @@ class SecretPurpose(enum.StrEnum):
     EMAIL_VERIFICATION = "email_verification"
     PHONE_VERIFICATION = "phone_verification"
     EMAIL_CHANGE = "email_change"
+    OIDC_EXCHANGE = "oidc_exchange"
 
 
 class OneTimeSecret:
@@ -219,6 +220,10 @@ class AuditAction(enum.StrEnum):
     EMAIL_CHANGE_FAILED = "email.change_failed"
     EMAIL_CHANGED = "email.changed"
     SESSION_REVOKED = "session.revoked"
+    IDENTITY_LINKED = "identity.linked"
+    IDENTITY_UNLINKED = "identity.unlinked"
+    IDENTITY_LINK_REFUSED = "identity.link_refused"
+    ACCOUNT_TAKEN_OVER = "account.taken_over"
 
 
 class AuditEntry:

@@ -96,6 +96,9 @@ def install(app: Any, auth: Auth) -> None:
     app.extensions[AUTH_EXTENSION] = auth
     app.register_api(api)
     app.register_api(http_account.api)
+    from keel_auth.entrypoints import routes_oidc  # builds on this module's helpers
+
+    routes_oidc.install(app)
 
 
 def _auth() -> Auth:

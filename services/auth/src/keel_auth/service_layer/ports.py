@@ -19,6 +19,7 @@ from keel_auth.domain.model import (
     User,
 )
 from keel_auth.domain.policy import Limit
+from keel_auth.service_layer.oidc_ports import IdentityRepository, OidcStateRepository
 from keel_common.auth.principal import RevocationList
 from keel_common.unit_of_work import AbstractUnitOfWork
 
@@ -114,6 +115,8 @@ class UnitOfWork(AbstractUnitOfWork):
     refresh_tokens: RefreshTokenRepository
     secrets: OneTimeSecretRepository
     audit: AuditLog
+    identities: IdentityRepository
+    oidc_states: OidcStateRepository
 
     @abc.abstractmethod
     def publish(self, event: AuthEvent) -> None:
