@@ -18,7 +18,7 @@ def test_every_procfile_process_is_a_program_that_restarts_and_stops_as_a_group(
     tmp_path: Path,
 ) -> None:
     processes = run_local.read_procfile(ROOT / "Procfile")
-    assert "notification-worker" in processes and "gateway" in processes
+    assert "workers" in processes and "gateway" in processes
     parser = configparser.RawConfigParser()
     parser.read_string(run_local.render(processes, tmp_path / "var", ROOT))
     programs = [s.removeprefix("program:") for s in parser.sections() if s.startswith("program:")]

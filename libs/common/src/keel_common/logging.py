@@ -22,6 +22,7 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import IO, Any
 
 from pydantic import BaseModel
@@ -178,6 +179,10 @@ def redact(obj: Any) -> Any:
     return obj
 
 
+#: The service a line is about when one process runs several (``keel-local``), else None.
+current_service: ContextVar[str | None] = ContextVar("keel_service", default=None)
+
+
 class ContextFilter(logging.Filter):
     """Stamps each record with the service and the current request and trace ids."""
 
@@ -186,7 +191,7 @@ class ContextFilter(logging.Filter):
         self.service = service
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.service = self.service
+        record.service = current_service.get() or self.service
         trace = current_trace.get()
         # Ids given explicitly (``extra={"request_id": ...}``) win over the current context.
         if getattr(record, "request_id", None) is None:
