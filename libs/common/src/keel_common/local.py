@@ -1,15 +1,15 @@
 """``keel-local worker [--grpc]``: every installed service's worker, scheduled jobs (and gRPC
 server) in one process, for ``make run`` only.
 
-In production each service runs ``keel-<svc> worker`` (its relay, consumers and loops) and
-its jobs as Kubernetes CronJobs. Locally that was five Python processes of ~100 MiB each,
-and only notification's jobs ran on a schedule; the four gRPC servers were four more. Here each service found under the
-``keel.services`` entry points is bootstrapped in its own environment -- the process's,
-overlaid with the variables named ``<SERVICE>__<VAR>`` (``CORE__DATABASE_URL=...``), so each
-keeps its own database and metrics port -- then its worker threads and a scheduler for every
-job that has a schedule (and, with ``--grpc``, its gRPC server on ``<SVC>__GRPC_PORT``) run
-side by side until SIGTERM/SIGINT. Log lines still name the
-service whose thread wrote them.
+In production each service runs ``keel-<svc> worker`` (its relay, consumers and loops),
+``keel-<svc> grpc``, and its jobs as Kubernetes CronJobs. Locally that was nine Python
+processes of ~100 MiB each, and only notification's jobs ran on a schedule (#18). Here each
+service found under the ``keel.services`` entry points is bootstrapped in its own
+environment -- the process's, overlaid with the variables named ``<SERVICE>__<VAR>``
+(``CORE__DATABASE_URL=...``), so each keeps its own database, metrics and gRPC port -- then
+its worker threads, a scheduler for every job that has a schedule and, with ``--grpc``, its
+gRPC server run side by side until SIGTERM/SIGINT. Log lines name the service whose thread
+wrote them.
 """
 
 from __future__ import annotations
