@@ -18,7 +18,7 @@ def test_every_procfile_process_is_a_program_that_restarts_and_stops_as_a_group(
     tmp_path: Path,
 ) -> None:
     processes = run_local.read_procfile(ROOT / "Procfile")
-    assert "notification-worker" in processes and "gateway" in processes
+    assert "workers" in processes and "gateway" in processes
     parser = configparser.RawConfigParser()
     parser.read_string(run_local.render(processes, tmp_path / "var", ROOT))
     programs = [s.removeprefix("program:") for s in parser.sections() if s.startswith("program:")]
@@ -30,3 +30,17 @@ def test_every_procfile_process_is_a_program_that_restarts_and_stops_as_a_group(
         # The shell execs the Procfile's command, so signals reach the process itself.
         assert shlex.split(section["command"]) == ["/bin/sh", "-c", f"exec env {command}"]
     assert parser["supervisord"]["nodaemon"] == "true"
+
+
+def test_make_run_schedules_every_services_jobs() -> None:
+    """#18: core's sweep-abandoned-uploads (and auth's key rotation) never ran locally, when
+    only notification had a scheduler process. The Procfile's one keel-local process runs
+    every installed service's scheduled jobs."""
+    from keel_common.local import declarations, scheduled_jobs
+
+    command = run_local.read_procfile(ROOT / "Procfile")["workers"]
+    assert shlex.split(command)[-3:] == ["keel-local", "worker", "--grpc"]
+    scheduled = {d.name: sorted(scheduled_jobs(d)) for d in declarations()}
+    assert "sweep-abandoned-uploads" in scheduled["core"]
+    assert "rotate-signing-key" in scheduled["auth"]
+    assert scheduled["notification"]

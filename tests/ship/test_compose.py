@@ -40,8 +40,34 @@ def procfile() -> dict[str, list[str]]:
     for line in (ROOT / "Procfile").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             name, command = line.split(":", 1)
-            if name.strip() not in NO_IMAGE_YET:
-                processes[name.strip()] = shlex.split(command)
+            words = shlex.split(command)
+            if "keel-local" in words:
+                processes.update(per_service(words))
+            elif name.strip() not in NO_IMAGE_YET:
+                processes[name.strip()] = words
+    return processes
+
+
+def per_service(words: list[str]) -> dict[str, list[str]]:
+    """make run's one ``keel-local worker --grpc`` process as compose (and production) runs
+    it: each service's ``worker`` and ``grpc`` with its ``<SVC>__`` settings, and a
+    ``scheduler`` for each service that declares scheduled jobs."""
+    from keel_common.local import declarations
+
+    scheduled = {d.name for d in declarations() if d.schedules}
+    processes: dict[str, list[str]] = {}
+    for declaration in declarations():
+        prefix = f"{declaration.name.upper()}__"
+        own = [w.removeprefix(prefix) for w in words if w.startswith(prefix)]
+        program = f"keel-{declaration.name}"
+        database = [w for w in own if w.startswith("DATABASE_URL=")]
+        grpc_port = [w for w in own if w.startswith("GRPC_PORT=")]
+        worker = [w for w in own if w not in grpc_port]
+        processes[f"{declaration.name}-worker"] = [*worker, program, "worker"]
+        if "--grpc" in words:
+            processes[f"{declaration.name}-grpc"] = [*database, *grpc_port, program, "grpc"]
+        if declaration.name in scheduled:
+            processes[f"{declaration.name}-scheduler"] = [*database, program, "scheduler"]
     return processes
 
 
@@ -97,6 +123,7 @@ def test_compose_runs_exactly_the_procfile_processes() -> None:
     ("break_it", "expected"),
     [
         (lambda s: s.pop("notification-scheduler"), "notification-scheduler: in the Procfile"),
+        (lambda s: s.pop("core-scheduler"), "core-scheduler: in the Procfile"),
         (lambda s: s["core-grpc"].update(command=["web"]), "core-grpc: command"),
         (lambda s: s["auth-web"]["environment"].update(HTTP_PORT="9"), "auth-web: HTTP_PORT"),
     ],

@@ -17,10 +17,12 @@ passwords, "code 123456"), not every opaque string.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import sys
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import IO, Any
 
 from pydantic import BaseModel
@@ -108,10 +110,31 @@ _RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dic
     "span_id",
 }
 _KEEL_HANDLER = "_keel_json_handler"
+_SCALARS = frozenset({int, float, bool})
+
+
+# Every rule above needs one of these (lower-cased) to match; a text holding none of them --
+# most log lines, every access line of an ordinary path -- skips the eight substitutions.
+_RULE_TRIGGERS = (
+    "eyj", "bearer", "basic", "://", "cookie", "$argon2", "code", "pin", "otp", "passw",
+    "passphrase", "secret", "token", "key", "credential", "authorization", "session",
+)  # fmt: skip
+
+
+def _may_hold_secret(text: str) -> bool:
+    if not text.isascii():
+        return True  # (?i) matches some non-ASCII letters to ASCII ones (U+017F to "s")
+    lowered = text.lower()
+    for trigger in _RULE_TRIGGERS:  # noqa: SIM110 -- a loop: any() over a generator costs 3x
+        if trigger in lowered:
+            return True
+    return False
 
 
 def redact_text(text: str) -> str:
     """``text`` with every secret-shaped substring replaced by ``[REDACTED]``."""
+    if not _may_hold_secret(text):
+        return text
     for pattern, replacement in _TEXT_RULES:
         text = pattern.sub(replacement, text)
     return text
@@ -119,7 +142,12 @@ def redact_text(text: str) -> str:
 
 def is_secret_key(key: object) -> bool:
     """Whether a dict key, header name or field name names a secret."""
-    name = str(key).lower().replace("-", "_")
+    return _is_secret_name(str(key))
+
+
+@functools.lru_cache(maxsize=4096)  # field and header names are a small, repeating set
+def _is_secret_name(key: str) -> bool:
+    name = key.lower().replace("-", "_")
     return name in _SECRET_KEYS or any(part in name for part in _SECRET_KEY_PARTS)
 
 
@@ -131,6 +159,8 @@ def redact(obj: Any) -> Any:
     """
     if isinstance(obj, str):
         return redact_text(obj)
+    if obj is None or type(obj) in _SCALARS:
+        return obj
     if isinstance(obj, Mapping):
         return {
             key: (REDACTED if value not in (None, "") else value)
@@ -149,6 +179,10 @@ def redact(obj: Any) -> Any:
     return obj
 
 
+#: The service a line is about when one process runs several (``keel-local``), else None.
+current_service: ContextVar[str | None] = ContextVar("keel_service", default=None)
+
+
 class ContextFilter(logging.Filter):
     """Stamps each record with the service and the current request and trace ids."""
 
@@ -157,7 +191,7 @@ class ContextFilter(logging.Filter):
         self.service = service
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.service = self.service
+        record.service = current_service.get() or self.service
         trace = current_trace.get()
         # Ids given explicitly (``extra={"request_id": ...}``) win over the current context.
         if getattr(record, "request_id", None) is None:

@@ -119,10 +119,15 @@ def from_headers(
     a new trace; an absent or unsafe request id gets a fresh one.
     """
     found = _lower_keys(headers)
-    parent = parse_traceparent(found.get(TRACEPARENT))
+    return from_values(found.get(TRACEPARENT), found.get(REQUEST_ID))
+
+
+def from_values(traceparent: str | None, request_id: str | None) -> tuple[TraceContext, str]:
+    """``from_headers`` for a caller that already holds the two header values (an HTTP
+    server reads them from the WSGI environ instead of copying every header)."""
+    parent = parse_traceparent(traceparent)
     context = parent.child() if parent else new_trace()
-    request_id = valid_request_id(found.get(REQUEST_ID)) or new_request_id()
-    return context, request_id
+    return context, valid_request_id(request_id) or new_request_id()
 
 
 def to_headers() -> dict[str, str]:

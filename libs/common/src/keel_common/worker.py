@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -76,14 +77,18 @@ def relay_for(declaration: ServiceDeclaration[Any], service: Service[Any]) -> Ou
 
 
 def worker_threads(
-    declaration: ServiceDeclaration[Any], service: Service[Any], stop: threading.Event
+    declaration: ServiceDeclaration[Any],
+    service: Service[Any],
+    stop: threading.Event,
+    wrap: Callable[[Callable[..., Any]], Callable[..., Any]] = lambda target: target,
 ) -> tuple[list[threading.Thread], list[Any]]:
-    """The threads of a worker (not started) and the handlers to close after they stop."""
+    """The threads of a worker (not started) and the handlers to close after they stop;
+    ``wrap`` wraps each thread's target (``keel-local`` names the service in its logs)."""
     threads: list[threading.Thread] = []
     handlers: list[Any] = []
     relay = relay_for(declaration, service)
     if relay is not None:
-        threads.append(threading.Thread(target=relay.run, args=(stop,), name="outbox-relay"))
+        threads.append(threading.Thread(target=wrap(relay.run), args=(stop,), name="outbox-relay"))
     for subscription in declaration.consumes:
         handler = subscription.handler(service)
         handlers.append(handler)
@@ -91,14 +96,14 @@ def worker_threads(
         for n in range(subscription.consumer_count(service)):
             threads.append(
                 threading.Thread(
-                    target=service.broker.consume,
+                    target=wrap(service.broker.consume),
                     args=(subscription.spec, typed),
                     kwargs={"prefetch": subscription.prefetch_count(service), "stop": stop},
                     name=f"{subscription.queue}-{n}",
                 )
             )
     for name, loop in declaration.background.items():
-        threads.append(threading.Thread(target=loop, args=(service, stop), name=name))
+        threads.append(threading.Thread(target=wrap(loop), args=(service, stop), name=name))
     return threads, handlers
 
 

@@ -207,3 +207,16 @@ def test_unhandled_error_is_a_500_that_leaks_nothing_and_is_logged_with_the_requ
     assert error["request_id"] == "req-500"
     assert "RuntimeError: db said: password=[REDACTED] rejected" in error["exc_info"]
     assert "hunter2" not in stream.getvalue()
+
+
+def test_a_request_schema_is_generated_once_per_model() -> None:
+    """flask-openapi3 asks for the query model's JSON schema on every request; generating it
+    took milliseconds. The OpenAPI document (its own ref_template) still gets a fresh one."""
+
+    class Paging(Schema):
+        limit: int = 20
+
+    assert Paging.model_json_schema() is Paging.model_json_schema()
+    assert Paging.model_json_schema()["properties"]["limit"]["default"] == 20
+    fresh = Paging.model_json_schema(ref_template="#/components/schemas/{model}")
+    assert fresh is not Paging.model_json_schema() and fresh == Paging.model_json_schema()

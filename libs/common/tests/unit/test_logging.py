@@ -127,6 +127,19 @@ def test_ordinary_text_is_left_alone() -> None:
         ("otp=123456", f"otp={REDACTED}"),
         ("db said: password=pw1 for user: ada", f"db said: password={REDACTED} for user: ada"),
         ("Your code is 123456", f"Your code is {REDACTED}"),
+        # Upper case, and every rule on its own: the quick "may it hold a secret?" pre-check
+        # must let each of them through.
+        ("BASIC dXNlcjpwYXNzd29yZA==", f"BASIC {REDACTED}"),
+        (f"x {JWT} y", f"x {REDACTED} y"),
+        ("REDIS://:pw@cache:6379", f"REDIS://:{REDACTED}@cache:6379"),
+        ("Cookie: a=b; c=d", f"Cookie: {REDACTED}"),
+        ("h=$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", f"h={REDACTED}"),
+        ('{"code": "a1b2c3"}', f'{{"code": "{REDACTED}"}}'),
+        ("PIN: 1234", f"PIN: {REDACTED}"),
+        ("X-API-KEY=abc", f"X-API-KEY={REDACTED}"),
+        # The long s (U+017F) is "s" to a case-insensitive pattern: non-ASCII text
+        # always takes the full rules.
+        ("\u017fecret=abc", f"\u017fecret={REDACTED}"),
     ],
 )
 def test_redact_text_patterns(text: str, expected: str) -> None:

@@ -121,7 +121,7 @@ def test_read_your_writes_on_the_embedded_default(
     _read_your_writes(bases, seller, buyer)
     assert (tmp_path / "core.db.cache").exists()
     metrics = requests.get(f"{bases[0]}/metrics", timeout=10).text
-    assert 'keel_core_product_cache_reads_total{kind="product",result="hit"}' in metrics
+    assert 'keel_core_product_cache_reads_total{kind="product_document",result="hit"}' in metrics
 
 
 def test_read_your_writes_across_replicas_sharing_redis(
@@ -130,7 +130,7 @@ def test_read_your_writes_across_replicas_sharing_redis(
     bases = replicas(postgres_url, count=2, REDIS_URL=redis_url)
     _read_your_writes(bases, seller, buyer)
     metrics = requests.get(f"{bases[1]}/metrics", timeout=10).text
-    assert 'keel_core_product_cache_reads_total{kind="product",result="hit"}' in metrics
+    assert 'keel_core_product_cache_reads_total{kind="product_document",result="hit"}' in metrics
 
 
 @pytest.fixture

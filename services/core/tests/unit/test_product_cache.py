@@ -123,3 +123,29 @@ def test_an_unreachable_store_degrades_to_the_database(
     cached_uow.product_cache._retry_at = 0.0  # type: ignore[attr-defined]
     # ... and replayed before the store is trusted again: the old title is never served.
     assert products.get_product(cached_uow, desk.id) == updated
+
+
+def test_the_rendered_body_is_served_on_a_hit_and_dropped_by_a_write(
+    cached_uow: FakeUnitOfWork, desk: ProductSnapshot, seller: Actor, clock: Any
+) -> None:
+    renders: list[int] = []
+
+    def render(product: ProductSnapshot) -> bytes:
+        renders.append(product.version)
+        return f"{product.title}@{product.version}".encode()
+
+    first = products.get_product_document(cached_uow, desk.id, render)
+    assert products.get_product_document(cached_uow, desk.id, render) == first
+    assert renders == [desk.version]  # the second read was the stored bytes
+
+    updated = products.update_product(
+        cached_uow, seller, UpdateProduct(desk.id, {"title": "Oak desk"}, None), clock
+    )
+    document = products.get_product_document(cached_uow, desk.id, render)
+    assert (document.version, document.body) == (updated.version, b"Oak desk@2")
+    page = products.first_page_document(cached_uow, 20, lambda p: str(len(p.items)).encode())
+    assert page == b"1"
+    products.delete_product(cached_uow, seller, DeleteProduct(desk.id), clock)
+    assert (
+        products.first_page_document(cached_uow, 20, lambda p: str(len(p.items)).encode()) == b"0"
+    )

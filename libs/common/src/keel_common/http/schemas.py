@@ -40,6 +40,22 @@ class Schema(BaseModel):
             raise ValueError("control characters are not allowed")
         return value
 
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Made once per model for the default arguments: flask-openapi3 asks for it on
+        every request with query parameters (milliseconds each time) only to read each
+        field's type. The dict is shared, so callers only read it; the OpenAPI document
+        asks with its own ``ref_template`` and gets a fresh one."""
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        schema = _JSON_SCHEMAS.get(cls)
+        if schema is None:
+            schema = _JSON_SCHEMAS[cls] = super().model_json_schema()
+        return schema
+
+
+_JSON_SCHEMAS: dict[type[BaseModel], dict[str, Any]] = {}
+
 
 class Problem(BaseModel):
     """An RFC 9457 problem document (``application/problem+json``)."""

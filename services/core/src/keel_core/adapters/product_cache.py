@@ -15,7 +15,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +23,7 @@ from pydantic import TypeAdapter
 
 from keel_core.adapters.metrics import PRODUCT_CACHE_INVALIDATIONS, PRODUCT_CACHE_READS
 from keel_core.domain.products import ProductSnapshot
-from keel_core.service_layer.caching import Lookup, ProductCache
+from keel_core.service_layer.caching import Lookup, ProductCache, ProductDocument
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,40 @@ def _product_keys(product_id: UUID) -> tuple[str, str]:
     return f"keel:core:product:{product_id}", f"keel:core:product:{product_id}:gen"
 
 
+def _page_key(limit: int) -> str:
+    return f"keel:core:first-page:{limit}"
+
+
+def _document(payload: bytes) -> ProductDocument:
+    version, _, body = payload.partition(b"\n")
+    return ProductDocument(int(version), body)
+
+
+class _Raw:
+    """The "adapter" of a value stored as the bytes it is, or parsed by ``parse``."""
+
+    def __init__(self, parse: Callable[[bytes], Any] | None = None) -> None:
+        self.parse = parse
+
+    def validate_json(self, payload: bytes) -> Any:
+        return self.parse(payload) if self.parse else payload
+
+
+_DOCUMENT = _Raw(_document)
+_RAW = _Raw()
+
+
+_READS: dict[tuple[str, str], Any] = {}
+
+
+def _count(kind: str, result: str) -> None:
+    """``PRODUCT_CACHE_READS`` by kind and result, the labelled child looked up once."""
+    child = _READS.get((kind, result))
+    if child is None:
+        child = _READS[kind, result] = PRODUCT_CACHE_READS.labels(kind, result)
+    child.inc()
+
+
 def _token() -> bytes:
     return secrets.token_hex(8).encode()
 
@@ -74,12 +108,28 @@ class GenerationalProductCache(ProductCache):
         self._fill(_product_keys(product.id)[0], lookup.generation, _ONE.dump_json(product))
 
     def first_page(self, limit: int) -> Lookup[list[ProductSnapshot]]:
-        return self._read("first_page", f"keel:core:first-page:{limit}", PAGE_GENERATION, _MANY)
+        return self._read("first_page", _page_key(limit), PAGE_GENERATION, _MANY)
 
     def fill_first_page(
         self, lookup: Lookup[list[ProductSnapshot]], limit: int, rows: list[ProductSnapshot]
     ) -> None:
-        self._fill(f"keel:core:first-page:{limit}", lookup.generation, _MANY.dump_json(rows))
+        self._fill(_page_key(limit), lookup.generation, _MANY.dump_json(rows))
+
+    def product_document(self, product_id: UUID) -> Lookup[ProductDocument]:
+        key, generation_key = _product_keys(product_id)
+        return self._read("product_document", key + ":doc", generation_key, _DOCUMENT)
+
+    def fill_product_document(
+        self, lookup: Lookup[ProductDocument], product_id: UUID, document: ProductDocument
+    ) -> None:
+        payload = b"%d\n%b" % (document.version, document.body)
+        self._fill(_product_keys(product_id)[0] + ":doc", lookup.generation, payload)
+
+    def first_page_document(self, limit: int) -> Lookup[bytes]:
+        return self._read("first_page_document", _page_key(limit) + ":doc", PAGE_GENERATION, _RAW)
+
+    def fill_first_page_document(self, lookup: Lookup[bytes], limit: int, body: bytes) -> None:
+        self._fill(_page_key(limit) + ":doc", lookup.generation, body)
 
     def invalidate(self, product_ids: Collection[UUID]) -> None:
         with self._lock:
@@ -99,9 +149,11 @@ class GenerationalProductCache(ProductCache):
         with self._lock:
             self._lost -= ids
 
-    def _read(self, kind: str, key: str, generation_key: str, adapter: TypeAdapter[Any]) -> Any:
+    def _read(
+        self, kind: str, key: str, generation_key: str, adapter: TypeAdapter[Any] | _Raw
+    ) -> Any:
         if not self._usable():
-            PRODUCT_CACHE_READS.labels(kind, "unavailable").inc()
+            _count(kind, "unavailable")
             return Lookup(None)
         try:
             value, generation = self.store.get_many([key, generation_key])
@@ -109,13 +161,13 @@ class GenerationalProductCache(ProductCache):
                 generation = self.store.setdefault(generation_key, _token(), 2 * self.ttl)
         except CacheUnavailable:
             self._trip()
-            PRODUCT_CACHE_READS.labels(kind, "unavailable").inc()
+            _count(kind, "unavailable")
             return Lookup(None)
         tag = generation + b"\n"
         if value is not None and value.startswith(tag):
-            PRODUCT_CACHE_READS.labels(kind, "hit").inc()
+            _count(kind, "hit")
             return Lookup(adapter.validate_json(value[len(tag) :]))
-        PRODUCT_CACHE_READS.labels(kind, "miss").inc()
+        _count(kind, "miss")
         return Lookup(None, generation.decode())
 
     def _fill(self, key: str, generation: str | None, payload: bytes) -> None:

@@ -37,6 +37,14 @@ class Lookup(Generic[T]):
         return self.value is not None
 
 
+@dataclass(frozen=True)
+class ProductDocument:
+    """A product as the HTTP API renders it: the response body, and the version (its ETag)."""
+
+    version: int
+    body: bytes
+
+
 class ProductCache(abc.ABC):
     """Products and the first page of the list, as the database had them at some generation.
 
@@ -62,6 +70,22 @@ class ProductCache(abc.ABC):
     @abc.abstractmethod
     def invalidate(self, product_ids: Collection[UUID]) -> None:
         """Called after a commit that changed ``product_ids`` (and so, maybe, the list)."""
+
+    # Rendered copies (the HTTP bodies), under the same generations as the values above: a
+    # hit is the bytes to answer with, no row, no model. A cache without them never hits.
+    def product_document(self, product_id: UUID) -> Lookup[ProductDocument]:
+        return Lookup(None)
+
+    def fill_product_document(
+        self, lookup: Lookup[ProductDocument], product_id: UUID, document: ProductDocument
+    ) -> None:
+        return None
+
+    def first_page_document(self, limit: int) -> Lookup[bytes]:
+        return Lookup(None)
+
+    def fill_first_page_document(self, lookup: Lookup[bytes], limit: int, body: bytes) -> None:
+        return None
 
 
 class NoProductCache(ProductCache):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from uuid import UUID
 
 from keel_common.clock import Clock, utcnow
@@ -17,6 +17,7 @@ from keel_core.domain.events import (
     product_event,
 )
 from keel_core.domain.products import Product, ProductSnapshot
+from keel_core.service_layer.caching import ProductDocument
 from keel_core.service_layer.pagination import DEFAULT_LIMIT, check_limit, position_after
 from keel_core.service_layer.ports import UnitOfWork
 
@@ -57,6 +58,35 @@ def get_product(uow: UnitOfWork, product_id: UUID) -> ProductSnapshot:
         snapshot = product.snapshot()
     uow.product_cache.fill_product(cached, snapshot)
     return snapshot
+
+
+def get_product_document(
+    uow: UnitOfWork, product_id: UUID, render: Callable[[ProductSnapshot], bytes]
+) -> ProductDocument:
+    """The product as ``render`` writes it (the HTTP body), read through the cache's rendered
+    copy: a hit is the stored bytes, with no transaction, row or model behind it."""
+    cached = uow.product_cache.product_document(product_id)
+    if cached.value is not None:
+        return cached.value
+    # Rendered from a read that starts after ``cached``'s generation was fetched, so a write
+    # committed in between has already replaced that generation: never a stale fill.
+    snapshot = get_product(uow, product_id)
+    document = ProductDocument(snapshot.version, render(snapshot))
+    uow.product_cache.fill_product_document(cached, product_id, document)
+    return document
+
+
+def first_page_document(
+    uow: UnitOfWork, limit: int, render: Callable[[Page[ProductSnapshot]], bytes]
+) -> bytes:
+    """The first page of ``list_products`` as ``render`` writes it, read through the cache."""
+    check_limit(limit)
+    cached = uow.product_cache.first_page_document(limit)
+    if cached.value is not None:
+        return cached.value
+    body = render(page_of(_first_page(uow, limit), limit, _position))
+    uow.product_cache.fill_first_page_document(cached, limit, body)
+    return body
 
 
 def list_products(
