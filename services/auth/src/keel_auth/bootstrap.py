@@ -22,8 +22,10 @@ from keel_auth.service_layer.ports import (
     AccessTokens,
     OtpSmsMeter,
     PasswordHasher,
+    SecretBox,
     Throttle,
     UnitOfWork,
+    WebAuthn,
 )
 from keel_common.service import Job, Outbox, Service, ServiceDeclaration
 from keel_events.auth import (
@@ -57,6 +59,8 @@ class Auth(Service[UnitOfWork]):
     revocations: RevocationList
     meter: OtpSmsMeter
     policy: AuthPolicy
+    box: SecretBox
+    webauthn: WebAuthn
     #: Verifies bearer tokens on auth's own routes (its keys, plus the shared denylist).
     verifier: TokenVerifier
 
@@ -69,6 +73,8 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
     from keel_auth.adapters.metrics import PrometheusOtpSmsMeter
     from keel_auth.adapters.passwords import Argon2PasswordHasher
     from keel_auth.adapters.repository import SqlAlchemyAuthUnitOfWork
+    from keel_auth.adapters.secret_box import FernetSecretBox
+    from keel_auth.adapters.webauthn import PyWebAuthn
     from keel_auth.adapters.signing_keys import JwtAccessTokens, LocalTokenVerifier, SigningKeyStore
     from keel_auth.adapters.throttle import LimitsThrottle, create_storage
     from keel_common.auth import create_revocation_list
@@ -138,6 +144,13 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
         ),
         meter=make("meter", PrometheusOtpSmsMeter),
         verifier=make("verifier", lambda: LocalTokenVerifier(tokens, revocations)),
+        box=make("box", lambda: FernetSecretBox(settings.mfa_key())),
+        webauthn=make(
+            "webauthn",
+            lambda: PyWebAuthn(
+                settings.webauthn_rp_id, settings.webauthn_rp_name, sorted(settings.webauthn_origins)
+            ),
+        ),
         **overrides,
     )
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from keel_auth.adapters import orm
+from keel_auth.adapters.mfa_repository import SqlAlchemyMfaRepository, SqlAlchemyPasskeyRepository
 from keel_auth.domain.errors import EmailTaken, PhoneTaken
 from keel_auth.domain.model import (
     AuditEntry,
@@ -165,6 +166,8 @@ class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork, ports.UnitOfWork):
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(self.session)
         self.secrets = SqlAlchemyOneTimeSecretRepository(self.session)
         self.audit = SqlAlchemyAuditLog(self.session)
+        self.mfa = SqlAlchemyMfaRepository(self.session)
+        self.passkeys = SqlAlchemyPasskeyRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

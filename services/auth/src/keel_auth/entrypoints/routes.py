@@ -46,7 +46,8 @@ from keel_auth.entrypoints.schemas import (
     VerifyEmailBody,
 )
 from keel_auth.service_layer import accounts, otp, passwords, phones, sessions, verification
-from keel_auth.service_layer.steps import TokenPair
+from keel_auth.entrypoints.schemas_mfa import MfaRequiredOut
+from keel_auth.service_layer.steps import MfaRequired, TokenPair
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH
 from keel_common.http.problems import validation_problem
@@ -65,9 +66,15 @@ def _json(model: Any, status: int = 200) -> tuple[dict[str, Any], int]:
     return model.model_dump(mode="json"), status
 
 
-def _tokens(pair: TokenPair) -> Response:
-    """A token pair; no cache (browser, proxy) may keep it (RFC 6749 section 5.1)."""
-    body = current_app.json.dumps(TokenPairOut.of(pair).model_dump(mode="json"))
+def _tokens(pair: TokenPair | MfaRequired) -> Response:
+    """A token pair, or the ``mfa_token`` of a sign-in that needs a second factor; no cache
+    (browser, proxy) may keep either (RFC 6749 section 5.1)."""
+    model: BaseModel
+    if isinstance(pair, MfaRequired):
+        model = MfaRequiredOut(mfa_token=pair.mfa_token)
+    else:
+        model = TokenPairOut.of(pair)
+    body = current_app.json.dumps(model.model_dump(mode="json"))
     response = Response(body, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
@@ -91,8 +98,11 @@ AUTH_EXTENSION = "keel_auth"
 
 def install(app: Any, auth: Auth) -> None:
     """Serve the API of ``auth`` (the composition root of this process) on ``app``."""
+    from keel_auth.entrypoints import routes_mfa  # imports this module's helpers
+
     app.extensions[AUTH_EXTENSION] = auth
     app.register_api(api)
+    routes_mfa.install(app)
 
 
 def _auth() -> Auth:
@@ -306,5 +316,6 @@ def set_roles(path: UserPath, body: RolesBody) -> Any:
         revocations=auth.revocations,
         policy=auth.policy,
         clock=auth.clock,
+        mfa_roles=auth.settings.require_mfa_for_roles,
     )
     return _json(UserOut.of(user))
