@@ -73,7 +73,7 @@ def new_totp_secret() -> str:
 
 
 def provisioning_uri(secret: str, account: str, issuer: str) -> str:
-    return pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS).provisioning_uri(account, issuer)
+    return pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS).provisioning_uri(name=account, issuer_name=issuer)
 
 
 class RecoveryCode:
