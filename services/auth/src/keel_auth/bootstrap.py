@@ -74,9 +74,9 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
     from keel_auth.adapters.passwords import Argon2PasswordHasher
     from keel_auth.adapters.repository import SqlAlchemyAuthUnitOfWork
     from keel_auth.adapters.secret_box import FernetSecretBox
-    from keel_auth.adapters.webauthn import PyWebAuthn
     from keel_auth.adapters.signing_keys import JwtAccessTokens, LocalTokenVerifier, SigningKeyStore
     from keel_auth.adapters.throttle import LimitsThrottle, create_storage
+    from keel_auth.adapters.webauthn import PyWebAuthn
     from keel_common.auth import create_revocation_list
     from keel_common.clock import utcnow
     from keel_common.db import create_engine, make_session_factory
@@ -148,7 +148,9 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
         webauthn=make(
             "webauthn",
             lambda: PyWebAuthn(
-                settings.webauthn_rp_id, settings.webauthn_rp_name, sorted(settings.webauthn_origins)
+                settings.webauthn_rp_id,
+                settings.webauthn_rp_name,
+                sorted(settings.webauthn_origins),
             ),
         ),
         **overrides,

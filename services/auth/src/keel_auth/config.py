@@ -13,7 +13,6 @@ from keel_auth.domain.policy import AuthPolicy, Limit
 from keel_common.auth import DEFAULT_REVOCATIONS_PATH
 from keel_common.settings import ConfigError, ServiceSettings, load_settings
 
-
 DEVELOPMENT_MFA_KEY = b"keel-development-only-mfa-key"
 
 
@@ -90,6 +89,7 @@ class AuthSettings(ServiceSettings):
             signup_per_ip=Limit(self.signup_per_ip_hourly, 3600),
             signup_global=Limit(self.signup_hourly_cap, 3600),
             otp_regions=self.otp_allowed_regions,
+            totp_issuer=self.totp_issuer,
         )
 
 

@@ -91,9 +91,7 @@ def test_each_recovery_code_works_once(client: Client, clock: StepClock) -> None
     assert challenge(client, login_token(client), recovery_code=codes[1]).status_code == 200
 
 
-def test_sms_code_sign_in_asks_for_the_second_factor_too(
-    client: Client, clock: StepClock
-) -> None:
+def test_sms_code_sign_in_asks_for_the_second_factor_too(client: Client, clock: StepClock) -> None:
     client.sign_up(phone=PHONE)
     secret, _ = enable_totp(client, clock, client.log_in()["access_token"])
     assert client.post("/v1/auth/otp/request", {"phone": PHONE}).status_code == 202
@@ -141,7 +139,9 @@ def test_disabling_needs_a_code_and_ends_the_other_sessions(
     token = mine["access_token"]
 
     assert delete(client, "/v1/auth/mfa/totp", token, {"code": "000000"}).status_code == 401
-    assert delete(client, "/v1/auth/mfa/totp", token, {"code": code(secret, clock)}).status_code == 204
+    assert (
+        delete(client, "/v1/auth/mfa/totp", token, {"code": code(secret, clock)}).status_code == 204
+    )
 
     assert client.get("/v1/auth/me", other["access_token"]).status_code == 401
     assert client.get("/v1/auth/me", token).status_code == 200
@@ -183,7 +183,10 @@ def test_an_admin_route_refuses_an_admin_without_a_second_factor(
 
     secret, _ = enable_totp(client, clock, one_factor)
     pair = challenge(client, login_token_of(client, "boss@example.com"), code=code(secret, clock))
-    assert client.put(path, {"roles": ["user", "staff"]}, pair.json()["access_token"]).status_code == 200
+    assert (
+        client.put(path, {"roles": ["user", "staff"]}, pair.json()["access_token"]).status_code
+        == 200
+    )
 
 
 def login_token_of(client: Client, email: str) -> str:

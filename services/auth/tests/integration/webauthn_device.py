@@ -44,9 +44,17 @@ class SoftAuthenticator:
         self.rp_id = options["rp"]["id"]
         self.user_handle = unb64url(options["user"]["id"])
         numbers = self.key.public_key().public_numbers()
-        cose = {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
+        cose = {
+            1: 2,
+            3: -7,
+            -1: 1,
+            -2: numbers.x.to_bytes(32, "big"),
+            -3: numbers.y.to_bytes(32, "big"),
+        }
         attested = bytes(16) + struct.pack(">H", len(self.credential_id)) + self.credential_id
-        auth_data = self._auth_data(AT | (UV if user_verified else 0)) + attested + cbor2.dumps(cose)
+        auth_data = (
+            self._auth_data(AT | (UV if user_verified else 0)) + attested + cbor2.dumps(cose)
+        )
         client_data = self._client_data("webauthn.create", options["challenge"])
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         return self._credential(

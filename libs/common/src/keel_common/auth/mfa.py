@@ -39,8 +39,6 @@ def require_second_factor(
         )
 
 
-def require_principal_second_factor(
-    principal: Principal, required_roles: Collection[str]
-) -> None:
+def require_principal_second_factor(principal: Principal, required_roles: Collection[str]) -> None:
     """``require_second_factor`` for a verified token's principal."""
     require_second_factor(principal.roles, principal.amr, required_roles)

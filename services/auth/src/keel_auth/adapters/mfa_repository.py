@@ -45,7 +45,9 @@ class SqlAlchemyMfaRepository(ports.MfaRepository):
         self.session.flush()  # its unique user_id: a pending factor was deleted just before
 
     def remove_totp(self, user_id: uuid.UUID) -> None:
-        self.session.execute(sa.delete(orm.recovery_codes).where(orm.recovery_codes.c.user_id == user_id))
+        self.session.execute(
+            sa.delete(orm.recovery_codes).where(orm.recovery_codes.c.user_id == user_id)
+        )
         factor = self.totp_for(user_id)
         if factor is not None:
             self.session.delete(factor)

@@ -21,7 +21,7 @@ from keel_auth.domain.model import hash_secret
 
 PASSWORD = "pwd"  # noqa: S105 - an RFC 8176 method name
 SMS = "sms"
-ONE_TIME_PASSWORD = "otp"
+ONE_TIME_PASSWORD = "otp"  # noqa: S105 - an RFC 8176 method name
 EMAIL_LINK = "email"
 PASSKEY = ("hwk", "user")
 MULTIPLE_FACTORS = "mfa"
@@ -73,7 +73,9 @@ def new_totp_secret() -> str:
 
 
 def provisioning_uri(secret: str, account: str, issuer: str) -> str:
-    return pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS).provisioning_uri(name=account, issuer_name=issuer)
+    return pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS).provisioning_uri(
+        name=account, issuer_name=issuer
+    )
 
 
 class RecoveryCode:

@@ -50,6 +50,8 @@ class AuthPolicy:
     mfa_token_ttl: timedelta = timedelta(minutes=5)
     webauthn_challenge_ttl: timedelta = timedelta(minutes=5)
     passkey_login_per_ip: Limit = Limit(100, 600)
+    # The name authenticator apps show next to the account.
+    totp_issuer: str = "Keel"
     # ISO 3166 regions OTP SMS may go to (SMS pumping targets premium-rate destinations).
     otp_regions: frozenset[str] = field(
         default_factory=lambda: frozenset({"US", "CA", "GB", "IE", "DE", "FR", "NL", "ES", "IT"})

@@ -45,8 +45,8 @@ from keel_auth.entrypoints.schemas import (
     UserPath,
     VerifyEmailBody,
 )
-from keel_auth.service_layer import accounts, otp, passwords, phones, sessions, verification
 from keel_auth.entrypoints.schemas_mfa import MfaRequiredOut
+from keel_auth.service_layer import accounts, otp, passwords, phones, sessions, verification
 from keel_auth.service_layer.steps import MfaRequired, TokenPair
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH

@@ -35,7 +35,7 @@ def start_totp() -> Any:
     """A new authenticator-app secret, pending until ``/mfa/totp/verify``."""
     auth = _auth()
     enrolment = totp.start_totp(
-        require_principal(), auth.uow(), auth.box, auth.clock, auth.settings.totp_issuer
+        require_principal(), auth.uow(), auth.box, auth.clock, auth.policy.totp_issuer
     )
     response = _json(TotpOut(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri))
     return *response, {"Cache-Control": "no-store"}
@@ -149,5 +149,3 @@ def remove_passkey(path: PasskeyPath) -> Any:
     auth = _auth()
     passkeys.remove(require_principal(), path.id, origin(), auth.uow(), auth.clock)
     return _no_content()
-
-

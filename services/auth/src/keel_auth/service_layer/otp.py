@@ -5,6 +5,7 @@ from __future__ import annotations
 from keel_auth.domain.commands import Origin, RequestOtp, VerifyOtp
 from keel_auth.domain.errors import InvalidCode, InvalidInput, Throttled
 from keel_auth.domain.events import OtpRequested
+from keel_auth.domain.mfa import SMS
 from keel_auth.domain.model import AuditAction, OneTimeSecret, SecretPurpose
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.domain.values import normalize_phone, phone_calling_code, phone_region
@@ -14,7 +15,6 @@ from keel_auth.service_layer.ports import (
     Throttle,
     UnitOfWork,
 )
-from keel_auth.domain.mfa import SMS
 from keel_auth.service_layer.steps import MfaRequired, TokenPair, audit, finish_sign_in
 from keel_common.clock import Clock
 

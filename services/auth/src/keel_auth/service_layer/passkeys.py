@@ -28,7 +28,7 @@ from keel_auth.domain.model import AuditAction, hash_secret
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.service_layer.ports import AccessTokens, Throttle, UnitOfWork, WebAuthn
 from keel_auth.service_layer.steps import TokenPair, audit, signed_in_user, start_session
-from keel_common.auth import Principal
+from keel_common.auth.principal import Principal
 from keel_common.clock import Clock
 
 PASSKEY_AMR = [*PASSKEY, MULTIPLE_FACTORS]

@@ -36,18 +36,18 @@ __all__ = [
     "IssuedAccessToken",
     "MfaRepository",
     "NewPasskey",
-    "PasskeyRepository",
-    "SecretBox",
-    "WebAuthn",
     "OneTimeSecretRepository",
     "OtpSmsMeter",
+    "PasskeyRepository",
     "PasswordHasher",
     "RefreshTokenRepository",
     "RevocationList",
+    "SecretBox",
     "SessionRepository",
     "Throttle",
     "UnitOfWork",
     "UserRepository",
+    "WebAuthn",
 ]
 
 

@@ -15,6 +15,7 @@ from keel_auth.domain.errors import (
     Unauthenticated,
 )
 from keel_auth.domain.events import TokenReuseDetected
+from keel_auth.domain.mfa import PASSWORD
 from keel_auth.domain.model import AuditAction, LoginSession, User, hash_secret
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.domain.values import normalize_email
@@ -25,7 +26,6 @@ from keel_auth.service_layer.ports import (
     Throttle,
     UnitOfWork,
 )
-from keel_auth.domain.mfa import PASSWORD
 from keel_auth.service_layer.steps import (
     MfaRequired,
     TokenPair,

@@ -4,12 +4,11 @@ ending login sessions, auditing."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from keel_auth.domain.commands import Origin
-from collections.abc import Sequence
-
 from keel_auth.domain.errors import Unauthenticated
 from keel_auth.domain.events import SessionRevoked
 from keel_auth.domain.mfa import MfaChallenge

@@ -17,7 +17,7 @@ from keel_auth.domain.policy import AuthPolicy
 from keel_auth.service_layer.ports import RevocationList, SecretBox, Throttle, UnitOfWork
 from keel_auth.service_layer.second_factor import count_attempt, recovery_code_ok, totp_code_ok
 from keel_auth.service_layer.steps import audit, end_session, signed_in_user
-from keel_common.auth import Principal
+from keel_common.auth.principal import Principal
 from keel_common.clock import Clock
 
 ISSUER = "Keel"
@@ -96,7 +96,9 @@ def disable_totp(
         if factor is None or not factor.is_confirmed:
             raise MfaConflict("two-factor authentication is not on")
         count_attempt(throttle, user, policy)
-        if not (totp_code_ok(uow, box, factor, code, now) or recovery_code_ok(uow, user, code, now)):
+        if not (
+            totp_code_ok(uow, box, factor, code, now) or recovery_code_ok(uow, user, code, now)
+        ):
             audit(uow, AuditAction.MFA_FAILED, origin, now, user=user, step="disable")
             uow.commit()
             raise InvalidCode("wrong or already used code")
@@ -106,4 +108,3 @@ def disable_totp(
                 end_session(uow, revocations, session, "mfa_disabled", policy, now)
         audit(uow, AuditAction.MFA_DISABLED, origin, now, user=user, method="totp")
         uow.commit()
-
