@@ -8,10 +8,12 @@ service's service layer calls it with its own ``Forbidden`` error.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from keel_common.auth.mfa import require_principal_second_factor
-from keel_common.auth.principal import Principal
+from keel_common.second_factor import require_principal_second_factor
+
+if TYPE_CHECKING:
+    from keel_common.auth.principal import Principal
 
 ADMIN_ROLE = "admin"
 

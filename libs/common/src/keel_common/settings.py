@@ -133,7 +133,7 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "keel-auth"
     jwt_audience: str = "keel"
     # Roles whose tokens every admin API refuses without a second factor (comma list;
-    # keel_common.auth.mfa). Unset: "admin,staff" in production, none elsewhere, so
+    # keel_common.second_factor). Unset: "admin,staff" in production, none elsewhere, so
     # `make run` stays usable ("none", a role nobody holds, turns it off in production).
     require_mfa_for_roles: Annotated[frozenset[str], NoDecode] = Field(
         default=None, validate_default=True

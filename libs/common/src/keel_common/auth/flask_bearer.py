@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request
 
-from keel_common.auth.mfa import MFA_REQUIRED_TYPE, SecondFactorRequired
+from keel_common.second_factor import MFA_REQUIRED_TYPE, SecondFactorRequired
 from keel_common.auth.principal import InvalidToken, Principal, TokenVerifier
 from keel_common.http.problems import ProblemError, problem_response
 
@@ -25,7 +25,7 @@ _EXTENSION = "keel.token_verifier"
 
 def install_token_verifier(app: Flask, verifier: TokenVerifier) -> None:
     """Make ``verifier`` the one ``require_principal`` uses for this app, and answer a
-    privileged caller without a second factor (``keel_common.auth.mfa``) with a 403."""
+    privileged caller without a second factor (``keel_common.second_factor``) with a 403."""
     app.extensions[_EXTENSION] = verifier
     app.register_error_handler(SecondFactorRequired, _second_factor_required)
 

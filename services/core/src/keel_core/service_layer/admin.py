@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from keel_common.auth.mfa import require_second_factor
+from keel_common.second_factor import require_second_factor
 from keel_core.domain.actors import Actor
 from keel_core.domain.audit import AdminAction, AuditEntry
 from keel_core.domain.errors import Forbidden

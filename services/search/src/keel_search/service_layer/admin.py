@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from keel_common.auth.principal import Principal
-from keel_common.auth.mfa import require_principal_second_factor
+from keel_common.second_factor import require_principal_second_factor
 from keel_common.clock import Clock
 from keel_search.domain.commands import RebuildIndex
 from keel_search.domain.errors import Forbidden

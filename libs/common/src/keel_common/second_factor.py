@@ -9,8 +9,10 @@ anyone else passes, so only privileged tokens are concerned.
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
-from keel_common.auth.principal import Principal
+if TYPE_CHECKING:  # plain Python at run time: service layers import this module
+    from keel_common.auth.principal import Principal
 
 #: The ``amr`` value of a sign-in that used two factors.
 MULTIPLE_FACTORS = "mfa"
