@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, request
 
-from keel_common.second_factor import MFA_REQUIRED_TYPE, SecondFactorRequired
 from keel_common.auth.principal import InvalidToken, Principal, TokenVerifier
 from keel_common.http.problems import ProblemError, problem_response
+from keel_common.second_factor import MFA_REQUIRED_TYPE, SecondFactorRequired
 
 _EXTENSION = "keel.token_verifier"
 

@@ -26,9 +26,9 @@ from keel_auth.domain.values import (
 )
 from keel_auth.service_layer.ports import PasswordHasher, RevocationList, Throttle, UnitOfWork
 from keel_auth.service_layer.steps import audit, end_all_sessions
-from keel_common.second_factor import require_second_factor
 from keel_common.auth.principal import Principal
 from keel_common.clock import Clock
+from keel_common.second_factor import require_second_factor
 
 MANAGE_ROLES = "users:set_roles"
 

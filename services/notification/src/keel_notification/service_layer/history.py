@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from keel_common.second_factor import require_second_factor
 from keel_common.pagination import Page
+from keel_common.second_factor import require_second_factor
 from keel_notification.domain.errors import Forbidden, NotificationNotFound
 from keel_notification.domain.model import Notification
 from keel_notification.service_layer.ports import UnitOfWork

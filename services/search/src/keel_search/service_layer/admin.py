@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from keel_common.auth.principal import Principal
-from keel_common.second_factor import require_principal_second_factor
 from keel_common.clock import Clock
+from keel_common.second_factor import require_principal_second_factor
 from keel_search.domain.commands import RebuildIndex
 from keel_search.domain.errors import Forbidden
 from keel_search.domain.rebuilds import RebuildSummary
