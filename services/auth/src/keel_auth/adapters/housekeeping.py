@@ -7,19 +7,24 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from keel_auth.adapters.orm import one_time_secrets, refresh_tokens
+from keel_auth.adapters.orm import (
+    mfa_challenges,
+    one_time_secrets,
+    refresh_tokens,
+    webauthn_challenges,
+)
 
 # Kept a little past expiry so a late replay of a spent refresh token is still recognised.
 GRACE = timedelta(days=1)
 
 
 def purge_expired(engine: Engine, now: datetime) -> int:
-    """Delete expired refresh tokens and one-time secrets; returns how many rows went."""
+    """Delete expired refresh tokens, one-time secrets, mfa tokens and WebAuthn challenges;
+    returns how many rows went."""
+    removed = 0
     with engine.begin() as conn:
-        removed = conn.execute(
-            sa.delete(refresh_tokens).where(refresh_tokens.c.expires_at < now - GRACE)
-        ).rowcount
-        removed += conn.execute(
-            sa.delete(one_time_secrets).where(one_time_secrets.c.expires_at < now - GRACE)
-        ).rowcount
-    return int(removed)
+        for table in (refresh_tokens, one_time_secrets, mfa_challenges, webauthn_challenges):
+            removed += conn.execute(
+                sa.delete(table).where(table.c.expires_at < now - GRACE)
+            ).rowcount
+    return removed
