@@ -30,10 +30,12 @@ def unb64url(text: str) -> bytes:
 
 class SoftAuthenticator:
     """One resident credential; ``sign_count`` goes up by one per assertion (tests may set
-    it back to play a cloned authenticator)."""
+    it back to play a cloned authenticator) unless ``counting`` is off, as with synced
+    passkeys, whose counter stays 0."""
 
-    def __init__(self, origin: str = "http://localhost:8080") -> None:
+    def __init__(self, origin: str = "http://localhost:8080", *, counting: bool = True) -> None:
         self.origin = origin
+        self.counting = counting
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.credential_id = os.urandom(32)
         self.user_handle: bytes | None = None
@@ -62,7 +64,7 @@ class SoftAuthenticator:
         )
 
     def get(self, options: dict[str, Any], *, user_verified: bool = True) -> dict[str, Any]:
-        self.sign_count += 1
+        self.sign_count += 1 if self.counting else 0
         auth_data = self._auth_data(UV if user_verified else 0)
         client_data = self._client_data("webauthn.get", options["challenge"])
         signed = auth_data + hashlib.sha256(client_data).digest()

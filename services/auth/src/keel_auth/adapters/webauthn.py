@@ -71,7 +71,7 @@ class PyWebAuthn(ports.WebAuthn):
         try:
             raw = base64url_to_bytes(credential["response"]["clientDataJSON"])
             challenge = json.loads(raw)["challenge"]
-        except (KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError):  # whatever a client sent
             return None
         return challenge if isinstance(challenge, str) else None
 

@@ -61,7 +61,8 @@ class TotpFactor:
         current = int(now.timestamp()) // TOTP_STEP_SECONDS
         found = None
         for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
-            if hmac.compare_digest(totp.at(step * TOTP_STEP_SECONDS), code.strip()):
+            expected = totp.at(step * TOTP_STEP_SECONDS).encode()
+            if hmac.compare_digest(expected, code.strip().encode()):  # bytes: any input
                 found = step
         if found is None or (self.last_step is not None and found <= self.last_step):
             return None

@@ -45,7 +45,7 @@ from keel_auth.entrypoints.schemas import (
     UserPath,
     VerifyEmailBody,
 )
-from keel_auth.entrypoints.schemas_mfa import MfaRequiredOut
+from keel_auth.entrypoints.schemas_mfa import MfaRequiredOut, SignInOut
 from keel_auth.service_layer import accounts, otp, passwords, phones, sessions, verification
 from keel_auth.service_layer.steps import MfaRequired, TokenPair
 from keel_common.auth import require_principal
@@ -126,7 +126,7 @@ def sign_up(body: SignUpBody) -> Any:
     return ACCEPTED, 202
 
 
-@api.post("/login", responses={200: TokenPairOut, 401: None})
+@api.post("/login", responses={200: SignInOut, 401: None})
 def log_in(body: LogInBody) -> Any:
     auth = _auth()
     try:
@@ -199,7 +199,7 @@ def request_otp(body: OtpRequestBody) -> Any:
     return ACCEPTED, 202
 
 
-@api.post("/otp/verify", responses={200: TokenPairOut, 401: None})
+@api.post("/otp/verify", responses={200: SignInOut, 401: None})
 def verify_otp(body: OtpVerifyBody) -> Any:
     auth = _auth()
     pair = otp.verify_otp(
@@ -244,7 +244,7 @@ def reset_password(body: ResetPasswordBody) -> Any:
     return _no_content()
 
 
-@api.post("/email/verify", responses={200: TokenPairOut})
+@api.post("/email/verify", responses={200: SignInOut})
 def verify_email(body: VerifyEmailBody) -> Any:
     """The link of the welcome email: the address is verified and the user signed in."""
     auth = _auth()

@@ -12,6 +12,7 @@ from keel_auth.entrypoints.schemas import TokenPairOut
 from keel_auth.entrypoints.schemas_mfa import (
     ChallengeBody,
     CodeBody,
+    CredentialOptionsOut,
     PasskeyCredentialBody,
     PasskeyOut,
     PasskeyPath,
@@ -91,7 +92,7 @@ def answer_challenge(body: ChallengeBody) -> Any:
     return _tokens(pair)
 
 
-@api.post("/passkeys/register/options", security=BEARER_AUTH, responses={200: None})
+@api.post("/passkeys/register/options", security=BEARER_AUTH, responses={200: CredentialOptionsOut})
 def passkey_registration_options() -> Any:
     """``PublicKeyCredentialCreationOptions`` (JSON) for ``navigator.credentials.create``."""
     auth = _auth()
@@ -114,7 +115,7 @@ def register_passkey(body: PasskeyCredentialBody) -> Any:
     return _json(PasskeyOut.of(passkey), 201)
 
 
-@api.post("/passkeys/login/options", responses={200: None})
+@api.post("/passkeys/login/options", responses={200: CredentialOptionsOut})
 def passkey_login_options() -> Any:
     """``PublicKeyCredentialRequestOptions`` (JSON): no user named, any discoverable passkey."""
     auth = _auth()

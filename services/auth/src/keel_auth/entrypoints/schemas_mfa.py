@@ -6,9 +6,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, RootModel, model_validator
 
 from keel_auth.domain.mfa import Passkey
+from keel_auth.entrypoints.schemas import TokenPairOut
 from keel_common.http import Schema
 
 Code = Annotated[str, Field(min_length=1, max_length=64)]
@@ -19,6 +20,14 @@ class MfaRequiredOut(BaseModel):
 
     mfa_required: bool = True
     mfa_token: str
+
+
+class SignInOut(RootModel[TokenPairOut | MfaRequiredOut]):
+    """What a sign-in answers: the token pair, or ``mfa_required`` with its token."""
+
+
+class CredentialOptionsOut(RootModel[dict[str, Any]]):
+    """WebAuthn options as JSON (``PublicKeyCredential.parse*OptionsFromJSON``)."""
 
 
 class TotpOut(BaseModel):
