@@ -182,14 +182,16 @@ def test_every_service_gets_redis_and_auth_its_secrets(chart, profile_name, envi
             # production: the service's own ACL user, limited to its key prefixes.
             assert url.startswith(f"{scheme}://{{{{ .REDIS_USERNAME | urlquery }}}}:")
             own = f"{prefix}/redis-{service}"
-            assert spec["data"] == required + [
+            assert spec["data"] == [
+                *required,
                 {"secretKey": "REDIS_USERNAME", "remoteRef": {"key": own, "property": "username"}},
                 {"secretKey": "REDIS_PASSWORD", "remoteRef": {"key": own, "property": "password"}},
             ]
         else:
             assert url.startswith(f"{scheme}://:{{{{ .REDIS_PASSWORD")
-            assert spec["data"] == required + [
-                {"secretKey": "REDIS_PASSWORD", "remoteRef": {"key": f"{prefix}/redis-auth"}}
+            assert spec["data"] == [
+                *required,
+                {"secretKey": "REDIS_PASSWORD", "remoteRef": {"key": f"{prefix}/redis-auth"}},
             ]
         # JWT_KEY_PASSPHRASE and the rest: the service's own Secrets Manager secret; its
         # Consul ACL token (CONSUL_HTTP_TOKEN) from its own as well.
