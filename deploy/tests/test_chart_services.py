@@ -168,6 +168,12 @@ def test_every_service_gets_redis_and_auth_its_secrets(chart, profile_name, envi
         # ENVIRONMENT=production is what makes auth refuse to start without them.
         assert named(objects, "ConfigMap", f"keel-{service}")["data"]["ENVIRONMENT"] == environment
         spec = named(objects, "ExternalSecret", f"keel-{service}")["spec"]
+        # auth's own secrets are named, so a missing one fails the sync, not auth's start.
+        required = [
+            {"secretKey": key, "remoteRef": {"key": f"{prefix}/auth", "property": key}}
+            for key in ("JWT_KEY_PASSPHRASE", "MFA_ENCRYPTION_KEY")
+            if service == "auth"
+        ]
         template = spec["target"]["template"]
         assert template["mergePolicy"] == "Merge"
         url = template["data"]["REDIS_URL"]
@@ -177,13 +183,15 @@ def test_every_service_gets_redis_and_auth_its_secrets(chart, profile_name, envi
             assert url.startswith(f"{scheme}://{{{{ .REDIS_USERNAME | urlquery }}}}:")
             own = f"{prefix}/redis-{service}"
             assert spec["data"] == [
+                *required,
                 {"secretKey": "REDIS_USERNAME", "remoteRef": {"key": own, "property": "username"}},
                 {"secretKey": "REDIS_PASSWORD", "remoteRef": {"key": own, "property": "password"}},
             ]
         else:
             assert url.startswith(f"{scheme}://:{{{{ .REDIS_PASSWORD")
             assert spec["data"] == [
-                {"secretKey": "REDIS_PASSWORD", "remoteRef": {"key": f"{prefix}/redis-auth"}}
+                *required,
+                {"secretKey": "REDIS_PASSWORD", "remoteRef": {"key": f"{prefix}/redis-auth"}},
             ]
         # JWT_KEY_PASSPHRASE and the rest: the service's own Secrets Manager secret; its
         # Consul ACL token (CONSUL_HTTP_TOKEN) from its own as well.

@@ -166,6 +166,8 @@ def service_env(
         # The whole suite signs up from one address; the per-IP limit is tested in auth's own
         # tests (and a few sign-ups still prove it is there).
         env["SIGNUP_PER_IP_HOURLY"] = "1000"
+        # Required outside development (it encrypts TOTP secrets).
+        env["MFA_ENCRYPTION_KEY"] = "e2e-only-mfa-encryption-key-not-a-secret"
     return env
 
 

@@ -8,7 +8,12 @@ service's service layer calls it with its own ``Forbidden`` error.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+from keel_common.second_factor import require_principal_second_factor
+
+if TYPE_CHECKING:
+    from keel_common.auth.principal import Principal
 
 ADMIN_ROLE = "admin"
 
@@ -19,11 +24,15 @@ def dead_letter_counts(
     count: Callable[[Q], int],
     queues: Sequence[Q],
     *,
-    roles: Collection[str],
+    caller: Principal,
+    mfa_roles: Collection[str],
     forbidden: Callable[[str], Exception],
 ) -> list[tuple[Q, int]]:
     """Each queue with ``count(queue)``, the messages in its dead-letter queue (the broker's
-    ``dead_letter_count``). Admins only: anyone else gets ``forbidden(reason)`` raised."""
-    if ADMIN_ROLE not in roles:
+    ``dead_letter_count``). Admins only: anyone else gets ``forbidden(reason)`` raised, and
+    an admin signed in without a second factor ``SecondFactorRequired`` when ``mfa_roles``
+    (REQUIRE_MFA_FOR_ROLES) name the role."""
+    if ADMIN_ROLE not in caller.roles:
         raise forbidden("dead letters are for admins")
+    require_principal_second_factor(caller, mfa_roles)
     return [(queue, count(queue)) for queue in queues]

@@ -15,7 +15,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -31,6 +38,8 @@ DEFAULT_STATIC_SERVICES = (
 )
 
 S = TypeVar("S", bound="ServiceSettings")
+#: ``REQUIRE_MFA_FOR_ROLES`` when ``ENVIRONMENT=production`` and the variable is unset.
+PRODUCTION_MFA_ROLES = frozenset({"admin", "staff"})
 
 
 class ConfigError(Exception):
@@ -123,6 +132,12 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
     jwt_issuer: str = "keel-auth"
     jwt_audience: str = "keel"
+    # Roles whose tokens every admin API refuses without a second factor (comma list;
+    # keel_common.second_factor). Unset: "admin,staff" in production, none elsewhere, so
+    # `make run` stays usable ("none", a role nobody holds, turns it off in production).
+    require_mfa_for_roles: Annotated[frozenset[str], NoDecode] = Field(
+        default=None, validate_default=True
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -149,6 +164,16 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _read_services(cls, value: Any) -> Any:
         return _parse_services(value) if isinstance(value, str) else value
+
+    @field_validator("require_mfa_for_roles", mode="before")
+    @classmethod
+    def _mfa_roles(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            production = info.data.get("environment") == "production"
+            return PRODUCTION_MFA_ROLES if production else frozenset()
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

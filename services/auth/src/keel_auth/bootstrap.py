@@ -23,8 +23,10 @@ from keel_auth.service_layer.ports import (
     AccessTokens,
     OtpSmsMeter,
     PasswordHasher,
+    SecretBox,
     Throttle,
     UnitOfWork,
+    WebAuthn,
 )
 from keel_common.service import Job, Outbox, Service, ServiceDeclaration
 from keel_events.auth import (
@@ -61,6 +63,8 @@ class Auth(Service[UnitOfWork]):
     revocations: RevocationList
     meter: OtpSmsMeter
     policy: AuthPolicy
+    box: SecretBox
+    webauthn: WebAuthn
     #: Verifies bearer tokens on auth's own routes (its keys, plus the shared denylist).
     verifier: TokenVerifier
     #: The OpenID Connect providers users sign in with (Google, Apple, any issuer).
@@ -77,8 +81,10 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
     from keel_auth.adapters.oidc_config import provider_configs
     from keel_auth.adapters.passwords import Argon2PasswordHasher
     from keel_auth.adapters.repository import SqlAlchemyAuthUnitOfWork
+    from keel_auth.adapters.secret_box import FernetSecretBox
     from keel_auth.adapters.signing_keys import JwtAccessTokens, LocalTokenVerifier, SigningKeyStore
     from keel_auth.adapters.throttle import LimitsThrottle, create_storage
+    from keel_auth.adapters.webauthn import PyWebAuthn
     from keel_common.auth import create_revocation_list
     from keel_common.clock import utcnow
     from keel_common.db import create_engine, make_session_factory
@@ -152,6 +158,15 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
                 provider_configs(settings),
                 settings.oidc_callback_base_url,
                 settings.oidc_jwks_min_refresh_seconds,
+            ),
+        ),
+        box=make("box", lambda: FernetSecretBox(settings.mfa_key())),
+        webauthn=make(
+            "webauthn",
+            lambda: PyWebAuthn(
+                settings.webauthn_rp_id,
+                settings.webauthn_rp_name,
+                sorted(settings.webauthn_origins),
             ),
         ),
         **overrides,

@@ -14,6 +14,8 @@ from keel_auth.domain.policy import AuthPolicy, Limit
 from keel_common.auth import DEFAULT_REVOCATIONS_PATH
 from keel_common.settings import ConfigError, ServiceSettings, load_settings
 
+DEVELOPMENT_MFA_KEY = b"keel-development-only-mfa-key"
+
 
 class AuthSettings(ServiceSettings):
     service_name: str = "auth"
@@ -39,6 +41,19 @@ class AuthSettings(ServiceSettings):
     signup_per_ip_hourly: int = Field(default=10, ge=1)
     signup_hourly_cap: int = Field(default=1000, ge=1)
 
+    # Encrypts TOTP secrets at rest; required outside ENVIRONMENT=development (any long
+    # random string, e.g. `openssl rand -base64 32`; changing it disables every TOTP).
+    mfa_encryption_key: SecretStr | None = None
+    totp_issuer: str = "Keel"
+    # WebAuthn relying party: passkeys are bound to this domain (the site's registrable
+    # domain, no scheme or port; "localhost" for local work) and answers are accepted only
+    # from these origins (scheme://host[:port], comma separated).
+    webauthn_rp_id: str = "localhost"
+    webauthn_rp_name: str = "Keel"
+    webauthn_origins: Annotated[frozenset[str], NoDecode] = frozenset(
+        {"http://localhost:8080", "http://localhost:8005"}
+    )
+
     # Without REDIS_URL, limits and revocations live in SQLite files every local process shares.
     rate_limit_path: Path = Path("var/auth-rate-limits.db")
     revocations_path: Path = Path(DEFAULT_REVOCATIONS_PATH)
@@ -55,6 +70,22 @@ class AuthSettings(ServiceSettings):
     # An unknown key id refetches a provider's JWKS at most this often (forged kids cannot
     # make us hammer the provider).
     oidc_jwks_min_refresh_seconds: int = Field(default=60, ge=1)
+
+    @field_validator("webauthn_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip().rstrip("/") for part in value.split(",") if part.strip())
+        return value
+
+    def mfa_key(self) -> bytes:
+        """The TOTP encryption key; a fixed one only in development (``load`` refuses
+        to start elsewhere without ``MFA_ENCRYPTION_KEY``)."""
+        if self.mfa_encryption_key is not None:
+            return self.mfa_encryption_key.get_secret_value().encode()
+        if self.environment != "development":
+            raise ConfigError({"MFA_ENCRYPTION_KEY": "required outside development"})
+        return DEVELOPMENT_MFA_KEY
 
     @field_validator("otp_allowed_regions", mode="before")
     @classmethod
@@ -84,12 +115,15 @@ class AuthSettings(ServiceSettings):
             signup_per_ip=Limit(self.signup_per_ip_hourly, 3600),
             signup_global=Limit(self.signup_hourly_cap, 3600),
             otp_regions=self.otp_allowed_regions,
+            totp_issuer=self.totp_issuer,
         )
 
 
 def load() -> AuthSettings:
     """The settings of this process; production refuses to start without its secrets."""
     settings = load_settings(AuthSettings)
+    if settings.environment != "development" and settings.mfa_encryption_key is None:
+        raise ConfigError({"MFA_ENCRYPTION_KEY": "required outside development (encrypts TOTP)"})
     if settings.environment == "production":
         problems: dict[str, str] = {}
         if settings.jwt_key_passphrase is None:

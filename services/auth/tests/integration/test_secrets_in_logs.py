@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 
+from keel_auth.bootstrap import Auth, bootstrap
+from keel_auth.config import AuthSettings
 from keel_common.logging import configure_logging
 
 from .conftest import PASSWORD, Client
+from .mfa_support import StepClock, challenge, code, delete, enable_totp
+from .webauthn_device import SoftAuthenticator
 
 PHONE = "+14155550123"
 NEW_PASSWORD = "another long passphrase"
+
+
+@pytest.fixture
+def clock() -> StepClock:
+    return StepClock()
+
+
+@pytest.fixture
+def auth(settings: AuthSettings, clock: StepClock) -> Iterator[Auth]:
+    auth = bootstrap(settings, clock=clock)
+    yield auth
+    auth.close()
 
 
 def test_no_secret_reaches_a_log(client: Client, caplog: pytest.LogCaptureFixture) -> None:
@@ -51,3 +68,42 @@ def test_no_secret_reaches_a_log(client: Client, caplog: pytest.LogCaptureFixtur
     secrets += [pair["access_token"], pair["refresh_token"], refreshed["access_token"]]
     for secret in secrets:
         assert secret not in logged
+
+
+def test_no_second_factor_secret_reaches_a_log(
+    client: Client, clock: StepClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    configure_logging("auth", "DEBUG")
+    caplog.set_level(logging.DEBUG)
+    client.sign_up()
+    first = client.log_in()["access_token"]
+    started = client.post("/v1/auth/mfa/totp", token=first).json()
+    client.post("/v1/auth/mfa/totp", token=first)  # replaces the pending secret
+    secret, recovery = enable_totp(client, clock, first)
+    used = [code(secret, clock)]
+    mfa_token = client.log_in()["mfa_token"]
+    challenge(client, mfa_token, code="271828")
+    pair = challenge(client, mfa_token, code=used[0]).json()
+    clock.next_step()
+    challenge(client, client.log_in()["mfa_token"], recovery_code=recovery[0])
+    used.append(code(secret, clock))
+    delete(client, "/v1/auth/mfa/totp", pair["access_token"], {"code": used[-1]})
+    device = SoftAuthenticator()
+    options = client.post("/v1/auth/passkeys/register/options", token=pair["access_token"])
+    credential = device.create(options.json())
+    client.post(
+        "/v1/auth/passkeys/register/verify", {"credential": credential}, pair["access_token"]
+    )
+    login = device.get(client.post("/v1/auth/passkeys/login/options").json())
+    passkey_pair = client.post("/v1/auth/passkeys/login/verify", {"credential": login}).json()
+
+    logged = "\n".join(
+        [record.getMessage() for record in caplog.records]
+        + [str(record.__dict__) for record in caplog.records]
+    )
+    assert len(caplog.records) > 10
+    secrets = [started["secret"], secret, mfa_token, "271828", *used, *recovery]
+    secrets += [pair["access_token"], passkey_pair["access_token"], passkey_pair["refresh_token"]]
+    secrets += [login["response"]["signature"]]
+    for value in secrets:
+        assert value not in logged

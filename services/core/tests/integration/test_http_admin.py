@@ -220,3 +220,21 @@ def test_the_admin_api_is_in_the_openapi_document(api: str) -> None:
         "/v1/admin/app-versions",
         "/v1/admin/app-versions/{platform}",
     }
+
+
+def test_with_require_mfa_for_roles_staff_need_a_second_factor_in_the_token(
+    api: str, wired: Core, mint: Any
+) -> None:
+    wired.settings = wired.settings.model_copy(
+        update={"require_mfa_for_roles": frozenset({"admin", "staff"})}
+    )
+    staff = uuid.uuid4()
+    one_factor = {"Authorization": f"Bearer {mint.token(staff, ('staff',), amr=['pwd'])}"}
+    two_factors = {
+        "Authorization": f"Bearer {mint.token(staff, ('staff',), amr=['mfa', 'otp', 'pwd'])}"
+    }
+
+    refused = _call(api, "GET", "/v1/admin/products", None, one_factor)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["type"] == "/problems/mfa-required"
+    assert _call(api, "GET", "/v1/admin/products", None, two_factors).status_code == 200

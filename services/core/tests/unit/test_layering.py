@@ -13,7 +13,12 @@ import keel_core
 PACKAGE = Path(keel_core.__file__).parent
 FORBIDDEN = {"flask", "flask_openapi3", "sqlalchemy", "grpc", "kombu", "pika", "keel_common"}
 # Plain-Python homes shared by every service (no framework behind them).
-ALLOWED = {"keel_common.unit_of_work", "keel_common.clock", "keel_common.pagination"}
+ALLOWED = {
+    "keel_common.unit_of_work",
+    "keel_common.clock",
+    "keel_common.pagination",
+    "keel_common.second_factor",
+}
 # What each inner layer may not import.
 OUTER = {
     "domain": ("service_layer", "adapters", "entrypoints", "bootstrap"),

@@ -233,3 +233,24 @@ def test_admins_see_how_many_messages_each_queue_dead_lettered(service, alice, v
 
     after = requests.get(path, headers=admin, timeout=5).json()["queues"]
     assert after == [{"queue": spec.name, "dead_queue": spec.dead_queue, "dead_letters": 2}]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/admin/notifications?user_id=" + str(uuid.UUID(int=1)),
+        "/v1/admin/notification/dead-letters",
+    ],
+)
+def test_with_require_mfa_for_roles_admins_need_a_second_factor(service, verifier, path):
+    url, notifications = service
+    notifications.settings = notifications.settings.model_copy(
+        update={"require_mfa_for_roles": frozenset({"admin"})}
+    )
+    one = bearer(verifier.issue(uuid.uuid4(), roles=["admin"], amr=["pwd"]))
+    two = bearer(verifier.issue(uuid.uuid4(), roles=["admin"], amr=["mfa", "otp", "pwd"]))
+
+    refused = requests.get(f"{url}{path}", headers=one, timeout=5)
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "/problems/mfa-required"
+    assert requests.get(f"{url}{path}", headers=two, timeout=5).status_code == 200

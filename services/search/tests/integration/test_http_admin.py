@@ -94,3 +94,22 @@ def test_staff_start_a_rebuild_and_watch_it_finish(
     after = requests.get(f"{base_url}/v1/admin/search/index", headers=staff, timeout=10).json()
     assert after["documents"] == 7
     assert after["last_rebuild"] == job
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [("/v1/admin/search/index", "staff"), ("/v1/admin/search/dead-letters", "admin")],
+)
+def test_with_require_mfa_for_roles_the_token_needs_a_second_factor(
+    base_url: str, wired: Search, verifier: FakeTokenVerifier, path: str, role: str
+) -> None:
+    wired.settings = wired.settings.model_copy(
+        update={"require_mfa_for_roles": frozenset({"admin", "staff"})}
+    )
+    one = {"Authorization": f"Bearer {verifier.issue(roles=[role], amr=['pwd'])}"}
+    two = {"Authorization": f"Bearer {verifier.issue(roles=[role], amr=['hwk', 'mfa', 'user'])}"}
+
+    refused = requests.get(f"{base_url}{path}", headers=one, timeout=10)
+    assert refused.status_code == 403
+    assert refused.json()["type"] == "/problems/mfa-required"
+    assert requests.get(f"{base_url}{path}", headers=two, timeout=10).status_code == 200

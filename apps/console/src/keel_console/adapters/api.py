@@ -45,6 +45,18 @@ class Api:
             f"{self.base_url}/v1/auth/login", json=body, headers=headers, timeout=self.timeout
         ))  # fmt: skip
 
+    def mfa_challenge(
+        self, mfa_token: str, answer: dict[str, str], client_ip: str | None
+    ) -> dict[str, Any]:
+        """The second step of a sign-in with two-factor on: ``answer`` holds ``code`` or
+        ``recovery_code``; the token pair, or an ``ApiError``."""
+        headers = {"X-Forwarded-For": client_ip} if client_ip else {}
+        body = {"mfa_token": mfa_token, **answer}
+        return self._json(self.http.post(
+            f"{self.base_url}/v1/auth/mfa/challenge", json=body, headers=headers,
+            timeout=self.timeout,
+        ))  # fmt: skip
+
     def logout(self, session: ConsoleSession) -> None:
         # Ends the login session at auth: its refresh token and access tokens stop working.
         self.http.post(

@@ -59,7 +59,8 @@ def create_app(settings: ConsoleSettings | None = None) -> Flask:
         origin = request.headers.get("Origin")
         if origin and urlsplit(origin).hostname != urlsplit(request.host_url).hostname:
             raise Forbidden("The form was sent from another site.")
-        if request.endpoint != "auth.login":
+        # The sign-in forms have no session yet (the second one carries its mfa_token).
+        if request.endpoint not in ("auth.login", "auth.login_mfa"):
             # SameSite=Strict already keeps other sites' forms out; the token is the second
             # lock (and covers browsers without SameSite).
             sent = request.form.get("csrf_token", "")

@@ -14,17 +14,24 @@ Authorization (roles, ownership) stays in the service layer; this only authentic
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 
 from keel_common.auth.principal import InvalidToken, Principal, TokenVerifier
-from keel_common.http.problems import ProblemError
+from keel_common.http.problems import ProblemError, problem_response
+from keel_common.second_factor import MFA_REQUIRED_TYPE, SecondFactorRequired
 
 _EXTENSION = "keel.token_verifier"
 
 
 def install_token_verifier(app: Flask, verifier: TokenVerifier) -> None:
-    """Make ``verifier`` the one ``require_principal`` uses for this app."""
+    """Make ``verifier`` the one ``require_principal`` uses for this app, and answer a
+    privileged caller without a second factor (``keel_common.second_factor``) with a 403."""
     app.extensions[_EXTENSION] = verifier
+    app.register_error_handler(SecondFactorRequired, _second_factor_required)
+
+
+def _second_factor_required(exc: SecondFactorRequired) -> Response:
+    return problem_response(403, "Second factor required", str(exc), MFA_REQUIRED_TYPE)
 
 
 def bearer_token(header: str | None) -> str | None:

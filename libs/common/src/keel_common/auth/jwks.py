@@ -122,11 +122,15 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     roles = claims.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
         raise InvalidToken("malformed roles claim")
+    amr = claims.get("amr", [])
+    if not isinstance(amr, list) or not all(isinstance(method, str) for method in amr):
+        raise InvalidToken("malformed amr claim")
     try:
         return Principal(
             user_id=uuid.UUID(str(claims["sub"])),
             roles=frozenset(roles),
             session_id=uuid.UUID(str(claims["sid"])),
+            amr=frozenset(amr),
         )
     except (KeyError, ValueError) as exc:
         raise InvalidToken("malformed subject or session claim") from exc

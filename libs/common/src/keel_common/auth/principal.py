@@ -25,11 +25,13 @@ class InvalidToken(Exception):
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller: the user's public id, roles and login session."""
+    """The authenticated caller: the user's public id, roles and login session, and how the
+    session was signed in (``amr``, RFC 8176 method names; ``"mfa"`` when two factors)."""
 
     user_id: uuid.UUID
     roles: frozenset[str] = field(default_factory=frozenset)
     session_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    amr: frozenset[str] = field(default_factory=frozenset)
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
@@ -62,12 +64,14 @@ class FakeTokenVerifier(TokenVerifier):
         user_id: uuid.UUID | None = None,
         roles: Iterable[str] = (),
         session_id: uuid.UUID | None = None,
+        amr: Iterable[str] = (),
     ) -> str:
         """A new token that verifies to a Principal with these values (random ids if omitted)."""
         principal = Principal(
             user_id=user_id or uuid.uuid4(),
             roles=frozenset(roles),
             session_id=session_id or uuid.uuid4(),
+            amr=frozenset(amr),
         )
         token = secrets.token_urlsafe(16)
         self._principals[token] = principal

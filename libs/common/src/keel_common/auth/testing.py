@@ -53,6 +53,7 @@ class SigningKeys:
         roles: Iterable[str] = ("user",),
         session_id: uuid.UUID | None = None,
         ttl: int = 900,
+        amr: Iterable[str] = ("pwd",),
     ) -> dict[str, Any]:
         now = int(time.time())
         return {
@@ -61,6 +62,7 @@ class SigningKeys:
             "sub": str(user_id or uuid.uuid4()),
             "sid": str(session_id or uuid.uuid4()),
             "roles": list(roles),
+            "amr": list(amr),
             "iat": now,
             "exp": now + ttl,
             "jti": uuid.uuid4().hex,

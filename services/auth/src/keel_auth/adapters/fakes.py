@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Self
 
+from keel_auth.adapters.fakes_mfa import FakeMfaRepository, FakePasskeyRepository
 from keel_auth.domain.errors import Throttled
 from keel_auth.domain.events import AuthEvent
 from keel_auth.domain.model import (
@@ -119,6 +120,8 @@ class FakeUnitOfWork(ports.UnitOfWork):
     refresh_tokens: FakeRefreshTokenRepository
     secrets: FakeOneTimeSecretRepository
     audit: FakeAuditLog
+    mfa: FakeMfaRepository
+    passkeys: FakePasskeyRepository
 
     def __init__(self) -> None:
         self.users = FakeUserRepository()
@@ -126,6 +129,8 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.refresh_tokens = FakeRefreshTokenRepository()
         self.secrets = FakeOneTimeSecretRepository()
         self.audit = FakeAuditLog()
+        self.mfa = FakeMfaRepository()
+        self.passkeys = FakePasskeyRepository()
         self.events: list[AuthEvent] = []
         self.commits = 0
         self._pending: list[AuthEvent] = []
@@ -147,12 +152,14 @@ class FakeUnitOfWork(ports.UnitOfWork):
 
     def rollback(self) -> None:
         # A copy, so a later rollback still finds the committed state untouched.
-        users, sessions, tokens, secrets, audit = copy.deepcopy(self._committed)
+        users, sessions, tokens, secrets, audit, mfa, passkeys = copy.deepcopy(self._committed)
         self.users.rows = users
         self.sessions.rows = sessions
         self.refresh_tokens.rows = tokens
         self.secrets.rows = secrets
         self.audit.entries = audit
+        self.mfa.restore(mfa)
+        self.passkeys.restore(passkeys)
         self._pending = []
 
     def _copy_state(self) -> _State:
@@ -164,6 +171,8 @@ class FakeUnitOfWork(ports.UnitOfWork):
                 self.refresh_tokens.rows,
                 self.secrets.rows,
                 self.audit.entries,
+                self.mfa.state(),
+                self.passkeys.state(),
             )
         )
 
@@ -174,6 +183,8 @@ _State = tuple[
     dict[str, RefreshToken],
     list[OneTimeSecret],
     list[AuditEntry],
+    tuple[Any, ...],
+    tuple[Any, ...],
 ]
 
 
@@ -201,13 +212,16 @@ class FakeAccessTokens(ports.AccessTokens):
         self.claims: dict[str, dict[str, Any]] = {}
         self._counter = itertools.count(1)
 
-    def issue(self, user: User, session_id: uuid.UUID, now: datetime) -> ports.IssuedAccessToken:
+    def issue(
+        self, user: User, session_id: uuid.UUID, now: datetime, amr: Sequence[str] = ()
+    ) -> ports.IssuedAccessToken:
         token = f"access-{next(self._counter)}"
         expires_at = now + timedelta(minutes=15)
         self.claims[token] = {
             "sub": str(user.id),
             "sid": str(session_id),
             "roles": list(user.roles),
+            "amr": list(amr),
             "exp": int(expires_at.timestamp()),
         }
         return ports.IssuedAccessToken(token, expires_at)

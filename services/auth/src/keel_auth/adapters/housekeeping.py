@@ -8,10 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from keel_auth.adapters.orm import (
+    mfa_challenges,
     oidc_states,
     oidc_used_nonces,
     one_time_secrets,
     refresh_tokens,
+    webauthn_challenges,
 )
 
 # Kept a little past expiry so a late replay of a spent refresh token is still recognised.
@@ -19,20 +21,20 @@ GRACE = timedelta(days=1)
 
 
 def purge_expired(engine: Engine, now: datetime) -> int:
-    """Delete expired refresh tokens, one-time secrets, web sign-in states and spent nonces;
-    returns how many rows went."""
+    """Delete what expired a day ago: refresh tokens, one-time secrets, web sign-in states,
+    spent nonces (useless once their token expired: it is refused then anyway), mfa tokens and
+    WebAuthn challenges; returns how many rows went."""
+    removed = 0
     with engine.begin() as conn:
-        removed = conn.execute(
-            sa.delete(refresh_tokens).where(refresh_tokens.c.expires_at < now - GRACE)
-        ).rowcount
-        removed += conn.execute(
-            sa.delete(one_time_secrets).where(one_time_secrets.c.expires_at < now - GRACE)
-        ).rowcount
-        removed += conn.execute(
-            sa.delete(oidc_states).where(oidc_states.c.expires_at < now - GRACE)
-        ).rowcount
-        # A spent nonce is useless once its token expired: the token is refused then anyway.
-        removed += conn.execute(
-            sa.delete(oidc_used_nonces).where(oidc_used_nonces.c.expires_at < now - GRACE)
-        ).rowcount
-    return int(removed)
+        for table in (
+            refresh_tokens,
+            one_time_secrets,
+            oidc_states,
+            oidc_used_nonces,
+            mfa_challenges,
+            webauthn_challenges,
+        ):
+            removed += conn.execute(
+                sa.delete(table).where(table.c.expires_at < now - GRACE)
+            ).rowcount
+    return removed

@@ -5,6 +5,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
+from keel_auth.domain.mfa import (
+    CeremonyKind,
+    MfaChallenge,
+    Passkey,
+    RecoveryCode,
+    TotpFactor,
+    WebAuthnChallenge,
+)
 from keel_auth.domain.model import (
     AuditAction,
     AuditEntry,
@@ -64,6 +72,7 @@ login_sessions = standard_table(
     sa.Column("revoked_at", UtcDateTime, nullable=True),
     sa.Column("revoke_reason", sa.String(32), nullable=True),
     sa.Column("last_seen_at", UtcDateTime, nullable=True),
+    sa.Column("amr", sa.JSON, nullable=True),  # NULL: signed in before amr was recorded
 )
 
 refresh_tokens = standard_table(
@@ -100,6 +109,56 @@ audit_log = standard_table(
     sa.Column("user_agent", sa.String(512), nullable=True),
     sa.Column("occurred_at", UtcDateTime, nullable=False, index=True),
     sa.Column("details", sa.JSON, nullable=False),
+)
+
+# Second factors (keel_auth.domain.mfa): TOTP secrets are encrypted (MFA_ENCRYPTION_KEY),
+# recovery codes, mfa tokens and WebAuthn challenges stored as hashes only.
+totp_factors = standard_table(
+    "totp_factors",
+    metadata,
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, unique=True),
+    sa.Column("secret_encrypted", sa.Text, nullable=False),
+    sa.Column("confirmed_at", UtcDateTime, nullable=True),
+    sa.Column("last_step", sa.BigInteger, nullable=True),
+)
+
+recovery_codes = standard_table(
+    "recovery_codes",
+    metadata,
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("code_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("used_at", UtcDateTime, nullable=True),
+)
+
+mfa_challenges = standard_table(
+    "mfa_challenges",
+    metadata,
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("amr", sa.JSON, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime, nullable=True),
+)
+
+passkeys = standard_table(
+    "passkeys",
+    metadata,
+    sa.Column("user_id", sa.Uuid, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("credential_id", sa.String(1400), nullable=False, unique=True),
+    sa.Column("public_key", sa.Text, nullable=False),
+    sa.Column("sign_count", sa.BigInteger, nullable=False),
+    sa.Column("name", sa.String(100), nullable=True),
+    sa.Column("last_used_at", UtcDateTime, nullable=True),
+)
+
+webauthn_challenges = standard_table(
+    "webauthn_challenges",
+    metadata,
+    sa.Column("kind", _enum(CeremonyKind), nullable=False),
+    sa.Column("user_id", sa.Uuid, nullable=True),
+    sa.Column("challenge_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime, nullable=True),
 )
 
 # Token signing keys: private halves encrypted (JWT_KEY_PASSPHRASE), newest signs.
@@ -159,4 +218,9 @@ def start_mappers() -> None:
     map_entity(mapper_registry, AuditEntry, audit_log)
     map_entity(mapper_registry, Identity, identities)
     map_entity(mapper_registry, OidcState, oidc_states)
+    map_entity(mapper_registry, TotpFactor, totp_factors)
+    map_entity(mapper_registry, RecoveryCode, recovery_codes)
+    map_entity(mapper_registry, MfaChallenge, mfa_challenges)
+    map_entity(mapper_registry, Passkey, passkeys)
+    map_entity(mapper_registry, WebAuthnChallenge, webauthn_challenges)
     _mapped = True

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from keel_auth.adapters import orm
+from keel_auth.adapters.mfa_repository import SqlAlchemyMfaRepository, SqlAlchemyPasskeyRepository
 from keel_auth.adapters.oidc_repository import (
     SqlAlchemyIdentityRepository,
     SqlAlchemyOidcStateRepository,
@@ -171,6 +172,8 @@ class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork, ports.UnitOfWork):
         self.audit = SqlAlchemyAuditLog(self.session)
         self.identities = SqlAlchemyIdentityRepository(self.session)
         self.oidc_states = SqlAlchemyOidcStateRepository(self.session)
+        self.mfa = SqlAlchemyMfaRepository(self.session)
+        self.passkeys = SqlAlchemyPasskeyRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

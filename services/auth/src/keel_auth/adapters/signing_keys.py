@@ -11,6 +11,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -168,7 +169,7 @@ class SigningKeyStore:
 
 
 class JwtAccessTokens(ports.AccessTokens):
-    """Access tokens: EdDSA JWTs with kid, iss, aud, sub, sid, roles, iat, exp, jti."""
+    """Access tokens: EdDSA JWTs with kid, iss, aud, sub, sid, roles, amr, iat, exp, jti."""
 
     def __init__(self, keys: SigningKeyStore, issuer: str, audience: str, ttl: timedelta):
         self._keys = keys
@@ -176,7 +177,9 @@ class JwtAccessTokens(ports.AccessTokens):
         self._audience = audience
         self._ttl = ttl
 
-    def issue(self, user: User, session_id: uuid.UUID, now: datetime) -> ports.IssuedAccessToken:
+    def issue(
+        self, user: User, session_id: uuid.UUID, now: datetime, amr: Sequence[str] = ()
+    ) -> ports.IssuedAccessToken:
         key = self._keys.current()
         expires_at = now.replace(microsecond=0) + self._ttl
         claims = {
@@ -185,6 +188,7 @@ class JwtAccessTokens(ports.AccessTokens):
             "sub": str(user.id),
             "sid": str(session_id),
             "roles": list(user.roles),
+            "amr": list(amr),  # RFC 8176: how the session was signed in
             "iat": int(now.timestamp()),
             "exp": int(expires_at.timestamp()),
             "jti": uuid.uuid4().hex,

@@ -115,3 +115,18 @@ class ConfirmEmailChange:
 @dataclass(frozen=True)
 class RevokeSession:
     session_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class AnswerMfaChallenge:
+    """``code`` from the authenticator app, or one of the ``recovery_code``s."""
+
+    mfa_token: str
+    code: str | None = None
+    recovery_code: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisterPasskey:
+    credential: dict[str, object]
+    name: str | None = None

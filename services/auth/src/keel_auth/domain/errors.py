@@ -78,3 +78,19 @@ class Throttled(AuthError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many attempts, retry after {retry_after}s")
         self.retry_after = max(1, retry_after)
+
+
+class InvalidMfaToken(AuthError):
+    """An ``mfa_token`` that is unknown, expired or already answered (401)."""
+
+
+class MfaConflict(AuthError):
+    """Two-factor is not in the state this request needs: already on, or not set up (409)."""
+
+
+class PasskeyRejected(AuthError):
+    """A WebAuthn answer that does not verify: wrong challenge, origin, signature (400)."""
+
+
+class PasskeyNotFound(AuthError):
+    """No passkey with this id among the caller's (404)."""

@@ -98,10 +98,18 @@ class LoginSession:
     """One sign-in (a refresh-token family); revoking it ends every token it issued."""
 
     def __init__(
-        self, user_id: uuid.UUID, now: datetime, *, ip: str | None, user_agent: str | None
+        self,
+        user_id: uuid.UUID,
+        now: datetime,
+        *,
+        ip: str | None,
+        user_agent: str | None,
+        amr: Iterable[str] = (),
     ) -> None:
         self.id = uuid.uuid4()
         self.user_id = user_id
+        # How the user signed in (RFC 8176 names); refreshed tokens carry it on.
+        self.amr: list[str] | None = sorted(set(amr))
         self.ip = ip
         self.user_agent = user_agent
         self.created_at = now
@@ -224,6 +232,13 @@ class AuditAction(enum.StrEnum):
     IDENTITY_UNLINKED = "identity.unlinked"
     IDENTITY_LINK_REFUSED = "identity.link_refused"
     ACCOUNT_TAKEN_OVER = "account.taken_over"
+    MFA_CHALLENGED = "mfa.challenged"
+    MFA_ENABLED = "mfa.enabled"
+    MFA_DISABLED = "mfa.disabled"
+    MFA_FAILED = "mfa.failed"
+    RECOVERY_CODE_USED = "mfa.recovery_code_used"
+    PASSKEY_ADDED = "passkey.added"
+    PASSKEY_REMOVED = "passkey.removed"
 
 
 class AuditEntry:

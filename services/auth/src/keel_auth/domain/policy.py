@@ -46,6 +46,13 @@ class AuthPolicy:
     phone_code_per_user: Limit = Limit(5, 86400)
     phone_code_per_phone: Limit = Limit(3, 3600)
     phone_verify_per_user: Limit = Limit(10, 3600)
+    # Answers to a second-factor prompt (challenge, enrolment, disabling), per user.
+    mfa_attempts: Limit = Limit(5, 600)
+    mfa_token_ttl: timedelta = timedelta(minutes=5)
+    webauthn_challenge_ttl: timedelta = timedelta(minutes=5)
+    passkey_login_per_ip: Limit = Limit(100, 600)
+    # The name authenticator apps show next to the account.
+    totp_issuer: str = "Keel"
     # ISO 3166 regions OTP SMS may go to (SMS pumping targets premium-rate destinations).
     otp_regions: frozenset[str] = field(
         default_factory=lambda: frozenset({"US", "CA", "GB", "IE", "DE", "FR", "NL", "ES", "IT"})

@@ -21,6 +21,7 @@ _UNAUTHORIZED = (
     errors.Unauthenticated,
     errors.InvalidCode,
     errors.InvalidOneTimeToken,
+    errors.InvalidMfaToken,
 )
 
 
@@ -57,6 +58,9 @@ def install_error_mapping(app: OpenAPI) -> None:
             errors.LastAdmin: (409, "Conflict"),
             errors.UserNotFound: (404, "Not Found"),
             errors.SessionNotFound: (404, "Not Found"),
+            errors.MfaConflict: (409, "Conflict"),
+            errors.PasskeyRejected: (400, "Bad Request"),
+            errors.PasskeyNotFound: (404, "Not Found"),
         },
     )
     app.register_error_handler(errors.EmailNotVerified, _email_not_verified)

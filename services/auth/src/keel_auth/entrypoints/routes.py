@@ -45,8 +45,9 @@ from keel_auth.entrypoints.schemas import (
     UserPath,
     VerifyEmailBody,
 )
+from keel_auth.entrypoints.schemas_mfa import MfaRequiredOut, SignInOut
 from keel_auth.service_layer import accounts, otp, passwords, phones, sessions, verification
-from keel_auth.service_layer.steps import TokenPair
+from keel_auth.service_layer.steps import MfaRequired, TokenPair
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH
 from keel_common.http.problems import validation_problem
@@ -65,9 +66,15 @@ def _json(model: Any, status: int = 200) -> tuple[dict[str, Any], int]:
     return model.model_dump(mode="json"), status
 
 
-def _tokens(pair: TokenPair) -> Response:
-    """A token pair; no cache (browser, proxy) may keep it (RFC 6749 section 5.1)."""
-    body = current_app.json.dumps(TokenPairOut.of(pair).model_dump(mode="json"))
+def _tokens(pair: TokenPair | MfaRequired) -> Response:
+    """A token pair, or the ``mfa_token`` of a sign-in that needs a second factor; no cache
+    (browser, proxy) may keep either (RFC 6749 section 5.1)."""
+    model: BaseModel
+    if isinstance(pair, MfaRequired):
+        model = MfaRequiredOut(mfa_token=pair.mfa_token)
+    else:
+        model = TokenPairOut.of(pair)
+    body = current_app.json.dumps(model.model_dump(mode="json"))
     response = Response(body, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
@@ -91,14 +98,14 @@ AUTH_EXTENSION = "keel_auth"
 
 def install(app: Any, auth: Auth) -> None:
     """Serve the API of ``auth`` (the composition root of this process) on ``app``."""
-    from keel_auth.entrypoints import http_account  # imports this module's helpers
+    # The feature modules build on this module's helpers, so they are imported here.
+    from keel_auth.entrypoints import http_account, routes_mfa, routes_oidc
 
     app.extensions[AUTH_EXTENSION] = auth
     app.register_api(api)
     app.register_api(http_account.api)
-    from keel_auth.entrypoints import routes_oidc  # builds on this module's helpers
-
     routes_oidc.install(app)
+    routes_mfa.install(app)
 
 
 def _auth() -> Auth:
@@ -122,7 +129,7 @@ def sign_up(body: SignUpBody) -> Any:
     return ACCEPTED, 202
 
 
-@api.post("/login", responses={200: TokenPairOut, 401: None})
+@api.post("/login", responses={200: SignInOut, 401: None})
 def log_in(body: LogInBody) -> Any:
     auth = _auth()
     try:
@@ -195,7 +202,7 @@ def request_otp(body: OtpRequestBody) -> Any:
     return ACCEPTED, 202
 
 
-@api.post("/otp/verify", responses={200: TokenPairOut, 401: None})
+@api.post("/otp/verify", responses={200: SignInOut, 401: None})
 def verify_otp(body: OtpVerifyBody) -> Any:
     auth = _auth()
     pair = otp.verify_otp(
@@ -240,7 +247,7 @@ def reset_password(body: ResetPasswordBody) -> Any:
     return _no_content()
 
 
-@api.post("/email/verify", responses={200: TokenPairOut})
+@api.post("/email/verify", responses={200: SignInOut})
 def verify_email(body: VerifyEmailBody) -> Any:
     """The link of the welcome email: the address is verified and the user signed in."""
     auth = _auth()
@@ -312,5 +319,6 @@ def set_roles(path: UserPath, body: RolesBody) -> Any:
         revocations=auth.revocations,
         policy=auth.policy,
         clock=auth.clock,
+        mfa_roles=auth.settings.require_mfa_for_roles,
     )
     return _json(UserOut.of(user))

@@ -11,7 +11,7 @@ from flask_openapi3 import APIBlueprint
 from keel_auth.domain import oidc as errors
 from keel_auth.domain.oidc import BeginWebSignIn, FinishWebSignIn, SignInWithIdToken
 from keel_auth.entrypoints.routes import TAG, _auth, _json, _no_content, _tokens, origin
-from keel_auth.entrypoints.schemas import TokenPairOut
+from keel_auth.entrypoints.schemas_mfa import SignInOut
 from keel_auth.entrypoints.schemas_oidc import (
     AuthorizeQuery,
     ExchangeBody,
@@ -57,7 +57,7 @@ def _redirect(location: str) -> Response:
 
 @api.post(
     "/oidc/<string:provider>/token",
-    responses={200: TokenPairOut, 401: None, 403: None, 409: None},
+    responses={200: SignInOut, 401: None, 403: None, 409: None},
 )
 def oidc_token(path: ProviderPath, body: IdTokenBody) -> Any:
     """Native apps: the ID token their provider SDK returned, and the raw nonce."""
@@ -125,7 +125,7 @@ def _callback(provider: str) -> Response:
     return _redirect(location)
 
 
-@api.post("/oidc/exchange", responses={200: TokenPairOut, 401: None})
+@api.post("/oidc/exchange", responses={200: SignInOut, 401: None})
 def oidc_exchange(body: ExchangeBody) -> Any:
     auth = _auth()
     pair = oidc.exchange_code(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from keel_auth.domain.commands import Origin, SetRoles, SignUp
@@ -28,6 +28,7 @@ from keel_auth.service_layer.ports import PasswordHasher, RevocationList, Thrott
 from keel_auth.service_layer.steps import audit, end_all_sessions
 from keel_common.auth.principal import Principal
 from keel_common.clock import Clock
+from keel_common.second_factor import require_second_factor
 
 MANAGE_ROLES = "users:set_roles"
 
@@ -116,14 +117,18 @@ def set_roles(
     revocations: RevocationList,
     policy: AuthPolicy,
     clock: Clock,
+    *,
+    mfa_roles: Collection[str] = (),
 ) -> User:
-    """Admins only, judged on the actor's current roles in the database (not the token's).
+    """Admins only, judged on the actor's current roles in the database (not the token's),
+    signed in with a second factor when ``mfa_roles`` (REQUIRE_MFA_FOR_ROLES) say so.
     Taking a role away ends the user's sessions so no token outlives the privilege."""
     now = clock()
     with uow:
         actor = uow.users.get(principal.user_id)
         if actor is None or not actor.can(MANAGE_ROLES):
             raise Forbidden("only an admin can change roles")
+        require_second_factor(actor.roles, principal.amr, mfa_roles)
         roles = check_roles(cmd.roles)
         user = uow.users.get(cmd.user_id)
         if user is None:

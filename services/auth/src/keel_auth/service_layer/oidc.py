@@ -39,7 +39,8 @@ from keel_auth.domain.policy import AuthPolicy
 from keel_auth.service_layer.identities import resolve, verified_claims
 from keel_auth.service_layer.oidc_ports import IdentityProviders
 from keel_auth.service_layer.ports import AccessTokens, RevocationList, Throttle, UnitOfWork
-from keel_auth.service_layer.steps import TokenPair, audit, start_session
+from keel_auth.service_layer.steps import MfaRequired, TokenPair, audit
+from keel_auth.service_layer.steps import finish_sign_in as finish_first_factor
 from keel_common.clock import Clock
 
 STATE_TTL = timedelta(minutes=10)
@@ -54,10 +55,12 @@ def finish_sign_in(
     policy: AuthPolicy,
     now: datetime,
     via: str,
-) -> TokenPair:
+) -> TokenPair | MfaRequired:
     """The one step where an OIDC sign-in becomes a session, as password login's does
     (``via``: the provider of a native sign-in, or "web_exchange")."""
-    pair = start_session(uow, tokens, user, origin, policy, now)
+    # "fed": a federated identity provider vouched for the user (a first factor only: an
+    # account with two-factor on is asked for its code, as after a password).
+    pair = finish_first_factor(uow, tokens, user, origin, policy, now, amr=["fed"])
     audit(uow, AuditAction.LOGIN_SUCCEEDED, origin, now, user=user, method="oidc", via=via)
     return pair
 
@@ -72,7 +75,7 @@ def sign_in_with_id_token(
     throttle: Throttle,
     policy: AuthPolicy,
     clock: Clock,
-) -> TokenPair:
+) -> TokenPair | MfaRequired:
     throttle.hit("login-ip", origin.ip or "-", policy.login_per_ip)
     claims = verified_claims(providers, cmd.provider, cmd.id_token, cmd.nonce, origin, uow, clock)
     now = clock()
@@ -154,7 +157,7 @@ def exchange_code(
     throttle: Throttle,
     policy: AuthPolicy,
     clock: Clock,
-) -> TokenPair:
+) -> TokenPair | MfaRequired:
     """Trade the callback's code for the token pair (the code works once, for 60 s)."""
     throttle.hit("login-ip", origin.ip or "-", policy.login_per_ip)
     secret_id, raw = split_emailed_token(code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from keel_auth.domain.commands import Origin, RequestOtp, VerifyOtp
 from keel_auth.domain.errors import InvalidCode, InvalidInput, Throttled
 from keel_auth.domain.events import OtpRequested
+from keel_auth.domain.mfa import SMS
 from keel_auth.domain.model import AuditAction, OneTimeSecret, SecretPurpose
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.domain.values import normalize_phone, phone_calling_code, phone_region
@@ -14,7 +15,7 @@ from keel_auth.service_layer.ports import (
     Throttle,
     UnitOfWork,
 )
-from keel_auth.service_layer.steps import TokenPair, audit, start_session
+from keel_auth.service_layer.steps import MfaRequired, TokenPair, audit, finish_sign_in
 from keel_common.clock import Clock
 
 SMS_BUDGET_KEY = "all"
@@ -90,7 +91,7 @@ def verify_otp(
     throttle: Throttle,
     policy: AuthPolicy,
     clock: Clock,
-) -> TokenPair:
+) -> TokenPair | MfaRequired:
     """Sign in with the newest code sent to the phone. Every attempt counts toward the
     per-phone limit, the right code included, so a million codes cannot be tried."""
     phone = normalize_phone(cmd.phone)
@@ -106,7 +107,8 @@ def verify_otp(
             uow.commit()
             raise InvalidCode("wrong, expired or used code")
         secret.use(now)
-        pair = start_session(uow, tokens, user, origin, policy, now)
-        audit(uow, AuditAction.LOGIN_SUCCEEDED, origin, now, user=user, method="otp")
+        pair = finish_sign_in(uow, tokens, user, origin, policy, now, amr=[SMS])
+        action = AuditAction.LOGIN_SUCCEEDED if isinstance(pair, TokenPair) else None
+        audit(uow, action or AuditAction.MFA_CHALLENGED, origin, now, user=user, method="otp")
         uow.commit()
         return pair

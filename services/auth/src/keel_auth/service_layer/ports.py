@@ -10,6 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from keel_auth.domain.events import AuthEvent
+from keel_auth.domain.mfa import (
+    CeremonyKind,
+    MfaChallenge,
+    Passkey,
+    RecoveryCode,
+    TotpFactor,
+    WebAuthnChallenge,
+)
 from keel_auth.domain.model import (
     AuditEntry,
     LoginSession,
@@ -27,15 +35,20 @@ __all__ = [
     "AccessTokens",
     "AuditLog",
     "IssuedAccessToken",
+    "MfaRepository",
+    "NewPasskey",
     "OneTimeSecretRepository",
     "OtpSmsMeter",
+    "PasskeyRepository",
     "PasswordHasher",
     "RefreshTokenRepository",
     "RevocationList",
+    "SecretBox",
     "SessionRepository",
     "Throttle",
     "UnitOfWork",
     "UserRepository",
+    "WebAuthn",
 ]
 
 
@@ -102,6 +115,68 @@ class OneTimeSecretRepository(abc.ABC):
         """The newest secret of this purpose for the user (used or not)."""
 
 
+class MfaRepository(abc.ABC):
+    """TOTP factors, recovery codes and mfa challenges. Each ``spend``/``use`` is atomic (a
+    conditional update): of two concurrent answers with one code, exactly one wins."""
+
+    @abc.abstractmethod
+    def totp_for(self, user_id: uuid.UUID) -> TotpFactor | None: ...
+
+    @abc.abstractmethod
+    def add_totp(self, factor: TotpFactor) -> None: ...
+
+    @abc.abstractmethod
+    def remove_totp(self, user_id: uuid.UUID) -> None:
+        """Delete the user's factor (pending or not) and every recovery code."""
+
+    @abc.abstractmethod
+    def use_totp_step(self, factor: TotpFactor, step: int) -> bool:
+        """Record ``step`` as the last used unless a step as new was; False then."""
+
+    @abc.abstractmethod
+    def add_recovery_codes(self, codes: Sequence[RecoveryCode]) -> None: ...
+
+    @abc.abstractmethod
+    def use_recovery_code(self, user_id: uuid.UUID, code_hash: str, now: datetime) -> bool:
+        """Mark the user's unused code with this hash used; False if there is none."""
+
+    @abc.abstractmethod
+    def add_challenge(self, challenge: MfaChallenge) -> None: ...
+
+    @abc.abstractmethod
+    def challenge_by_hash(self, token_hash: str) -> MfaChallenge | None: ...
+
+    @abc.abstractmethod
+    def spend_challenge(self, challenge: MfaChallenge, now: datetime) -> bool: ...
+
+
+class PasskeyRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, passkey: Passkey) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, passkey_id: uuid.UUID) -> Passkey | None: ...
+
+    @abc.abstractmethod
+    def by_credential_id(self, credential_id: str) -> Passkey | None: ...
+
+    @abc.abstractmethod
+    def for_user(self, user_id: uuid.UUID) -> list[Passkey]: ...
+
+    @abc.abstractmethod
+    def remove(self, passkey: Passkey) -> None: ...
+
+    @abc.abstractmethod
+    def add_challenge(self, challenge: WebAuthnChallenge) -> None: ...
+
+    @abc.abstractmethod
+    def take_challenge(
+        self, kind: CeremonyKind, challenge_hash: str, now: datetime
+    ) -> WebAuthnChallenge | None:
+        """The live challenge with this hash, marked used atomically; None if it is unknown,
+        expired or was taken already."""
+
+
 class AuditLog(abc.ABC):
     @abc.abstractmethod
     def add(self, entry: AuditEntry) -> None: ...
@@ -117,6 +192,8 @@ class UnitOfWork(AbstractUnitOfWork):
     audit: AuditLog
     identities: IdentityRepository
     oidc_states: OidcStateRepository
+    mfa: MfaRepository
+    passkeys: PasskeyRepository
 
     @abc.abstractmethod
     def publish(self, event: AuthEvent) -> None:
@@ -147,7 +224,9 @@ class AccessTokens(abc.ABC):
     """Signs and reads the service's access tokens (JWT)."""
 
     @abc.abstractmethod
-    def issue(self, user: User, session_id: uuid.UUID, now: datetime) -> IssuedAccessToken: ...
+    def issue(
+        self, user: User, session_id: uuid.UUID, now: datetime, amr: Sequence[str] = ()
+    ) -> IssuedAccessToken: ...
 
     @abc.abstractmethod
     def decode(self, token: str) -> dict[str, Any]:
@@ -182,3 +261,53 @@ class OtpSmsMeter(abc.ABC):
 
     @abc.abstractmethod
     def refused(self, reason: str) -> None: ...
+
+
+class SecretBox(abc.ABC):
+    """Encrypts secrets the service must read back (TOTP seeds), with a key from settings."""
+
+    @abc.abstractmethod
+    def seal(self, plaintext: str) -> str: ...
+
+    @abc.abstractmethod
+    def open(self, sealed: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class NewPasskey:
+    credential_id: str
+    public_key: str
+    sign_count: int
+
+
+class WebAuthn(abc.ABC):
+    """The WebAuthn ceremonies for this relying party (id and origins from settings).
+    Options are the JSON handed to ``navigator.credentials``; challenges are base64url."""
+
+    @abc.abstractmethod
+    def registration_options(
+        self, user: User, exclude: Sequence[str]
+    ) -> tuple[dict[str, Any], str]:
+        """Options for a discoverable credential with user verification, and the challenge."""
+
+    @abc.abstractmethod
+    def authentication_options(self) -> tuple[dict[str, Any], str]:
+        """Options for a sign-in with any discoverable credential, and the challenge."""
+
+    @abc.abstractmethod
+    def challenge_of(self, credential: dict[str, Any]) -> str | None:
+        """The challenge the browser signed (from clientDataJSON), None if unreadable."""
+
+    @abc.abstractmethod
+    def verify_registration(self, credential: dict[str, Any], challenge: str) -> NewPasskey:
+        """The new credential, or ``PasskeyRejected``."""
+
+    @abc.abstractmethod
+    def credential_id_of(self, credential: dict[str, Any]) -> str | None: ...
+
+    @abc.abstractmethod
+    def verify_authentication(
+        self, credential: dict[str, Any], challenge: str, passkey: Passkey
+    ) -> int:
+        """The new signature counter, or ``PasskeyRejected`` (bad signature, no user
+        verification, a counter that went backwards: a cloned authenticator)."""

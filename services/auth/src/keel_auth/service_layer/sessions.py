@@ -15,6 +15,7 @@ from keel_auth.domain.errors import (
     Unauthenticated,
 )
 from keel_auth.domain.events import TokenReuseDetected
+from keel_auth.domain.mfa import PASSWORD
 from keel_auth.domain.model import AuditAction, LoginSession, User, hash_secret
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.domain.values import normalize_email
@@ -25,7 +26,14 @@ from keel_auth.service_layer.ports import (
     Throttle,
     UnitOfWork,
 )
-from keel_auth.service_layer.steps import TokenPair, audit, end_session, issue_pair, start_session
+from keel_auth.service_layer.steps import (
+    MfaRequired,
+    TokenPair,
+    audit,
+    end_session,
+    finish_sign_in,
+    issue_pair,
+)
 from keel_common.auth.principal import InvalidToken, Principal
 from keel_common.clock import Clock
 
@@ -39,7 +47,7 @@ def log_in(
     throttle: Throttle,
     policy: AuthPolicy,
     clock: Clock,
-) -> TokenPair:
+) -> TokenPair | MfaRequired:
     """Password login. Every attempt takes a slot of the per-account budget *before* argon2
     runs (an atomic reservation: parallel guesses cannot all pass a check made earlier);
     past the budget even the right password is refused until the window passes, so
@@ -66,8 +74,9 @@ def log_in(
         if hasher.needs_rehash(user.password_hash or ""):
             user.password_hash = hasher.hash(cmd.password)
         now = clock()
-        pair = start_session(uow, tokens, user, origin, policy, now)
-        audit(uow, AuditAction.LOGIN_SUCCEEDED, origin, now, user=user, method="password")
+        pair = finish_sign_in(uow, tokens, user, origin, policy, now, amr=[PASSWORD])
+        action = AuditAction.LOGIN_SUCCEEDED if isinstance(pair, TokenPair) else None
+        audit(uow, action or AuditAction.MFA_CHALLENGED, origin, now, user=user, method="password")
         uow.commit()
         return pair
 

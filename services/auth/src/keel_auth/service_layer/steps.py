@@ -1,17 +1,21 @@
-"""Shared steps of the use cases: starting and ending login sessions, auditing."""
+"""Shared steps of the use cases: finishing a sign-in (the second-factor gate), starting and
+ending login sessions, auditing."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from keel_auth.domain.commands import Origin
-from keel_auth.domain.errors import AccountDisabled
+from keel_auth.domain.errors import AccountDisabled, Unauthenticated
 from keel_auth.domain.events import SessionRevoked
+from keel_auth.domain.mfa import MfaChallenge
 from keel_auth.domain.model import AuditAction, AuditEntry, LoginSession, RefreshToken, User
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.service_layer.ports import AccessTokens, RevocationList, UnitOfWork
+from keel_common.auth.principal import Principal
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,14 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+@dataclass(frozen=True)
+class MfaRequired:
+    """A first factor was right but the account has a second one: the client answers
+    ``POST /v1/auth/mfa/challenge`` with this token and a code to get the token pair."""
+
+    mfa_token: str
 
 
 def issue_pair(
@@ -39,12 +51,32 @@ def issue_pair(
     session.last_seen_at = now  # a pair is issued at sign-in and at each refresh only
     refresh = RefreshToken(session.id, now, ends)
     uow.refresh_tokens.add(refresh)
-    access = tokens.issue(user, session.id, now)
+    access = tokens.issue(user, session.id, now, amr=session.amr or ())
     return TokenPair(
         access_token=access.token,
         refresh_token=refresh.raw,
         expires_in=math.ceil((access.expires_at - now).total_seconds()),
     )
+
+
+def finish_sign_in(
+    uow: UnitOfWork,
+    tokens: AccessTokens,
+    user: User,
+    origin: Origin,
+    policy: AuthPolicy,
+    now: datetime,
+    *,
+    amr: Sequence[str],
+) -> TokenPair | MfaRequired:
+    """The end of every first-factor sign-in (password, SMS code, emailed link, OIDC): a
+    session, or, when the account has two-factor on, an ``mfa_token`` to answer first."""
+    factor = uow.mfa.totp_for(user.id)
+    if factor is None or not factor.is_confirmed:
+        return start_session(uow, tokens, user, origin, policy, now, amr=amr)
+    challenge = MfaChallenge(user.id, amr, now, now + policy.mfa_token_ttl)
+    uow.mfa.add_challenge(challenge)
+    return MfaRequired(challenge.raw)
 
 
 def start_session(
@@ -54,8 +86,12 @@ def start_session(
     origin: Origin,
     policy: AuthPolicy,
     now: datetime,
+    *,
+    amr: Sequence[str],
 ) -> TokenPair:
-    session = LoginSession(user.id, now, ip=origin.ip, user_agent=origin.user_agent)
+    """A new login session; sign-in use cases call ``finish_sign_in`` instead, which
+    asks for the second factor first when there is one."""
+    session = LoginSession(user.id, now, ip=origin.ip, user_agent=origin.user_agent, amr=amr)
     uow.sessions.add(session)
     return issue_pair(uow, tokens, user, session, policy, now)
 
@@ -131,6 +167,15 @@ def audit(
             details=dict(details),
         )
     )
+
+
+def signed_in_user(uow: UnitOfWork, principal: Principal) -> User:
+    """The caller's account, if the session of the token is still live."""
+    session = uow.sessions.get(principal.session_id)
+    user = uow.users.get(principal.user_id)
+    if session is None or not session.is_active or user is None or session.user_id != user.id:
+        raise Unauthenticated("the session has ended")
+    return user
 
 
 def _aware(value: datetime) -> datetime:

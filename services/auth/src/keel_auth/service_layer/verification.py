@@ -6,11 +6,12 @@ from __future__ import annotations
 from keel_auth.domain.commands import Origin, ResendVerification, VerifyEmail
 from keel_auth.domain.errors import InvalidInput, InvalidOneTimeToken, Throttled
 from keel_auth.domain.events import EmailVerificationRequested
+from keel_auth.domain.mfa import EMAIL_LINK
 from keel_auth.domain.model import AuditAction, OneTimeSecret, SecretPurpose, split_emailed_token
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.domain.values import normalize_email
 from keel_auth.service_layer.ports import AccessTokens, Throttle, UnitOfWork
-from keel_auth.service_layer.steps import TokenPair, audit, start_session
+from keel_auth.service_layer.steps import MfaRequired, TokenPair, audit, finish_sign_in
 from keel_common.clock import Clock
 
 
@@ -21,7 +22,7 @@ def verify_email(
     tokens: AccessTokens,
     policy: AuthPolicy,
     clock: Clock,
-) -> TokenPair:
+) -> TokenPair | MfaRequired:
     """Mark the address verified and sign the user in (the link proves the inbox)."""
     secret_id, raw = split_emailed_token(cmd.token)
     now = clock()
@@ -38,8 +39,11 @@ def verify_email(
         secret.use(now)
         user.email_verified = True
         audit(uow, AuditAction.EMAIL_VERIFIED, origin, now, user=user)
-        pair = start_session(uow, tokens, user, origin, policy, now)
-        audit(uow, AuditAction.LOGIN_SUCCEEDED, origin, now, user=user, method="email_link")
+        pair = finish_sign_in(uow, tokens, user, origin, policy, now, amr=[EMAIL_LINK])
+        action = AuditAction.LOGIN_SUCCEEDED if isinstance(pair, TokenPair) else None
+        audit(
+            uow, action or AuditAction.MFA_CHALLENGED, origin, now, user=user, method="email_link"
+        )
         uow.commit()
         return pair
 

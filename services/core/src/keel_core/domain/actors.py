@@ -16,6 +16,10 @@ class Actor:
 
     user_id: UUID
     roles: frozenset[str] = field(default_factory=frozenset)
+    #: How the caller signed in (the token's ``amr``), and the roles that must show a
+    #: second factor there to use the back-office (``REQUIRE_MFA_FOR_ROLES``).
+    amr: frozenset[str] = field(default_factory=frozenset)
+    mfa_roles: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def is_admin(self) -> bool:

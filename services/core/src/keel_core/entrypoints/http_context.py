@@ -27,4 +27,5 @@ def uow() -> UnitOfWork:
 def caller() -> Actor:
     """The authenticated caller, or a 401 problem (no, invalid, expired or revoked token)."""
     principal = require_principal()
-    return Actor(principal.user_id, principal.roles)
+    mfa_roles = core().settings.require_mfa_for_roles
+    return Actor(principal.user_id, principal.roles, principal.amr, mfa_roles)

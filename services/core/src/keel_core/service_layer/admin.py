@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from keel_common.second_factor import require_second_factor
 from keel_core.domain.actors import Actor
 from keel_core.domain.audit import AdminAction, AuditEntry
 from keel_core.domain.errors import Forbidden
@@ -18,11 +19,13 @@ from keel_core.service_layer.ports import UnitOfWork
 def require_staff(actor: Actor) -> None:
     if not actor.is_staff:
         raise Forbidden("the back-office is for staff and admins")
+    require_second_factor(actor.roles, actor.amr, actor.mfa_roles)
 
 
 def require_admin(actor: Actor) -> None:
     if not actor.is_admin:
         raise Forbidden("only an admin can change this")
+    require_second_factor(actor.roles, actor.amr, actor.mfa_roles)
 
 
 def record(

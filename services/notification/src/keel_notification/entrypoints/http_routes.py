@@ -121,9 +121,12 @@ def put_preferences(body: PreferencesIn) -> Response:
 @api.get("/v1/admin/notifications", responses={200: NotificationPage}, security=BEARER_AUTH)
 def search_notifications(query: AdminQuery) -> Response:
     """Support's view of the delivery log, by user and/or by the event that caused it."""
+    principal = caller()
     page = history.search_notifications(
         wired().uow(),
-        roles=caller().roles,
+        roles=principal.roles,
+        amr=principal.amr,
+        mfa_roles=wired().settings.require_mfa_for_roles,
         user_id=query.user_id,
         event_id=query.event_id,
         limit=query.limit,
@@ -138,7 +141,10 @@ def search_notifications(query: AdminQuery) -> Response:
 def get_dead_letters() -> Response:
     """How many messages each consumer queue of the service has dead-lettered (admins)."""
     counts = dead_letters.dead_letter_counts(
-        wired().broker.dead_letter_count, DECLARATION.queues, roles=caller().roles
+        wired().broker.dead_letter_count,
+        DECLARATION.queues,
+        caller=caller(),
+        mfa_roles=wired().settings.require_mfa_for_roles,
     )
     return jsonify(
         queues=[{"queue": s.name, "dead_queue": s.dead_queue, "dead_letters": n} for s, n in counts]

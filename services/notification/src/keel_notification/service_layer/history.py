@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Collection
 
 from keel_common.pagination import Page
+from keel_common.second_factor import require_second_factor
 from keel_notification.domain.errors import Forbidden, NotificationNotFound
 from keel_notification.domain.model import Notification
 from keel_notification.service_layer.ports import UnitOfWork
@@ -32,14 +33,18 @@ def search_notifications(
     uow: UnitOfWork,
     *,
     roles: Collection[str],
+    amr: Collection[str] = (),
+    mfa_roles: Collection[str] = (),
     user_id: uuid.UUID | None = None,
     event_id: uuid.UUID | None = None,
     limit: int = 20,
     cursor: str | None = None,
 ) -> Page[Notification]:
-    """Support's view: any user's messages, or those one event caused. Admins only."""
+    """Support's view: any user's messages, or those one event caused. Admins only, with a
+    second factor in ``amr`` when ``mfa_roles`` (REQUIRE_MFA_FOR_ROLES) name their role."""
     if ADMIN_ROLE not in roles:
         raise Forbidden("the delivery log of other users is for admins")
+    require_second_factor(roles, amr, mfa_roles)
     with uow:
         return uow.notifications.page(
             user_id=user_id, event_id=event_id, limit=_limit(limit), cursor=cursor

@@ -54,7 +54,10 @@ def get_dead_letters() -> Response:
     """How many messages each consumer queue of search has dead-lettered (admins)."""
     service: Search = current_app.extensions[EXTENSION]
     counts = dead_letter_counts(
-        service.broker.dead_letter_count, DECLARATION.queues, roles=require_principal().roles
+        service.broker.dead_letter_count,
+        DECLARATION.queues,
+        caller=require_principal(),
+        mfa_roles=service.settings.require_mfa_for_roles,
     )
     return jsonify(
         queues=[{"queue": s.name, "dead_queue": s.dead_queue, "dead_letters": n} for s, n in counts]

@@ -71,7 +71,9 @@ def _authenticate() -> None:
 def index_status() -> Response:
     """How many products the index holds and how its last rebuild went (staff)."""
     service = _service()
-    status = admin.index_status(require_principal().roles, service.index, service.uow())
+    status = admin.index_status(
+        require_principal(), service.settings.require_mfa_for_roles, service.index, service.uow()
+    )
     last = _rebuild_json(status.last_rebuild) if status.last_rebuild else None
     return jsonify(documents=status.documents, last_rebuild=last)
 
@@ -82,7 +84,11 @@ def start_rebuild() -> Response:
     service, principal = _service(), require_principal()
     try:
         job, builder = admin.start_rebuild(
-            principal.roles, str(principal.user_id), service.index, service.uow(), service.clock
+            principal,
+            service.settings.require_mfa_for_roles,
+            service.index,
+            service.uow(),
+            service.clock,
         )
     except RebuildInProgress as exc:
         running = rebuilding.running_rebuild(service.uow())
@@ -98,5 +104,7 @@ def start_rebuild() -> Response:
 @api.get("/rebuilds/<uuid:job_id>", responses={200: RebuildOut})
 def get_rebuild(path: RebuildPath) -> Response:
     """One rebuild's progress: running until the new index is swapped in (staff)."""
-    job = admin.get_rebuild(require_principal().roles, path.job_id, _service().uow())
+    service = _service()
+    mfa_roles = service.settings.require_mfa_for_roles
+    job = admin.get_rebuild(require_principal(), mfa_roles, path.job_id, service.uow())
     return jsonify(_rebuild_json(job))

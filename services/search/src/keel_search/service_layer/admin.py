@@ -10,7 +10,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from uuid import UUID
 
+from keel_common.auth.principal import Principal
 from keel_common.clock import Clock
+from keel_common.second_factor import require_principal_second_factor
 from keel_search.domain.commands import RebuildIndex
 from keel_search.domain.errors import Forbidden
 from keel_search.domain.rebuilds import RebuildSummary
@@ -20,9 +22,10 @@ from keel_search.service_layer.ports import IndexBuilder, SearchIndex, UnitOfWor
 STAFF_ROLES = frozenset({"staff", "admin"})
 
 
-def require_staff(roles: Collection[str]) -> None:
-    if not STAFF_ROLES & set(roles):
+def require_staff(caller: Principal, mfa_roles: Collection[str]) -> None:
+    if not STAFF_ROLES & set(caller.roles):
         raise Forbidden("the back-office is for staff and admins")
+    require_principal_second_factor(caller, mfa_roles)
 
 
 @dataclass(frozen=True)
@@ -31,8 +34,10 @@ class IndexStatus:
     last_rebuild: RebuildSummary | None
 
 
-def index_status(roles: Collection[str], index: SearchIndex, uow: UnitOfWork) -> IndexStatus:
-    require_staff(roles)
+def index_status(
+    caller: Principal, mfa_roles: Collection[str], index: SearchIndex, uow: UnitOfWork
+) -> IndexStatus:
+    require_staff(caller, mfa_roles)
     with uow:
         latest = uow.rebuild_jobs.latest()
         last = latest.summary() if latest else None
@@ -40,13 +45,20 @@ def index_status(roles: Collection[str], index: SearchIndex, uow: UnitOfWork) ->
 
 
 def start_rebuild(
-    roles: Collection[str], user_id: str, index: SearchIndex, uow: UnitOfWork, now: Clock
+    caller: Principal,
+    mfa_roles: Collection[str],
+    index: SearchIndex,
+    uow: UnitOfWork,
+    now: Clock,
 ) -> tuple[RebuildSummary, IndexBuilder]:
     """Begin a rebuild on behalf of a staff member (``RebuildInProgress`` if one runs)."""
-    require_staff(roles)
+    require_staff(caller, mfa_roles)
+    user_id = str(caller.user_id)
     return rebuilding.start_rebuild(RebuildIndex(requested_by=user_id), index, uow, now)
 
 
-def get_rebuild(roles: Collection[str], job_id: UUID, uow: UnitOfWork) -> RebuildSummary:
-    require_staff(roles)
+def get_rebuild(
+    caller: Principal, mfa_roles: Collection[str], job_id: UUID, uow: UnitOfWork
+) -> RebuildSummary:
+    require_staff(caller, mfa_roles)
     return rebuilding.get_rebuild(job_id, uow)

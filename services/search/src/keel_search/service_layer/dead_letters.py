@@ -6,12 +6,19 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TypeVar
 
 from keel_common import dead_letters
+from keel_common.auth.principal import Principal
 from keel_search.domain.errors import Forbidden
 
 Q = TypeVar("Q")
 
 
 def dead_letter_counts(
-    count: Callable[[Q], int], queues: Sequence[Q], *, roles: Collection[str]
+    count: Callable[[Q], int],
+    queues: Sequence[Q],
+    *,
+    caller: Principal,
+    mfa_roles: Collection[str],
 ) -> list[tuple[Q, int]]:
-    return dead_letters.dead_letter_counts(count, queues, roles=roles, forbidden=Forbidden)
+    return dead_letters.dead_letter_counts(
+        count, queues, caller=caller, mfa_roles=mfa_roles, forbidden=Forbidden
+    )
