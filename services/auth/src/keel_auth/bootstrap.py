@@ -25,8 +25,11 @@ from keel_auth.service_layer.ports import (
     Throttle,
     UnitOfWork,
 )
-from keel_common.service import Job, Outbox, Service, ServiceDeclaration
+from keel_auth.entrypoints.privacy_consumer import erasure_events_handler
+from keel_common.service import Job, Outbox, Service, ServiceDeclaration, Subscription
 from keel_events.auth import (
+    AccountErased,
+    AccountErasureRequested,
     EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
@@ -38,6 +41,7 @@ from keel_events.auth import (
     UserRegistered,
     UserRolesChanged,
 )
+from keel_events.privacy import ERASURE_REPORTS
 
 if TYPE_CHECKING:
     from keel_auth.adapters.signing_keys import SigningKeyStore
@@ -156,6 +160,17 @@ DECLARATION: ServiceDeclaration[Auth] = ServiceDeclaration(
         SignUpAttempted,
         EmailVerificationRequested,
         PhoneVerificationRequested,
+        AccountErasureRequested,
+        AccountErased,
+    ),
+    # Auth erases its own part of an account in its worker and collects the other services'
+    # reports (issue #14); one consumer, so reports of one erasure are recorded in turn.
+    consumes=(
+        Subscription(
+            queue="auth.erasure",
+            events=(AccountErasureRequested, *ERASURE_REPORTS),
+            handler=erasure_events_handler,
+        ),
     ),
     # Published rows still hold one-time codes and tokens in their payload: keep them only
     # briefly (the relay deletes published rows older than this, checking every 5 minutes).

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Self
 
+from keel_auth.domain.erasure import Erasure, pseudonymize_audit_entry
 from keel_auth.domain.errors import Throttled
 from keel_auth.domain.events import AuthEvent
 from keel_auth.domain.model import (
@@ -108,6 +109,42 @@ class FakeAuditLog(ports.AuditLog):
         self.entries.append(entry)
 
 
+class FakeErasureRepository(ports.ErasureRepository):
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Erasure] = {}
+
+    def add(self, erasure: Erasure) -> None:
+        self.rows[erasure.user_id] = erasure
+
+    def for_user(self, user_id: uuid.UUID, *, lock: bool = False) -> Erasure | None:
+        return self.rows.get(user_id)
+
+
+class FakePersonalData(ports.PersonalData):
+    """Forgets from the other fake repositories of the same unit of work."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    def forget_user(self, user_id: uuid.UUID) -> None:
+        uow = self.uow
+        sessions = {s.id for s in uow.sessions.rows.values() if s.user_id == user_id}
+        uow.sessions.rows = {k: v for k, v in uow.sessions.rows.items() if k not in sessions}
+        uow.refresh_tokens.rows = {
+            k: v for k, v in uow.refresh_tokens.rows.items() if v.session_id not in sessions
+        }
+        uow.secrets.rows = [s for s in uow.secrets.rows if s.user_id != user_id]
+        uow.users.rows.pop(user_id, None)
+
+    def pseudonymize_audit(self, user_id: uuid.UUID, identifiers: Sequence[str]) -> int:
+        changed = 0
+        for entry in self.uow.audit.entries:
+            about = user_id in (entry.user_id, entry.actor_id)
+            if about or any(i in str(entry.details) for i in identifiers):
+                changed += pseudonymize_audit_entry(entry, identifiers)
+        return changed
+
+
 class FakeUnitOfWork(ports.UnitOfWork):
     """Behaves like a transaction: ``with`` starts from the committed state and leaving the
     block without ``commit`` (or calling ``rollback``) puts the committed state back, so
@@ -119,6 +156,8 @@ class FakeUnitOfWork(ports.UnitOfWork):
     refresh_tokens: FakeRefreshTokenRepository
     secrets: FakeOneTimeSecretRepository
     audit: FakeAuditLog
+    erasures: FakeErasureRepository
+    personal_data: FakePersonalData
 
     def __init__(self) -> None:
         self.users = FakeUserRepository()
@@ -126,6 +165,8 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.refresh_tokens = FakeRefreshTokenRepository()
         self.secrets = FakeOneTimeSecretRepository()
         self.audit = FakeAuditLog()
+        self.erasures = FakeErasureRepository()
+        self.personal_data = FakePersonalData(self)
         self.events: list[AuthEvent] = []
         self.commits = 0
         self._pending: list[AuthEvent] = []
@@ -147,12 +188,13 @@ class FakeUnitOfWork(ports.UnitOfWork):
 
     def rollback(self) -> None:
         # A copy, so a later rollback still finds the committed state untouched.
-        users, sessions, tokens, secrets, audit = copy.deepcopy(self._committed)
+        users, sessions, tokens, secrets, audit, erasures = copy.deepcopy(self._committed)
         self.users.rows = users
         self.sessions.rows = sessions
         self.refresh_tokens.rows = tokens
         self.secrets.rows = secrets
         self.audit.entries = audit
+        self.erasures.rows = erasures
         self._pending = []
 
     def _copy_state(self) -> _State:
@@ -164,6 +206,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
                 self.refresh_tokens.rows,
                 self.secrets.rows,
                 self.audit.entries,
+                self.erasures.rows,
             )
         )
 
@@ -174,6 +217,7 @@ _State = tuple[
     dict[str, RefreshToken],
     list[OneTimeSecret],
     list[AuditEntry],
+    dict[uuid.UUID, Erasure],
 ]
 
 

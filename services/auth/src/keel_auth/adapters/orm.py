@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
+from keel_auth.domain.erasure import Erasure
 from keel_auth.domain.model import (
     AuditAction,
     AuditEntry,
@@ -98,6 +99,24 @@ audit_log = standard_table(
     sa.Column("details", sa.JSON, nullable=False),
 )
 
+# Account erasures (issue #14): no foreign key, the row outlives the user it is about.
+erasures = standard_table(
+    "erasures",
+    metadata,
+    sa.Column("user_id", sa.Uuid, nullable=False, unique=True),
+    sa.Column("requested_at", UtcDateTime, nullable=False),
+    sa.Column("requested_by", sa.Uuid, nullable=True),
+    sa.Column("reason", sa.String(500), nullable=False),
+    # Kept only until the confirmation email is published, then cleared.
+    sa.Column("contact_email", sa.String(320), nullable=True),
+    sa.Column("contact_name", sa.String(200), nullable=True),
+    sa.Column("auth_erased_at", UtcDateTime, nullable=True),
+    sa.Column("core_erased_at", UtcDateTime, nullable=True),
+    sa.Column("notification_erased_at", UtcDateTime, nullable=True),
+    sa.Column("search_erased_at", UtcDateTime, nullable=True),
+    sa.Column("confirmed_at", UtcDateTime, nullable=True),
+)
+
 # Token signing keys: private halves encrypted (JWT_KEY_PASSPHRASE), newest signs.
 signing_keys = standard_table(
     "signing_keys",
@@ -123,4 +142,5 @@ def start_mappers() -> None:
     map_entity(mapper_registry, RefreshToken, refresh_tokens)
     map_entity(mapper_registry, OneTimeSecret, one_time_secrets)
     map_entity(mapper_registry, AuditEntry, audit_log)
+    map_entity(mapper_registry, Erasure, erasures)
     _mapped = True

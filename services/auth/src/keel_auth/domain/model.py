@@ -203,6 +203,9 @@ class AuditAction(enum.StrEnum):
     ACCOUNT_DISABLED = "account.disabled"
     ACCOUNT_ENABLED = "account.enabled"
     SESSIONS_REVOKED = "sessions.revoked"
+    ERASURE_REQUESTED = "account.erasure_requested"
+    ACCOUNT_ERASED = "account.erased"
+    EXPORT_REQUESTED = "account.export_requested"
 
 
 class AuditEntry:

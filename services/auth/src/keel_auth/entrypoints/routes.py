@@ -93,6 +93,9 @@ def install(app: Any, auth: Auth) -> None:
     """Serve the API of ``auth`` (the composition root of this process) on ``app``."""
     app.extensions[AUTH_EXTENSION] = auth
     app.register_api(api)
+    from keel_auth.entrypoints import http_privacy  # imports this module: registered last
+
+    http_privacy.install(app)
 
 
 def _auth() -> Auth:
