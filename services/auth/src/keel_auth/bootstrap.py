@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from keel_auth.adapters.metrics import METRICS
 from keel_auth.entrypoints import jobs
+from keel_auth.entrypoints.privacy_consumer import erasure_events_handler
 from keel_auth.service_layer.ports import (
     AccessTokens,
     OtpSmsMeter,
@@ -25,7 +26,6 @@ from keel_auth.service_layer.ports import (
     Throttle,
     UnitOfWork,
 )
-from keel_auth.entrypoints.privacy_consumer import erasure_events_handler
 from keel_common.service import Job, Outbox, Service, ServiceDeclaration, Subscription
 from keel_events.auth import (
     AccountErased,

@@ -50,9 +50,7 @@ class ErasureOut(BaseModel):
         )
 
 
-me_api = APIBlueprint(
-    "auth_privacy", __name__, url_prefix="/v1/auth", abp_tags=[Tag(name="auth")]
-)
+me_api = APIBlueprint("auth_privacy", __name__, url_prefix="/v1/auth", abp_tags=[Tag(name="auth")])
 admin_api = APIBlueprint(
     "auth_privacy_admin",
     __name__,
@@ -95,9 +93,7 @@ def delete_me() -> Any:
     return {"status": "accepted"}, 202
 
 
-@admin_api.post(
-    "/users/<uuid:id>/erasure", security=BEARER_AUTH, responses={202: ErasureOut}
-)
+@admin_api.post("/users/<uuid:id>/erasure", security=BEARER_AUTH, responses={202: ErasureOut})
 def erase_user(path: UserPath, body: EraseUserBody) -> Any:
     auth = _auth()
     erasure = privacy.erase_user(
