@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from keel_common.messaging import DUPLICATE, Envelope, HandlerResult, InvalidMessage
 from keel_events import Event
 from keel_events.auth import (
+    AccountErased,
     EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
@@ -28,6 +29,7 @@ from keel_events.auth import (
 from keel_events.core import OrderCancelled, OrderEvent, OrderPlaced
 from keel_notification.domain.commands import RememberContact
 from keel_notification.domain.occasions import (
+    AccountErasedNotice,
     LoginCode,
     OrderCancellation,
     OrderItem,
@@ -83,6 +85,10 @@ def incoming(event: Event, envelope: Envelope) -> IncomingEvent:
             return IncomingEvent(id, time, OrderReceipt(*_order(event)))
         case OrderCancelled():
             return IncomingEvent(id, time, OrderCancellation(*_order(event)))
+        case AccountErased():
+            # Never remembered as a contact: the address is forgotten once the mail is out.
+            last = AccountErasedNotice(event.user_id, event.email, event.name, event.locale)
+            return IncomingEvent(id, time, last)
     raise InvalidMessage(f"notification.events does not take {event.type}")
 
 
