@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(500), nullable=False),
         sa.Column("contact_email", sa.String(320), nullable=True),
         sa.Column("contact_name", sa.String(200), nullable=True),
+        sa.Column("contact_locale", sa.String(35), nullable=True),
         sa.Column("auth_erased_at", TZ, nullable=True),
         sa.Column("core_erased_at", TZ, nullable=True),
         sa.Column("notification_erased_at", TZ, nullable=True),

@@ -110,6 +110,7 @@ erasures = standard_table(
     # Kept only until the confirmation email is published, then cleared.
     sa.Column("contact_email", sa.String(320), nullable=True),
     sa.Column("contact_name", sa.String(200), nullable=True),
+    sa.Column("contact_locale", sa.String(35), nullable=True),
     sa.Column("auth_erased_at", UtcDateTime, nullable=True),
     sa.Column("core_erased_at", UtcDateTime, nullable=True),
     sa.Column("notification_erased_at", UtcDateTime, nullable=True),

@@ -27,6 +27,7 @@ class Erasure:
         reason: str,
         contact_email: str,
         contact_name: str | None,
+        contact_locale: str | None = None,
     ) -> None:
         self.id = uuid.uuid4()
         self.user_id = user_id
@@ -36,6 +37,7 @@ class Erasure:
         self.reason = reason
         self.contact_email: str | None = contact_email
         self.contact_name = contact_name
+        self.contact_locale = contact_locale
         self.auth_erased_at: datetime | None = None
         self.core_erased_at: datetime | None = None
         self.notification_erased_at: datetime | None = None
@@ -58,14 +60,15 @@ class Erasure:
     def is_complete(self) -> bool:
         return all(when is not None for when in self.completed().values())
 
-    def confirm(self, now: datetime) -> tuple[str, str | None] | None:
+    def confirm(self, now: datetime) -> tuple[str, str | None, str | None] | None:
         """Once every service reported, hand out the address for the last email exactly
         once, forgetting it here; None before that or after."""
         if not self.is_complete or self.confirmed_at is not None or self.contact_email is None:
             return None
-        contact = (self.contact_email, self.contact_name)
+        contact = (self.contact_email, self.contact_name, self.contact_locale)
         self.contact_email = None
         self.contact_name = None
+        self.contact_locale = None
         self.confirmed_at = now
         return contact
 

@@ -130,6 +130,8 @@ def _start(
         reason=reason[:500],
         contact_email=user.email,
         contact_name=user.name,
+        # The language of the last email, once users have one (issue #14's PATCH /me).
+        contact_locale=getattr(user, "locale", None),
     )
     uow.erasures.add(erasure)
     uow.publish(AccountErasureRequested(user_id=user.id, requested_at=now))
@@ -173,8 +175,8 @@ def _confirm_when_complete(uow: UnitOfWork, erasure: Erasure, now: datetime) -> 
     contact = erasure.confirm(now)
     if contact is None:
         return
-    email, name = contact
-    uow.publish(AccountErased(user_id=erasure.user_id, email=email, name=name))
+    email, name, locale = contact
+    uow.publish(AccountErased(user_id=erasure.user_id, email=email, name=name, locale=locale))
     uow.audit.add(
         AuditEntry(
             AuditAction.ACCOUNT_ERASED,
