@@ -44,9 +44,7 @@ def test_erasing_twice_masks_nothing_new_and_reports_again(uow, clock, alice):
 def test_the_last_email_goes_out_in_the_users_language_and_leaves_no_address(
     uow, planner, renderer, providers, clock, policy, events
 ):
-    last = AccountErased(
-        user_id=uuid.uuid4(), email="gone@example.com", name="Marie", locale="fr"
-    )
+    last = AccountErased(user_id=uuid.uuid4(), email="gone@example.com", name="Marie", locale="fr")
     accepted = handle_event(
         uow, events.make(last), plan=planner, renderer=renderer, now=clock(), policy=policy
     )
