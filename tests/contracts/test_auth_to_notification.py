@@ -29,6 +29,8 @@ from keel_auth.service_layer.steps import TokenPair
 from keel_common.auth.principal import Principal
 from keel_common.messaging import DUPLICATE, Envelope
 from keel_events.auth import (
+    AccountErased,
+    AccountErasureRequested,
     EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
@@ -180,12 +182,16 @@ EXPECTED = {
 }
 
 
+#: Erasure events have their own story: test_account_erasure.py.
+ERASURE_TYPES = {AccountErasureRequested.type, AccountErased.type}
+
+
 def auth_types_notification_consumes() -> set[str]:
     return {
         event.type
         for subscription in NOTIFICATION.consumes
         for event in subscription.events
-        if event.producer == "auth"
+        if event.producer == "auth" and event.type not in ERASURE_TYPES
     }
 
 
