@@ -8,10 +8,10 @@ rules, version rules, ordering that follows from the rules, facets, highlights.
 from __future__ import annotations
 
 import html
-from uuid import uuid4
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 

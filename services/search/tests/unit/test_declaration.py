@@ -13,10 +13,10 @@ from keel_common.messaging.fakes import FakeBroker
 from keel_common.settings import load_settings
 from keel_common.worker import run_worker, worker_threads
 from keel_events.core import ProductCreated
+from keel_events.privacy import SearchUserErased
 from keel_search.adapters.fakes import FakeProductSource, FakeSearchIndex
 from keel_search.adapters.group_commit import GroupCommitIndex
 from keel_search.adapters.metrics import INDEX_LAG
-from keel_events.privacy import SearchUserErased
 from keel_search.bootstrap import DECLARATION, Search, bootstrap
 from keel_search.config import SearchSettings
 from keel_search.domain.products import ProductDocument
