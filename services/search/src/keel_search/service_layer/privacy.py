@@ -11,7 +11,7 @@ from uuid import UUID
 
 from keel_common.clock import Clock
 from keel_events.privacy import SearchUserErased
-from keel_search.domain.products import ProductTombstone
+from keel_search.domain.products import ApplyOutcome, ProductTombstone
 from keel_search.service_layer.ports import SearchIndex, UnitOfWork
 
 _BATCH = 500
@@ -23,8 +23,10 @@ def erase_user(index: SearchIndex, uow: UnitOfWork, user_id: UUID, clock: Clock)
     now = clock()
     removed = 0
     while documents := index.owned_by(user_id, _BATCH):
-        index.apply([ProductTombstone(d.id, d.version + 1, now) for d in documents])
-        removed += len(documents)
+        outcomes = index.apply([ProductTombstone(d.id, d.version + 1, now) for d in documents])
+        removed += outcomes.count(ApplyOutcome.APPLIED)
+        if ApplyOutcome.APPLIED not in outcomes:
+            break  # nothing changed (a newer version raced in): never spin; core's deletes follow
     with uow:
         uow.publish(SearchUserErased(user_id=user_id, erased_at=now))
         uow.commit()
