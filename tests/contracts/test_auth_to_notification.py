@@ -41,6 +41,8 @@ from keel_auth.service_layer.steps import TokenPair
 from keel_common.auth.principal import Principal
 from keel_common.messaging import DUPLICATE, Envelope
 from keel_events.auth import (
+    AccountErased,
+    AccountErasureRequested,
     EmailChanged,
     EmailChangeRequested,
     EmailVerificationRequested,
@@ -228,6 +230,8 @@ EMAIL_CHANGE = (
 )
 # Events that only update the contact notification keeps: no message.
 SILENT = {EmailChanged.type, UserProfileUpdated.type}
+#: Erasure events have their own story: test_account_erasure.py.
+ERASURE_TYPES = {AccountErasureRequested.type, AccountErased.type}
 
 
 def auth_types_notification_consumes() -> set[str]:
@@ -235,7 +239,7 @@ def auth_types_notification_consumes() -> set[str]:
         event.type
         for subscription in NOTIFICATION.consumes
         for event in subscription.events
-        if event.producer == "auth"
+        if event.producer == "auth" and event.type not in ERASURE_TYPES
     }
 
 

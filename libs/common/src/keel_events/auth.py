@@ -160,3 +160,24 @@ class EmailChanged(AuthEvent):
     previous_email: str
     name: str | None
     locale: str | None = None
+
+
+class AccountErasureRequested(AuthEvent):
+    """The account was disabled for erasure (by its owner or an admin): every service forgets
+    what it holds about ``user_id`` and answers with its own ``<svc>.user.erased.v1``. The
+    event carries no personal data: each service erases by the id."""
+
+    type: ClassVar[str] = "auth.user.erasure_requested.v1"
+    user_id: UUID
+    requested_at: datetime
+
+
+class AccountErased(AuthEvent):
+    """Every service reported the erasure: the last email, confirming it. Notification sends
+    it with the recipient masked at write time, so the address stays in no delivery log."""
+
+    type: ClassVar[str] = "auth.user.erased.v1"
+    user_id: UUID
+    email: str
+    name: str | None
+    locale: str | None = None

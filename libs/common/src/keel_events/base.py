@@ -60,4 +60,4 @@ def event_classes() -> dict[str, type[Event]]:
 
 def _load_all() -> None:
     # The contract modules register their classes on import.
-    from keel_events import auth, core  # noqa: F401
+    from keel_events import auth, core, privacy  # noqa: F401

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from keel_auth.adapters.metrics import METRICS
 from keel_auth.entrypoints import jobs
+from keel_auth.entrypoints.privacy_consumer import erasure_events_handler
 from keel_auth.service_layer.oidc_ports import IdentityProviders
 from keel_auth.service_layer.ports import (
     AccessTokens,
@@ -28,8 +29,10 @@ from keel_auth.service_layer.ports import (
     UnitOfWork,
     WebAuthn,
 )
-from keel_common.service import Job, Outbox, Service, ServiceDeclaration
+from keel_common.service import Job, Outbox, Service, ServiceDeclaration, Subscription
 from keel_events.auth import (
+    AccountErased,
+    AccountErasureRequested,
     EmailChanged,
     EmailChangeRequested,
     EmailVerificationRequested,
@@ -44,6 +47,7 @@ from keel_events.auth import (
     UserRegistered,
     UserRolesChanged,
 )
+from keel_events.privacy import ERASURE_REPORTS
 
 if TYPE_CHECKING:
     from keel_auth.adapters.signing_keys import SigningKeyStore
@@ -190,6 +194,17 @@ DECLARATION: ServiceDeclaration[Auth] = ServiceDeclaration(
         UserProfileUpdated,
         EmailChangeRequested,
         EmailChanged,
+        AccountErasureRequested,
+        AccountErased,
+    ),
+    # Auth erases its own part of an account in its worker and collects the other services'
+    # reports (issue #14); one consumer, so reports of one erasure are recorded in turn.
+    consumes=(
+        Subscription(
+            queue="auth.erasure",
+            events=(AccountErasureRequested, *ERASURE_REPORTS),
+            handler=erasure_events_handler,
+        ),
     ),
     # Published rows still hold one-time codes and tokens in their payload: keep them only
     # briefly (the relay deletes published rows older than this, checking every 5 minutes).

@@ -27,10 +27,13 @@ from keel_core.domain.events import (
     ProductUpdated,
 )
 from keel_core.entrypoints.image_worker import sweep_abandoned_uploads, uploaded_images_handler
+from keel_core.entrypoints.privacy_consumer import erasure_handler
 from keel_core.service_layer.caching import ProductCache
 from keel_core.service_layer.image_ports import ImageProcessor, ObjectStore
 from keel_core.service_layer.ports import UnitOfWork, UserDirectory, VersionPolicies
+from keel_events.auth import AccountErasureRequested
 from keel_events.core import ProductImageUploaded
+from keel_events.privacy import CoreUserErased
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -218,6 +221,7 @@ DECLARATION: ServiceDeclaration[Core] = ServiceDeclaration(
         OrderPlaced,
         OrderCancelled,
         ProductImageUploaded,
+        CoreUserErased,
     ),
     # Core reads no other service's events; it consumes its own upload-completed events so
     # images are checked and processed in the worker, never in a web request.
@@ -228,6 +232,10 @@ DECLARATION: ServiceDeclaration[Core] = ServiceDeclaration(
             handler=uploaded_images_handler,
             # Decoding is CPU and memory heavy: one image at a time per worker process.
             prefetch=1,
+        ),
+        # Account erasures (issue #14): the one event core takes from another service.
+        Subscription(
+            queue="core.erasure", events=(AccountErasureRequested,), handler=erasure_handler
         ),
     ),
     metrics=(PRODUCT_CACHE_READS, PRODUCT_CACHE_INVALIDATIONS),

@@ -3,7 +3,8 @@
 ``bootstrap(settings)`` builds every adapter (nothing connects until first used) and is
 called by each process's factory after gunicorn has forked; ``DECLARATION`` is what the
 service is to the platform: the events it consumes, on which queue and with which handler,
-its dispatcher loop, its metrics and its jobs. It publishes nothing, so it has no outbox.
+its dispatcher loop, its metrics and its jobs. It publishes only its erasure reports
+(issue #14), through its outbox.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from keel_common.service import Job, Service, ServiceDeclaration, Subscription
+from keel_common.service import Job, Outbox, Service, ServiceDeclaration, Subscription
 from keel_events.auth import (
+    AccountErased,
+    AccountErasureRequested,
     EmailChanged,
     EmailChangeRequested,
     EmailVerificationRequested,
@@ -26,10 +29,12 @@ from keel_events.auth import (
     UserRegistered,
 )
 from keel_events.core import OrderCancelled, OrderPlaced
+from keel_events.privacy import NotificationUserErased
 from keel_notification.adapters.metrics import NOTIFICATION_DELIVERIES
 from keel_notification.entrypoints import jobs
 from keel_notification.entrypoints.consumer import events_handler
 from keel_notification.entrypoints.dispatcher import run_dispatcher
+from keel_notification.entrypoints.privacy_consumer import erasure_handler
 from keel_notification.service_layer.ports import UnitOfWork
 
 if TYPE_CHECKING:
@@ -86,6 +91,7 @@ def bootstrap(settings: NotificationSettings | None = None, **overrides: Any) ->
         "renderer": JinjaRenderer(),
         "planner": EventPlanner(settings.links()),
         "policy": settings.retry_policy(),
+        "outbox": orm.outbox,
         **overrides,
     }
     if "broker" not in parts:
@@ -143,6 +149,8 @@ def _consumer_prefetch(service: Notifications) -> int:
 DECLARATION: ServiceDeclaration[Notifications] = ServiceDeclaration(
     name="notification",
     bootstrap=bootstrap,
+    publishes=(NotificationUserErased,),
+    outbox=Outbox(),
     consumes=(
         # Each event becomes its messages in the delivery log, and those that may go out now
         # are sent before the ack; the dispatcher sends the rest (retries, quiet hours).
@@ -162,10 +170,18 @@ DECLARATION: ServiceDeclaration[Notifications] = ServiceDeclaration(
                 UserProfileUpdated,
                 OrderPlaced,
                 OrderCancelled,
+                AccountErased,
             ),
             handler=events_handler,
             consumers=_consumer_threads,
             prefetch=_consumer_prefetch,
+        ),
+        # Account erasures (issue #14), apart from the messages: an erasure never waits
+        # behind a backlog of mail, nor a mail behind an erasure.
+        Subscription(
+            queue="notification.erasure",
+            events=(AccountErasureRequested,),
+            handler=erasure_handler,
         ),
     ),
     background={"dispatcher": run_dispatcher},

@@ -94,7 +94,7 @@ def _order_placed(buyer: uuid.UUID) -> Envelope:
 
 def _handle(app: Notifications, envelope: Envelope) -> None:
     """What the worker does with one message of ``notification.events``."""
-    [subscription] = DECLARATION.consumes
+    subscription = DECLARATION.consumes[0]  # notification.events
     typed_handler(subscription, subscription.handler(app))(envelope)
 
 

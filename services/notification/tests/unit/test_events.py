@@ -167,7 +167,7 @@ def test_ready_messages_are_claimed_so_the_dispatcher_leaves_them_alone(
 
 
 def test_an_event_missing_a_field_is_rejected_and_nothing_is_kept(accept, uow, events, alice):
-    [subscription] = DECLARATION.consumes
+    subscription = DECLARATION.consumes[0]
     handle = typed_handler(subscription, lambda event, envelope: accept(incoming(event, envelope)))
     envelope = envelope_of(OrderPlaced(**events.order(alice)))
     del envelope.data["buyer_id"]
@@ -187,7 +187,7 @@ def test_an_unknown_email_address_is_logged_as_failed(accept, events):
 
 
 def test_the_queue_takes_exactly_the_events_it_has_messages_for():
-    [subscription] = DECLARATION.consumes
+    subscription = DECLARATION.consumes[0]
     assert subscription.queue == "notification.events"
     assert set(subscription.spec.routing_keys) == {
         "auth.user.registered.v1",
@@ -203,6 +203,7 @@ def test_the_queue_takes_exactly_the_events_it_has_messages_for():
         "auth.user.profile_updated.v1",  # no message: the contact's locale changes
         "core.order.placed.v1",
         "core.order.cancelled.v1",
+        "auth.user.erased.v1",
     }
 
 

@@ -36,6 +36,7 @@ CONTEXTS = {
     "daily_signups": {"day": "2025-03-02", "count": 7},
     "weekly_recommendations": {"products": [{"id": "p1", "name": "Matcha"}]},
     "promotion": {"headline": "Sale", "body": "Tea", "url": "https://x/sale"},
+    "account_erased": {"name": "Ada", "time": datetime.now(UTC)},
 }
 PAIRS = [(spec.name, channel) for spec in TEMPLATES.values() for channel in sorted(spec.channels)]
 

@@ -3,7 +3,8 @@
 ``bootstrap()`` builds every adapter from settings (nothing connects or opens until first
 used) and returns the ``Search`` the entrypoints take; tests pass ``overrides`` (an index,
 a product source, a discovery). ``DECLARATION`` says what search consumes (core's product
-events), its metrics and its jobs; search publishes nothing, so it has no outbox.
+events, account erasures), its metrics and its jobs; it publishes only its erasure reports,
+through its outbox.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from keel_common.health import Check
-from keel_common.service import Job, Service, ServiceDeclaration, Subscription
+from keel_common.service import Job, Outbox, Service, ServiceDeclaration, Subscription
+from keel_events.auth import AccountErasureRequested
 from keel_events.core import ProductCreated, ProductDeleted, ProductUpdated
+from keel_events.privacy import SearchUserErased
 from keel_search.adapters.metrics import INDEX_LAG
 from keel_search.config import SearchSettings, load_search_settings
 from keel_search.entrypoints.consumer import product_events_handler
 from keel_search.entrypoints.jobs import reindex
+from keel_search.entrypoints.privacy_consumer import erasure_handler
 from keel_search.service_layer.ports import ProductSource, SearchIndex, UnitOfWork
 
 if TYPE_CHECKING:
@@ -56,6 +60,8 @@ def bootstrap(settings: SearchSettings | None = None, **overrides: Any) -> Searc
     def part(name: str, build: Callable[[], T]) -> T:
         return overrides.pop(name) if name in overrides else build()
 
+    from keel_search.adapters.orm import outbox
+
     engine = part("engine", lambda: create_engine(settings.database_url))
     start_mappers()
     session_factory = make_session_factory(engine)
@@ -80,6 +86,7 @@ def bootstrap(settings: SearchSettings | None = None, **overrides: Any) -> Searc
         index=index,
         product_source=product_source,
         verifier=verifier,
+        outbox=part("outbox", lambda: outbox),
         closers=closers,
         **overrides,
     )
@@ -138,13 +145,19 @@ PRODUCT_EVENTS = Subscription[Search](
 DECLARATION = ServiceDeclaration[Search](
     name="search",
     bootstrap=bootstrap,
-    publishes=(),
-    consumes=(PRODUCT_EVENTS,),
+    publishes=(SearchUserErased,),
+    consumes=(
+        PRODUCT_EVENTS,
+        # Account erasures (issue #14): the user's products leave the index at once.
+        Subscription[Search](
+            queue="search.erasure", events=(AccountErasureRequested,), handler=erasure_handler
+        ),
+    ),
     metrics=(INDEX_LAG,),
     jobs={
         # On demand only (deploy/helm has no CronJob for it): after an outage or a mapping
         # change, ``keel-search job reindex``.
         "reindex": Job(reindex, description="rebuild the index from core's catalogue"),
     },
-    outbox=None,
+    outbox=Outbox(),
 )

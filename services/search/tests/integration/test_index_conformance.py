@@ -11,6 +11,7 @@ import html
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -298,3 +299,16 @@ def test_matches_are_highlighted_and_escaped(
     for marked in ("wireless", "lamp", "headphone"):
         assert f"<mark>{marked}</mark>" in description
     assert "&amp;" in description
+
+
+def test_owned_by_lists_one_owners_live_products(
+    engine: SearchIndex, make_product: MakeProduct
+) -> None:
+    owner = uuid4()
+    mine = [make_product(owner_id=owner, title=f"Lamp {i}") for i in range(3)]
+    engine.apply([*mine, make_product(title="Someone else's lamp")])
+    engine.apply([ProductTombstone(mine[0].id, 2, mine[0].created_at)])
+
+    assert {d.id for d in engine.owned_by(owner, 10)} == {mine[1].id, mine[2].id}
+    assert len(engine.owned_by(owner, 1)) == 1
+    assert engine.owned_by(uuid4(), 10) == []

@@ -13,6 +13,7 @@ from keel_common.messaging.fakes import FakeBroker
 from keel_common.settings import load_settings
 from keel_common.worker import run_worker, worker_threads
 from keel_events.core import ProductCreated
+from keel_events.privacy import SearchUserErased
 from keel_search.adapters.fakes import FakeProductSource, FakeSearchIndex
 from keel_search.adapters.group_commit import GroupCommitIndex
 from keel_search.adapters.metrics import INDEX_LAG
@@ -37,25 +38,28 @@ def wired(tmp_path: Path, **settings: Any) -> Search:
         broker=FakeBroker("search"),
         discovery=FakeDiscovery(),
         product_source=FakeProductSource(),
+        outbox=None,  # no relay: it would connect to the database and run until stopped
     )
 
 
-def test_search_consumes_core_product_events_and_publishes_nothing() -> None:
-    [subscription] = DECLARATION.consumes
+def test_search_consumes_product_events_and_erasures_and_publishes_its_reports() -> None:
+    subscription, erasures = DECLARATION.consumes
     assert subscription.spec == QueueSpec(
         "search.products",
         ("core.product.created.v1", "core.product.updated.v1", "core.product.deleted.v1"),
     )
     assert subscription.prefetch == 10
-    assert (DECLARATION.publishes, DECLARATION.outbox) == ((), None)
+    assert erasures.spec == QueueSpec("search.erasure", ("auth.user.erasure_requested.v1",))
+    assert DECLARATION.publishes == (SearchUserErased,) and DECLARATION.outbox is not None
     assert INDEX_LAG in DECLARATION.metrics
     assert DECLARATION.jobs["reindex"].schedule is None  # on demand only
 
 
 def test_the_consumers_share_one_group_committing_index(tmp_path: Path) -> None:
     search = wired(tmp_path, search_consumers=3, search_batch_size=7)
-    threads, [handler] = worker_threads(DECLARATION, search, threading.Event())
-    assert [t.name for t in threads] == [f"search.products-{n}" for n in range(3)]
+    threads, [handler, _] = worker_threads(DECLARATION, search, threading.Event())
+    products = [t.name for t in threads if t.name.startswith("search.products")]
+    assert products == [f"search.products-{n}" for n in range(3)]
     assert isinstance(handler, ProductEventHandler)
     assert isinstance(handler.index, GroupCommitIndex)
     assert (handler.index.index, handler.index.max_batch) == (search.index, 7)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Self
 
 from keel_auth.adapters.fakes_mfa import FakeMfaRepository, FakePasskeyRepository
+from keel_auth.domain.erasure import Erasure, pseudonymize_audit_entry
 from keel_auth.domain.errors import Throttled
 from keel_auth.domain.events import AuthEvent
 from keel_auth.domain.model import (
@@ -109,6 +110,42 @@ class FakeAuditLog(ports.AuditLog):
         self.entries.append(entry)
 
 
+class FakeErasureRepository(ports.ErasureRepository):
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Erasure] = {}
+
+    def add(self, erasure: Erasure) -> None:
+        self.rows[erasure.user_id] = erasure
+
+    def for_user(self, user_id: uuid.UUID, *, lock: bool = False) -> Erasure | None:
+        return self.rows.get(user_id)
+
+
+class FakePersonalData(ports.PersonalData):
+    """Forgets from the other fake repositories of the same unit of work."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    def forget_user(self, user_id: uuid.UUID) -> None:
+        uow = self.uow
+        sessions = {s.id for s in uow.sessions.rows.values() if s.user_id == user_id}
+        uow.sessions.rows = {k: v for k, v in uow.sessions.rows.items() if k not in sessions}
+        uow.refresh_tokens.rows = {
+            k: v for k, v in uow.refresh_tokens.rows.items() if v.session_id not in sessions
+        }
+        uow.secrets.rows = [s for s in uow.secrets.rows if s.user_id != user_id]
+        uow.users.rows.pop(user_id, None)
+
+    def pseudonymize_audit(self, user_id: uuid.UUID, identifiers: Sequence[str]) -> int:
+        changed = 0
+        for entry in self.uow.audit.entries:
+            about = user_id in (entry.user_id, entry.actor_id)
+            if about or any(i in str(entry.details) for i in identifiers):
+                changed += pseudonymize_audit_entry(entry, identifiers)
+        return changed
+
+
 class FakeUnitOfWork(ports.UnitOfWork):
     """Behaves like a transaction: ``with`` starts from the committed state and leaving the
     block without ``commit`` (or calling ``rollback``) puts the committed state back, so
@@ -122,6 +159,8 @@ class FakeUnitOfWork(ports.UnitOfWork):
     audit: FakeAuditLog
     mfa: FakeMfaRepository
     passkeys: FakePasskeyRepository
+    erasures: FakeErasureRepository
+    personal_data: FakePersonalData
 
     def __init__(self) -> None:
         self.users = FakeUserRepository()
@@ -131,6 +170,8 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.audit = FakeAuditLog()
         self.mfa = FakeMfaRepository()
         self.passkeys = FakePasskeyRepository()
+        self.erasures = FakeErasureRepository()
+        self.personal_data = FakePersonalData(self)
         self.events: list[AuthEvent] = []
         self.commits = 0
         self._pending: list[AuthEvent] = []
@@ -152,7 +193,8 @@ class FakeUnitOfWork(ports.UnitOfWork):
 
     def rollback(self) -> None:
         # A copy, so a later rollback still finds the committed state untouched.
-        users, sessions, tokens, secrets, audit, mfa, passkeys = copy.deepcopy(self._committed)
+        state = copy.deepcopy(self._committed)
+        users, sessions, tokens, secrets, audit, mfa, passkeys, erasures = state
         self.users.rows = users
         self.sessions.rows = sessions
         self.refresh_tokens.rows = tokens
@@ -160,6 +202,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.audit.entries = audit
         self.mfa.restore(mfa)
         self.passkeys.restore(passkeys)
+        self.erasures.rows = erasures
         self._pending = []
 
     def _copy_state(self) -> _State:
@@ -173,6 +216,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
                 self.audit.entries,
                 self.mfa.state(),
                 self.passkeys.state(),
+                self.erasures.rows,
             )
         )
 
@@ -185,6 +229,7 @@ _State = tuple[
     list[AuditEntry],
     tuple[Any, ...],
     tuple[Any, ...],
+    dict[uuid.UUID, Erasure],
 ]
 
 

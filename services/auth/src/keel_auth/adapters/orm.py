@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
+from keel_auth.domain.erasure import Erasure
 from keel_auth.domain.mfa import (
     CeremonyKind,
     MfaChallenge,
@@ -161,6 +162,25 @@ webauthn_challenges = standard_table(
     sa.Column("used_at", UtcDateTime, nullable=True),
 )
 
+# Account erasures (issue #14): no foreign key, the row outlives the user it is about.
+erasures = standard_table(
+    "erasures",
+    metadata,
+    sa.Column("user_id", sa.Uuid, nullable=False, unique=True),
+    sa.Column("requested_at", UtcDateTime, nullable=False),
+    sa.Column("requested_by", sa.Uuid, nullable=True),
+    sa.Column("reason", sa.String(500), nullable=False),
+    # Kept only until the confirmation email is published, then cleared.
+    sa.Column("contact_email", sa.String(320), nullable=True),
+    sa.Column("contact_name", sa.String(200), nullable=True),
+    sa.Column("contact_locale", sa.String(35), nullable=True),
+    sa.Column("auth_erased_at", UtcDateTime, nullable=True),
+    sa.Column("core_erased_at", UtcDateTime, nullable=True),
+    sa.Column("notification_erased_at", UtcDateTime, nullable=True),
+    sa.Column("search_erased_at", UtcDateTime, nullable=True),
+    sa.Column("confirmed_at", UtcDateTime, nullable=True),
+)
+
 # Token signing keys: private halves encrypted (JWT_KEY_PASSPHRASE), newest signs.
 signing_keys = standard_table(
     "signing_keys",
@@ -223,4 +243,5 @@ def start_mappers() -> None:
     map_entity(mapper_registry, MfaChallenge, mfa_challenges)
     map_entity(mapper_registry, Passkey, passkeys)
     map_entity(mapper_registry, WebAuthnChallenge, webauthn_challenges)
+    map_entity(mapper_registry, Erasure, erasures)
     _mapped = True

@@ -18,6 +18,7 @@ from keel_auth.adapters.oidc_repository import (
     SqlAlchemyIdentityRepository,
     SqlAlchemyOidcStateRepository,
 )
+from keel_auth.domain.erasure import Erasure, pseudonymize_audit_entry
 from keel_auth.domain.errors import EmailTaken, PhoneTaken
 from keel_auth.domain.model import (
     AuditEntry,
@@ -157,6 +158,47 @@ class SqlAlchemyAuditLog(ports.AuditLog):
         self.session.add(entry)
 
 
+class SqlAlchemyErasureRepository(ports.ErasureRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, erasure: Erasure) -> None:
+        self.session.add(erasure)
+
+    def for_user(self, user_id: uuid.UUID, *, lock: bool = False) -> Erasure | None:
+        query = sa.select(Erasure).where(orm.erasures.c.user_id == user_id)
+        return self.session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+
+class SqlAlchemyPersonalData(ports.PersonalData):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def forget_user(self, user_id: uuid.UUID) -> None:
+        sessions = sa.select(orm.login_sessions.c.id).where(orm.login_sessions.c.user_id == user_id)
+        for statement in (
+            sa.delete(orm.refresh_tokens).where(orm.refresh_tokens.c.session_id.in_(sessions)),
+            sa.delete(orm.login_sessions).where(orm.login_sessions.c.user_id == user_id),
+            sa.delete(orm.one_time_secrets).where(orm.one_time_secrets.c.user_id == user_id),
+            sa.delete(orm.users).where(orm.users.c.id == user_id),
+        ):
+            self.session.execute(statement.execution_options(synchronize_session=False))
+        # The loaded user is gone from the table: it must not be flushed again.
+        for loaded in list(self.session.identity_map.values()):
+            if isinstance(loaded, User) and loaded.id == user_id:
+                self.session.expunge(loaded)
+
+    def pseudonymize_audit(self, user_id: uuid.UUID, identifiers: Sequence[str]) -> int:
+        table = orm.audit_log
+        # JSON details are matched as text: portable, and erasures are rare.
+        naming = [sa.cast(table.c.details, sa.String).contains(i) for i in identifiers]
+        query = sa.select(AuditEntry).where(
+            sa.or_(table.c.user_id == user_id, table.c.actor_id == user_id, *naming)
+        )
+        entries = list(self.session.scalars(query))
+        return sum(pseudonymize_audit_entry(entry, identifiers) for entry in entries)
+
+
 class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork, ports.UnitOfWork):
     """keel_common's unit of work (events staged in the outbox at commit) with our repos."""
 
@@ -174,6 +216,8 @@ class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork, ports.UnitOfWork):
         self.oidc_states = SqlAlchemyOidcStateRepository(self.session)
         self.mfa = SqlAlchemyMfaRepository(self.session)
         self.passkeys = SqlAlchemyPasskeyRepository(self.session)
+        self.erasures = SqlAlchemyErasureRepository(self.session)
+        self.personal_data = SqlAlchemyPersonalData(self.session)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:

@@ -130,3 +130,20 @@ class AnswerMfaChallenge:
 class RegisterPasskey:
     credential: dict[str, object]
     name: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteAccount:
+    """The owner proves it is them: the password, or for an account without one a login
+    code texted to its verified phone (``/v1/auth/otp/request``)."""
+
+    password: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True)
+class EraseUser:
+    """An admin erases someone else's account."""
+
+    user_id: uuid.UUID
+    reason: str

@@ -10,6 +10,8 @@ only hashed in the auth database.
 from __future__ import annotations
 
 from keel_events.auth import (
+    AccountErased,
+    AccountErasureRequested,
     AuthEvent,
     EmailChanged,
     EmailChangeRequested,
@@ -27,6 +29,8 @@ from keel_events.auth import (
 )
 
 __all__ = [
+    "AccountErased",
+    "AccountErasureRequested",
     "AuthEvent",
     "EmailChangeRequested",
     "EmailChanged",

@@ -239,6 +239,9 @@ class AuditAction(enum.StrEnum):
     RECOVERY_CODE_USED = "mfa.recovery_code_used"
     PASSKEY_ADDED = "passkey.added"
     PASSKEY_REMOVED = "passkey.removed"
+    ERASURE_REQUESTED = "account.erasure_requested"
+    ACCOUNT_ERASED = "account.erased"
+    EXPORT_REQUESTED = "account.export_requested"
 
 
 class AuditEntry:

@@ -99,13 +99,14 @@ AUTH_EXTENSION = "keel_auth"
 def install(app: Any, auth: Auth) -> None:
     """Serve the API of ``auth`` (the composition root of this process) on ``app``."""
     # The feature modules build on this module's helpers, so they are imported here.
-    from keel_auth.entrypoints import http_account, routes_mfa, routes_oidc
+    from keel_auth.entrypoints import http_account, http_privacy, routes_mfa, routes_oidc
 
     app.extensions[AUTH_EXTENSION] = auth
     app.register_api(api)
     app.register_api(http_account.api)
     routes_oidc.install(app)
     routes_mfa.install(app)
+    http_privacy.install(app)
 
 
 def _auth() -> Auth:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from keel_auth.domain.erasure import Erasure
 from keel_auth.domain.events import AuthEvent
 from keel_auth.domain.mfa import (
     CeremonyKind,
@@ -34,6 +35,7 @@ from keel_common.unit_of_work import AbstractUnitOfWork
 __all__ = [
     "AccessTokens",
     "AuditLog",
+    "ErasureRepository",
     "IssuedAccessToken",
     "MfaRepository",
     "NewPasskey",
@@ -41,6 +43,7 @@ __all__ = [
     "OtpSmsMeter",
     "PasskeyRepository",
     "PasswordHasher",
+    "PersonalData",
     "RefreshTokenRepository",
     "RevocationList",
     "SecretBox",
@@ -182,6 +185,29 @@ class AuditLog(abc.ABC):
     def add(self, entry: AuditEntry) -> None: ...
 
 
+class ErasureRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, erasure: Erasure) -> None: ...
+
+    @abc.abstractmethod
+    def for_user(self, user_id: uuid.UUID, *, lock: bool = False) -> Erasure | None:
+        """The erasure of ``user_id`` (at most one), locked for update when ``lock``."""
+
+
+class PersonalData(abc.ABC):
+    """What auth forgets when an account is erased."""
+
+    @abc.abstractmethod
+    def forget_user(self, user_id: uuid.UUID) -> None:
+        """Delete the user row with its sessions, refresh tokens and one-time secrets."""
+
+    @abc.abstractmethod
+    def pseudonymize_audit(self, user_id: uuid.UUID, identifiers: Sequence[str]) -> int:
+        """Strip the client address, user agent and any of ``identifiers`` (email, phone,
+        name) from the audit entries about or by ``user_id``, and from any entry naming one
+        of ``identifiers`` (a failed login before sign-up); the number of entries changed."""
+
+
 class UnitOfWork(AbstractUnitOfWork):
     """One transaction over the auth repositories; events are published on commit."""
 
@@ -194,6 +220,8 @@ class UnitOfWork(AbstractUnitOfWork):
     oidc_states: OidcStateRepository
     mfa: MfaRepository
     passkeys: PasskeyRepository
+    erasures: ErasureRepository
+    personal_data: PersonalData
 
     @abc.abstractmethod
     def publish(self, event: AuthEvent) -> None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from keel_common.pagination import Page, page_of
+from keel_events import Event
 from keel_notification.adapters.failover import M, Provider
 from keel_notification.adapters.repositories import after, position
 from keel_notification.domain.errors import TemplateRenderError
@@ -134,6 +135,23 @@ class FakeInbox(ports.Inbox):
         return True
 
 
+class FakePersonalData(ports.PersonalData):
+    """Works on whichever tables its unit of work uses at the time of the call."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow = uow
+
+    def forget_user(self, user_id: uuid.UUID) -> None:
+        uow = self.uow
+        uow.devices.rows = {t: d for t, d in uow.devices.rows.items() if d.user_id != user_id}
+        uow.preferences.rows.pop(user_id, None)
+        uow.contacts.rows.pop(user_id, None)
+
+    def log_about(self, user_id: uuid.UUID, addresses: Collection[str]) -> list[Notification]:
+        rows = self.uow.notifications.rows.values()
+        return [n for n in rows if n.user_id == user_id or n.recipient in addresses]
+
+
 @dataclass
 class _Tables:
     notifications: FakeNotificationRepository = field(default_factory=FakeNotificationRepository)
@@ -154,23 +172,35 @@ class FakeUnitOfWork(ports.UnitOfWork):
     preferences: FakePreferencesRepository
     contacts: FakeContactRepository
     inbox: FakeInbox
+    personal_data: FakePersonalData
 
     def __init__(self) -> None:
         self._committed = _Tables()
         self._use(self._committed)
         self.commits = 0
+        self.personal_data = FakePersonalData(self)
+        #: What committed work published (erasure reports).
+        self.events: list[Event] = []
+        self._pending: list[Event] = []
 
     def __enter__(self) -> FakeUnitOfWork:
         self._committed = self._tables()
         self._use(copy.deepcopy(self._committed))
+        self._pending = []
         return self
+
+    def publish(self, event: Event) -> None:
+        self._pending.append(event)
 
     def commit(self) -> None:
         self._committed = copy.deepcopy(self._tables())
         self.commits += 1
+        self.events.extend(self._pending)
+        self._pending = []
 
     def rollback(self) -> None:
         self._use(self._committed)
+        self._pending = []
 
     def _tables(self) -> _Tables:
         return _Tables(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
 from keel_common.db import UtcDateTime, map_entity, standard_table
+from keel_common.outbox import outbox_table
 from keel_notification.domain.model import (
     Category,
     Channel,
@@ -127,6 +128,9 @@ inbox = sa.Table(
     sa.Column("event_id", sa.Uuid, primary_key=True),
     sa.Column("handled_at", UtcDateTime, nullable=False),
 )
+
+# Erasure reports (issue #14) staged with the erasure they announce (keel_common.outbox).
+outbox = outbox_table(metadata)
 
 _mapped = False
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from keel_common.pagination import InvalidCursor, Page, Position, decode_cursor, page_of
-from keel_notification.adapters.orm import contacts, inbox, notifications
+from keel_notification.adapters.orm import contacts, devices, inbox, notifications, preferences
 from keel_notification.domain import errors
 from keel_notification.domain.model import Contact, Device, Notification, Preferences, Status
 from keel_notification.service_layer import ports
@@ -141,6 +141,22 @@ class SqlAlchemyContactRepository(ports.ContactRepository):
         if after is not None:
             statement = statement.where(column > after)
         return list(self.session.scalars(statement))
+
+
+class SqlAlchemyPersonalData(ports.PersonalData):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def forget_user(self, user_id: uuid.UUID) -> None:
+        for table in (devices, preferences, contacts):
+            statement = sa.delete(table).where(table.c.user_id == user_id)
+            self.session.execute(statement.execution_options(synchronize_session=False))
+
+    def log_about(self, user_id: uuid.UUID, addresses: Collection[str]) -> list[Notification]:
+        about = notifications.c.user_id == user_id
+        if addresses:
+            about = sa.or_(about, notifications.c.recipient.in_(list(addresses)))
+        return list(self.session.scalars(sa.select(Notification).where(about)))
 
 
 class SqlAlchemyInbox(ports.Inbox):

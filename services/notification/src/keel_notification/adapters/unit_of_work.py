@@ -8,18 +8,18 @@ from typing import Self
 from sqlalchemy.orm import Session
 
 from keel_common.db import SqlAlchemyUnitOfWork as BaseUnitOfWork
-from keel_notification.adapters import repositories
+from keel_notification.adapters import orm, repositories
 from keel_notification.service_layer import ports
 
 
 class SqlAlchemyUnitOfWork(BaseUnitOfWork, ports.UnitOfWork):
     """keel_common's unit of work with this service's repositories on its session.
 
-    The service publishes no domain events of its own, so there is no outbox table.
+    Its only events are erasure reports (issue #14), staged in its outbox.
     """
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
-        super().__init__(session_factory, source="keel-notification")
+        super().__init__(session_factory, source="keel-notification", outbox=orm.outbox)
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -28,4 +28,5 @@ class SqlAlchemyUnitOfWork(BaseUnitOfWork, ports.UnitOfWork):
         self.preferences = repositories.SqlAlchemyPreferencesRepository(self.session)
         self.contacts = repositories.SqlAlchemyContactRepository(self.session)
         self.inbox = repositories.SqlAlchemyInbox(self.session)
+        self.personal_data = repositories.SqlAlchemyPersonalData(self.session)
         return self

@@ -41,6 +41,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
         _spec("order_receipt", TRANSACTIONAL, EMAIL, PUSH),
         _spec("order_cancelled", TRANSACTIONAL, EMAIL),
         _spec("daily_signups", TRANSACTIONAL, EMAIL),
+        _spec("account_erased", TRANSACTIONAL, EMAIL),
         _spec("weekly_recommendations", PROMOTIONAL, EMAIL, PUSH),
         _spec("promotion", PROMOTIONAL, EMAIL, SMS, PUSH),
     )

@@ -57,6 +57,13 @@ def is_push_token(platform: Platform, token: str) -> bool:
     return _PUSH_TOKEN_FORMATS[platform].fullmatch(token) is not None
 
 
+#: What the delivery log keeps instead of the address of an erased user (issue #14).
+ERASED_RECIPIENT = "[erased]"
+#: Templates whose address is forgotten as soon as the message settles (sent or failed):
+#: the erasure confirmation goes to someone the platform must no longer know.
+FORGET_RECIPIENT_WHEN_SETTLED = frozenset({"account_erased"})
+
+
 class Notification:
     """One message on one channel; the delivery log is the set of these."""
 
@@ -147,6 +154,18 @@ class Notification:
         self.error = error
         self.next_attempt_at = None
         self.content = None
+        if self.template in FORGET_RECIPIENT_WHEN_SETTLED:
+            self.forget_recipient()
+
+    def forget_recipient(self) -> None:
+        """The person is erased: a queued message is not sent, and the log keeps what was
+        sent when, never to whom (a provider's error may quote the address: dropped too)."""
+        if self.status is Status.QUEUED:
+            self._settle(Status.SUPPRESSED, "the user was erased")
+        if self.error and self.recipient and self.recipient in self.error:
+            self.error = self.error.replace(self.recipient, ERASED_RECIPIENT)
+        self.recipient = ERASED_RECIPIENT
+        self.provider_message_id = None
 
 
 class Device:

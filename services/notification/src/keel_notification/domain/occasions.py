@@ -117,6 +117,16 @@ class OrderCancellation(OrderSummary):
     """An order was cancelled: the buyer is told."""
 
 
+@dataclass(frozen=True)
+class AccountErasedNotice:
+    """Every service erased the account: the last email, to an address kept nowhere."""
+
+    user_id: uuid.UUID
+    email: str
+    name: str | None
+    locale: str | None
+
+
 Occasion = (
     Welcome
     | LoginCode
@@ -128,4 +138,5 @@ Occasion = (
     | ProfileChange
     | OrderReceipt
     | OrderCancellation
+    | AccountErasedNotice
 )

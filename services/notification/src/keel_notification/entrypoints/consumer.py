@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from keel_common.messaging import DUPLICATE, Envelope, HandlerResult, InvalidMessage
 from keel_events import Event
 from keel_events.auth import (
+    AccountErased,
     EmailChanged,
     EmailChangeRequested,
     EmailVerificationRequested,
@@ -32,6 +33,7 @@ from keel_events.auth import (
 from keel_events.core import OrderCancelled, OrderEvent, OrderPlaced
 from keel_notification.domain.commands import RememberContact
 from keel_notification.domain.occasions import (
+    AccountErasedNotice,
     EmailChange,
     LoginCode,
     OrderCancellation,
@@ -72,6 +74,10 @@ def incoming(event: Event, envelope: Envelope) -> IncomingEvent:
     if isinstance(event, OrderPlaced | OrderCancelled):
         kind = OrderReceipt if isinstance(event, OrderPlaced) else OrderCancellation
         return IncomingEvent(id, time, kind(*_order(event)))
+    if isinstance(event, AccountErased):
+        # Never remembered as a contact: the address is forgotten once the mail is out.
+        last = AccountErasedNotice(event.user_id, event.email, event.name, event.locale)
+        return IncomingEvent(id, time, last, None, event.locale)
     occasion, contact = _from_auth(event, time)
     locale = getattr(event, "locale", None)
     if contact is None and locale:

@@ -13,6 +13,7 @@ from typing import Any
 
 from keel_notification.domain.model import Channel
 from keel_notification.domain.occasions import (
+    AccountErasedNotice,
     EmailChange,
     LoginCode,
     OrderCancellation,
@@ -82,6 +83,11 @@ class EventPlanner:
             case OrderCancellation():
                 context = self._order_context(occasion)
                 return [Intent(EMAIL, "order_cancelled", context, occasion.buyer_id)]
+            case AccountErasedNotice():
+                # No user id: the account is gone, and the log row must not point at it.
+                context = {"name": occasion.name or "", "time": time}
+                locale = occasion.locale
+                return [Intent(EMAIL, "account_erased", context, None, occasion.email, locale)]
 
     def _welcome(self, welcome: Welcome) -> Intent:
         token = welcome.verification_token

@@ -11,6 +11,7 @@ from typing import Any
 
 from keel_common.pagination import Page
 from keel_common.unit_of_work import AbstractUnitOfWork
+from keel_events import Event
 from keel_notification.domain.messages import Message, Receipt
 from keel_notification.domain.model import Channel, Contact, Device, Notification, Preferences
 
@@ -95,6 +96,18 @@ class Inbox(abc.ABC):
         """Record ``event_id``; False if it was recorded before (a redelivery)."""
 
 
+class PersonalData(abc.ABC):
+    """What notification forgets when an account is erased (issue #14)."""
+
+    @abc.abstractmethod
+    def forget_user(self, user_id: uuid.UUID) -> None:
+        """Delete the user's devices (removed ones too), preferences and contact."""
+
+    @abc.abstractmethod
+    def log_about(self, user_id: uuid.UUID, addresses: Collection[str]) -> list[Notification]:
+        """The delivery log's messages for ``user_id`` or sent to one of ``addresses``."""
+
+
 class UnitOfWork(AbstractUnitOfWork):
     """One transaction over every repository; leaving the block without commit rolls back."""
 
@@ -103,6 +116,11 @@ class UnitOfWork(AbstractUnitOfWork):
     preferences: PreferencesRepository
     contacts: ContactRepository
     inbox: Inbox
+    personal_data: PersonalData
+
+    @abc.abstractmethod
+    def publish(self, event: Event) -> None:
+        """Queue an event, stored in the outbox if and only if this work commits."""
 
 
 class Sender(abc.ABC):

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from uuid import UUID
 
+from keel_events import Event
 from keel_search.domain.errors import RebuildInProgress
 from keel_search.domain.highlighting import Token, highlight, matching_tokens
 from keel_search.domain.products import (
@@ -110,6 +111,9 @@ class FakeSearchIndex(SearchIndex):
             facets=[CategoryCount(c, n) for c, n in sorted(facets.items(), key=lambda i: -i[1])],
         )
 
+    def owned_by(self, owner_id: UUID, limit: int) -> list[ProductDocument]:
+        return [d for d in self._live() if d.owner_id == owner_id][:limit]
+
     def _live(self) -> list[ProductDocument]:
         return [c for c in self.state.values() if isinstance(c, ProductDocument)]
 
@@ -186,14 +190,24 @@ class FakeUnitOfWork(UnitOfWork):
     def __init__(self) -> None:
         self.committed: dict[UUID, RebuildJob] = {}
         self.commits = 0
+        #: What committed work published (erasure reports).
+        self.events: list[Event] = []
+        self._pending: list[Event] = []
 
     def __enter__(self) -> FakeUnitOfWork:
         self.rebuild_jobs = FakeRebuildJobRepository(copy.deepcopy(self.committed))
+        self._pending = []
         return self
+
+    def publish(self, event: Event) -> None:
+        self._pending.append(event)
 
     def commit(self) -> None:
         self.committed = copy.deepcopy(self.rebuild_jobs.rows)
         self.commits += 1
+        self.events.extend(self._pending)
+        self._pending = []
 
     def rollback(self) -> None:
         self.rebuild_jobs = FakeRebuildJobRepository(copy.deepcopy(self.committed))
+        self._pending = []

@@ -13,8 +13,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
+from uuid import UUID
 
-from keel_search.domain.products import ApplyOutcome, ProductChange
+from keel_search.domain.products import ApplyOutcome, ProductChange, ProductDocument
 from keel_search.domain.queries import SearchQuery
 from keel_search.domain.results import SearchResult
 from keel_search.service_layer.ports import IndexBuilder, SearchIndex
@@ -50,6 +51,9 @@ class GroupCommitIndex(SearchIndex):
 
     def document_count(self) -> int:
         return self.index.document_count()
+
+    def owned_by(self, owner_id: UUID, limit: int) -> list[ProductDocument]:
+        return self.index.owned_by(owner_id, limit)
 
     def close(self) -> None:
         with self._wakeup:

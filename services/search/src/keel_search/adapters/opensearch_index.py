@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from opensearchpy import OpenSearch
 
@@ -79,6 +80,12 @@ class OpenSearchSearchIndex(SearchIndex):
 
     def document_count(self) -> int:
         return int(self.client.count(index=self.live_alias, body={"query": LIVE})["count"])
+
+    def owned_by(self, owner_id: UUID, limit: int) -> list[ProductDocument]:
+        mine = {"term": {"owner_id": str(owner_id)}}
+        body = {"query": {"bool": {"filter": [LIVE, mine]}}, "size": limit}
+        response = self.client.search(index=self.live_alias, body=body)
+        return [_document(hit["_id"], hit["_source"]) for hit in response["hits"]["hits"]]
 
     def start_rebuild(self) -> OpenSearchIndexBuilder:
         if self.client.indices.exists_alias(name=self.building_alias):

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
 from keel_common.db import map_entity, standard_table
+from keel_common.outbox import outbox_table
 from keel_search.domain.rebuilds import MAX_ERROR, RebuildJob, RebuildStatus
 
 metadata = sa.MetaData()
@@ -36,6 +37,9 @@ rebuild_jobs = standard_table(
     sa.Column("error", sa.String(MAX_ERROR), nullable=True),
 )
 sa.Index("ix_rebuild_jobs_status", rebuild_jobs.c.status)
+
+# Erasure reports (issue #14) waiting for the worker's relay (keel_common.outbox).
+outbox = outbox_table(metadata)
 
 
 def start_mappers() -> None:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from keel_common.db import SqlAlchemyUnitOfWork
+from keel_search.adapters.orm import outbox
 from keel_search.domain.rebuilds import RebuildJob, RebuildStatus
 from keel_search.service_layer.ports import RebuildJobRepository, UnitOfWork
 
@@ -34,10 +35,10 @@ class SqlAlchemyRebuildJobRepository(RebuildJobRepository):
 
 
 class SqlAlchemySearchUnitOfWork(SqlAlchemyUnitOfWork, UnitOfWork):
-    """Search publishes no events, so no outbox table is given."""
+    """Search's only events are its erasure reports (issue #14), staged in its outbox."""
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
-        super().__init__(session_factory, source="keel-search")
+        super().__init__(session_factory, source="keel-search", outbox=outbox)
 
     def __enter__(self) -> Self:
         super().__enter__()

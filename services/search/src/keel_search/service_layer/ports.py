@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from uuid import UUID
 
 from keel_common.unit_of_work import AbstractUnitOfWork
+from keel_events import Event
 from keel_search.domain.products import ApplyOutcome, ProductChange, ProductDocument
 from keel_search.domain.queries import SearchQuery
 from keel_search.domain.rebuilds import RebuildJob
@@ -62,6 +63,10 @@ class SearchIndex(abc.ABC):
     def document_count(self) -> int:
         """How many live products the index holds."""
 
+    @abc.abstractmethod
+    def owned_by(self, owner_id: UUID, limit: int) -> list[ProductDocument]:
+        """Up to ``limit`` live products of ``owner_id`` (an account erasure removes them)."""
+
     def close(self) -> None:  # noqa: B027 - most indexes hold nothing to release
         """Release files and connections."""
 
@@ -91,6 +96,10 @@ class RebuildJobRepository(abc.ABC):
 
 
 class UnitOfWork(AbstractUnitOfWork):
+    @abc.abstractmethod
+    def publish(self, event: Event) -> None:
+        """Queue an event, stored in the outbox if and only if this work commits."""
+
     """One transaction on the search service's own database."""
 
     rebuild_jobs: RebuildJobRepository

@@ -134,6 +134,14 @@ class Generation:
         result = self.searcher().search(query, 1, count=True)
         return int(result.count or 0)  # type: ignore[attr-defined]  # missing from the stubs
 
+    def owned_by(self, owner_id: UUID, limit: int) -> list[ProductDocument]:
+        live = tantivy.Query.term_query(SCHEMA, "live", True)
+        mine = tantivy.Query.term_query(SCHEMA, "owner_id", str(owner_id))
+        both = tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in (live, mine)])
+        searcher = self.searcher()
+        hits = searcher.search(both, limit).hits
+        return [from_tantivy(searcher.doc(address)) for _, address in hits]
+
     def _meta_stamp(self) -> tuple[int, int] | None:
         try:
             stat = os.stat(self.path / "meta.json")

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
+from uuid import UUID
 
 from keel_search.adapters.embedded import querying
 from keel_search.adapters.embedded.generation import (
@@ -64,6 +65,12 @@ class EmbeddedSearchIndex(SearchIndex):
     def document_count(self) -> int:
         generation = self._live_reader()
         return 0 if generation is None else generation.live_count()
+
+    def owned_by(self, owner_id: UUID, limit: int) -> list[ProductDocument]:
+        generation = self._live_reader()
+        if generation is None:
+            return []
+        return generation.owned_by(owner_id, limit)
 
     def start_rebuild(self) -> EmbeddedIndexBuilder:
         with self.directory.journal_lock():
