@@ -112,9 +112,11 @@ def set_roles(
     revocations: RevocationList,
     policy: AuthPolicy,
     clock: Clock,
+    reason: str | None = None,
 ) -> User:
     """Admins only, judged on the actor's current roles in the database (not the token's).
-    Taking a role away ends the user's sessions so no token outlives the privilege."""
+    Taking a role away ends the user's sessions so no token outlives the privilege. The
+    back-office passes the operator's ``reason`` for the audit trail."""
     now = clock()
     with uow:
         actor = uow.users.get(principal.user_id)
@@ -132,9 +134,10 @@ def set_roles(
         if user.set_roles(roles):
             end_all_sessions(uow, revocations, user, "roles_changed", policy, now)
         uow.publish(UserRolesChanged(user_id=user.id, roles=tuple(user.roles), changed_by=actor.id))
+        because = {"reason": reason} if reason else {}
         audit(
             uow, AuditAction.ROLES_CHANGED, origin, now, user=user, actor=actor,
-            previous=previous, roles=list(user.roles),
+            previous=previous, roles=list(user.roles), **because,
         )  # fmt: skip
         uow.commit()
         return user
