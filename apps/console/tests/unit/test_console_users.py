@@ -115,9 +115,7 @@ def test_an_action_is_confirmed_before_it_is_sent(client: FlaskClient, api: Fake
     assert ("POST", path, {"json": {"reason": "ticket 9"}}) in api.calls
 
 
-def test_an_action_without_the_csrf_token_is_refused(
-    client: FlaskClient, api: FakeAuthApi
-) -> None:
+def test_an_action_without_the_csrf_token_is_refused(client: FlaskClient, api: FakeAuthApi) -> None:
     data = {"reason": "x", "confirmed": "yes"}
     response = client.post(f"/admin/users/{USER_ID}/revoke", data=data)
     assert response.status_code == 403

@@ -39,9 +39,7 @@ def call(
     client: Client, method: str, path: str, body: Any = None, token: str | None = None
 ) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return requests.request(
-        method, client.base_url + path, json=body, headers=headers, timeout=10
-    )
+    return requests.request(method, client.base_url + path, json=body, headers=headers, timeout=10)
 
 
 @pytest.fixture

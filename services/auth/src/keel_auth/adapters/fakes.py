@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 import hashlib
 import itertools
@@ -49,7 +50,9 @@ class FakeUserRepository(ports.UserRepository):
     def count_admins(self) -> int:
         return sum("admin" in user.roles for user in self.rows.values())
 
-    def find(self, query: ports.UserQuery, after: Position | None, limit: int) -> list[User]:
+    def find(
+        self, query: ports.UserQuery, after: Position | None, limit: int
+    ) -> builtins.list[User]:
         def matches(u: User) -> bool:
             return (
                 query.user_id in (None, u.id)

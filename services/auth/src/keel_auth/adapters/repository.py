@@ -191,9 +191,7 @@ class SqlAlchemyAuditLog(ports.AuditLog):
         return list(self.session.scalars(_newest_first(statement, keys, after, limit)))
 
 
-def _newest_first(
-    statement: Any, keys: tuple[Any, Any], after: Position | None, limit: int
-) -> Any:
+def _newest_first(statement: Any, keys: tuple[Any, Any], after: Position | None, limit: int) -> Any:
     """Keyset pagination: a row-value comparison the (time, id) indexes answer directly."""
     if after is not None:
         statement = statement.where(sa.tuple_(*keys) < sa.tuple_(after.created_at, after.id))

@@ -25,14 +25,18 @@ def _aware(value: datetime | None) -> datetime | None:
 
 class Paging(Schema):
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    cursor: str | None = Field(default=None, max_length=200, description="next_cursor of the previous page")  # fmt: skip
+    cursor: str | None = Field(
+        default=None, max_length=200, description="next_cursor of the previous page"
+    )
 
 
 class UserQueryIn(Paging):
     id: uuid.UUID | None = Field(default=None, description="One account by id")
     email: str | None = Field(default=None, max_length=320, description="The exact address")
-    email_prefix: str | None = Field(default=None, max_length=320, description="The address starts with this")  # fmt: skip
-    phone: str | None = Field(default=None, max_length=32, description="The proven number, E.164")  # fmt: skip
+    email_prefix: str | None = Field(
+        default=None, max_length=320, description="The address starts with this"
+    )
+    phone: str | None = Field(default=None, max_length=32, description="The proven number, E.164")
 
 
 class AuditQueryIn(Paging):
@@ -86,7 +90,7 @@ class SessionOut(BaseModel):
     created_at: datetime
     ip: str | None
     user_agent: str | None
-    last_seen_at: datetime | None = Field(default=None, description="The last refresh, if known")  # fmt: skip
+    last_seen_at: datetime | None = Field(default=None, description="The last refresh, if known")
 
     @classmethod
     def of(cls, session: LoginSession) -> SessionOut:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import builtins
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ class UserRepository(abc.ABC):
         """How many accounts hold the admin role."""
 
     @abc.abstractmethod
-    def find(self, query: UserQuery, after: Position | None, limit: int) -> list[User]:
+    def find(self, query: UserQuery, after: Position | None, limit: int) -> builtins.list[User]:
         """Accounts matching ``query``, newest first (``created_at``, ``id``), after ``after``."""
 
     @abc.abstractmethod
