@@ -24,7 +24,7 @@ SERVICES = ("auth", "core", "notification", "search")
 # rule): /v1/products matches /v1/products/42 but never /v1/productsearch. A trailing "/" in
 # the table changes nothing. Paths in EXACT route only themselves.
 ROUTES: dict[str, tuple[str, ...]] = {
-    "auth": ("/v1/auth/", "/.well-known/jwks.json"),
+    "auth": ("/v1/auth/", "/.well-known/jwks.json", "/v1/admin/users", "/v1/admin/auth/"),
     "core": (
         "/v1/products",
         "/v1/orders",

@@ -116,6 +116,7 @@ class AuthSettings(ServiceSettings):
             signup_global=Limit(self.signup_hourly_cap, 3600),
             otp_regions=self.otp_allowed_regions,
             totp_issuer=self.totp_issuer,
+            mfa_roles=self.require_mfa_for_roles,
         )
 
 

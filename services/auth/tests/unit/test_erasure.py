@@ -131,7 +131,7 @@ def test_an_admin_erases_an_account_and_reads_the_progress(world: World) -> None
     )  # fmt: skip
     assert world.stored(user).is_disabled
     report_all(world, user.id, ("core",))
-    status = privacy.erasure_status(world.principal(admin), user.id, world.uow)
+    status = privacy.erasure_status(world.principal(admin), user.id, world.uow, world.policy)
     assert status.completed()["core"] == world.clock()
     assert status.completed()["auth"] is None
     audit = [e for e in world.uow.audit.entries if e.action is AuditAction.ERASURE_REQUESTED]
@@ -147,7 +147,7 @@ def test_only_an_admin_erases_someone_else_or_reads_an_erasure(world: World) -> 
             world.revocations, world.policy, world.clock,
         )  # fmt: skip
     with pytest.raises(Forbidden):
-        privacy.erasure_status(world.principal(mallory), user.id, world.uow)
+        privacy.erasure_status(world.principal(mallory), user.id, world.uow, world.policy)
     assert not world.stored(user).is_disabled
 
 
@@ -170,4 +170,4 @@ def test_an_unknown_user_has_no_erasure(world: World) -> None:
         world.uow.users.get(admin.id).set_roles(["admin"])  # type: ignore[union-attr]
         world.uow.commit()
     with pytest.raises(UserNotFound):
-        privacy.erasure_status(world.principal(admin), uuid.uuid4(), world.uow)
+        privacy.erasure_status(world.principal(admin), uuid.uuid4(), world.uow, world.policy)

@@ -40,9 +40,14 @@ def _params(*names: str) -> dict[str, str]:
 @bp.get("/")
 @signed_in
 def dashboard() -> str:
+    from keel_console.entrypoints import views_users  # it imports this module
+
     today = call("GET", "/v1/admin/orders/today")
     index = call("GET", "/v1/admin/search/index")
-    return render_template("dashboard.html", today=today, index=index, dead_letters=_dead_letters())
+    return render_template(
+        "dashboard.html", today=today, index=index, dead_letters=_dead_letters(),
+        signups=views_users.signup_stats(),
+    )  # fmt: skip
 
 
 DEAD_LETTER_APIS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 import hashlib
 import itertools
@@ -26,6 +27,7 @@ from keel_auth.domain.model import (
 from keel_auth.domain.policy import Limit
 from keel_auth.service_layer import ports
 from keel_common.auth import InvalidToken
+from keel_common.pagination import Position
 
 
 class FakeUserRepository(ports.UserRepository):
@@ -49,6 +51,23 @@ class FakeUserRepository(ports.UserRepository):
 
     def count_admins(self) -> int:
         return sum("admin" in user.roles for user in self.rows.values())
+
+    def find(
+        self, query: ports.UserQuery, after: Position | None, limit: int
+    ) -> builtins.list[User]:
+        def matches(u: User) -> bool:
+            return (
+                query.user_id in (None, u.id)
+                and query.email in (None, u.email)
+                and query.phone in (None, u.phone)
+                and u.email.startswith(query.email_prefix or "")
+            )
+
+        found = [(u.created_at, u.id, u) for u in self.rows.values() if matches(u)]
+        return [u for _, _, u in _newest_first(found, after, limit)]
+
+    def count_created_since(self, since: datetime) -> int:
+        return sum(user.created_at >= since for user in self.rows.values())
 
     def release_phone(self, phone: str) -> None:
         for user in self.rows.values():
@@ -108,6 +127,29 @@ class FakeAuditLog(ports.AuditLog):
 
     def add(self, entry: AuditEntry) -> None:
         self.entries.append(entry)
+
+    def find(
+        self,
+        *,
+        user_id: uuid.UUID | None,
+        actor_id: uuid.UUID | None,
+        after: Position | None,
+        limit: int,
+    ) -> list[AuditEntry]:
+        found = [
+            (e.occurred_at, e.id, e)
+            for e in self.entries
+            if user_id in (None, e.user_id) and actor_id in (None, e.actor_id)
+        ]
+        return [e for _, _, e in _newest_first(found, after, limit)]
+
+
+def _newest_first(
+    rows: list[tuple[datetime, uuid.UUID, Any]], after: Position | None, limit: int
+) -> list[tuple[datetime, uuid.UUID, Any]]:
+    if after is not None:
+        rows = [r for r in rows if (r[0], r[1]) < (after.created_at, after.id)]
+    return sorted(rows, key=lambda r: (r[0], r[1]), reverse=True)[:limit]
 
 
 class FakeErasureRepository(ports.ErasureRepository):

@@ -110,7 +110,12 @@ audit_log = standard_table(
     sa.Column("user_agent", sa.String(512), nullable=True),
     sa.Column("occurred_at", UtcDateTime, nullable=False, index=True),
     sa.Column("details", sa.JSON, nullable=False),
+    # The back-office reads one user's trail, or one actor's actions, newest first.
+    sa.Index("ix_audit_log_user_occurred", "user_id", "occurred_at"),
+    sa.Index("ix_audit_log_actor_occurred", "actor_id", "occurred_at"),
 )
+# Sign-ups per day (the dashboard) and the newest-first list of accounts.
+sa.Index("ix_users_created_at", users.c.created_at)
 
 # Second factors (keel_auth.domain.mfa): TOTP secrets are encrypted (MFA_ENCRYPTION_KEY),
 # recovery codes, mfa tokens and WebAuthn challenges stored as hashes only.

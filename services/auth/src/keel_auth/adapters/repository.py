@@ -30,6 +30,7 @@ from keel_auth.domain.model import (
 )
 from keel_auth.service_layer import ports
 from keel_common.db import SqlAlchemyUnitOfWork
+from keel_common.pagination import Position
 
 
 class SqlAlchemyUserRepository(ports.UserRepository):
@@ -65,6 +66,27 @@ class SqlAlchemyUserRepository(ports.UserRepository):
         # admins demoting each other at once cannot both pass.
         query = sa.select(User).where(sa.cast(orm.users.c.roles, sa.String).like('%"admin"%'))
         return sum("admin" in user.roles for user in self.session.scalars(query.with_for_update()))
+
+    def find(self, query: ports.UserQuery, after: Position | None, limit: int) -> list[User]:
+        table = orm.users
+        statement = sa.select(User)
+        if query.user_id is not None:
+            statement = statement.where(table.c.id == query.user_id)
+        if query.email is not None:
+            statement = statement.where(table.c.email == query.email)
+        if query.phone is not None:
+            statement = statement.where(table.c.phone == query.phone)
+        if query.email_prefix:
+            # Escaped, so "_" and "%" in an address match themselves; on PostgreSQL the
+            # varchar_pattern_ops index (migration 0004) serves this prefix scan.
+            pattern = _escape_like(query.email_prefix) + "%"
+            statement = statement.where(table.c.email.like(pattern, escape="\\"))
+        keys = (table.c.created_at, table.c.id)
+        return list(self.session.scalars(_newest_first(statement, keys, after, limit)))
+
+    def count_created_since(self, since: datetime) -> int:
+        query = sa.select(sa.func.count()).where(orm.users.c.created_at >= since)
+        return int(self.session.execute(query).scalar_one())
 
     def release_phone(self, phone: str) -> None:
         table = orm.users
@@ -156,6 +178,34 @@ class SqlAlchemyAuditLog(ports.AuditLog):
 
     def add(self, entry: AuditEntry) -> None:
         self.session.add(entry)
+
+    def find(
+        self,
+        *,
+        user_id: uuid.UUID | None,
+        actor_id: uuid.UUID | None,
+        after: Position | None,
+        limit: int,
+    ) -> list[AuditEntry]:
+        table = orm.audit_log
+        statement = sa.select(AuditEntry)
+        if user_id is not None:
+            statement = statement.where(table.c.user_id == user_id)
+        if actor_id is not None:
+            statement = statement.where(table.c.actor_id == actor_id)
+        keys = (table.c.occurred_at, table.c.id)
+        return list(self.session.scalars(_newest_first(statement, keys, after, limit)))
+
+
+def _newest_first(statement: Any, keys: tuple[Any, Any], after: Position | None, limit: int) -> Any:
+    """Keyset pagination: a row-value comparison the (time, id) indexes answer directly."""
+    if after is not None:
+        statement = statement.where(sa.tuple_(*keys) < sa.tuple_(after.created_at, after.id))
+    return statement.order_by(keys[0].desc(), keys[1].desc()).limit(limit)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class SqlAlchemyErasureRepository(ports.ErasureRepository):

@@ -48,6 +48,9 @@ class AuthPolicy:
     phone_verify_per_user: Limit = Limit(10, 3600)
     # Answers to a second-factor prompt (challenge, enrolment, disabling), per user.
     mfa_attempts: Limit = Limit(5, 600)
+    # Holders of these roles act as staff or admin only with a second factor in the token
+    # (REQUIRE_MFA_FOR_ROLES); the back-office use cases check it with the role.
+    mfa_roles: frozenset[str] = frozenset()
     mfa_token_ttl: timedelta = timedelta(minutes=5)
     webauthn_challenge_ttl: timedelta = timedelta(minutes=5)
     passkey_login_per_ip: Limit = Limit(100, 600)

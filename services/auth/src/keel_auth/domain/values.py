@@ -31,7 +31,15 @@ MIN_PASSWORD_SCORE = 2
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "user": frozenset(),
     "staff": frozenset(
-        {"products:write", "orders:read_any", "orders:update_any", "notifications:send"}
+        {
+            "products:write",
+            "orders:read_any",
+            "orders:update_any",
+            "notifications:send",
+            # The back-office's Users page: read accounts, end sessions, disable (not roles).
+            "users:read",
+            "users:operate",
+        }
     ),
     "admin": frozenset({"*"}),
 }

@@ -110,5 +110,5 @@ def erase_user(path: UserPath, body: EraseUserBody) -> Any:
 
 @admin_api.get("/users/<uuid:id>/erasure", security=BEARER_AUTH, responses={200: ErasureOut})
 def erasure_status(path: UserPath) -> Any:
-    erasure = privacy.erasure_status(require_principal(), path.id, _auth().uow())
+    erasure = privacy.erasure_status(require_principal(), path.id, _auth().uow(), _auth().policy)
     return ErasureOut.of(erasure).model_dump(mode="json")

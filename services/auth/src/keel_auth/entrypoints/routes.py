@@ -320,6 +320,5 @@ def set_roles(path: UserPath, body: RolesBody) -> Any:
         revocations=auth.revocations,
         policy=auth.policy,
         clock=auth.clock,
-        mfa_roles=auth.settings.require_mfa_for_roles,
     )
     return _json(UserOut.of(user))

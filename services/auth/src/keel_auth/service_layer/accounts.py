@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from keel_auth.domain.commands import Origin, SetRoles, SignUp
@@ -117,18 +117,18 @@ def set_roles(
     revocations: RevocationList,
     policy: AuthPolicy,
     clock: Clock,
-    *,
-    mfa_roles: Collection[str] = (),
+    reason: str | None = None,
 ) -> User:
     """Admins only, judged on the actor's current roles in the database (not the token's),
-    signed in with a second factor when ``mfa_roles`` (REQUIRE_MFA_FOR_ROLES) say so.
-    Taking a role away ends the user's sessions so no token outlives the privilege."""
+    signed in with a second factor when ``policy.mfa_roles`` (REQUIRE_MFA_FOR_ROLES) say so.
+    Taking a role away ends the user's sessions so no token outlives the privilege. The
+    back-office passes the operator's ``reason`` for the audit trail."""
     now = clock()
     with uow:
         actor = uow.users.get(principal.user_id)
         if actor is None or not actor.can(MANAGE_ROLES):
             raise Forbidden("only an admin can change roles")
-        require_second_factor(actor.roles, principal.amr, mfa_roles)
+        require_second_factor(actor.roles, principal.amr, policy.mfa_roles)
         roles = check_roles(cmd.roles)
         user = uow.users.get(cmd.user_id)
         if user is None:
@@ -141,9 +141,10 @@ def set_roles(
         if user.set_roles(roles):
             end_all_sessions(uow, revocations, user, "roles_changed", policy, now)
         uow.publish(UserRolesChanged(user_id=user.id, roles=tuple(user.roles), changed_by=actor.id))
+        because = {"reason": reason} if reason else {}
         audit(
             uow, AuditAction.ROLES_CHANGED, origin, now, user=user, actor=actor,
-            previous=previous, roles=list(user.roles),
+            previous=previous, roles=list(user.roles), **because,
         )  # fmt: skip
         uow.commit()
         return user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import builtins
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from keel_auth.domain.model import (
 from keel_auth.domain.policy import Limit
 from keel_auth.service_layer.oidc_ports import IdentityRepository, OidcStateRepository
 from keel_common.auth.principal import RevocationList
+from keel_common.pagination import Position
 from keel_common.unit_of_work import AbstractUnitOfWork
 
 __all__ = [
@@ -50,9 +52,20 @@ __all__ = [
     "SessionRepository",
     "Throttle",
     "UnitOfWork",
+    "UserQuery",
     "UserRepository",
     "WebAuthn",
 ]
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """What the back-office looks accounts up by; every field set must match (none: all)."""
+
+    user_id: uuid.UUID | None = None
+    email: str | None = None
+    email_prefix: str | None = None
+    phone: str | None = None
 
 
 class UserRepository(abc.ABC):
@@ -75,6 +88,14 @@ class UserRepository(abc.ABC):
     @abc.abstractmethod
     def count_admins(self) -> int:
         """How many accounts hold the admin role."""
+
+    @abc.abstractmethod
+    def find(self, query: UserQuery, after: Position | None, limit: int) -> builtins.list[User]:
+        """Accounts matching ``query``, newest first (``created_at``, ``id``), after ``after``."""
+
+    @abc.abstractmethod
+    def count_created_since(self, since: datetime) -> int:
+        """How many accounts were created at or after ``since`` (sign-ups)."""
 
     @abc.abstractmethod
     def release_phone(self, phone: str) -> None:
@@ -183,6 +204,18 @@ class PasskeyRepository(abc.ABC):
 class AuditLog(abc.ABC):
     @abc.abstractmethod
     def add(self, entry: AuditEntry) -> None: ...
+
+    @abc.abstractmethod
+    def find(
+        self,
+        *,
+        user_id: uuid.UUID | None,
+        actor_id: uuid.UUID | None,
+        after: Position | None,
+        limit: int,
+    ) -> list[AuditEntry]:
+        """Entries about ``user_id`` and/or by ``actor_id`` (None: any), newest first by
+        (``occurred_at``, ``id``), after ``after``."""
 
 
 class ErasureRepository(abc.ABC):

@@ -21,6 +21,7 @@ from keel_auth.service_layer.ports import PasswordHasher, RevocationList, Thrott
 from keel_auth.service_layer.steps import audit, disable_account
 from keel_common.auth.principal import Principal
 from keel_common.clock import Clock
+from keel_common.second_factor import require_second_factor
 
 ERASE_USERS = "users:erase"
 
@@ -80,7 +81,7 @@ def erase_user(
     audited with the admin as actor and the reason given."""
     now = clock()
     with uow:
-        actor = _admin(uow, principal)
+        actor = _admin(uow, principal, policy)
         if cmd.user_id == actor.id:
             raise Forbidden("delete your own account with DELETE /v1/auth/me")
         existing = uow.erasures.for_user(cmd.user_id)
@@ -94,20 +95,23 @@ def erase_user(
         return erasure
 
 
-def erasure_status(principal: Principal, user_id: uuid.UUID, uow: UnitOfWork) -> Erasure:
+def erasure_status(
+    principal: Principal, user_id: uuid.UUID, uow: UnitOfWork, policy: AuthPolicy
+) -> Erasure:
     """``GET /v1/admin/users/{id}/erasure``: which services have reported, and when."""
     with uow:
-        _admin(uow, principal)
+        _admin(uow, principal, policy)
         erasure = uow.erasures.for_user(user_id)
         if erasure is None:
             raise UserNotFound("this user has no erasure")
         return erasure
 
 
-def _admin(uow: UnitOfWork, principal: Principal) -> User:
+def _admin(uow: UnitOfWork, principal: Principal, policy: AuthPolicy) -> User:
     actor = uow.users.get(principal.user_id)
-    if actor is None or not actor.can(ERASE_USERS):
+    if actor is None or actor.is_disabled or not actor.can(ERASE_USERS):
         raise Forbidden("only an admin can erase accounts")
+    require_second_factor(actor.roles, principal.amr, policy.mfa_roles)
     return actor
 
 
