@@ -30,3 +30,13 @@ def test_every_procfile_process_is_a_program_that_restarts_and_stops_as_a_group(
         # The shell execs the Procfile's command, so signals reach the process itself.
         assert shlex.split(section["command"]) == ["/bin/sh", "-c", f"exec env {command}"]
     assert parser["supervisord"]["nodaemon"] == "true"
+
+
+def test_env_dev_sets_each_variable_once() -> None:
+    """A second assignment silently wins, so an edit to the first one would do nothing."""
+    names = [
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.dev").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert len(names) == len(set(names)), sorted(n for n in set(names) if names.count(n) > 1)
