@@ -199,7 +199,7 @@ def make_dirs(prefix: Path) -> None:
         print(
             f"warning: {closed} is closed to other users; nginx started as root runs its "
             "workers as nobody, which then cannot write request bodies over 16 KiB to "
-            f"{prefix}/tmp and answers them 500. Use a prefix every user can enter.",
+            f"{prefix / 'tmp'} and answers them 500. Use a prefix every user can enter.",
             file=sys.stderr,
         )
 

@@ -64,7 +64,9 @@ def test_every_answer_matches_the_openapi_document(
 
 def summary(output: str) -> str:
     """Schemathesis's closing lines: operations, phases and test cases generated."""
-    return "\n".join(line for line in output.splitlines() if "generated" in line or "Test cases" in line)
+    return "\n".join(
+        line for line in output.splitlines() if "generated" in line or "Test cases" in line
+    )
 
 
 def failures(output: str) -> str:

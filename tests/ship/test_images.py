@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,15 +42,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPENDENCY_STEP = "--no-install-workspace"  # the Dockerfile's third-party layer
 
 
-@pytest.fixture(scope="module")
-def images() -> dict[str, podman.Build]:
-    require(shutil.which("podman") is not None, "podman is not installed (make test-tools)")
-    builds = {svc: podman.build(svc) for svc in SERVICES}
-    for svc, built in builds.items():
-        print(f"image keel-{svc}: {built.size_mb:.0f} MB, built in {built.seconds:.0f} s")
-    return builds
-
-
 def test_images_hold_no_compiler_tests_or_git(images: dict[str, podman.Build]) -> None:
     probe = (
         "import os, shutil, sys; "
@@ -80,12 +69,7 @@ def test_a_second_build_with_the_same_lock_reuses_the_dependency_layer(
     images: dict[str, podman.Build], tmp_path: Path
 ) -> None:
     """A code change rebuilds the code layers only; the uv sync of the lock file is cached."""
-    context = tmp_path / "context"
-    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
-    for name in files.stdout.decode().split("\0"):
-        if name and (ROOT / name).is_file():
-            (context / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, context / name)
+    context = podman.copy_context(tmp_path / "context")
     changed = context / "libs/common/src/keel_common/__init__.py"
     changed.write_text(changed.read_text() + f"\n# rebuild {secrets.token_hex(4)}\n")
     rebuilt = podman.build("auth", context, tag="rebuild")

@@ -10,10 +10,7 @@ import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from .conftest import FakeTransport
-
 from keel_common import tracing
-from keel_common.grpc.interceptors import standard_interceptors
 from keel_common.grpc import (
     AccessLogInterceptor,
     BearerInterceptor,
@@ -23,6 +20,9 @@ from keel_common.grpc import (
     abort_for,
     bearer_token,
 )
+from keel_common.grpc.interceptors import standard_interceptors
+
+from .conftest import FakeTransport
 
 METHOD = "/auth.v1.AuthService/GetUser"
 CALLER = tracing.TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
