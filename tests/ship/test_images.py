@@ -65,6 +65,15 @@ def test_images_hold_no_compiler_tests_or_git(images: dict[str, podman.Build]) -
         assert out.split()[1] == f"/app/services/{svc}", out
 
 
+def test_the_data_folders_exist_owned_by_the_app_user(images: dict[str, podman.Build]) -> None:
+    """compose.yaml mounts fresh named volumes there; they copy this ownership."""
+    for folder in ("/var/lib/keel/search-index", "/var/lib/keel/outbox"):
+        out = podman.podman(
+            "run", "--rm", "--entrypoint", "stat", images["search"].image, "-c", "%u:%g", folder
+        )  # fmt: skip
+        assert out.strip() == "10001:10001", (folder, out)
+
+
 def test_a_second_build_with_the_same_lock_reuses_the_dependency_layer(
     images: dict[str, podman.Build], tmp_path: Path
 ) -> None:
