@@ -207,3 +207,19 @@ def test_unhandled_error_is_a_500_that_leaks_nothing_and_is_logged_with_the_requ
     assert error["request_id"] == "req-500"
     assert "RuntimeError: db said: password=[REDACTED] rejected" in error["exc_info"]
     assert "hunter2" not in stream.getvalue()
+
+
+@pytest.mark.parametrize("path", ["/v1/things/7", "/v1/things/0", "/v1/things/13", "/nowhere"])
+def test_every_answer_is_no_store_by_default(client: FlaskClient, path: str) -> None:
+    """Answers and problems alike: no cache may keep a token, a user or an admin view."""
+    assert client.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_a_route_that_sets_its_own_cache_policy_keeps_it() -> None:
+    app = make_app()
+
+    @app.get("/v1/public")
+    def public() -> tuple[dict[str, str], int, dict[str, str]]:
+        return {}, 200, {"Cache-Control": "public, max-age=300"}
+
+    assert app.test_client().get("/v1/public").headers["Cache-Control"] == "public, max-age=300"
