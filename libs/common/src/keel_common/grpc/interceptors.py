@@ -26,8 +26,8 @@ from typing import Any
 import grpc
 
 from keel_common import tracing
-from keel_common.errors import report_exception
 from keel_common.auth.flask_bearer import bearer_token as parse_bearer
+from keel_common.errors import report_exception
 from keel_common.metrics import GRPC_ERRORS, GRPC_LATENCY, GRPC_REQUESTS
 
 access_log = logging.getLogger("keel.grpc.access")
@@ -202,7 +202,9 @@ class AccessLogInterceptor(_OutcomeInterceptor):
 
 
 @contextmanager
-def _report_scope(details: grpc.HandlerCallDetails, context: grpc.ServicerContext) -> Iterator[None]:
+def _report_scope(
+    details: grpc.HandlerCallDetails, context: grpc.ServicerContext
+) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
