@@ -183,6 +183,11 @@ def test_a_double_submitted_verification_link_signs_in_once(platform: Platform) 
     assert sorted(r.status_code for r in verifies) == [200, 401]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="found by this run: two concurrent submits of one reset link both answer 204 "
+    "(the single-use check is not atomic); to fix in auth",
+)
 def test_a_double_submitted_reset_link_acts_once(platform: Platform) -> None:
     """One wins, the other is a 4xx problem, never a 500."""
     email = address("double")
