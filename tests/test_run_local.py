@@ -44,3 +44,13 @@ def test_make_run_schedules_every_services_jobs() -> None:
     assert "sweep-abandoned-uploads" in scheduled["core"]
     assert "rotate-signing-key" in scheduled["auth"]
     assert scheduled["notification"]
+
+
+def test_env_dev_sets_each_variable_once() -> None:
+    """A second assignment silently wins, so an edit to the first one would do nothing."""
+    names = [
+        line.split("=", 1)[0]
+        for line in (ROOT / ".env.dev").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert len(names) == len(set(names)), sorted(n for n in set(names) if names.count(n) > 1)

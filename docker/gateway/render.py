@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import string
 import sys
 from pathlib import Path
@@ -193,6 +195,21 @@ def make_dirs(prefix: Path) -> None:
     """nginx creates its temp folders but not their parents; logs/ must exist too."""
     for sub in ("logs", "tmp"):
         (prefix / sub).mkdir(parents=True, exist_ok=True)
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and (closed := unreachable(prefix)):
+        print(
+            f"warning: {closed} is closed to other users; nginx started as root runs its "
+            "workers as nobody, which then cannot write request bodies over 16 KiB to "
+            f"{prefix / 'tmp'} and answers them 500. Use a prefix every user can enter.",
+            file=sys.stderr,
+        )
+
+
+def unreachable(prefix: Path) -> Path | None:
+    """The first folder on the way to ``prefix`` that other users may not enter."""
+    for folder in reversed([prefix.resolve(), *prefix.resolve().parents]):
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            return folder
+    return None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

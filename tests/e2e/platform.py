@@ -58,6 +58,9 @@ class Platform:
     #: Core's local object store, served by the gateway: outside pytest's private (0700)
     #: temp folders, which nginx's unprivileged workers could not enter.
     media_dir: Path = field(default_factory=lambda: _world_readable_dir("keel-media-"))
+    #: nginx's prefix, for the same reason: its workers write request bodies over 16 KiB to
+    #: temp files there, and inside pytest's folders each one answered 500 (#16).
+    gateway_dir: Path = field(default_factory=lambda: _world_readable_dir("keel-gateway-"))
 
     def grpc_channel(self, service: str, *, caller: str = "operator") -> grpc.Channel:
         """A mutual-TLS channel to ``service`` presenting ``caller``'s certificate, as the
@@ -122,6 +125,7 @@ class Platform:
         for log in self._log_files:
             log.close()
         shutil.rmtree(self.media_dir, ignore_errors=True)
+        shutil.rmtree(self.gateway_dir, ignore_errors=True)
 
 
 def certificate_env(ca: TestCertificateAuthority, svc: str, workdir: Path) -> dict[str, str]:
@@ -227,7 +231,7 @@ def media_env(platform: Platform) -> dict[str, str]:
 def start_gateway(platform: Platform, port: int, console_port: int | None = None) -> None:
     """Render docker/gateway/ for these ports and run nginx in the foreground."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    prefix = platform.workdir / "gateway"
+    prefix = platform.gateway_dir
     upstreams = [a for s in SERVICES for a in (f"--{s}", f"127.0.0.1:{platform.ports[s]['web']}")]
     render = [str(ROOT / "docker/gateway/render.py"), "--listen", f"127.0.0.1:{port}"]
     # The whole suite is one client address standing in for many users, sending bursts

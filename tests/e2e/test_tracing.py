@@ -38,7 +38,7 @@ def wait_for_trace(platform: Platform, processes: list[str], trace_id: str) -> N
 
 
 def gateway_saw(platform: Platform, traceparent: str) -> bool:
-    access_log = platform.workdir / "gateway" / "logs" / "access.log"
+    access_log = platform.gateway_dir / "logs" / "access.log"
     lines = access_log.read_text().splitlines()
     return any(json.loads(line).get("traceparent") == traceparent for line in lines)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -61,7 +62,7 @@ def build(service: str, context: Path = ROOT, tag: str = "test") -> Build:
             "build",
             "--layers",
             "--file",
-            str(ROOT / "docker" / "Dockerfile"),
+            str(context / "docker" / "Dockerfile"),
             "--build-arg",
             f"SERVICE={service}",
             "--tag",
@@ -77,6 +78,29 @@ def build(service: str, context: Path = ROOT, tag: str = "test") -> Build:
     if done.returncode != 0:
         raise RuntimeError(f"building {image} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
     return Build(image, seconds, done.stdout + done.stderr)
+
+
+def copy_context(destination: Path) -> Path:
+    """The repository's tracked files (what a CI checkout holds), to build with changes."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+    for name in files.stdout.decode().split("\0"):
+        if name and (ROOT / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, destination / name)
+    return destination
+
+
+def smoke(image: str, service: str) -> subprocess.CompletedProcess[str]:
+    """The image's smoke check: its entry point answers --help and its package imports."""
+    probe = f"import keel_{service}.bootstrap; import keel_common"
+    script = f"keel --help >/dev/null && python -c '{probe}'"
+    return subprocess.run(
+        ["podman", "run", "--rm", "--read-only", "--entrypoint", "sh", image, "-c", script],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def run_argv(name: str, image: str, env: dict[str, str], shared: Path, *args: str) -> list[str]:

@@ -86,10 +86,15 @@ def web_error(platform: Platform, sink: Bugsink, secrets_sent: list[str]) -> tup
     return event, sent.json()["request_id"], trace_id
 
 
-def grpc_error(platform: Platform, sink: Bugsink) -> tuple:
-    """auth's GetUsers over gRPC (the users table is already gone)."""
+def grpc_error(platform: Platform, sink: Bugsink, secrets_sent: list[str]) -> tuple:
+    """auth's GetUsers over gRPC (the users table is already gone), with a bearer token in
+    the metadata: the caller gets INTERNAL, Bugsink an event with the call's ids."""
     request_id, trace_id, metadata = ids()
-    with grpc.insecure_channel(platform.grpc_address("auth")) as channel:
+    token = secrets.token_urlsafe(12)
+    secrets_sent.append(token)
+    metadata["authorization"] = f"Bearer {token}"
+    # Over mTLS as core, which auth's allowlist lets call GetUsers.
+    with platform.grpc_channel("auth", caller="core") as channel:
         stub = auth_pb2_grpc.AuthServiceStub(channel)
         try:
             stub.GetUsers(
@@ -98,7 +103,7 @@ def grpc_error(platform: Platform, sink: Bugsink) -> tuple:
                 metadata=list(metadata.items()),
             )
         except grpc.RpcError as exc:
-            assert exc.code() in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL), exc
+            assert exc.code() == grpc.StatusCode.INTERNAL, exc
         else:
             raise AssertionError("GetUsers answered without its table")
     event = wait_for_event(sink, "auth", trace_id, "auth-grpc's error")

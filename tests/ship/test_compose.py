@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,32 @@ def test_env_example_sets_every_variable_compose_reads() -> None:
     defined = {line.split("=", 1)[0] for line in example.splitlines() if "=" in line}
     used = {part.split("}")[0].split(":-")[0] for part in text.split("${")[1:]}
     assert used <= defined, used - defined
+
+
+def app_owned_dirs() -> set[str]:
+    """The folders the Dockerfile creates owned by the image's user (uid 10001)."""
+    text = (ROOT / "docker" / "Dockerfile").read_text().replace("\\\n", " ")
+    return {
+        path
+        for match in re.finditer(r"install -d -o 10001 -g 10001 -m \d+((?: /[^\s&]+)+)", text)
+        for path in match.group(1).split()
+    }
+
+
+def test_every_named_volume_of_an_image_lands_on_a_folder_its_user_owns() -> None:
+    """A fresh named volume copies the image folder it is mounted on, ownership included; on
+    a folder the image lacks it is root's, and the non-root processes cannot write to it."""
+    owned = app_owned_dirs()
+    assert "/var/lib/keel/search-index" in owned
+    services = compose()["services"]
+    named = set(compose()["volumes"])
+    mounts = {
+        (name, target)
+        for name, service in services.items()
+        if "keel-" in service.get("image", "")
+        for volume in service.get("volumes", [])
+        for source, target in [volume.split(":")[:2]]
+        if source in named
+    }
+    assert mounts, "no named volume on any Keel process"
+    assert {(name, target) for name, target in mounts if target not in owned} == set()

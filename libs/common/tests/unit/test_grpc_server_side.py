@@ -14,11 +14,15 @@ from keel_common import tracing
 from keel_common.grpc import (
     AccessLogInterceptor,
     BearerInterceptor,
+    ErrorReportInterceptor,
     MetricsInterceptor,
     TraceInterceptor,
     abort_for,
     bearer_token,
 )
+from keel_common.grpc.interceptors import standard_interceptors
+
+from .conftest import FakeTransport
 
 METHOD = "/auth.v1.AuthService/GetUser"
 CALLER = tracing.TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7")
@@ -244,3 +248,46 @@ def test_abort_for_reraises_an_unmapped_error() -> None:
         abort_for(context, KeyError("bug"), MAPPING)
 
     assert context.code() is None
+
+
+def chain(interceptors: list[grpc.ServerInterceptor], behaviour: Any, metadata: Any = ()) -> Any:
+    """The behaviour behind several interceptors, the first outermost, as grpc runs them."""
+    details: Any = FakeCallDetails(metadata=metadata)
+    handler = grpc.unary_unary_rpc_method_handler(behaviour)
+    for interceptor in reversed(interceptors):
+        inner = handler
+        wrapped = interceptor.intercept_service(lambda _, h=inner: h, details)
+        assert wrapped is not None
+        handler = wrapped
+    return handler.unary_unary
+
+
+def test_an_unhandled_error_reaches_sentry_with_the_calls_ids_and_answers_internal(
+    transport: FakeTransport, unique_name: str
+) -> None:
+    def behaviour(request: str, context: FakeServicerContext) -> str:
+        raise RuntimeError("the users table is gone")
+
+    metadata = (("traceparent", CALLER.traceparent), ("x-request-id", "req-grpc-1"))
+    context = FakeServicerContext()
+    with pytest.raises(FakeAbort):
+        chain(standard_interceptors(unique_name), behaviour, metadata)("x", context)
+
+    assert context.code() == grpc.StatusCode.INTERNAL
+    assert context.details == "internal error"  # the exception's text stays on the server
+    [event] = transport.events
+    assert event["tags"]["request_id"] == "req-grpc-1"
+    assert event["tags"]["trace_id"] == CALLER.trace_id
+    labels = {"service": unique_name, "method": METHOD, "code": "INTERNAL"}
+    assert sample("keel_grpc_requests_total", **labels) == 1
+
+
+def test_an_abort_of_the_method_is_not_an_error_to_report(transport: FakeTransport) -> None:
+    def behaviour(request: str, context: FakeServicerContext) -> str:
+        context.abort(grpc.StatusCode.NOT_FOUND, "no such user")
+        return request
+
+    context = FakeServicerContext()
+    with pytest.raises(FakeAbort):
+        intercept(ErrorReportInterceptor(), behaviour)("x", context)
+    assert (context.code(), transport.events) == (grpc.StatusCode.NOT_FOUND, [])

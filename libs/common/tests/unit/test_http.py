@@ -220,3 +220,19 @@ def test_a_request_schema_is_generated_once_per_model() -> None:
     assert Paging.model_json_schema()["properties"]["limit"]["default"] == 20
     fresh = Paging.model_json_schema(ref_template="#/components/schemas/{model}")
     assert fresh is not Paging.model_json_schema() and fresh == Paging.model_json_schema()
+
+
+@pytest.mark.parametrize("path", ["/v1/things/7", "/v1/things/0", "/v1/things/13", "/nowhere"])
+def test_every_answer_is_no_store_by_default(client: FlaskClient, path: str) -> None:
+    """Answers and problems alike: no cache may keep a token, a user or an admin view."""
+    assert client.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_a_route_that_sets_its_own_cache_policy_keeps_it() -> None:
+    app = make_app()
+
+    @app.get("/v1/public")
+    def public() -> tuple[dict[str, str], int, dict[str, str]]:
+        return {}, 200, {"Cache-Control": "public, max-age=300"}
+
+    assert app.test_client().get("/v1/public").headers["Cache-Control"] == "public, max-age=300"

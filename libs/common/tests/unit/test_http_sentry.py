@@ -3,45 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import sentry_sdk
-from sentry_sdk.envelope import Envelope
-from sentry_sdk.transport import Transport
 
 from keel_common.errors import init_sentry
 from keel_common.http import app as http_app
 from keel_common.http import create_app
 from keel_common.settings import ServiceSettings, load_settings
 
-DSN = "https://public@sentry.example.invalid/1"
+from .conftest import DSN, FakeTransport
+
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlLWJ5dGVz"
 
 
 class SentrySettings(ServiceSettings):
     service_name: str = "toy"
-
-
-class FakeTransport(Transport):
-    """Keeps the events instead of sending them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.events: list[dict[str, Any]] = []
-
-    def capture_envelope(self, envelope: Envelope) -> None:
-        self.events.extend(item.payload.json for item in envelope.items if item.type == "event")
-
-
-@pytest.fixture
-def transport() -> Iterator[FakeTransport]:
-    fake = FakeTransport()
-    # No default integrations: they patch process-wide hooks the other tests don't expect.
-    assert init_sentry(DSN, "toy", "test", transport=fake, default_integrations=False)
-    yield fake
-    sentry_sdk.get_global_scope().set_client(None)
 
 
 def test_unhandled_error_is_reported_scrubbed(transport: FakeTransport) -> None:

@@ -187,3 +187,27 @@ def test_the_openapi_document_lists_every_route(client: Client) -> None:
     for route in ("signup", "login", "refresh", "logout", "me", "otp/request", "otp/verify"):
         assert f"/v1/auth/{route}" in paths
     assert "/v1/auth/users/{id}/roles" in paths
+
+
+def test_every_auth_answer_is_no_store(client: Client, admin_token: str) -> None:
+    """Token pairs, the user object, the admin API and their errors: no cache keeps any."""
+    user = client.sign_up(email="no.store@example.com")
+    pair = client.log_in("no.store@example.com")
+    answers = {
+        "login": client.post("/v1/auth/login", {"email": user["email"], "password": PASSWORD}),
+        "refresh": client.post("/v1/auth/refresh", {"refresh_token": pair["refresh_token"]}),
+        "me": client.get("/v1/auth/me", token=pair["access_token"]),
+        "me without a token": client.get("/v1/auth/me"),
+        "roles (admin)": client.put(
+            f"/v1/auth/users/{user['id']}/roles", {"roles": ["user"]}, token=admin_token
+        ),
+        "roles (not admin)": client.put(
+            f"/v1/auth/users/{user['id']}/roles", {"roles": ["admin"]}, token=pair["access_token"]
+        ),
+        "wrong password": client.post("/v1/auth/login", {"email": user["email"], "password": "x"}),
+        "forgot": client.post("/v1/auth/password/forgot", {"email": user["email"]}),
+    }
+    assert answers["me"].status_code == answers["roles (admin)"].status_code == 200
+    assert {k: r.headers.get("Cache-Control") for k, r in answers.items()} == {
+        k: "no-store" for k in answers
+    }

@@ -78,4 +78,5 @@ def test_the_worker_indexes_a_published_product(tmp_path: Path, make_product: Ma
     run_worker(DECLARATION, search, threading.Event())  # the fake broker's consume returns
     assert isinstance(search.index, FakeSearchIndex)
     assert search.index.state[lamp.id] == lamp
+    assert search.index.closes == 1  # the group-commit wrapper leaves it to its owner
     assert search.broker.closed

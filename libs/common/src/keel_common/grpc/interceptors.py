@@ -5,7 +5,9 @@
 - ``BearerInterceptor``: exposes the ``authorization`` bearer token through ``bearer_token()``;
 - ``MetricsInterceptor``: the RED metrics ``GRPC_*`` of ``keel_common.metrics``;
 - ``AccessLogInterceptor``: one line per call with method, code and duration. Metadata values
-  never reach it (they carry tokens).
+  never reach it (they carry tokens);
+- ``ErrorReportInterceptor``: an exception the method did not handle goes to Sentry while the
+  call's trace is still current, and the caller gets ``INTERNAL``.
 
 Each wraps the method's behaviour, so for a streaming response it measures until the last
 message has been sent, and its context variables hold for the whole stream.
@@ -25,9 +27,11 @@ import grpc
 
 from keel_common import tracing
 from keel_common.auth.flask_bearer import bearer_token as parse_bearer
+from keel_common.errors import report_exception
 from keel_common.metrics import GRPC_ERRORS, GRPC_LATENCY, GRPC_REQUESTS
 
 access_log = logging.getLogger("keel.grpc.access")
+error_log = logging.getLogger("keel.grpc")
 
 # Codes that mean the server failed (like HTTP 5xx), as opposed to the caller's mistake.
 SERVER_ERROR_CODES = frozenset(
@@ -197,11 +201,35 @@ class AccessLogInterceptor(_OutcomeInterceptor):
         )
 
 
+@contextmanager
+def _report_scope(
+    details: grpc.HandlerCallDetails, context: grpc.ServicerContext
+) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        if context.code() is not None:  # type: ignore[attr-defined]  # the method aborted
+            raise
+        # grpc would log the error itself, but only after the trace scope closed, so the
+        # Sentry event of that log line had no request or trace id (#17). Reported here, the
+        # event carries both (keel_common.errors.scrub_event); the abort keeps grpc quiet.
+        error_log.exception("unhandled error in %s", details.method)
+        report_exception(exc)  # Sentry's dedupe drops the log line's copy of the same error
+        context.abort(grpc.StatusCode.INTERNAL, "internal error")
+
+
+class ErrorReportInterceptor(ScopedInterceptor):
+    def __init__(self) -> None:
+        super().__init__(_report_scope)
+
+
 def standard_interceptors(service: str) -> list[grpc.ServerInterceptor]:
-    """Trace first, so the metrics and the access line already see the call's trace id."""
+    """Trace first, so the metrics and the access line already see the call's trace id;
+    error reporting last (innermost), so they see the ``INTERNAL`` it answers."""
     return [
         TraceInterceptor(),
         BearerInterceptor(),
         MetricsInterceptor(service),
         AccessLogInterceptor(service),
+        ErrorReportInterceptor(),
     ]

@@ -219,7 +219,7 @@ def abort_for(
     """Abort the call with the code mapped to ``exc``'s class (or nearest base class).
 
     The message is ``str(exc)``: domain errors are written for the caller. An exception with
-    no mapping is re-raised, so gRPC answers UNKNOWN and logs it as the bug it is.
+    no mapping is re-raised: the error-report interceptor sends it to Sentry and answers INTERNAL.
     """
     for kind in type(exc).__mro__:
         code = mapping.get(kind)

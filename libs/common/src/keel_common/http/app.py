@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from flask import Response
 from flask_openapi3 import Info, OpenAPI
 from flask_openapi3.models import Schema as OpenAPISchema
 from flask_openapi3.utils import get_model_schema
@@ -41,6 +42,14 @@ def _problem_responses() -> dict[Any, Any]:
         },
         "default": {"description": "An RFC 9457 problem", "content": content("Problem")},
     }
+
+
+def _no_store_unless_said(response: Response) -> Response:
+    """API answers carry tokens, personal data and admin views: no browser or proxy cache may
+    keep them (issue #11), unless a route says otherwise (the JWKS is public and cacheable).
+    Error answers too: a cached 401 or 404 would outlive the state it describes."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def create_app(
@@ -80,6 +89,7 @@ def create_app(
     app.components_schemas["Problem"] = OpenAPISchema(**get_model_schema(Problem))
     install_problem_handlers(app)
     install_request_hooks(app)
+    app.after_request(_no_store_unless_said)
     install_ops_routes(app, service, readiness or {}, settings.drain_file)
     if settings.trusted_proxy_hops:
         # Behind the gateway/ingress the client is the address nginx appended to

@@ -76,6 +76,16 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
         pytest_socket.enable_socket()
 
 
+@pytest.fixture(autouse=True)
+def _broker_file_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that builds a broker without a URL gets the embedded default, a SQLite file
+    relative to the working directory: it would leave ``var/broker.db`` in the checkout and
+    share its queues with every other such test. The environment outranks the default, so
+    here it names a file of the test's own; a test that sets BROKER_URL keeps its value."""
+    if "BROKER_URL" not in os.environ:
+        monkeypatch.setenv("BROKER_URL", f"sqla+sqlite:///{tmp_path / 'broker.db'}")
+
+
 @pytest.fixture
 def unique_name() -> str:
     """A short random name for queues, exchanges, databases and keys of one test."""

@@ -56,11 +56,12 @@ class GroupCommitIndex(SearchIndex):
         return self.index.owned_by(owner_id, limit)
 
     def close(self) -> None:
+        """Write what is pending and stop the committer. The wrapped index is not closed:
+        its owner (``Search.close``) closes it, once, after every consumer has stopped."""
         with self._wakeup:
             self._closed = True
             self._wakeup.notify()
         self._committer.join()
-        self.index.close()
 
     def _run(self) -> None:
         while batch := self._next_batch():
