@@ -12,8 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from keel_common.messaging import Broker, Envelope, QueueSpec, create_broker
-from keel_common.testing.dead_letter_contract import check_dead_letters_list_discard_and_replay
 from keel_common.messaging.embedded import KombuBroker
+from keel_common.testing.dead_letter_contract import check_dead_letters_list_discard_and_replay
 
 WAIT = 60.0  # seconds before a test gives up waiting (a failure, not a timing)
 PLACED = "shop.order.placed.v1"
