@@ -74,11 +74,15 @@ def shown(letter: DeadLetter) -> ShownLetter:
     if not isinstance(envelope, dict):
         envelope = {"data": "(not an envelope)"}
     return ShownLetter(
-        message_id=letter.message_id, type=letter.type,
-        source=str(envelope.get("source", "")), time=str(envelope.get("time", "")),
-        subject=envelope.get("subject"), data=redact(envelope.get("data")),
-        error=letter.error, dead_lettered_at=letter.dead_lettered_at,
-    )  # fmt: skip
+        message_id=letter.message_id,
+        type=letter.type,
+        source=str(envelope.get("source", "")),
+        time=str(envelope.get("time", "")),
+        subject=envelope.get("subject"),
+        data=redact(envelope.get("data")),
+        error=letter.error,
+        dead_lettered_at=letter.dead_lettered_at,
+    )
 
 
 @dataclass
@@ -112,40 +116,69 @@ class DeadLetterDesk:
         letters = self.broker.dead_letters(spec, max(1, min(limit, MAX_LISTED)))
         return spec, self.broker.dead_letter_count(spec), [shown(d) for d in letters]
 
-    def replay(self, roles: Collection[str], actor_id: str, queue: str,
-               message_id: str | None, reason: str) -> int:  # fmt: skip
+    def replay(
+        self, roles: Collection[str], actor_id: str, queue: str, message_id: str | None, reason: str
+    ) -> int:
         """Back to the queue, to be handled again from attempt 1; audited."""
         return self._act(REPLAYED, roles, actor_id, queue, message_id, reason)
 
-    def discard(self, roles: Collection[str], actor_id: str, queue: str,
-                message_id: str | None, reason: str) -> int:  # fmt: skip
+    def discard(
+        self, roles: Collection[str], actor_id: str, queue: str, message_id: str | None, reason: str
+    ) -> int:
         """Gone for good; audited (the record keeps the type and id, not the data)."""
         return self._act(DISCARDED, roles, actor_id, queue, message_id, reason)
 
-    def _act(self, action: str, roles: Collection[str], actor_id: str, queue: str,
-             message_id: str | None, reason: str) -> int:  # fmt: skip
+    def _act(
+        self,
+        action: str,
+        roles: Collection[str],
+        actor_id: str,
+        queue: str,
+        message_id: str | None,
+        reason: str,
+    ) -> int:
         self._staff(roles)
         spec = self._queue(queue)
         try:
             why = check_reason(reason)
         except MissingReason as exc:
             raise self.refusals.invalid("reason", str(exc)) from exc
-        carry_out = self.broker.replay_dead_letters if action == REPLAYED else (
-            self.broker.discard_dead_letters)  # fmt: skip
+        carry_out = (
+            self.broker.replay_dead_letters
+            if action == REPLAYED
+            else (self.broker.discard_dead_letters)
+        )
         done = carry_out(spec, message_id)
         if message_id is not None and done == 0:
             raise self.refusals.not_found(f"no dead letter {message_id} in {queue}")
         target = f"{spec.dead_queue}/{message_id}" if message_id else spec.dead_queue
-        self.audit.add(AuditRecord(action, actor_id, "dead_letter", target, why, self.clock(),
-                                   {"queue": spec.name, "count": done}))  # fmt: skip
+        self.audit.add(
+            AuditRecord(
+                action,
+                actor_id,
+                "dead_letter",
+                target,
+                why,
+                self.clock(),
+                {"queue": spec.name, "count": done},
+            )
+        )
         return done
 
-    def trail(self, roles: Collection[str], *, actor_id: str | None, target_id: str | None,
-              limit: int, cursor: str | None) -> Page[AuditRecord]:  # fmt: skip
+    def trail(
+        self,
+        roles: Collection[str],
+        *,
+        actor_id: str | None,
+        target_id: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[AuditRecord]:
         """The service's admin audit trail, newest first (staff)."""
         self._staff(roles)
-        return self.audit.page(actor_id=actor_id, target_id=target_id,
-                               limit=max(1, min(limit, 100)), cursor=cursor)  # fmt: skip
+        return self.audit.page(
+            actor_id=actor_id, target_id=target_id, limit=max(1, min(limit, 100)), cursor=cursor
+        )
 
 
 def dead_letter_counts(

@@ -39,11 +39,18 @@ class SqlAuditTrail(AuditTrail):
 
     def add(self, record: AuditRecord) -> None:
         with self.engine.begin() as connection:
-            connection.execute(self.table.insert().values(
-                id=record.id, action=record.action, actor_id=record.actor_id,
-                target_type=record.target_type, target_id=record.target_id,
-                reason=record.reason, occurred_at=record.occurred_at, details=record.details,
-            ))  # fmt: skip
+            connection.execute(
+                self.table.insert().values(
+                    id=record.id,
+                    action=record.action,
+                    actor_id=record.actor_id,
+                    target_type=record.target_type,
+                    target_id=record.target_id,
+                    reason=record.reason,
+                    occurred_at=record.occurred_at,
+                    details=record.details,
+                )
+            )
 
     def page(
         self, *, actor_id: str | None, target_id: str | None, limit: int, cursor: str | None

@@ -90,8 +90,12 @@ def audit_json(record: AuditRecord) -> dict[str, Any]:
 
 
 def dead_letter_api(service: str, desk: Callable[[], DeadLetterDesk]) -> APIBlueprint:
-    api = APIBlueprint(f"{service}_dead_letter_desk", __name__,
-                       url_prefix=f"/v1/admin/{service}", abp_tags=[Tag(name="admin")])  # fmt: skip
+    api = APIBlueprint(
+        f"{service}_dead_letter_desk",
+        __name__,
+        url_prefix=f"/v1/admin/{service}",
+        abp_tags=[Tag(name="admin")],
+    )
 
     @api.before_request
     def _authenticate() -> None:
@@ -102,23 +106,24 @@ def dead_letter_api(service: str, desk: Callable[[], DeadLetterDesk]) -> APIBlue
         """A queue's dead letters: envelope, redacted data, first error, when (staff)."""
         spec, count, letters = desk().letters(require_principal().roles, path.queue, query.limit)
         items = [LetterOut.model_validate(d.__dict__).model_dump(mode="json") for d in letters]
-        return jsonify(queue=spec.name, dead_queue=spec.dead_queue, dead_letters=count,
-                       items=items)  # fmt: skip
+        return jsonify(queue=spec.name, dead_queue=spec.dead_queue, dead_letters=count, items=items)
 
     @api.post("/dead-letters/<queue>/replay", responses={200: ActionOut}, security=BEARER_AUTH)
     def replay_dead_letters(path: QueuePath, body: ActionIn) -> Response:
         """Back to the queue, handled again from the first attempt (staff; audited)."""
         caller = require_principal()
-        count = desk().replay(caller.roles, str(caller.user_id), path.queue, body.message_id,
-                              body.reason)  # fmt: skip
+        count = desk().replay(
+            caller.roles, str(caller.user_id), path.queue, body.message_id, body.reason
+        )
         return jsonify(queue=path.queue, count=count)
 
     @api.post("/dead-letters/<queue>/discard", responses={200: ActionOut}, security=BEARER_AUTH)
     def discard_dead_letters(path: QueuePath, body: ActionIn) -> Response:
         """Deleted for good (staff; audited)."""
         caller = require_principal()
-        count = desk().discard(caller.roles, str(caller.user_id), path.queue, body.message_id,
-                               body.reason)  # fmt: skip
+        count = desk().discard(
+            caller.roles, str(caller.user_id), path.queue, body.message_id, body.reason
+        )
         return jsonify(queue=path.queue, count=count)
 
     @api.get("/audit", responses={200: AuditPageOut}, security=BEARER_AUTH)
