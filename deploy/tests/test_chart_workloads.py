@@ -31,12 +31,14 @@ def test_every_process_kind_of_every_service_is_deployed(chart, profile):
         for d in chart.by_kind(chart.render(profile), "Deployment")
         for kind, _ in processes(d)
     }
-    assert running == {(s, k) for s in SERVICES for k in ("web", "grpc", "worker")}
+    expected = {(s, k) for s in SERVICES for k in ("web", "grpc", "worker")}
+    assert running == expected | {("console", "web")}
 
 
 def test_production_runs_one_deployment_per_process(chart):
     names = {d["metadata"]["name"] for d in chart.by_kind(chart.render("production"), "Deployment")}
-    assert names == {f"keel-{s}-{k}" for s in SERVICES for k in ("web", "grpc", "worker")}
+    expected = {f"keel-{s}-{k}" for s in SERVICES for k in ("web", "grpc", "worker")}
+    assert names == expected | {"keel-console-web"}
 
 
 def test_deployments_have_probes_and_liveness_ignores_dependencies(chart, profile):
