@@ -38,6 +38,17 @@ class FakeApi:
         self.calls.append((method, path, kw.get("json")))
         if method == "POST":
             return {"queue": "search.products", "count": 1}
+        if path.endswith("/audit"):
+            record = {
+                "occurred_at": "2026-12-05T03:10:00+00:00",
+                "action": "dead_letter.replayed",
+                "actor_id": "a1",
+                "target_type": "dead_letter",
+                "target_id": "t1",
+                "reason": "ticket 31",
+                "details": {"count": 1},
+            }
+            return {"items": [record], "next_cursor": "c2"}
         if path == QUEUE_API:
             return {
                 "queue": "search.products",
@@ -100,3 +111,15 @@ def test_an_action_without_the_csrf_token_is_refused(client: FlaskClient, api: F
 
 def test_an_unknown_service_is_not_found(client: FlaskClient) -> None:
     assert client.get("/admin/dead-letters/billing/x").status_code == 404
+
+
+def test_the_audit_log_reads_the_chosen_trail_with_its_filters(
+    client: FlaskClient, api: FakeApi
+) -> None:
+    response = client.get("/admin/audit/?service=search&actor_id=a1&target_id=t1")
+    assert response.status_code == 200
+    assert ("GET", "/v1/admin/search/audit", None) in api.calls
+    page = response.get_data(as_text=True)
+    assert "dead_letter.replayed" in page and "ticket 31" in page
+    assert "cursor=c2" in page and "actor_id=a1" in page  # the next page keeps the filters
+    assert client.get("/admin/audit/?service=billing").status_code == 404

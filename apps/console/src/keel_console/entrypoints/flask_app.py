@@ -32,7 +32,7 @@ SECURITY_HEADERS = {
 
 
 def create_app(settings: ConsoleSettings | None = None) -> Flask:
-    from keel_console.entrypoints import views_auth, views_dead_letters, views_pages
+    from keel_console.entrypoints import views_audit, views_auth, views_dead_letters, views_pages
 
     settings = settings or load_console_settings()
     root = Path(__file__).resolve().parents[1]
@@ -102,6 +102,7 @@ def create_app(settings: ConsoleSettings | None = None) -> Flask:
     app.register_blueprint(views_auth.bp)
     app.register_blueprint(views_pages.bp)
     app.register_blueprint(views_dead_letters.bp)
+    app.register_blueprint(views_audit.bp)
     return app
 
 
