@@ -17,8 +17,9 @@ from typing import Any
 from keel_common.audit import AuditRecord, AuditTrail, MissingReason, check_reason
 from keel_common.clock import Clock, utcnow
 from keel_common.logging import redact
-from keel_common.messaging import Broker, QueueSpec
 from keel_common.messaging.dead_queue import DeadLetter
+from keel_common.messaging.port import Broker
+from keel_common.messaging.topology import QueueSpec
 from keel_common.pagination import Page
 
 ADMIN_ROLE = "admin"

@@ -9,7 +9,8 @@ from typing import TypeVar
 from keel_common import dead_letters
 from keel_common.audit import AuditTrail
 from keel_common.clock import Clock
-from keel_common.messaging import Broker, QueueSpec
+from keel_common.messaging.port import Broker
+from keel_common.messaging.topology import QueueSpec
 from keel_search.domain.errors import Forbidden
 
 Q = TypeVar("Q")
