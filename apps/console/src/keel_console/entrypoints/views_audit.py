@@ -9,9 +9,9 @@ from keel_console.adapters.api import ApiError
 from keel_console.entrypoints.views_pages import _params, call, signed_in
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
-#: The trails the console reads. Core's and auth's trails join here once their services
-#: publish the same read API (core keeps its own ``audit_log``; auth's is the users page's).
+#: The trails the console reads; auth's security trail joins here with the Users page.
 TRAILS = {
+    "core": "/v1/admin/audit",
     "notification": "/v1/admin/notification/audit",
     "search": "/v1/admin/search/audit",
 }
@@ -20,7 +20,7 @@ TRAILS = {
 @bp.get("/")
 @signed_in
 def trail() -> str:
-    service = request.args.get("service", "notification")
+    service = request.args.get("service", "core")
     if service not in TRAILS:
         raise ApiError(404, {"detail": "No such audit trail."})
     query = _params("actor_id", "target_id", "cursor")
