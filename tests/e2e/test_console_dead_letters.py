@@ -49,7 +49,13 @@ def _dead_letter(platform: Platform, product: dict[str, object], title: str) -> 
     leaves one: the envelope, and the first error in the header."""
     now = datetime.now(UTC).isoformat()
     event = ProductUpdated.model_validate(
-        {**product, "title": title, "version": int(str(product["version"])) + 1, "updated_at": now}
+        {
+            **product,
+            "title": title,
+            "version": int(str(product["version"])) + 1,
+            "updated_at": now,
+            "deleted_at": None,
+        }
     )
     envelope = Envelope.new(event.type, "keel-core", event.model_dump(mode="json"))
     connection = pika.BlockingConnection(pika.URLParameters(platform.env["search"]["BROKER_URL"]))
