@@ -91,3 +91,5 @@ def test_the_console_image_serves_its_sign_in_page(console_image: podman.Build) 
     finally:
         podman.podman("stop", "--ignore", "--time", "10", name, check=False)
         proc.wait(30)
+        if proc.stdout is not None:
+            proc.stdout.close()  # else an unclosed-pipe warning fails the session
