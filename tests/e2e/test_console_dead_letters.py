@@ -121,5 +121,6 @@ def test_a_user_is_refused_by_every_dead_letter_api_and_page(
         assert anonymous.status_code == 401, (path, anonymous.text)
     sign_in(page, platform, user.email, user.password)
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
-    page.goto(f"{platform.base_url}/admin/dead-letters/search/{QUEUE}")
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    for path in (f"dead-letters/search/{QUEUE}", "audit/"):
+        page.goto(f"{platform.base_url}/admin/{path}")
+        expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
