@@ -31,12 +31,14 @@ def test_every_process_kind_of_every_service_is_deployed(chart, profile):
         for d in chart.by_kind(chart.render(profile), "Deployment")
         for kind, _ in processes(d)
     }
-    assert running == {(s, k) for s in SERVICES for k in ("web", "grpc", "worker")}
+    expected = {(s, k) for s in SERVICES for k in ("web", "grpc", "worker")}
+    assert running == expected | {("console", "web")}
 
 
 def test_production_runs_one_deployment_per_process(chart):
     names = {d["metadata"]["name"] for d in chart.by_kind(chart.render("production"), "Deployment")}
-    assert names == {f"keel-{s}-{k}" for s in SERVICES for k in ("web", "grpc", "worker")}
+    expected = {f"keel-{s}-{k}" for s in SERVICES for k in ("web", "grpc", "worker")}
+    assert names == expected | {"keel-console-web"}
 
 
 def test_deployments_have_probes_and_liveness_ignores_dependencies(chart, profile):
@@ -187,10 +189,16 @@ def test_migrations_run_as_a_pre_upgrade_hook_per_service(chart, profile):
 def test_external_secrets_fill_each_service_secret(chart):
     objects = chart.render("production")
     secrets = {e["spec"]["target"]["name"]: e for e in chart.by_kind(objects, "ExternalSecret")}
-    # Each service's own secret, its broker user's, and the broker admin's (for the operator).
+    # Each service's own secret, its broker user's, and the broker admin's (for the operator);
+    # the console's own (its cookie key), with nothing else merged in.
     assert set(secrets) == {f"keel-{s}{kind}" for s in SERVICES for kind in ("", "-broker")} | {
-        "keel-rabbitmq-admin"
+        "keel-rabbitmq-admin",
+        "keel-console",
     }
+    assert secrets["keel-console"]["spec"]["dataFrom"] == [
+        {"extract": {"key": "keel/production/console"}}
+    ]
+    assert "template" not in secrets["keel-console"]["spec"]["target"]
     assert secrets["keel-core"]["spec"]["dataFrom"] == [
         {"extract": {"key": "keel/production/core"}},
         {"extract": {"key": "keel/production/consul-core"}},

@@ -245,7 +245,11 @@ def test_a_client_over_its_rate_gets_problem_json_429(tool, tmp_path, upstreams,
 
 def test_the_helm_ingress_serves_exactly_the_gateway_routes(chart):
     render = load_render()
-    [ingress] = chart.by_kind(chart.render("default"), "Ingress")
+    ingresses = chart.by_kind(chart.render("default"), "Ingress")
+    [ingress] = [i for i in ingresses if i["metadata"]["name"] == "keel"]
+    [console] = [i for i in ingresses if i["metadata"]["name"] == "keel-console"]
+    admin = [p["path"] for p in console["spec"]["rules"][0]["http"]["paths"]]
+    assert admin == list(render.CONSOLE_ROUTES)
     served = {
         (p["backend"]["service"]["name"].split("-")[1], p["path"])
         for p in ingress["spec"]["rules"][0]["http"]["paths"]

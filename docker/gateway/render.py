@@ -35,6 +35,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
         "/v1/admin/products",
         "/v1/admin/orders",
         "/v1/admin/app-versions",
+        "/v1/admin/audit",
     ),
     "notification": (
         "/v1/devices",

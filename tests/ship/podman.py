@@ -53,7 +53,10 @@ class Build:
         return [s.splitlines()[0] for s in steps if "--> Using cache" in s]
 
 
-def build(service: str, context: Path = ROOT, tag: str = "test") -> Build:
+def build(
+    service: str, context: Path = ROOT, tag: str = "test", dockerfile: str = "Dockerfile"
+) -> Build:
+    """``keel-<service>`` from ``docker/<dockerfile>`` (the console has its own)."""
     image = f"localhost/keel-{service}:{tag}"
     started = time.monotonic()
     done = subprocess.run(
@@ -62,7 +65,7 @@ def build(service: str, context: Path = ROOT, tag: str = "test") -> Build:
             "build",
             "--layers",
             "--file",
-            str(context / "docker" / "Dockerfile"),
+            str(context / "docker" / dockerfile),
             "--build-arg",
             f"SERVICE={service}",
             "--tag",

@@ -129,7 +129,9 @@ def test_the_dashboard_shows_each_queues_dead_letters_to_an_admin(app: Flask) ->
     assert "<td>search.q</td><td>2</td>" in page
 
 
-@pytest.mark.parametrize(("status", "shown"), [(403, "Admins see"), (503, "unavailable (503)")])
+@pytest.mark.parametrize(
+    ("status", "shown"), [(403, "Staff and admins see"), (503, "unavailable (503)")]
+)
 def test_the_dashboard_without_dead_letters_still_answers(
     app: Flask, api: FakeApi, status: int, shown: str
 ) -> None:

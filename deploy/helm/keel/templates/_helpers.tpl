@@ -11,6 +11,15 @@ Names, labels and the pieces every workload shares. Templates range over
 {{- end -}}
 {{- end -}}
 
+{{/*
+"true" for an enabled service with a backend of its own: a database (migrations), gRPC (a
+certificate, a peer entry), a broker user. Apps (services.<name>.app, the console) have none.
+*/}}
+{{- define "keel.hasBackend" -}}
+{{- $svc := index .root.Values.services .service -}}
+{{- if and $svc.enabled (not $svc.app) -}}true{{- end -}}
+{{- end -}}
+
 {{/* <fullname>-<service>, e.g. keel-auth: ServiceAccount, ConfigMap, Secret */}}
 {{- define "keel.serviceName" -}}
 {{- printf "%s-%s" (include "keel.fullname" .root) .service -}}
@@ -159,7 +168,7 @@ capabilities:
 {{- $_ = set $cfg "METRICS_PORT" "9100" -}}
 {{- $_ = set $cfg "JWKS_URL" (printf "http://%s-auth-web:8080/.well-known/jwks.json" $full) -}}
 {{- $_ = set $cfg "DISCOVERY" $v.discovery.mode -}}
-{{- if $v.grpcTls.enabled -}}
+{{- if include "keel.grpcTlsOn" . -}}
 {{- $_ = set $cfg "GRPC_TLS_CERT_FILE" (printf "%s/tls.crt" $v.grpcTls.mountPath) -}}
 {{- $_ = set $cfg "GRPC_TLS_KEY_FILE" (printf "%s/tls.key" $v.grpcTls.mountPath) -}}
 {{- $_ = set $cfg "GRPC_TLS_CA_FILE" (printf "%s/ca.crt" $v.grpcTls.mountPath) -}}
@@ -170,7 +179,7 @@ capabilities:
 {{- else -}}
 {{- $peers := list -}}
 {{- range $name := keys $v.services | sortAlpha -}}
-{{- if (index $v.services $name).enabled -}}
+{{- if include "keel.hasBackend" (dict "root" $root "service" $name) -}}
 {{- $peers = append $peers (printf "%s=%s-%s-grpc:50051" $name $full $name) -}}
 {{- end -}}
 {{- end -}}
@@ -205,12 +214,17 @@ container of the service: servers present it, clients (any process kind, CronJob
 it too. Not in the migration hook: it runs before cert-manager issues anything and calls no
 service. Needs the context of one service (.root, .service).
 */}}
+{{/* "true" when the service's processes hold a gRPC certificate (not an app's). */}}
+{{- define "keel.grpcTlsOn" -}}
+{{- if and .root.Values.grpcTls.enabled (include "keel.hasBackend" .) -}}true{{- end -}}
+{{- end -}}
+
 {{- define "keel.grpcTlsSecret" -}}
 {{- printf "%s-grpc-tls" (include "keel.serviceName" .) -}}
 {{- end -}}
 
 {{- define "keel.grpcTlsMount" -}}
-{{- if .root.Values.grpcTls.enabled -}}
+{{- if include "keel.grpcTlsOn" . -}}
 - name: grpc-tls
   mountPath: {{ .root.Values.grpcTls.mountPath }}
   readOnly: true
@@ -218,7 +232,7 @@ service. Needs the context of one service (.root, .service).
 {{- end -}}
 
 {{- define "keel.grpcTlsVolume" -}}
-{{- if .root.Values.grpcTls.enabled -}}
+{{- if include "keel.grpcTlsOn" . -}}
 - name: grpc-tls
   secret:
     secretName: {{ include "keel.grpcTlsSecret" . }}

@@ -31,6 +31,7 @@ from keel_common.messaging.topology import DEFAULT_RETRY_DELAYS, QueueSpec
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
+    from keel_common.audit import AuditTrail
     from keel_common.discovery import Discovery
     from keel_common.messaging import Broker, Envelope, HandlerResult
     from keel_common.settings import ServiceSettings
@@ -57,6 +58,8 @@ class Service(Generic[U]):
     #: The service's outbox table, or None for a service that publishes nothing.
     outbox: sa.Table | None = None
     clock: Clock = utcnow
+    #: The admin audit trail of actions on no table of the service's own (dead letters).
+    audit: AuditTrail | None = None
     #: Called by ``close()`` in reverse order (gRPC channels, provider sessions, ...).
     closers: list[Callable[[], None]] = field(default_factory=list)
 

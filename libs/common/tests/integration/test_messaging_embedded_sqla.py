@@ -7,10 +7,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from keel_common.messaging import Envelope, QueueSpec, create_broker
+from keel_common.messaging import Broker, Envelope, QueueSpec, create_broker
 from keel_common.messaging.embedded import KombuBroker
+from keel_common.testing.dead_letter_contract import check_dead_letters_list_discard_and_replay
 
 WAIT = 60.0  # seconds before a test gives up waiting (a failure, not a timing)
 PLACED = "shop.order.placed.v1"
@@ -166,3 +169,24 @@ def test_a_message_held_by_a_killed_consumer_is_delivered_again_after_its_lease(
     # n=0 was leased to the killed consumer: it comes back once the lease ran out, so later.
     assert sorted(seen) == [0, 1, 2, 3, 4]
     assert _drain(url, spec.name) == []  # every ack deleted its row: nothing left behind
+
+
+@contextmanager
+def _consuming(
+    broker: Broker, spec: QueueSpec, handler: Callable[[Envelope], None]
+) -> Iterator[None]:
+    stop = threading.Event()
+    thread = threading.Thread(target=broker.consume, args=(spec, handler), kwargs={"stop": stop})
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(WAIT)
+
+
+def test_dead_letters_are_listed_discarded_and_replayed(tmp_path: Path, unique_name: str) -> None:
+    url = f"sqla+sqlite:///{tmp_path / 'broker.db'}"
+    spec = _spec(unique_name)
+    broker = create_broker(url, exchange="keel.events", service="consumer", queues=[spec])
+    check_dead_letters_list_discard_and_replay(broker, spec, _consuming, wait=WAIT)

@@ -26,6 +26,7 @@ from keel_common.messaging import (
 from keel_common.messaging.consuming import ATTEMPT_HEADER
 from keel_common.messaging.rabbitmq import RabbitMqBroker
 from keel_common.messaging.topology import dead_letter_exchange
+from keel_common.testing.dead_letter_contract import check_dead_letters_list_discard_and_replay
 
 pytestmark = pytest.mark.rabbitmq
 WAIT = 30.0  # seconds before a test gives up waiting (a failure, not a timing)
@@ -306,3 +307,7 @@ def test_declare_creates_the_queues_before_any_consumer_runs(
     # Retries go through the queue's own exchange, never the default one (which a broker
     # user limited to its own queues may not write to).
     admin.exchange_declare(spec.retry_exchange, "direct", passive=True)
+
+
+def test_dead_letters_are_listed_discarded_and_replayed(broker: RabbitMqBroker, spec) -> None:
+    check_dead_letters_list_discard_and_replay(broker, spec, consuming, wait=WAIT)

@@ -23,6 +23,7 @@ from keel_common.messaging import (
 )
 from keel_common.messaging.consuming import ATTEMPT_HEADER, DUE_HEADER, ConsumerRun
 from keel_common.messaging.embedded import KombuBroker, _ConsumeLoop
+from keel_common.testing.dead_letter_contract import check_dead_letters_list_discard_and_replay
 
 WAIT = 10.0  # seconds before a test gives up waiting for the consumer (a failure, not a timing)
 
@@ -230,3 +231,12 @@ def test_the_retry_copy_carries_the_next_attempt_and_its_due_time(
 
 def test_check_passes_on_a_working_transport(broker: KombuBroker) -> None:
     broker.check()
+
+
+def test_dead_letters_are_listed_discarded_and_replayed(unique_name: str) -> None:
+    spec = QueueSpec(f"{unique_name}.q", ("shop.order.placed.v1",), max_attempts=2)
+    broker = KombuBroker(
+        "memory://", exchange=f"{unique_name}.ex", service="svc", queues=[spec],
+        clock=SteppingClock(),
+    )  # fmt: skip
+    check_dead_letters_list_discard_and_replay(broker, spec, consuming, wait=WAIT)

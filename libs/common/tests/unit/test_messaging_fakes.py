@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
-from keel_common.messaging import BrokerError, Envelope, PublishError, QueueSpec
+from keel_common.messaging import Broker, BrokerError, Envelope, PublishError, QueueSpec
 from keel_common.messaging.fakes import FakeBroker
+from keel_common.testing.dead_letter_contract import check_dead_letters_list_discard_and_replay
 
 SPEC = QueueSpec("q", ("shop.order.*.v1",), max_attempts=3)
 
@@ -53,3 +56,16 @@ def test_a_failing_fake_refuses_publishes_and_checks() -> None:
     with pytest.raises(BrokerError):
         broker.check()
     assert broker.published == []
+
+
+@contextmanager
+def _consuming(
+    broker: Broker, spec: QueueSpec, handler: Callable[[Envelope], None]
+) -> Iterator[None]:
+    broker.consume(spec, handler, stop=threading.Event())  # the fake delivers, then returns
+    yield
+
+
+def test_the_fake_lists_discards_and_replays_dead_letters() -> None:
+    spec = QueueSpec("fake.q", ("shop.order.placed.v1",), max_attempts=2)
+    check_dead_letters_list_discard_and_replay(FakeBroker(), spec, _consuming, wait=5.0)

@@ -25,6 +25,7 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", f"/v1/admin/orders/{NOBODY}", None),
     ("POST", f"/v1/admin/orders/{NOBODY}/cancel", REASON),
     ("GET", "/v1/admin/app-versions", None),
+    ("GET", "/v1/admin/audit", None),
     (
         "PUT",
         "/v1/admin/app-versions/ios",
@@ -238,3 +239,24 @@ def test_with_require_mfa_for_roles_staff_need_a_second_factor_in_the_token(
     assert refused.status_code == 403, refused.text
     assert refused.json()["type"] == "/problems/mfa-required"
     assert _call(api, "GET", "/v1/admin/products", None, two_factors).status_code == 200
+
+
+def test_the_audit_trail_lists_admin_actions_newest_first_by_actor(
+    api: str, admin: Any, new_user: Callable[..., Any]
+) -> None:
+    for version in ("1.1.0", "1.2.0"):
+        body = {"min_supported_version": "1.0.0", "latest_version": version, **REASON}
+        assert _call(api, "PUT", "/v1/admin/app-versions/android", body, admin.headers).ok
+    staff = new_user("staff")
+    trail = _call(api, "GET", "/v1/admin/audit?limit=1", None, staff.headers).json()
+    [newest] = trail["items"]
+    assert (newest["action"], newest["target_id"], newest["reason"]) == (
+        "app_version.changed",
+        "android",
+        "support ticket 42",
+    )
+    assert newest["details"]["latest_version"] == ["1.1.0", "1.2.0"]
+    rest = _call(api, "GET", f"/v1/admin/audit?cursor={trail['next_cursor']}", None, staff.headers)
+    assert rest.json()["items"][0]["details"]["latest_version"][1] == "1.1.0"
+    nobody = _call(api, "GET", f"/v1/admin/audit?actor_id={NOBODY}", None, staff.headers)
+    assert nobody.json() == {"items": [], "next_cursor": None}

@@ -70,6 +70,7 @@ class Notifications(Service[UnitOfWork]):
 def bootstrap(settings: NotificationSettings | None = None, **overrides: Any) -> Notifications:
     """Build the service for ``settings`` (default: the environment's); ``overrides``
     replace any field (tests), and an overridden one is not built."""
+    from keel_common.audit.sql import SqlAuditTrail
     from keel_common.auth import create_token_verifier
     from keel_common.db import create_engine, make_session_factory
     from keel_common.discovery import create_discovery
@@ -92,6 +93,7 @@ def bootstrap(settings: NotificationSettings | None = None, **overrides: Any) ->
         "planner": EventPlanner(settings.links()),
         "policy": settings.retry_policy(),
         "outbox": orm.outbox,
+        "audit": SqlAuditTrail(engine, orm.admin_audit),
         **overrides,
     }
     if "broker" not in parts:

@@ -83,6 +83,7 @@ def bootstrap(settings: SearchSettings | None = None, **overrides: Any) -> Searc
             ),
         ),
         discovery=discovery,
+        audit=part("audit", lambda: _audit_trail(engine)),
         index=index,
         product_source=product_source,
         verifier=verifier,
@@ -90,6 +91,13 @@ def bootstrap(settings: SearchSettings | None = None, **overrides: Any) -> Searc
         closers=closers,
         **overrides,
     )
+
+
+def _audit_trail(engine: Any) -> Any:
+    from keel_common.audit.sql import SqlAuditTrail
+    from keel_search.adapters.orm import admin_audit
+
+    return SqlAuditTrail(engine, admin_audit)
 
 
 def _token_verifier(settings: SearchSettings) -> TokenVerifier:

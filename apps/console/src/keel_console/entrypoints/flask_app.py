@@ -32,7 +32,13 @@ SECURITY_HEADERS = {
 
 
 def create_app(settings: ConsoleSettings | None = None) -> Flask:
-    from keel_console.entrypoints import views_auth, views_pages, views_users
+    from keel_console.entrypoints import (
+        views_audit,
+        views_auth,
+        views_dead_letters,
+        views_pages,
+        views_users,
+    )
 
     settings = settings or load_console_settings()
     root = Path(__file__).resolve().parents[1]
@@ -93,12 +99,18 @@ def create_app(settings: ConsoleSettings | None = None) -> Flask:
         return render_template("message.html", detail=exc.description, status=403), 403
 
     @app.get("/admin/healthz")
+    @app.get("/healthz")
+    @app.get("/readyz")
     def healthz() -> str:
+        # The chart's probes ask /healthz and /readyz on every web process; the console holds
+        # no connection whose loss should take it out of the Service.
         return "ok"
 
     app.register_blueprint(views_auth.bp)
     app.register_blueprint(views_pages.bp)
     app.register_blueprint(views_users.bp)
+    app.register_blueprint(views_dead_letters.bp)
+    app.register_blueprint(views_audit.bp)
     return app
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keel_common import tracing
+from keel_common.messaging.dead_queue import ERROR_HEADER, error_text
 from keel_common.messaging.envelope import Envelope, InvalidMessage
 from keel_common.messaging.port import DUPLICATE, Handler
 from keel_common.messaging.topology import QueueSpec
@@ -45,6 +46,17 @@ class Decision:
     #: For RETRY: seconds to wait, and the attempt number the next delivery carries.
     delay: float = 0.0
     next_attempt: int = 0
+    #: For RETRY and DEAD: what went wrong, scrubbed (``dead_queue.error_text``).
+    error: str = ""
+
+    def headers(self, headers: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The message's headers for its retry or dead-letter copy: the first error is kept."""
+        found = dict(headers or {})
+        if self.error:
+            found.setdefault(ERROR_HEADER, self.error)
+        if self.verdict is Verdict.RETRY:
+            found[ATTEMPT_HEADER] = self.next_attempt
+        return found
 
 
 ACK = Decision(Verdict.ACK)
@@ -79,7 +91,7 @@ class ConsumerRun:
             # The body itself is never logged: it may hold an OTP code or a token.
             logger.warning("dead-lettering a message that is not an envelope: %s", exc)
             self._outcomes["dead_lettered"].inc()
-            return DEAD
+            return Decision(Verdict.DEAD, error=error_text(exc))
         # Every line about this event (handled, failed, dead-lettered) carries its trace id,
         # so one trace can be followed from the HTTP request through the broker.
         with tracing.continue_from({tracing.TRACEPARENT: envelope.traceparent or ""}):
@@ -94,10 +106,10 @@ class ConsumerRun:
             self._latency.observe(time.perf_counter() - started)
             logger.warning("dead-lettering event %s (%s): %s", envelope.id, envelope.type, exc)
             self._outcomes["dead_lettered"].inc()
-            return DEAD
-        except Exception:  # noqa: BLE001 -- any handler error is retried; _failed logs it
+            return Decision(Verdict.DEAD, error=error_text(exc))
+        except Exception as exc:  # noqa: BLE001 -- any handler error is retried; _failed logs it
             self._latency.observe(time.perf_counter() - started)
-            return self._failed(envelope, attempt)
+            return self._failed(envelope, attempt, error_text(exc))
         elapsed = time.perf_counter() - started
         self._latency.observe(elapsed)
         outcome = "duplicate" if result is DUPLICATE else "handled"
@@ -117,7 +129,7 @@ class ConsumerRun:
         )
         return ACK
 
-    def _failed(self, envelope: Envelope, attempt: int) -> Decision:
+    def _failed(self, envelope: Envelope, attempt: int, error: str) -> Decision:
         self._outcomes["failed"].inc()
         last = attempt >= self.spec.max_attempts
         logger.exception(
@@ -131,9 +143,9 @@ class ConsumerRun:
         )
         if last:
             self._outcomes["dead_lettered"].inc()
-            return DEAD
+            return Decision(Verdict.DEAD, error=error)
         self._outcomes["retried"].inc()
-        return Decision(Verdict.RETRY, self.spec.delay_after(attempt), attempt + 1)
+        return Decision(Verdict.RETRY, self.spec.delay_after(attempt), attempt + 1, error)
 
 
 class Backoff:

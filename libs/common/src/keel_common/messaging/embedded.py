@@ -31,11 +31,17 @@ import kombu
 from kombu.message import Message as KombuMessage
 
 from keel_common.messaging.consuming import (
-    ATTEMPT_HEADER,
     DUE_HEADER,
     Backoff,
     ConsumerRun,
     Verdict,
+)
+from keel_common.messaging.dead_queue import (
+    DEAD_AT_HEADER,
+    Action,
+    Visit,
+    dead_letter_of,
+    replay_headers,
 )
 from keel_common.messaging.embedded_sqlite import configure_kombu_models, embedded_url
 from keel_common.messaging.envelope import Envelope
@@ -139,6 +145,18 @@ class KombuBroker(Broker):
                 self._release()
                 raise BrokerError(f"counting {spec.dead_queue} failed: {exc!r}") from exc
 
+    def walk_dead_letters(self, spec: QueueSpec, visit: Visit, limit: int | None = None) -> None:
+        try:
+            connection, channel = self._connect()
+        except Exception as exc:
+            raise BrokerError(f"the embedded broker is unusable: {exc!r}") from exc
+        try:
+            _walk(channel, spec, visit, limit)
+        except Exception as exc:
+            raise BrokerError(f"walking {spec.dead_queue} failed: {exc!r}") from exc
+        finally:
+            connection.release()
+
     def close(self) -> None:
         with self._lock:
             self._release()
@@ -218,6 +236,30 @@ def _send(
     )
 
 
+def _walk(channel: Any, spec: QueueSpec, visit: Visit, limit: int | None) -> None:
+    producer = kombu.Producer(channel, auto_declare=False)
+    queue = kombu.Queue(spec.dead_queue, no_declare=True)(channel)
+    kept: list[KombuMessage] = []
+    try:
+        while limit is None or len(kept) < limit:
+            message = queue.get(no_ack=False)
+            if message is None:
+                break
+            properties, body = message.properties, _body(message)
+            action = visit(dead_letter_of(body, properties.get("message_id"),
+                                          properties.get("type"), message.headers))  # fmt: skip
+            if action is Action.KEEP:
+                kept.append(message)  # returned only at the end, or the next get finds it again
+                continue
+            if action is Action.REPLAY:
+                _send(producer, body, "", spec.name, replay_headers(message.headers),
+                      properties.get("message_id"), properties.get("type"))  # fmt: skip
+            message.ack()
+    finally:
+        for message in kept:
+            message.requeue()
+
+
 def _body(message: KombuMessage) -> bytes:
     body = message.body
     return body if isinstance(body, bytes) else str(body).encode()
@@ -241,13 +283,13 @@ class _ConsumeLoop:
     def on_message(self, message: KombuMessage) -> None:
         body = _body(message)
         decision = self.run.process(body, message.headers)
+        headers = decision.headers(message.headers)
         if decision.verdict is Verdict.RETRY:
-            headers = dict(message.headers or {})
-            headers[ATTEMPT_HEADER] = decision.next_attempt
             headers[DUE_HEADER] = self.clock() + decision.delay
             self._copy(message, body, self.run.spec.retry_queue(decision.delay), headers)
         elif decision.verdict is Verdict.DEAD:
-            self._copy(message, body, self.run.spec.dead_queue, message.headers or {})
+            headers[DEAD_AT_HEADER] = self.clock()
+            self._copy(message, body, self.run.spec.dead_queue, headers)
         message.ack()
 
     def _copy(

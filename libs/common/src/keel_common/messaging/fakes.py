@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 
 from keel_common.messaging.consuming import ATTEMPT_HEADER, ConsumerRun, Verdict
+from keel_common.messaging.dead_queue import DEAD_AT_HEADER, Action, Visit, dead_letter_of
 from keel_common.messaging.envelope import Envelope
 from keel_common.messaging.port import Broker, BrokerError, Handler, PublishError
 from keel_common.messaging.topology import QueueSpec
@@ -33,6 +35,9 @@ class FakeBroker(Broker):
         self.failure: Exception | None = None
         self.reachable = True
         self.dead: dict[str, list[bytes]] = defaultdict(list)
+        self._dead_headers: dict[str, list[dict[str, object]]] = defaultdict(list)
+        #: Replayed dead letters per queue, delivered first by the next ``consume``.
+        self.replayed: dict[str, list[bytes]] = defaultdict(list)
         self._consumed: dict[str, int] = defaultdict(int)
         self.closed = False
 
@@ -55,6 +60,8 @@ class FakeBroker(Broker):
         """Deliver every not yet consumed published event bound to ``spec``, then return."""
         run = ConsumerRun(spec, handler, self.service)
         patterns = [_topic_pattern(key) for key in spec.routing_keys]
+        while self.replayed[spec.name] and not stop.is_set():
+            self.deliver(run, self.replayed[spec.name].pop(0))
         start = self._consumed[spec.name]
         self._consumed[spec.name] = len(self.published)
         for envelope in self.published[start:]:
@@ -72,12 +79,31 @@ class FakeBroker(Broker):
                 return
             if decision.verdict is Verdict.DEAD:
                 self.dead[run.spec.name].append(body)
+                headers = decision.headers({DEAD_AT_HEADER: time.time()})
+                self._dead_headers[run.spec.name].append(headers)
                 return
             attempt = decision.next_attempt
 
     def dead_letter_count(self, spec: QueueSpec) -> int:
         self.check()
         return len(self.dead[spec.name])
+
+    def walk_dead_letters(self, spec: QueueSpec, visit: Visit, limit: int | None = None) -> None:
+        self.check()
+        kept: list[tuple[bytes, dict[str, object]]] = []
+        headers = self._dead_headers[spec.name]
+        headers.extend({} for _ in range(len(self.dead[spec.name]) - len(headers)))
+        for body, found in zip(self.dead[spec.name], headers, strict=True):
+            if limit is not None and len(kept) >= limit:
+                kept.append((body, found))
+                continue
+            action = visit(dead_letter_of(body, None, None, found))
+            if action is Action.KEEP:
+                kept.append((body, found))
+            elif action is Action.REPLAY:
+                self.replayed[spec.name].append(body)
+        self.dead[spec.name] = [body for body, _ in kept]
+        self._dead_headers[spec.name] = [found for _, found in kept]
 
     def check(self) -> None:
         if not self.reachable:

@@ -7,6 +7,7 @@ import enum
 import threading
 from collections.abc import Callable, Sequence
 
+from keel_common.messaging.dead_queue import DeadLetterWalks, Visit
 from keel_common.messaging.envelope import Envelope
 from keel_common.messaging.topology import QueueSpec
 
@@ -33,7 +34,7 @@ class PublishError(BrokerError):
     """Not every message of a publish was confirmed; the caller still owns all of them."""
 
 
-class Broker(abc.ABC):
+class Broker(DeadLetterWalks, abc.ABC):
     """Publishes envelopes to the events exchange and runs consumers on registered queues.
 
     Publishing returns only when the broker has confirmed every message; anything else raises
@@ -74,6 +75,12 @@ class Broker(abc.ABC):
 
         Raises ``BrokerError`` when the broker does not answer.
         """
+
+    @abc.abstractmethod
+    def walk_dead_letters(self, spec: QueueSpec, visit: Visit, limit: int | None = None) -> None:
+        """Offer each of the first ``limit`` (default: all) messages of ``spec.dead_queue`` to
+        ``visit`` and carry out its answer (``dead_queue.Action``); kept messages stay where
+        they were. Raises ``BrokerError`` when the broker does not answer."""
 
     @abc.abstractmethod
     def check(self) -> None:

@@ -8,7 +8,8 @@ pika's ``BlockingConnection`` with manual acks.
 Retries go through the queue's own direct exchange (``Q.retry``) to one TTL queue per delay
 (``Q.retry.<ms>ms``), whose expired messages the broker dead-letters back to ``Q`` through
 the default exchange; a message rejected without requeue
-goes through ``<exchange>.dlx`` to ``Q.dead``, keeping RabbitMQ's ``x-death`` record.
+goes through ``<exchange>.dlx`` to ``Q.dead``, keeping RabbitMQ's ``x-death`` record (and the
+first error, ``x-keel-error``, which the retry copies carry).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import pika.exceptions
 import pika.spec
 from pika.adapters.blocking_connection import BlockingChannel
 
-from keel_common.messaging.consuming import ATTEMPT_HEADER, Backoff, ConsumerRun, Verdict
+from keel_common.messaging.consuming import Backoff, ConsumerRun, Verdict
+from keel_common.messaging.dead_queue import Action, Visit, dead_letter_of, replay_headers
 from keel_common.messaging.envelope import Envelope
 from keel_common.messaging.port import Broker, BrokerError, Handler, PublishError
 from keel_common.messaging.rabbitmq_publisher import ConfirmingPublisher, ConnectionLost, Message
@@ -144,6 +146,20 @@ class RabbitMqBroker(Broker):
         finally:
             _close_quietly(connection)
 
+    def walk_dead_letters(self, spec: QueueSpec, visit: Visit, limit: int | None = None) -> None:
+        try:
+            connection = pika.BlockingConnection(self._connection_parameters(role="admin"))
+        except _CONNECTION_ERRORS as exc:
+            raise BrokerError(f"RabbitMQ is unreachable: {exc!r}") from exc
+        try:
+            channel = connection.channel()
+            channel.confirm_delivery()  # a replayed copy is stored before its dead letter goes
+            _walk(channel, spec, visit, limit)
+        except _CONNECTION_ERRORS as exc:
+            raise BrokerError(f"walking {spec.dead_queue} failed: {exc!r}") from exc
+        finally:
+            _close_quietly(connection)  # every message still unacked goes back to the queue
+
     def declare(self) -> None:
         """Declare the exchange and this broker's queues now (``keel-<svc> migrate``)."""
         self._declare()
@@ -254,8 +270,7 @@ def _on_message(
 ) -> None:
     decision = run.process(body, properties.headers)
     if decision.verdict is Verdict.RETRY:
-        headers: dict[str, Any] = dict(properties.headers or {})
-        headers[ATTEMPT_HEADER] = decision.next_attempt
+        headers: dict[str, Any] = decision.headers(properties.headers)
         retry = pika.BasicProperties(
             content_type=properties.content_type,
             delivery_mode=PERSISTENT,
@@ -268,6 +283,30 @@ def _on_message(
     if decision.verdict is Verdict.DEAD:
         channel.basic_reject(method.delivery_tag, requeue=False)
     else:
+        channel.basic_ack(method.delivery_tag)
+
+
+def _walk(channel: BlockingChannel, spec: QueueSpec, visit: Visit, limit: int | None) -> None:
+    # Unacked messages are not delivered twice on one channel: each get returns a new one.
+    kept = 0
+    while limit is None or kept < limit:
+        method, properties, body = channel.basic_get(spec.dead_queue, auto_ack=False)
+        if method is None:
+            return
+        action = visit(dead_letter_of(body, properties.message_id, properties.type,
+                                      properties.headers))  # fmt: skip
+        if action is Action.KEEP:
+            kept += 1
+            continue
+        if action is Action.REPLAY:
+            replayed = pika.BasicProperties(
+                content_type=properties.content_type,
+                delivery_mode=PERSISTENT,
+                message_id=properties.message_id,
+                type=properties.type,
+                headers=replay_headers(properties.headers),
+            )
+            channel.basic_publish("", spec.name, body, replayed)
         channel.basic_ack(method.delivery_tag)
 
 

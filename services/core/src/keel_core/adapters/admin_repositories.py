@@ -7,11 +7,13 @@ with SQLAlchemy Core statements on the unit of work's session.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from keel_common.pagination import Position
 from keel_core.adapters.orm import app_version_thresholds, audit_log
 from keel_core.domain.app_versions import AppVersion, Platform, VersionPolicy
 from keel_core.domain.audit import AdminAction, AuditEntry
@@ -50,19 +52,36 @@ class SqlAlchemyAuditLog(AuditLog):
             .where(audit_log.c.target_type == target_type, audit_log.c.target_id == target_id)
             .order_by(audit_log.c.occurred_at, audit_log.c.pk)
         )
-        return [
-            AuditEntry(
-                action=AdminAction(row.action),
-                actor_id=row.actor_id,
-                target_type=row.target_type,
-                target_id=row.target_id,
-                reason=row.reason,
-                occurred_at=_utc(row.occurred_at),
-                details=dict(row.details),
-                id=row.id,
-            )
-            for row in rows
-        ]
+        return _entries(rows)
+
+    def newest(
+        self, *, actor_id: UUID | None, target_id: str | None, limit: int, after: Position | None
+    ) -> list[AuditEntry]:
+        t = audit_log
+        query = sa.select(t).order_by(t.c.occurred_at.desc(), t.c.id.desc()).limit(limit)
+        if actor_id is not None:
+            query = query.where(t.c.actor_id == actor_id)
+        if target_id is not None:
+            query = query.where(t.c.target_id == target_id)
+        if after is not None:
+            query = query.where(sa.tuple_(t.c.occurred_at, t.c.id) < (after.created_at, after.id))
+        return _entries(self.session.execute(query))
+
+
+def _entries(rows: Any) -> list[AuditEntry]:
+    return [
+        AuditEntry(
+            action=AdminAction(row.action),
+            actor_id=row.actor_id,
+            target_type=row.target_type,
+            target_id=row.target_id,
+            reason=row.reason,
+            occurred_at=_utc(row.occurred_at),
+            details=dict(row.details),
+            id=row.id,
+        )
+        for row in rows
+    ]
 
 
 class SqlAlchemyAppVersionStore(AppVersionStore):

@@ -189,6 +189,19 @@ class FakeAuditLog(AuditLog):
     def for_target(self, target_type: str, target_id: str) -> list[AuditEntry]:
         return [e for e in self.entries if (e.target_type, e.target_id) == (target_type, target_id)]
 
+    def newest(
+        self, *, actor_id: UUID | None, target_id: str | None, limit: int, after: Position | None
+    ) -> list[AuditEntry]:
+        found = sorted(self.entries, key=lambda e: (e.occurred_at, e.id.hex), reverse=True)
+        found = [
+            e for e in found if actor_id in (None, e.actor_id) and target_id in (None, e.target_id)
+        ]
+        if after is not None:
+            found = [
+                e for e in found if (e.occurred_at, e.id.hex) < (after.created_at, after.id.hex)
+            ]
+        return found[:limit]
+
 
 class FakeAppVersionStore(AppVersionStore):
     def __init__(self, rows: dict[Platform, VersionPolicy]) -> None:

@@ -10,6 +10,7 @@ from keel_common.http import create_app as create_keel_app
 from keel_core.bootstrap import Core, bootstrap
 from keel_core.entrypoints import (
     http_admin,
+    http_admin_audit,
     http_images,
     http_orders,
     http_products,
@@ -43,6 +44,7 @@ def create_app(service: Core | None = None) -> OpenAPI:
         http_orders.api,
         app_version_api,
         http_admin.api,
+        http_admin_audit.api,
     ):
         app.register_api(api)
     app.register_blueprint(http_uploads.api)

@@ -124,6 +124,12 @@ class AuditLog(abc.ABC):
     def for_target(self, target_type: str, target_id: str) -> list[AuditEntry]:
         """The entries about one record, oldest first."""
 
+    @abc.abstractmethod
+    def newest(
+        self, *, actor_id: UUID | None, target_id: str | None, limit: int, after: Position | None
+    ) -> list[AuditEntry]:
+        """Entries matching the filters (None = any), newest first, after ``after``."""
+
 
 class AppVersionStore(abc.ABC):
     """The thresholds an admin set, per platform (none: the seed file or Consul is used)."""

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
+from keel_common.audit.sql import audit_table
 from keel_common.db import UtcDateTime, map_entity, standard_table
 from keel_common.outbox import outbox_table
 from keel_notification.domain.model import (
@@ -145,3 +146,7 @@ def start_mappers() -> None:
     map_entity(mapper_registry, Preferences, preferences)
     map_entity(mapper_registry, Contact, contacts)
     _mapped = True
+
+
+#: Dead-letter replays and discards by staff (``keel_common.audit``).
+admin_audit = audit_table(metadata)

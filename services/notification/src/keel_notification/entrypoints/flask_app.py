@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Response
 from flask_openapi3 import OpenAPI
 
 from keel_common.auth import install_token_verifier
 from keel_common.http import create_app as create_keel_app
 from keel_common.http import field_problem, register_domain_errors
+from keel_common.http.dead_letters import dead_letter_api
 from keel_common.messaging import BrokerError
-from keel_notification.bootstrap import Notifications, bootstrap
+from keel_notification.bootstrap import DECLARATION, Notifications, bootstrap
 from keel_notification.domain import errors
 from keel_notification.entrypoints import http_routes
+from keel_notification.service_layer.dead_letters import desk
 
 
 def create_app(service: Notifications | None = None) -> OpenAPI:
@@ -26,6 +30,15 @@ def create_app(service: Notifications | None = None) -> OpenAPI:
     install_token_verifier(app, service.verifier)
     install_error_mapping(app)
     app.register_api(http_routes.api)
+    dead_letters = partial(
+        desk,
+        service.broker,
+        DECLARATION.queues,
+        service.audit,
+        service.clock,
+        mfa_roles=service.settings.require_mfa_for_roles,
+    )
+    app.register_api(dead_letter_api("notification", dead_letters))
     return app
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
+from keel_common.audit.sql import audit_table
 from keel_common.db import map_entity, standard_table
 from keel_common.outbox import outbox_table
 from keel_search.domain.rebuilds import MAX_ERROR, RebuildJob, RebuildStatus
@@ -46,3 +47,7 @@ def start_mappers() -> None:
     """Map the domain classes once per process (idempotent)."""
     if not mapper_registry.mappers:
         map_entity(mapper_registry, RebuildJob, rebuild_jobs)
+
+
+#: Dead-letter replays and discards by staff (``keel_common.audit``).
+admin_audit = audit_table(metadata)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
 
 from keel_common.auth import install_token_verifier, require_principal
 from keel_common.http import BEARER_AUTH, field_problem, register_domain_errors
 from keel_common.http import create_app as create_keel_app
+from keel_common.http.dead_letters import dead_letter_api
 from keel_common.messaging import BrokerError
 from keel_search.bootstrap import DECLARATION, Search, bootstrap
 from keel_search.domain.errors import Forbidden, InvalidQuery, RebuildNotFound
 from keel_search.domain.queries import SearchQuery
 from keel_search.entrypoints import http_admin
 from keel_search.entrypoints.schemas import DeadLettersOut, SearchOut, SearchParams
-from keel_search.service_layer.dead_letters import dead_letter_counts
+from keel_search.service_layer.dead_letters import dead_letter_counts, desk
 from keel_search.service_layer.searching import search_products
 
 EXTENSION = "keel_search"
@@ -81,4 +84,13 @@ def create_app(service: Search | None = None) -> OpenAPI:
     app.register_api(api)
     app.register_api(admin)
     app.register_api(http_admin.api)
+    dead_letters = partial(
+        desk,
+        service.broker,
+        DECLARATION.queues,
+        service.audit,
+        service.clock,
+        mfa_roles=service.settings.require_mfa_for_roles,
+    )
+    app.register_api(dead_letter_api("search", dead_letters))
     return app

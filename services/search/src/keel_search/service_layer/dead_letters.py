@@ -1,4 +1,5 @@
-"""Dead letters of search's queues, for admins (``keel_common.dead_letters``)."""
+"""Dead letters of search's queues for staff: counts, the messages, replay and discard, each
+action written to search's audit trail (keel_common.dead_letters)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,11 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TypeVar
 
 from keel_common import dead_letters
+from keel_common.audit import AuditTrail
 from keel_common.auth.principal import Principal
+from keel_common.clock import Clock
+from keel_common.messaging.port import Broker
+from keel_common.messaging.topology import QueueSpec
 from keel_search.domain.errors import Forbidden
 
 Q = TypeVar("Q")
@@ -22,3 +27,18 @@ def dead_letter_counts(
     return dead_letters.dead_letter_counts(
         count, queues, caller=caller, mfa_roles=mfa_roles, forbidden=Forbidden
     )
+
+
+def desk(
+    broker: Broker,
+    queues: Sequence[QueueSpec],
+    audit: AuditTrail | None,
+    clock: Clock,
+    *,
+    mfa_roles: Collection[str],
+) -> dead_letters.DeadLetterDesk:
+    """The desk over this service's queues; staff only, every action audited."""
+    if audit is None:
+        raise RuntimeError("search was built without an audit trail")
+    refusals = dead_letters.Refusals(forbidden=Forbidden)
+    return dead_letters.DeadLetterDesk(broker, queues, audit, refusals, mfa_roles, clock)
