@@ -167,11 +167,6 @@ def test_sixteen_concurrent_guesses_check_at_most_the_cap(platform: Platform) ->
     assert assert_problem(right, 429) and right.headers["Retry-After"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by this run: two concurrent submits of one verification link both answer "
-    "200 with a session each (the single-use check is not atomic); to fix in auth",
-)
 def test_a_double_submitted_verification_link_signs_in_once(platform: Platform) -> None:
     email = address("double")
     assert post(platform, "/v1/auth/signup", {"email": email, "password": PASSWORD}).ok
@@ -183,11 +178,6 @@ def test_a_double_submitted_verification_link_signs_in_once(platform: Platform) 
     assert sorted(r.status_code for r in verifies) == [200, 401]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by this run: two concurrent submits of one reset link both answer 204 "
-    "(the single-use check is not atomic); to fix in auth",
-)
 def test_a_double_submitted_reset_link_acts_once(platform: Platform) -> None:
     """One wins, the other is a 4xx problem, never a 500."""
     email = address("double")

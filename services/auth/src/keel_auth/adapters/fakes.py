@@ -113,6 +113,12 @@ class FakeOneTimeSecretRepository(ports.OneTimeSecretRepository):
     def add(self, secret: OneTimeSecret) -> None:
         self.rows.append(secret)
 
+    def consume(self, secret: OneTimeSecret, now: datetime) -> bool:
+        if secret.used_at is not None:
+            return False
+        secret.use(now)
+        return True
+
     def get(self, secret_id: uuid.UUID) -> OneTimeSecret | None:
         return next((s for s in self.rows if s.id == secret_id), None)
 

@@ -157,6 +157,20 @@ class SqlAlchemyOneTimeSecretRepository(ports.OneTimeSecretRepository):
     def add(self, secret: OneTimeSecret) -> None:
         self.session.add(secret)
 
+    def consume(self, secret: OneTimeSecret, now: datetime) -> bool:
+        # A conditional UPDATE, as for refresh tokens: of two concurrent uses, one wins.
+        table = orm.one_time_secrets
+        result = self.session.execute(
+            sa.update(table)
+            .where(table.c.id == secret.id, table.c.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        set_committed_value(secret, "used_at", now)
+        return True
+
     def get(self, secret_id: uuid.UUID) -> OneTimeSecret | None:
         query = sa.select(OneTimeSecret).where(orm.one_time_secrets.c.id == secret_id)
         return self.session.scalars(query).one_or_none()

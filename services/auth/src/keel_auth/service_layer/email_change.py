@@ -104,7 +104,8 @@ def confirm_email_change(
             raise InvalidOneTimeToken("invalid, expired or used email-change token")
         if uow.users.get_by_email(secret.new_email) is not None:
             raise EmailTaken("another account uses this address now")
-        secret.use(now)
+        if not uow.secrets.consume(secret, now):  # used by a concurrent request
+            raise InvalidOneTimeToken("invalid, expired or used email-change token")
         previous, user.email, user.email_verified = user.email, secret.new_email, True
         end_all_sessions(uow, revocations, user, "email_changed", policy, now)
         uow.publish(

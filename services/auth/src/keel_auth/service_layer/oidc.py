@@ -172,7 +172,8 @@ def exchange_code(
             or not secret.matches(raw, now)
         ):
             raise InvalidOneTimeToken("invalid, expired or used code")
-        secret.use(now)
+        if not uow.secrets.consume(secret, now):  # used by a concurrent request
+            raise InvalidOneTimeToken("invalid, expired or used code")
         pair = finish_sign_in(uow, tokens, user, origin, policy, now, "web_exchange")
         uow.commit()
         return pair

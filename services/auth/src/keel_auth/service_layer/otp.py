@@ -106,7 +106,8 @@ def verify_otp(
             audit(uow, AuditAction.LOGIN_FAILED, origin, now, user=user, method="otp")
             uow.commit()
             raise InvalidCode("wrong, expired or used code")
-        secret.use(now)
+        if not uow.secrets.consume(secret, now):  # used by a concurrent request
+            raise InvalidCode("wrong, expired or used code")
         pair = finish_sign_in(uow, tokens, user, origin, policy, now, amr=[SMS])
         action = AuditAction.LOGIN_SUCCEEDED if isinstance(pair, TokenPair) else None
         audit(uow, action or AuditAction.MFA_CHALLENGED, origin, now, user=user, method="otp")

@@ -86,7 +86,8 @@ def reset_password(
         ):
             raise InvalidOneTimeToken("invalid, expired or used reset token")
         check_password_strength(cmd.password, [user.email, user.name or ""])
-        secret.use(now)
+        if not uow.secrets.consume(secret, now):  # used by a concurrent request
+            raise InvalidOneTimeToken("invalid, expired or used reset token")
         user.password_hash = hasher.hash(cmd.password)
         if not user.email_verified:
             user.drop_phones()

@@ -85,7 +85,8 @@ def verify_phone(
         secret = uow.secrets.latest(SecretPurpose.PHONE_VERIFICATION, user.id)
         if user.pending_phone != phone or secret is None or not secret.matches(cmd.code, now):
             raise InvalidCode("wrong, expired or used code")
-        secret.use(now)
+        if not uow.secrets.consume(secret, now):  # used by a concurrent request
+            raise InvalidCode("wrong, expired or used code")
         if user.phone != phone:
             uow.users.release_phone(phone)
         user.confirm_phone(phone)

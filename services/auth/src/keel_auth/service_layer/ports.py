@@ -132,6 +132,11 @@ class OneTimeSecretRepository(abc.ABC):
     def add(self, secret: OneTimeSecret) -> None: ...
 
     @abc.abstractmethod
+    def consume(self, secret: OneTimeSecret, now: datetime) -> bool:
+        """Mark the secret used unless it already was, atomically; False if a concurrent
+        request used it first (a link clicked twice at once works once)."""
+
+    @abc.abstractmethod
     def get(self, secret_id: uuid.UUID) -> OneTimeSecret | None: ...
 
     @abc.abstractmethod

@@ -64,8 +64,7 @@ def _proves_owner(
     secret = uow.secrets.latest(SecretPurpose.LOGIN_OTP, user.id)
     if secret is None or not user.phone_verified or not secret.matches(cmd.code or "", now):
         return False
-    secret.use(now)
-    return True
+    return uow.secrets.consume(secret, now)  # False if a concurrent request used it
 
 
 def erase_user(

@@ -36,7 +36,8 @@ def verify_email(
             or not secret.matches(raw, now)
         ):
             raise InvalidOneTimeToken("invalid, expired or used verification token")
-        secret.use(now)
+        if not uow.secrets.consume(secret, now):  # used by a concurrent request
+            raise InvalidOneTimeToken("invalid, expired or used verification token")
         user.email_verified = True
         audit(uow, AuditAction.EMAIL_VERIFIED, origin, now, user=user)
         pair = finish_sign_in(uow, tokens, user, origin, policy, now, amr=[EMAIL_LINK])
