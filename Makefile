@@ -61,13 +61,15 @@ test: install test-tools lint ## run every test: lint, types, proto checks, unit
 	$(PY) python scripts/events.py check
 	$(PY) python scripts/schedules.py check
 	$(PY) pytest -n $(PYTEST_WORKERS) -m "not serial and not e2e and not ship" -p no:cacheprovider
-	$(PY) pytest -m "e2e and not serial" -p no:cacheprovider
+	@# --timeout: a hang guard, not a speed check; starting a whole platform on a busy 2-core
+	@# machine has taken more than the default 300 s.
+	$(PY) pytest -m "e2e and not serial" -p no:cacheprovider --timeout 900
 	$(PY) pytest -m serial -p no:cacheprovider
 	$(MAKE) --no-print-directory test-ship
 
 test-ship: install ## the shipping pass: build and run the images (podman), Sentry events into Bugsink, compose.yaml
 	@scripts/container-bases.sh
-	$(PY) pytest -m ship -p no:cacheprovider tests/ship
+	$(PY) pytest -m ship -p no:cacheprovider --timeout 1800 tests/ship
 
 test-fast: install ## unit tests only (no servers needed)
 	$(PY) pytest -n $(PYTEST_WORKERS) -p no:cacheprovider libs/common/tests/unit $(foreach s,$(SERVICES),services/$(s)/tests/unit)

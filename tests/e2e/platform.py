@@ -189,7 +189,7 @@ def migrate(platform: Platform) -> None:
     }
     failures = []
     for svc, proc in running.items():
-        output, _ = proc.communicate(timeout=300)
+        output, _ = proc.communicate(timeout=600)
         if proc.returncode != 0:
             failures.append(f"keel-{svc} migrate exited {proc.returncode}:\n{output.decode()}")
     if failures:
@@ -252,7 +252,7 @@ def start_gateway(platform: Platform, port: int, console_port: int | None = None
     platform.spawn("gateway", [nginx, "-p", str(prefix), "-c", "nginx.conf", "-e", "stderr"])
 
 
-def start_platform(workdir: Path, backends: Backends, timeout: float = 300) -> Platform:
+def start_platform(workdir: Path, backends: Backends, timeout: float = 600) -> Platform:
     """Migrate, start every process and the gateway, and wait until all of them answer."""
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     ports = {s: {k: free_port() for k in KINDS} for s in SERVICES}
