@@ -94,3 +94,20 @@ class KeelOpenAPI(OpenAPI):
     @property
     def api_doc(self) -> dict[str, Any]:
         return document_problems(super().api_doc)
+
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def register_api(app: OpenAPI, api: Any) -> None:
+    """``app.register_api(api)``, keeping the operations other blueprints already document on
+    the same paths: flask-openapi3 replaces a path's whole item, so a feature module serving
+    ``PATCH /me`` beside the core module's ``GET /me`` would drop ``GET`` from the document
+    (the routes themselves work either way)."""
+    earlier = {uri: app.paths[uri] for uri in api.paths if uri in app.paths}
+    app.register_api(api)
+    for uri, item in earlier.items():
+        merged = app.paths[uri]
+        for method in _METHODS:
+            if getattr(merged, method, None) is None and getattr(item, method, None) is not None:
+                setattr(merged, method, getattr(item, method))

@@ -50,6 +50,7 @@ from keel_auth.service_layer import accounts, otp, passwords, phones, sessions, 
 from keel_auth.service_layer.steps import MfaRequired, TokenPair
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH
+from keel_common.http.openapi import register_api
 from keel_common.http.problems import validation_problem
 
 T = TypeVar("T", bound=BaseModel)
@@ -102,8 +103,8 @@ def install(app: Any, auth: Auth) -> None:
     from keel_auth.entrypoints import http_account, http_privacy, routes_mfa, routes_oidc
 
     app.extensions[AUTH_EXTENSION] = auth
-    app.register_api(api)
-    app.register_api(http_account.api)
+    register_api(app, api)
+    register_api(app, http_account.api)
     routes_oidc.install(app)
     routes_mfa.install(app)
     http_privacy.install(app)

@@ -25,6 +25,7 @@ from keel_auth.entrypoints.schemas_oidc import (
 from keel_auth.service_layer import identities, oidc
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH, register_domain_errors
+from keel_common.http.openapi import register_api
 
 api = APIBlueprint("auth_oidc", __name__, url_prefix="/v1/auth", abp_tags=[TAG])
 
@@ -42,7 +43,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
 
 
 def install(app: Any) -> None:
-    app.register_api(api)
+    register_api(app, api)
     register_domain_errors(app, ERRORS)
 
 
