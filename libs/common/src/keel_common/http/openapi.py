@@ -96,9 +96,6 @@ class KeelOpenAPI(OpenAPI):
         return document_problems(super().api_doc)
 
 
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
 def register_api(app: OpenAPI, api: Any) -> None:
     """``app.register_api(api)``, keeping the operations other blueprints already document on
     the same paths: flask-openapi3 replaces a path's whole item, so a feature module serving
@@ -108,6 +105,6 @@ def register_api(app: OpenAPI, api: Any) -> None:
     app.register_api(api)
     for uri, item in earlier.items():
         merged = app.paths[uri]
-        for method in _METHODS:
+        for method in sorted(_METHODS):
             if getattr(merged, method, None) is None and getattr(item, method, None) is not None:
                 setattr(merged, method, getattr(item, method))
