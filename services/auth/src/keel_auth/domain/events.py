@@ -25,6 +25,8 @@ from keel_events.auth import (
     TokenReuseDetected,
     UserProfileUpdated,
     UserRegistered,
+    UserExportReady,
+    UserExportRequested,
     UserRolesChanged,
 )
 
@@ -44,5 +46,7 @@ __all__ = [
     "TokenReuseDetected",
     "UserProfileUpdated",
     "UserRegistered",
+    "UserExportReady",
+    "UserExportRequested",
     "UserRolesChanged",
 ]
