@@ -20,6 +20,7 @@ from keel_events.auth import (
     AccountErased,
     EmailChanged,
     EmailChangeRequested,
+    UserExportReady,
     EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
@@ -39,6 +40,7 @@ from keel_notification.domain.occasions import (
     OrderCancellation,
     OrderItem,
     OrderReceipt,
+    ExportReady,
     PasswordChangeNotice,
     PasswordReset,
     ProfileChange,
@@ -58,6 +60,7 @@ AuthOccasion = (
     | PasswordChangeNotice
     | SecurityAlert
     | EmailChange
+    | ExportReady
     | ProfileChange
 )
 
@@ -119,6 +122,11 @@ def _from_auth(event: Event, time: datetime) -> tuple[AuthOccasion, RememberCont
                 event.confirmation_token, event.expires_at,
             )  # fmt: skip
             return change, None
+        case UserExportReady():
+            ready = ExportReady(
+                event.user_id, event.email, event.name, event.download_token, event.expires_at
+            )
+            return ready, None
         case EmailChanged():
             # Mail goes to the confirmed address from now on (order receipts included).
             return ProfileChange(event.user_id), RememberContact(event.user_id, email=event.email)
