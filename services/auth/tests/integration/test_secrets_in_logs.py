@@ -13,8 +13,8 @@ from keel_auth.config import AuthSettings
 from keel_common.logging import configure_logging
 
 from .conftest import PASSWORD, Client
-from .test_http_export import run_worker as run_export_worker
 from .mfa_support import StepClock, challenge, code, delete, enable_totp
+from .test_http_export import run_worker as run_export_worker
 from .webauthn_device import SoftAuthenticator
 
 PHONE = "+14155550123"

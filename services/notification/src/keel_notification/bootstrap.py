@@ -18,7 +18,6 @@ from keel_events.auth import (
     AccountErasureRequested,
     EmailChanged,
     EmailChangeRequested,
-    UserExportReady,
     EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
@@ -26,6 +25,7 @@ from keel_events.auth import (
     PhoneVerificationRequested,
     SignUpAttempted,
     TokenReuseDetected,
+    UserExportReady,
     UserProfileUpdated,
     UserRegistered,
 )

@@ -11,8 +11,8 @@ import pytest
 from keel_events.auth import (
     EmailChanged,
     EmailChangeRequested,
-    UserExportReady,
     PasswordChanged,
+    UserExportReady,
     UserProfileUpdated,
 )
 from keel_notification.domain.model import Contact

@@ -25,7 +25,9 @@ def test_export_holds_devices_contact_preferences_and_log_without_secrets(
         user_id=alice, email="alice@example.com", new_email="new@example.com", name="Alice",
         confirmation_token=secret, expires_at=clock(),
     )  # fmt: skip
-    handle_event(uow, events.make(change), plan=planner, renderer=renderer, now=clock(), policy=policy)
+    handle_event(
+        uow, events.make(change), plan=planner, renderer=renderer, now=clock(), policy=policy
+    )
 
     document = export.export_user(uow, alice)
 

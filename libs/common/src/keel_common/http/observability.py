@@ -122,7 +122,9 @@ def _finish_request(response: Response) -> Response:
         errors.inc()
     # The path only: query strings and bodies may carry secrets and personal data; a path
     # that carries one itself (a single-use link's token) is logged as its route template.
-    path = rule.rule if rule is not None and SECRET_PATH_ARGUMENTS & rule.arguments else current.path
+    path = (
+        rule.rule if rule is not None and SECRET_PATH_ARGUMENTS & rule.arguments else current.path
+    )
     access_log.log(
         logging.DEBUG if path in QUIET_PATHS else logging.INFO,
         "%s %s %s",

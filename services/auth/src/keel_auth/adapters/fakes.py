@@ -14,9 +14,9 @@ from typing import Any, Self
 
 from keel_auth.adapters.fakes_mfa import FakeMfaRepository, FakePasskeyRepository
 from keel_auth.domain.erasure import Erasure, pseudonymize_audit_entry
-from keel_auth.domain.export import Export
 from keel_auth.domain.errors import Throttled
 from keel_auth.domain.events import AuthEvent
+from keel_auth.domain.export import Export
 from keel_auth.domain.model import (
     AuditEntry,
     LoginSession,

@@ -19,8 +19,8 @@ from keel_auth.adapters.oidc_repository import (
     SqlAlchemyOidcStateRepository,
 )
 from keel_auth.domain.erasure import Erasure, pseudonymize_audit_entry
-from keel_auth.domain.export import Export
 from keel_auth.domain.errors import EmailTaken, PhoneTaken
+from keel_auth.domain.export import Export
 from keel_auth.domain.model import (
     AuditEntry,
     LoginSession,

@@ -23,10 +23,10 @@ from keel_events.auth import (
     SessionRevoked,
     SignUpAttempted,
     TokenReuseDetected,
-    UserProfileUpdated,
-    UserRegistered,
     UserExportReady,
     UserExportRequested,
+    UserProfileUpdated,
+    UserRegistered,
     UserRolesChanged,
 )
 
@@ -44,9 +44,9 @@ __all__ = [
     "SessionRevoked",
     "SignUpAttempted",
     "TokenReuseDetected",
-    "UserProfileUpdated",
-    "UserRegistered",
     "UserExportReady",
     "UserExportRequested",
+    "UserProfileUpdated",
+    "UserRegistered",
     "UserRolesChanged",
 ]

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from keel_auth.domain.erasure import Erasure
-from keel_auth.domain.export import Export
 from keel_auth.domain.events import AuthEvent
+from keel_auth.domain.export import Export
 from keel_auth.domain.mfa import (
     CeremonyKind,
     MfaChallenge,
@@ -40,7 +40,6 @@ __all__ = [
     "AuditLog",
     "ErasureRepository",
     "ExportRepository",
-    "UserDataSource",
     "IssuedAccessToken",
     "MfaRepository",
     "NewPasskey",
@@ -55,6 +54,7 @@ __all__ = [
     "SessionRepository",
     "Throttle",
     "UnitOfWork",
+    "UserDataSource",
     "UserQuery",
     "UserRepository",
     "WebAuthn",

@@ -20,7 +20,6 @@ from keel_events.auth import (
     AccountErased,
     EmailChanged,
     EmailChangeRequested,
-    UserExportReady,
     EmailVerificationRequested,
     OtpRequested,
     PasswordChanged,
@@ -28,6 +27,7 @@ from keel_events.auth import (
     PhoneVerificationRequested,
     SignUpAttempted,
     TokenReuseDetected,
+    UserExportReady,
     UserProfileUpdated,
     UserRegistered,
 )
@@ -36,11 +36,11 @@ from keel_notification.domain.commands import RememberContact
 from keel_notification.domain.occasions import (
     AccountErasedNotice,
     EmailChange,
+    ExportReady,
     LoginCode,
     OrderCancellation,
     OrderItem,
     OrderReceipt,
-    ExportReady,
     PasswordChangeNotice,
     PasswordReset,
     ProfileChange,

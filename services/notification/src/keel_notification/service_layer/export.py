@@ -43,7 +43,11 @@ def mask_token(token: str) -> str:
 
 
 def _device(device: Device) -> dict[str, Any]:
-    return {"id": str(device.id), "platform": str(device.platform), "token": mask_token(device.token)}
+    return {
+        "id": str(device.id),
+        "platform": str(device.platform),
+        "token": mask_token(device.token),
+    }
 
 
 def _delivery(n: Notification) -> dict[str, Any]:

@@ -123,7 +123,9 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
         except ValueError:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "user_id must be a UUID")
         document = export.export_user(self._service.index, user_id)
-        return search_pb2.ExportUserDataResponse(document=json.dumps(document, default=str).encode())
+        return search_pb2.ExportUserDataResponse(
+            document=json.dumps(document, default=str).encode()
+        )
 
 
 def create_server(service: Search, *, port: int | None = None) -> KeelServer:
