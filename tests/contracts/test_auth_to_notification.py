@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from keel_auth.adapters.fakes_export import FakeUserDataSource
 from keel_auth.bootstrap import Auth
 from keel_auth.domain.commands import (
     AddPhone,
@@ -31,6 +32,7 @@ from keel_auth.service_layer import (
     account,
     accounts,
     email_change,
+    export,
     otp,
     passwords,
     phones,
@@ -52,6 +54,7 @@ from keel_events.auth import (
     PhoneVerificationRequested,
     SignUpAttempted,
     TokenReuseDetected,
+    UserExportReady,
     UserProfileUpdated,
     UserRegistered,
 )
@@ -159,6 +162,21 @@ def reset_the_password(auth: Auth) -> None:
     )  # fmt: skip
 
 
+def export_my_data(auth: Auth) -> None:
+    """Signed in, Ada asks for her data; auth's worker assembles it (the other services
+    faked) and stages the email with the download link (issue #14)."""
+    pair = sessions.log_in(
+        LogIn(EMAIL, NEW_PASSWORD), ORIGIN, auth.uow(), hasher=auth.hasher, tokens=auth.tokens,
+        throttle=auth.throttle, policy=auth.policy, clock=auth.clock,
+    )  # fmt: skip
+    claims = auth.tokens.decode(pair.access_token)
+    principal = Principal(
+        uuid.UUID(claims["sub"]), frozenset(claims["roles"]), uuid.UUID(claims["sid"])
+    )
+    export.request_export(principal, auth.uow(), auth.throttle, auth.policy)
+    export.assemble_export(principal.user_id, auth.uow(), FakeUserDataSource(), auth.clock)
+
+
 def move_to_a_new_address(auth: Auth) -> None:
     """Signed in again, Ada switches to French and moves her account to a new address,
     following the link sent there (issue #14)."""
@@ -195,6 +213,7 @@ def auth_events(auth: Auth) -> list[Envelope]:
     reuse_a_refresh_token(auth)
     request_a_login_code(auth)
     reset_the_password(auth)
+    export_my_data(auth)
     move_to_a_new_address(auth)
     return outbox_envelopes(auth)
 
@@ -220,6 +239,7 @@ EXPECTED = {
     PasswordResetRequested.type: Expected("email", "password_reset", EMAIL, "email", "reset_token"),
     PasswordChanged.type: Expected("email", "password_changed", EMAIL, "email"),
     TokenReuseDetected.type: Expected("email", "security_alert", EMAIL, "email"),
+    UserExportReady.type: Expected("email", "export_ready", EMAIL, "email", "download_token"),
 }
 
 

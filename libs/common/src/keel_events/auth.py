@@ -181,3 +181,25 @@ class AccountErased(AuthEvent):
     email: str
     name: str | None
     locale: str | None = None
+
+
+class UserExportRequested(AuthEvent):
+    """The user asked for their data (issue #14). Auth's own worker assembles the document
+    (asking every service) so the request stays fast. Ids only: nothing to leak."""
+
+    type: ClassVar[str] = "auth.user.export_requested.v1"
+    user_id: UUID
+    export_id: UUID
+
+
+class UserExportReady(AuthEvent):
+    """The export is assembled: notification emails the single-use link built from
+    ``download_token`` (valid until ``expires_at``), template ``export_ready``."""
+
+    type: ClassVar[str] = "auth.user.export_ready.v1"
+    user_id: UUID
+    email: str
+    name: str | None
+    download_token: str
+    expires_at: datetime
+    locale: str | None = None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from keel_auth.adapters.metrics import METRICS
 from keel_auth.entrypoints import jobs
+from keel_auth.entrypoints.export_consumer import export_events_handler
 from keel_auth.entrypoints.privacy_consumer import erasure_events_handler
 from keel_auth.service_layer.oidc_ports import IdentityProviders
 from keel_auth.service_layer.ports import (
@@ -27,6 +28,7 @@ from keel_auth.service_layer.ports import (
     SecretBox,
     Throttle,
     UnitOfWork,
+    UserDataSource,
     WebAuthn,
 )
 from keel_common.service import Job, Outbox, Service, ServiceDeclaration, Subscription
@@ -43,6 +45,8 @@ from keel_events.auth import (
     SessionRevoked,
     SignUpAttempted,
     TokenReuseDetected,
+    UserExportReady,
+    UserExportRequested,
     UserProfileUpdated,
     UserRegistered,
     UserRolesChanged,
@@ -73,6 +77,8 @@ class Auth(Service[UnitOfWork]):
     verifier: TokenVerifier
     #: The OpenID Connect providers users sign in with (Google, Apple, any issuer).
     identity_providers: IdentityProviders
+    #: Core, notification and search's ``ExportUserData`` (the worker's data exports).
+    export_sources: UserDataSource
 
 
 def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
@@ -125,6 +131,7 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
     revocations = make(
         "revocations", lambda: create_revocation_list(settings.redis_url, settings.revocations_path)
     )
+    discovery = make("discovery", lambda: create_discovery(settings))
     return Auth(
         settings=settings,
         engine=engine,
@@ -137,7 +144,7 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
                 settings.broker_url, exchange=settings.events_exchange, service="auth"
             ),
         ),
-        discovery=make("discovery", lambda: create_discovery(settings)),
+        discovery=discovery,
         outbox=orm.outbox,
         clock=clock,
         policy=policy,
@@ -173,8 +180,23 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
                 sorted(settings.webauthn_origins),
             ),
         ),
+        export_sources=make("export_sources", lambda: _export_sources(settings, discovery)),
         **overrides,
     )
+
+
+def _export_sources(settings: AuthSettings, discovery: Any) -> UserDataSource:
+    """The other services over gRPC, channels opened on first use (the worker only)."""
+    from keel_auth.adapters.export_sources import GrpcUserDataSource
+    from keel_common.grpc import channel_for, mutual_tls
+
+    timeout = settings.export_timeout_seconds
+    tls = mutual_tls(settings)
+
+    def connect(service: str, descriptor: Any) -> Any:
+        return channel_for(service, discovery, descriptor, timeout=timeout, tls=tls)
+
+    return GrpcUserDataSource(connect, timeout=timeout)
 
 
 DECLARATION: ServiceDeclaration[Auth] = ServiceDeclaration(
@@ -196,6 +218,8 @@ DECLARATION: ServiceDeclaration[Auth] = ServiceDeclaration(
         EmailChanged,
         AccountErasureRequested,
         AccountErased,
+        UserExportRequested,
+        UserExportReady,
     ),
     # Auth erases its own part of an account in its worker and collects the other services'
     # reports (issue #14); one consumer, so reports of one erasure are recorded in turn.
@@ -204,6 +228,12 @@ DECLARATION: ServiceDeclaration[Auth] = ServiceDeclaration(
             queue="auth.erasure",
             events=(AccountErasureRequested, *ERASURE_REPORTS),
             handler=erasure_events_handler,
+        ),
+        # Data exports (issue #14): assembled here so the request stays fast.
+        Subscription(
+            queue="auth.export",
+            events=(UserExportRequested,),
+            handler=export_events_handler,
         ),
     ),
     # Published rows still hold one-time codes and tokens in their payload: keep them only

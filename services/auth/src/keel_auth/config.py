@@ -40,6 +40,8 @@ class AuthSettings(ServiceSettings):
     # Sign-ups per client IP and in all, per hour (429 with Retry-After beyond).
     signup_per_ip_hourly: int = Field(default=10, ge=1)
     signup_hourly_cap: int = Field(default=1000, ge=1)
+    # Deadline of each ExportUserData call the worker makes to assemble a data export.
+    export_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # Encrypts TOTP secrets at rest; required outside ENVIRONMENT=development (any long
     # random string, e.g. `openssl rand -base64 32`; changing it disables every TOTP).

@@ -7,12 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from keel_auth.adapters.fakes_export import FakeUserDataSource
 from keel_auth.bootstrap import Auth, bootstrap
 from keel_auth.config import AuthSettings
 from keel_common.logging import configure_logging
 
 from .conftest import PASSWORD, Client
 from .mfa_support import StepClock, challenge, code, delete, enable_totp
+from .test_http_export import run_worker as run_export_worker
 from .webauthn_device import SoftAuthenticator
 
 PHONE = "+14155550123"
@@ -106,4 +108,25 @@ def test_no_second_factor_secret_reaches_a_log(
     secrets += [pair["access_token"], passkey_pair["access_token"], passkey_pair["refresh_token"]]
     secrets += [login["response"]["signature"]]
     for value in secrets:
+        assert value not in logged
+
+
+def test_no_export_link_reaches_a_log(client: Client, caplog: pytest.LogCaptureFixture) -> None:
+    """The export token travels in the URL path (issue #14): access logs must not keep it."""
+    configure_logging("auth", "DEBUG")
+    caplog.set_level(logging.DEBUG)
+    client.sign_up()
+    access = client.log_in()["access_token"]
+    client.post("/v1/auth/me/export", token=access)
+    run_export_worker(client, FakeUserDataSource())
+    link = client.events("auth.user.export_ready.v1")[0]["download_token"]
+    assert client.get(f"/v1/auth/me/export/{link}").status_code == 200
+    assert client.get(f"/v1/auth/me/export/{link}").status_code == 410  # used
+
+    # The test's own HTTP client and server (urllib3, werkzeug) are not the service's logs;
+    # in production gunicorn writes no access log of its own (keel_common.http.gunicorn_conf).
+    records = [r for r in caplog.records if r.name.split(".")[0] not in ("urllib3", "werkzeug")]
+    logged = "\n".join([r.getMessage() for r in records] + [str(r.__dict__) for r in records])
+    assert "/v1/auth/me/export" in logged  # the downloads were logged, so the check means something
+    for value in (link, access, PASSWORD):
         assert value not in logged

@@ -25,6 +25,7 @@ from keel_events.auth import (
     PhoneVerificationRequested,
     SignUpAttempted,
     TokenReuseDetected,
+    UserExportReady,
     UserProfileUpdated,
     UserRegistered,
 )
@@ -169,6 +170,7 @@ DECLARATION: ServiceDeclaration[Notifications] = ServiceDeclaration(
                 PhoneVerificationRequested,
                 EmailChangeRequested,
                 EmailChanged,
+                UserExportReady,
                 UserProfileUpdated,
                 OrderPlaced,
                 OrderCancelled,

@@ -56,6 +56,7 @@ class NotificationSettings(ServiceSettings):
     link_reset_password: str = Links.reset_password
     link_order: str = Links.order
     link_confirm_email_change: str = Links.confirm_email_change
+    link_download_export: str = Links.download_export
 
     max_attempts: int = Field(default=6, ge=1, le=50)
     retry_base_seconds: float = Field(default=30, gt=0)
@@ -89,6 +90,7 @@ class NotificationSettings(ServiceSettings):
             self.link_reset_password,
             self.link_order,
             self.link_confirm_email_change,
+            self.link_download_export,
         )
 
     def provider_urls(self, variable: str) -> list[str]:
@@ -102,7 +104,13 @@ def _link_problems(settings: NotificationSettings) -> dict[str, str]:
     """Links in production emails must point at the real public site over HTTPS: the
     defaults (``http://127.0.0.1``) would send users' tokens nowhere, or to a local attacker."""
     problems = {}
-    links = ("link_verify_email", "link_reset_password", "link_order", "link_confirm_email_change")
+    links = (
+        "link_verify_email",
+        "link_reset_password",
+        "link_order",
+        "link_confirm_email_change",
+        "link_download_export",
+    )
     for field in links:
         url = urlsplit(getattr(settings, field))
         host = (url.hostname or "").lower()

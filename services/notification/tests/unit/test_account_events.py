@@ -12,6 +12,7 @@ from keel_events.auth import (
     EmailChanged,
     EmailChangeRequested,
     PasswordChanged,
+    UserExportReady,
     UserProfileUpdated,
 )
 from keel_notification.domain.model import Contact
@@ -113,3 +114,18 @@ def test_a_confirmed_change_moves_the_contact(accept, events, uow):
 
     assert accepted.notifications == []
     assert uow.contacts.get(user_id).email == "ada@new.example"
+
+
+@pytest.mark.parametrize(("locale", "subject"), [("en", "Your data"), ("fr", "L'export")])
+def test_an_export_ready_mails_the_single_use_link_in_the_users_language(
+    accept, events, locale, subject
+):
+    ready = UserExportReady(
+        user_id=uuid.uuid4(), email="ada@example.com", name="Ada",
+        download_token="dl-42", expires_at=EXPIRES, locale=locale,
+    )  # fmt: skip
+
+    [mail] = accept(events.make(ready)).ready
+
+    assert mail.to == "ada@example.com" and mail.subject.startswith(subject)
+    assert "/v1/auth/me/export/dl-42" in mail.text

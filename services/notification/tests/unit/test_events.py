@@ -204,6 +204,7 @@ def test_the_queue_takes_exactly_the_events_it_has_messages_for():
         "core.order.placed.v1",
         "core.order.cancelled.v1",
         "auth.user.erased.v1",
+        "auth.user.export_ready.v1",
     }
 
 

@@ -37,6 +37,7 @@ CONTEXTS = {
     "weekly_recommendations": {"products": [{"id": "p1", "name": "Matcha"}]},
     "promotion": {"headline": "Sale", "body": "Tea", "url": "https://x/sale"},
     "account_erased": {"name": "Ada", "time": datetime.now(UTC)},
+    "export_ready": {"name": "Ada", "download_url": "https://x/v1/auth/me/export/t", "hours": 24},
 }
 PAIRS = [(spec.name, channel) for spec in TEMPLATES.values() for channel in sorted(spec.channels)]
 

@@ -21,6 +21,8 @@ from keel_common.http.problems import ProblemError
 from keel_common.metrics import HTTP_ERRORS, HTTP_LATENCY, HTTP_REQUESTS
 
 access_log = logging.getLogger("keel.access")
+#: Route variables whose value is a secret (``/export/<token>``): never logged.
+SECRET_PATH_ARGUMENTS = frozenset({"token", "secret", "code"})
 
 # Probes and scrapes arrive every few seconds; logging them at INFO would drown the rest.
 QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -118,8 +120,11 @@ def _finish_request(response: Response) -> Response:
     latency.observe(elapsed)
     if errors is not None:
         errors.inc()
-    # The path only: query strings and bodies may carry secrets and personal data.
-    path = current.path
+    # The path only: query strings and bodies may carry secrets and personal data; a path
+    # that carries one itself (a single-use link's token) is logged as its route template.
+    path = (
+        rule.rule if rule is not None and SECRET_PATH_ARGUMENTS & rule.arguments else current.path
+    )
     access_log.log(
         logging.DEBUG if path in QUIET_PATHS else logging.INFO,
         "%s %s %s",

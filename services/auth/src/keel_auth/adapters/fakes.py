@@ -16,6 +16,7 @@ from keel_auth.adapters.fakes_mfa import FakeMfaRepository, FakePasskeyRepositor
 from keel_auth.domain.erasure import Erasure, pseudonymize_audit_entry
 from keel_auth.domain.errors import Throttled
 from keel_auth.domain.events import AuthEvent
+from keel_auth.domain.export import Export
 from keel_auth.domain.model import (
     AuditEntry,
     LoginSession,
@@ -169,6 +170,24 @@ class FakeErasureRepository(ports.ErasureRepository):
         return self.rows.get(user_id)
 
 
+class FakeExportRepository(ports.ExportRepository):
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, Export] = {}
+
+    def add(self, export: Export) -> None:
+        self.rows[export.id] = export
+
+    def by_token_hash(self, token_hash: str) -> Export | None:
+        return next((e for e in self.rows.values() if e.token_hash == token_hash), None)
+
+    def spend(self, export: Export, now: datetime) -> bool:
+        stored = self.rows.get(export.id)
+        if stored is None or stored.downloaded_at is not None:
+            return False
+        stored.downloaded_at = export.downloaded_at = now
+        return True
+
+
 class FakePersonalData(ports.PersonalData):
     """Forgets from the other fake repositories of the same unit of work."""
 
@@ -208,6 +227,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
     mfa: FakeMfaRepository
     passkeys: FakePasskeyRepository
     erasures: FakeErasureRepository
+    exports: FakeExportRepository
     personal_data: FakePersonalData
 
     def __init__(self) -> None:
@@ -219,6 +239,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.mfa = FakeMfaRepository()
         self.passkeys = FakePasskeyRepository()
         self.erasures = FakeErasureRepository()
+        self.exports = FakeExportRepository()
         self.personal_data = FakePersonalData(self)
         self.events: list[AuthEvent] = []
         self.commits = 0
@@ -242,7 +263,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
     def rollback(self) -> None:
         # A copy, so a later rollback still finds the committed state untouched.
         state = copy.deepcopy(self._committed)
-        users, sessions, tokens, secrets, audit, mfa, passkeys, erasures = state
+        users, sessions, tokens, secrets, audit, mfa, passkeys, erasures, exports = state
         self.users.rows = users
         self.sessions.rows = sessions
         self.refresh_tokens.rows = tokens
@@ -251,6 +272,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.mfa.restore(mfa)
         self.passkeys.restore(passkeys)
         self.erasures.rows = erasures
+        self.exports.rows = exports
         self._pending = []
 
     def _copy_state(self) -> _State:
@@ -265,6 +287,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
                 self.mfa.state(),
                 self.passkeys.state(),
                 self.erasures.rows,
+                self.exports.rows,
             )
         )
 
@@ -278,6 +301,7 @@ _State = tuple[
     tuple[Any, ...],
     tuple[Any, ...],
     dict[uuid.UUID, Erasure],
+    dict[uuid.UUID, Export],
 ]
 
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
 from keel_auth.domain.erasure import Erasure
+from keel_auth.domain.export import Export
 from keel_auth.domain.mfa import (
     CeremonyKind,
     MfaChallenge,
@@ -186,6 +187,18 @@ erasures = standard_table(
     sa.Column("confirmed_at", UtcDateTime, nullable=True),
 )
 
+# Data exports (issue #14): the document, until downloaded once or 24 h old; token hashed.
+exports = standard_table(
+    "exports",
+    metadata,
+    sa.Column("user_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("document", sa.JSON, nullable=False),
+    sa.Column("generated_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("downloaded_at", UtcDateTime, nullable=True),
+)
+
 # Token signing keys: private halves encrypted (JWT_KEY_PASSPHRASE), newest signs.
 signing_keys = standard_table(
     "signing_keys",
@@ -249,4 +262,5 @@ def start_mappers() -> None:
     map_entity(mapper_registry, Passkey, passkeys)
     map_entity(mapper_registry, WebAuthnChallenge, webauthn_challenges)
     map_entity(mapper_registry, Erasure, erasures)
+    map_entity(mapper_registry, Export, exports)
     _mapped = True

@@ -20,6 +20,7 @@ from keel_auth.adapters.oidc_repository import (
 )
 from keel_auth.domain.erasure import Erasure, pseudonymize_audit_entry
 from keel_auth.domain.errors import EmailTaken, PhoneTaken
+from keel_auth.domain.export import Export
 from keel_auth.domain.model import (
     AuditEntry,
     LoginSession,
@@ -222,6 +223,32 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+class SqlAlchemyExportRepository(ports.ExportRepository):
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, export: Export) -> None:
+        self.session.add(export)
+
+    def by_token_hash(self, token_hash: str) -> Export | None:
+        query = sa.select(Export).where(orm.exports.c.token_hash == token_hash)
+        return self.session.scalars(query).one_or_none()
+
+    def spend(self, export: Export, now: datetime) -> bool:
+        # Like a refresh token's: of two concurrent downloads, exactly one gets the document.
+        table = orm.exports
+        result = self.session.execute(
+            sa.update(table)
+            .where(table.c.id == export.id, table.c.downloaded_at.is_(None))
+            .values(downloaded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        set_committed_value(export, "downloaded_at", now)
+        return True
+
+
 class SqlAlchemyErasureRepository(ports.ErasureRepository):
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -281,6 +308,7 @@ class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork, ports.UnitOfWork):
         self.mfa = SqlAlchemyMfaRepository(self.session)
         self.passkeys = SqlAlchemyPasskeyRepository(self.session)
         self.erasures = SqlAlchemyErasureRepository(self.session)
+        self.exports = SqlAlchemyExportRepository(self.session)
         self.personal_data = SqlAlchemyPersonalData(self.session)
         return self
 

@@ -94,3 +94,11 @@ class PasskeyRejected(AuthError):
 
 class PasskeyNotFound(AuthError):
     """No passkey with this id among the caller's (404)."""
+
+
+class ExportGone(AuthError):
+    """An export link that is unknown, expired or already used (410)."""
+
+
+class ExportSourceUnavailable(AuthError):
+    """A service asked for its part of an export did not answer; the worker retries."""

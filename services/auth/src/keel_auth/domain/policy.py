@@ -48,6 +48,7 @@ class AuthPolicy:
     phone_verify_per_user: Limit = Limit(10, 3600)
     # Answers to a second-factor prompt (challenge, enrolment, disabling), per user.
     mfa_attempts: Limit = Limit(5, 600)
+    export_per_user: Limit = Limit(1, 3600)
     # Holders of these roles act as staff or admin only with a second factor in the token
     # (REQUIRE_MFA_FOR_ROLES); the back-office use cases check it with the role.
     mfa_roles: frozenset[str] = frozenset()

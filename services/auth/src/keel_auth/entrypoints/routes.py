@@ -100,7 +100,13 @@ AUTH_EXTENSION = "keel_auth"
 def install(app: Any, auth: Auth) -> None:
     """Serve the API of ``auth`` (the composition root of this process) on ``app``."""
     # The feature modules build on this module's helpers, so they are imported here.
-    from keel_auth.entrypoints import http_account, http_privacy, routes_mfa, routes_oidc
+    from keel_auth.entrypoints import (
+        http_account,
+        http_export,
+        http_privacy,
+        routes_mfa,
+        routes_oidc,
+    )
 
     app.extensions[AUTH_EXTENSION] = auth
     register_api(app, api)
@@ -108,6 +114,7 @@ def install(app: Any, auth: Auth) -> None:
     routes_oidc.install(app)
     routes_mfa.install(app)
     http_privacy.install(app)
+    http_export.install(app)
 
 
 def _auth() -> Auth:

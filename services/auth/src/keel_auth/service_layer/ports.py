@@ -12,6 +12,7 @@ from typing import Any
 
 from keel_auth.domain.erasure import Erasure
 from keel_auth.domain.events import AuthEvent
+from keel_auth.domain.export import Export
 from keel_auth.domain.mfa import (
     CeremonyKind,
     MfaChallenge,
@@ -38,6 +39,7 @@ __all__ = [
     "AccessTokens",
     "AuditLog",
     "ErasureRepository",
+    "ExportRepository",
     "IssuedAccessToken",
     "MfaRepository",
     "NewPasskey",
@@ -52,6 +54,7 @@ __all__ = [
     "SessionRepository",
     "Throttle",
     "UnitOfWork",
+    "UserDataSource",
     "UserQuery",
     "UserRepository",
     "WebAuthn",
@@ -223,6 +226,26 @@ class AuditLog(abc.ABC):
         (``occurred_at``, ``id``), after ``after``."""
 
 
+class ExportRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, export: Export) -> None: ...
+
+    @abc.abstractmethod
+    def by_token_hash(self, token_hash: str) -> Export | None: ...
+
+    @abc.abstractmethod
+    def spend(self, export: Export, now: datetime) -> bool:
+        """Mark downloaded if nobody did yet (a conditional UPDATE); False if already."""
+
+
+class UserDataSource(abc.ABC):
+    """Another service's ``ExportUserData`` (gRPC): what it holds about a user. Raises
+    ``ServiceUnavailable`` when the service is down, so the export is retried later."""
+
+    @abc.abstractmethod
+    def export_user_data(self, service: str, user_id: uuid.UUID) -> dict[str, Any]: ...
+
+
 class ErasureRepository(abc.ABC):
     @abc.abstractmethod
     def add(self, erasure: Erasure) -> None: ...
@@ -259,6 +282,7 @@ class UnitOfWork(AbstractUnitOfWork):
     mfa: MfaRepository
     passkeys: PasskeyRepository
     erasures: ErasureRepository
+    exports: ExportRepository
     personal_data: PersonalData
 
     @abc.abstractmethod

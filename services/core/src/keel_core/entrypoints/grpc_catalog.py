@@ -6,6 +6,7 @@ notification reads orders with their buyer's name and email, and purchase histor
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from uuid import UUID
@@ -17,7 +18,7 @@ from keel_common.grpc import abort_for
 from keel_core.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
 from keel_core.domain.orders import OrderSnapshot
 from keel_core.domain.products import ProductSnapshot
-from keel_core.service_layer import orders, products, purchase_history
+from keel_core.service_layer import export, orders, products, purchase_history
 from keel_core.service_layer.ports import UnitOfWork, UserDirectory, UserSummary, UsersUnavailable
 from keel_protos.core.v1 import core_pb2, core_pb2_grpc
 
@@ -153,3 +154,10 @@ class CatalogServicer(core_pb2_grpc.CatalogServiceServicer):
             abort_for(context, exc, STATUS_CODES)
         buyers = [buyer_history_message(history) for history in found]
         return core_pb2.ListPurchaseHistoryResponse(buyers=buyers)
+
+    def ExportUserData(
+        self, request: core_pb2.ExportUserDataRequest, context: grpc.ServicerContext
+    ) -> core_pb2.ExportUserDataResponse:
+        """Auth's data export (issue #14): the user's products and orders as JSON."""
+        document = export.export_user(self._uow(), _uuid(request.user_id, context))
+        return core_pb2.ExportUserDataResponse(document=json.dumps(document, default=str).encode())

@@ -19,6 +19,7 @@ CALLERS: Callers = {
         "ListPurchaseHistory": ("notification",),  # receipts and re-engagement messages
         "GetProduct": (),
         "GetOrder": ("operator",),
+        "ExportUserData": ("auth",),  # issue #14's data export: auth only
     }
 }
 

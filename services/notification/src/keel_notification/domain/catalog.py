@@ -38,6 +38,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
         _spec("signup_attempt", TRANSACTIONAL, EMAIL),
         _spec("email_change_confirm", TRANSACTIONAL, EMAIL),
         _spec("email_change_notice", TRANSACTIONAL, EMAIL),
+        _spec("export_ready", TRANSACTIONAL, EMAIL),
         _spec("order_receipt", TRANSACTIONAL, EMAIL, PUSH),
         _spec("order_cancelled", TRANSACTIONAL, EMAIL),
         _spec("daily_signups", TRANSACTIONAL, EMAIL),

@@ -127,6 +127,17 @@ class AccountErasedNotice:
     locale: str | None
 
 
+@dataclass(frozen=True)
+class ExportReady:
+    """The user's data export is assembled: mail them the single-use download link."""
+
+    user_id: uuid.UUID
+    email: str
+    name: str | None
+    download_token: str
+    expires_at: datetime
+
+
 Occasion = (
     Welcome
     | LoginCode
@@ -135,6 +146,7 @@ Occasion = (
     | SecurityAlert
     | SignUpAttempt
     | EmailChange
+    | ExportReady
     | ProfileChange
     | OrderReceipt
     | OrderCancellation

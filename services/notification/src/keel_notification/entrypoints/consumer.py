@@ -27,6 +27,7 @@ from keel_events.auth import (
     PhoneVerificationRequested,
     SignUpAttempted,
     TokenReuseDetected,
+    UserExportReady,
     UserProfileUpdated,
     UserRegistered,
 )
@@ -35,6 +36,7 @@ from keel_notification.domain.commands import RememberContact
 from keel_notification.domain.occasions import (
     AccountErasedNotice,
     EmailChange,
+    ExportReady,
     LoginCode,
     OrderCancellation,
     OrderItem,
@@ -58,6 +60,7 @@ AuthOccasion = (
     | PasswordChangeNotice
     | SecurityAlert
     | EmailChange
+    | ExportReady
     | ProfileChange
 )
 
@@ -119,6 +122,11 @@ def _from_auth(event: Event, time: datetime) -> tuple[AuthOccasion, RememberCont
                 event.confirmation_token, event.expires_at,
             )  # fmt: skip
             return change, None
+        case UserExportReady():
+            ready = ExportReady(
+                event.user_id, event.email, event.name, event.download_token, event.expires_at
+            )
+            return ready, None
         case EmailChanged():
             # Mail goes to the confirmed address from now on (order receipts included).
             return ProfileChange(event.user_id), RememberContact(event.user_id, email=event.email)

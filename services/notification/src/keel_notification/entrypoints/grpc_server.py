@@ -3,6 +3,7 @@ runs. ``Send`` queues a transactional request and answers at once; the worker de
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,7 +18,7 @@ from keel_common.grpc import create_server as create_keel_server
 from keel_notification.domain import errors
 from keel_notification.domain.commands import SendNotification
 from keel_notification.domain.model import Channel, Notification
-from keel_notification.service_layer import history, intake
+from keel_notification.service_layer import export, history, intake
 from keel_notification.service_layer.ports import ContactsUnavailable
 from keel_protos.notification.v1 import notification_pb2 as pb
 from keel_protos.notification.v1 import notification_pb2_grpc
@@ -34,6 +35,7 @@ CALLERS: Callers = {
     "notification.v1.NotificationService": {
         "Send": (),
         "GetDeliveryStatus": ("operator",),
+        "ExportUserData": ("auth",),  # issue #14's data export: auth only
     }
 }
 CHANNELS = {
@@ -134,6 +136,17 @@ class NotificationServicer(notification_pb2_grpc.NotificationServiceServicer):
         except errors.NotificationError as exc:
             abort_for(context, exc, CODES)
         return status_response(notification)
+
+    def ExportUserData(
+        self, request: pb.ExportUserDataRequest, context: grpc.ServicerContext
+    ) -> pb.ExportUserDataResponse:
+        """Auth's data export (issue #14): no push token in clear, no message content."""
+        try:
+            user_id = _uuid(request.user_id, "user_id")
+        except errors.NotificationError as exc:
+            abort_for(context, exc, CODES)
+        document = export.export_user(self.app.uow(), user_id)
+        return pb.ExportUserDataResponse(document=json.dumps(document).encode())
 
 
 def create_server(service: Notifications, *, port: int | None = None) -> KeelServer:

@@ -15,6 +15,7 @@ from keel_notification.domain.model import Channel
 from keel_notification.domain.occasions import (
     AccountErasedNotice,
     EmailChange,
+    ExportReady,
     LoginCode,
     OrderCancellation,
     OrderReceipt,
@@ -39,6 +40,7 @@ class Links:
     reset_password: str = "http://127.0.0.1:8080/reset-password?token={token}"  # noqa: S105
     order: str = "http://127.0.0.1:8080/orders/{order_id}"
     confirm_email_change: str = "http://127.0.0.1:8080/confirm-email-change?token={token}"
+    download_export: str = "http://127.0.0.1:8080/v1/auth/me/export/{token}"
 
 
 def minutes_between(start: datetime, end: datetime) -> int:
@@ -72,6 +74,8 @@ class EventPlanner:
                 return [self._signup_attempt(occasion, time)]
             case EmailChange():
                 return self._email_change(occasion, time)
+            case ExportReady():
+                return [self._export_ready(occasion, time)]
             case ProfileChange():
                 return []  # the consumer updated the contact; nothing to write about
             case OrderReceipt():
@@ -129,6 +133,14 @@ class EventPlanner:
                 Intent(EMAIL, "email_change_confirm", context, change.user_id, change.new_email)
             )
         return intents
+
+    def _export_ready(self, ready: ExportReady, time: datetime) -> Intent:
+        context = {
+            "name": ready.name or "",
+            "download_url": self.links.download_export.format(token=ready.download_token),
+            "hours": max(1, round(minutes_between(time, ready.expires_at) / 60)),
+        }
+        return Intent(EMAIL, "export_ready", context, ready.user_id, ready.email)
 
     def _order_context(self, order: OrderSummary) -> dict[str, Any]:
         order_id = str(order.order_id)

@@ -7,7 +7,9 @@ background thread of this process and answers at once with the job id.
 
 from __future__ import annotations
 
+import json
 import logging
+from uuid import UUID
 
 import grpc
 
@@ -20,7 +22,7 @@ from keel_search.domain.errors import InvalidQuery, RebuildInProgress
 from keel_search.domain.queries import SearchQuery, SortOrder
 from keel_search.domain.results import SearchResult
 from keel_search.entrypoints.background import run_in_background
-from keel_search.service_layer import rebuilding
+from keel_search.service_layer import export, rebuilding
 from keel_search.service_layer.searching import search_products
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ CALLERS: Callers = {
     "search.v1.SearchService": {
         "Search": (),
         "Reindex": (),
+        "ExportUserData": ("auth",),  # issue #14's data export: auth only
     }
 }
 STATUS_CODES: dict[type[Exception], grpc.StatusCode] = {
@@ -110,6 +113,19 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
 
         run_in_background(service, job, builder)
         return search_pb2.ReindexResponse(accepted=True, job_id=str(job.id))
+
+    def ExportUserData(
+        self, request: search_pb2.ExportUserDataRequest, context: grpc.ServicerContext
+    ) -> search_pb2.ExportUserDataResponse:
+        """Auth's data export (issue #14): the user's indexed products as JSON."""
+        try:
+            user_id = UUID(request.user_id)
+        except ValueError:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "user_id must be a UUID")
+        document = export.export_user(self._service.index, user_id)
+        return search_pb2.ExportUserDataResponse(
+            document=json.dumps(document, default=str).encode()
+        )
 
 
 def create_server(service: Search, *, port: int | None = None) -> KeelServer:

@@ -55,6 +55,11 @@ class CatalogServiceStub:
                 request_serializer=keel__protos_dot_core_dot_v1_dot_core__pb2.ListPurchaseHistoryRequest.SerializeToString,
                 response_deserializer=keel__protos_dot_core_dot_v1_dot_core__pb2.ListPurchaseHistoryResponse.FromString,
                 _registered_method=True)
+        self.ExportUserData = channel.unary_unary(
+                '/core.v1.CatalogService/ExportUserData',
+                request_serializer=keel__protos_dot_core_dot_v1_dot_core__pb2.ExportUserDataRequest.SerializeToString,
+                response_deserializer=keel__protos_dot_core_dot_v1_dot_core__pb2.ExportUserDataResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -89,6 +94,14 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportUserData(self, request, context):
+        """What this service holds about one user, as a JSON document (UTF-8 bytes), no secret
+        in clear; for auth's data export (issue #14). Only auth may call it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +124,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ListPurchaseHistory,
                     request_deserializer=keel__protos_dot_core_dot_v1_dot_core__pb2.ListPurchaseHistoryRequest.FromString,
                     response_serializer=keel__protos_dot_core_dot_v1_dot_core__pb2.ListPurchaseHistoryResponse.SerializeToString,
+            ),
+            'ExportUserData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportUserData,
+                    request_deserializer=keel__protos_dot_core_dot_v1_dot_core__pb2.ExportUserDataRequest.FromString,
+                    response_serializer=keel__protos_dot_core_dot_v1_dot_core__pb2.ExportUserDataResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +240,33 @@ class CatalogService:
             '/core.v1.CatalogService/ListPurchaseHistory',
             keel__protos_dot_core_dot_v1_dot_core__pb2.ListPurchaseHistoryRequest.SerializeToString,
             keel__protos_dot_core_dot_v1_dot_core__pb2.ListPurchaseHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportUserData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/core.v1.CatalogService/ExportUserData',
+            keel__protos_dot_core_dot_v1_dot_core__pb2.ExportUserDataRequest.SerializeToString,
+            keel__protos_dot_core_dot_v1_dot_core__pb2.ExportUserDataResponse.FromString,
             options,
             channel_credentials,
             insecure,

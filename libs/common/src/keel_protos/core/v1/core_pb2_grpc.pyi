@@ -44,6 +44,10 @@ class CatalogServiceStub:
     not cancelled; products no longer for sale (deleted) are left out. Notification's weekly
     recommendations read it. INVALID_ARGUMENT for more than 500 buyer ids or one not a UUID.
     """
+    ExportUserData: _grpc.UnaryUnaryMultiCallable[_core_pb2.ExportUserDataRequest, _core_pb2.ExportUserDataResponse]
+    """What this service holds about one user, as a JSON document (UTF-8 bytes), no secret
+    in clear; for auth's data export (issue #14). Only auth may call it.
+    """
 
 @_typing.type_check_only
 class CatalogServiceAsyncStub(CatalogServiceStub):
@@ -58,6 +62,10 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     """What each buyer bought, per product, over the orders placed at or after `since` that were
     not cancelled; products no longer for sale (deleted) are left out. Notification's weekly
     recommendations read it. INVALID_ARGUMENT for more than 500 buyer ids or one not a UUID.
+    """
+    ExportUserData: _aio.UnaryUnaryMultiCallable[_core_pb2.ExportUserDataRequest, _core_pb2.ExportUserDataResponse]  # type: ignore[assignment]
+    """What this service holds about one user, as a JSON document (UTF-8 bytes), no secret
+    in clear; for auth's data export (issue #14). Only auth may call it.
     """
 
 class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -94,6 +102,16 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         """What each buyer bought, per product, over the orders placed at or after `since` that were
         not cancelled; products no longer for sale (deleted) are left out. Notification's weekly
         recommendations read it. INVALID_ARGUMENT for more than 500 buyer ids or one not a UUID.
+        """
+
+    @_abc_1.abstractmethod
+    def ExportUserData(
+        self,
+        request: _core_pb2.ExportUserDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_core_pb2.ExportUserDataResponse, _abc.Awaitable[_core_pb2.ExportUserDataResponse]]:
+        """What this service holds about one user, as a JSON document (UTF-8 bytes), no secret
+        in clear; for auth's data export (issue #14). Only auth may call it.
         """
 
 def add_CatalogServiceServicer_to_server(servicer: CatalogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

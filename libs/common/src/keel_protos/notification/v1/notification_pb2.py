@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.keel_protos/notification/v1/notification.proto\x12\x0fnotification.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc8\x01\n\x0bSendRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12)\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x18.notification.v1.Channel\x12\x10\n\x08template\x18\x03 \x01(\t\x12\x0e\n\x06locale\x18\x04 \x01(\t\x12*\n\tvariables\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0f\n\x02to\x18\x06 \x01(\tH\x00\x88\x01\x01\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\tB\x05\n\x03_to\"9\n\x0cSendResponse\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64\x65livery_ids\x18\x02 \x03(\t\"&\n\x18GetDeliveryStatusRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xc6\x02\n\x19GetDeliveryStatusResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12)\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x18.notification.v1.Channel\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07sent_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63\x61tegory\x18\t \x01(\t\x12\x10\n\x08template\x18\n \x01(\t\x12\r\n\x05\x65rror\x18\x0b \x01(\t*X\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x11\n\rCHANNEL_EMAIL\x10\x01\x12\x0f\n\x0b\x43HANNEL_SMS\x10\x02\x12\x10\n\x0c\x43HANNEL_PUSH\x10\x03\x32\xd0\x01\n\x13NotificationService\x12H\n\x04Send\x12\x1c.notification.v1.SendRequest\x1a\x1d.notification.v1.SendResponse\"\x03\x90\x02\x02\x12o\n\x11GetDeliveryStatus\x12).notification.v1.GetDeliveryStatusRequest\x1a*.notification.v1.GetDeliveryStatusResponse\"\x03\x90\x02\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.keel_protos/notification/v1/notification.proto\x12\x0fnotification.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc8\x01\n\x0bSendRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12)\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x18.notification.v1.Channel\x12\x10\n\x08template\x18\x03 \x01(\t\x12\x0e\n\x06locale\x18\x04 \x01(\t\x12*\n\tvariables\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0f\n\x02to\x18\x06 \x01(\tH\x00\x88\x01\x01\x12\x17\n\x0fidempotency_key\x18\x07 \x01(\tB\x05\n\x03_to\"9\n\x0cSendResponse\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64\x65livery_ids\x18\x02 \x03(\t\"&\n\x18GetDeliveryStatusRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xc6\x02\n\x19GetDeliveryStatusResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12)\n\x07\x63hannel\x18\x03 \x01(\x0e\x32\x18.notification.v1.Channel\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07sent_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63\x61tegory\x18\t \x01(\t\x12\x10\n\x08template\x18\n \x01(\t\x12\r\n\x05\x65rror\x18\x0b \x01(\t\"(\n\x15\x45xportUserDataRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"*\n\x16\x45xportUserDataResponse\x12\x10\n\x08\x64ocument\x18\x01 \x01(\x0c*X\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x11\n\rCHANNEL_EMAIL\x10\x01\x12\x0f\n\x0b\x43HANNEL_SMS\x10\x02\x12\x10\n\x0c\x43HANNEL_PUSH\x10\x03\x32\xb8\x02\n\x13NotificationService\x12H\n\x04Send\x12\x1c.notification.v1.SendRequest\x1a\x1d.notification.v1.SendResponse\"\x03\x90\x02\x02\x12o\n\x11GetDeliveryStatus\x12).notification.v1.GetDeliveryStatusRequest\x1a*.notification.v1.GetDeliveryStatusResponse\"\x03\x90\x02\x01\x12\x66\n\x0e\x45xportUserData\x12&.notification.v1.ExportUserDataRequest\x1a\'.notification.v1.ExportUserDataResponse\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,8 +37,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['Send']._serialized_options = b'\220\002\002'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['GetDeliveryStatus']._loaded_options = None
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['GetDeliveryStatus']._serialized_options = b'\220\002\001'
-  _globals['_CHANNEL']._serialized_start=761
-  _globals['_CHANNEL']._serialized_end=849
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['ExportUserData']._loaded_options = None
+  _globals['_NOTIFICATIONSERVICE'].methods_by_name['ExportUserData']._serialized_options = b'\220\002\001'
+  _globals['_CHANNEL']._serialized_start=847
+  _globals['_CHANNEL']._serialized_end=935
   _globals['_SENDREQUEST']._serialized_start=131
   _globals['_SENDREQUEST']._serialized_end=331
   _globals['_SENDRESPONSE']._serialized_start=333
@@ -47,6 +49,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETDELIVERYSTATUSREQUEST']._serialized_end=430
   _globals['_GETDELIVERYSTATUSRESPONSE']._serialized_start=433
   _globals['_GETDELIVERYSTATUSRESPONSE']._serialized_end=759
-  _globals['_NOTIFICATIONSERVICE']._serialized_start=852
-  _globals['_NOTIFICATIONSERVICE']._serialized_end=1060
+  _globals['_EXPORTUSERDATAREQUEST']._serialized_start=761
+  _globals['_EXPORTUSERDATAREQUEST']._serialized_end=801
+  _globals['_EXPORTUSERDATARESPONSE']._serialized_start=803
+  _globals['_EXPORTUSERDATARESPONSE']._serialized_end=845
+  _globals['_NOTIFICATIONSERVICE']._serialized_start=938
+  _globals['_NOTIFICATIONSERVICE']._serialized_end=1250
 # @@protoc_insertion_point(module_scope)

@@ -45,6 +45,11 @@ class NotificationServiceStub:
                 request_serializer=keel__protos_dot_notification_dot_v1_dot_notification__pb2.GetDeliveryStatusRequest.SerializeToString,
                 response_deserializer=keel__protos_dot_notification_dot_v1_dot_notification__pb2.GetDeliveryStatusResponse.FromString,
                 _registered_method=True)
+        self.ExportUserData = channel.unary_unary(
+                '/notification.v1.NotificationService/ExportUserData',
+                request_serializer=keel__protos_dot_notification_dot_v1_dot_notification__pb2.ExportUserDataRequest.SerializeToString,
+                response_deserializer=keel__protos_dot_notification_dot_v1_dot_notification__pb2.ExportUserDataResponse.FromString,
+                _registered_method=True)
 
 
 class NotificationServiceServicer:
@@ -65,6 +70,14 @@ class NotificationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportUserData(self, request, context):
+        """What this service holds about one user, as a JSON document (UTF-8 bytes), no secret
+        in clear; for auth's data export (issue #14). Only auth may call it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotificationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +90,11 @@ def add_NotificationServiceServicer_to_server(servicer, server):
                     servicer.GetDeliveryStatus,
                     request_deserializer=keel__protos_dot_notification_dot_v1_dot_notification__pb2.GetDeliveryStatusRequest.FromString,
                     response_serializer=keel__protos_dot_notification_dot_v1_dot_notification__pb2.GetDeliveryStatusResponse.SerializeToString,
+            ),
+            'ExportUserData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportUserData,
+                    request_deserializer=keel__protos_dot_notification_dot_v1_dot_notification__pb2.ExportUserDataRequest.FromString,
+                    response_serializer=keel__protos_dot_notification_dot_v1_dot_notification__pb2.ExportUserDataResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +152,33 @@ class NotificationService:
             '/notification.v1.NotificationService/GetDeliveryStatus',
             keel__protos_dot_notification_dot_v1_dot_notification__pb2.GetDeliveryStatusRequest.SerializeToString,
             keel__protos_dot_notification_dot_v1_dot_notification__pb2.GetDeliveryStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportUserData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/notification.v1.NotificationService/ExportUserData',
+            keel__protos_dot_notification_dot_v1_dot_notification__pb2.ExportUserDataRequest.SerializeToString,
+            keel__protos_dot_notification_dot_v1_dot_notification__pb2.ExportUserDataResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -40,6 +40,10 @@ class NotificationServiceStub:
     idempotency_key returns the first delivery instead of sending twice.
     """
     GetDeliveryStatus: _grpc.UnaryUnaryMultiCallable[_notification_pb2.GetDeliveryStatusRequest, _notification_pb2.GetDeliveryStatusResponse]
+    ExportUserData: _grpc.UnaryUnaryMultiCallable[_notification_pb2.ExportUserDataRequest, _notification_pb2.ExportUserDataResponse]
+    """What this service holds about one user, as a JSON document (UTF-8 bytes), no secret
+    in clear; for auth's data export (issue #14). Only auth may call it.
+    """
 
 @_typing.type_check_only
 class NotificationServiceAsyncStub(NotificationServiceStub):
@@ -51,6 +55,10 @@ class NotificationServiceAsyncStub(NotificationServiceStub):
     idempotency_key returns the first delivery instead of sending twice.
     """
     GetDeliveryStatus: _aio.UnaryUnaryMultiCallable[_notification_pb2.GetDeliveryStatusRequest, _notification_pb2.GetDeliveryStatusResponse]  # type: ignore[assignment]
+    ExportUserData: _aio.UnaryUnaryMultiCallable[_notification_pb2.ExportUserDataRequest, _notification_pb2.ExportUserDataResponse]  # type: ignore[assignment]
+    """What this service holds about one user, as a JSON document (UTF-8 bytes), no secret
+    in clear; for auth's data export (issue #14). Only auth may call it.
+    """
 
 class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
     """notification.v1 API; every method's idempotency_level tells clients whether they may retry it."""
@@ -71,5 +79,15 @@ class NotificationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _notification_pb2.GetDeliveryStatusRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_notification_pb2.GetDeliveryStatusResponse, _abc.Awaitable[_notification_pb2.GetDeliveryStatusResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ExportUserData(
+        self,
+        request: _notification_pb2.ExportUserDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notification_pb2.ExportUserDataResponse, _abc.Awaitable[_notification_pb2.ExportUserDataResponse]]:
+        """What this service holds about one user, as a JSON document (UTF-8 bytes), no secret
+        in clear; for auth's data export (issue #14). Only auth may call it.
+        """
 
 def add_NotificationServiceServicer_to_server(servicer: NotificationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"keel_protos/search/v1/search.proto\x12\tsearch.v1\"\xd3\x01\n\rSearchRequest\x12\t\n\x01q\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x1c\n\x0fmin_price_cents\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x1c\n\x0fmax_price_cents\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\"\n\x04sort\x18\x05 \x01(\x0e\x32\x14.search.v1.SortOrder\x12\r\n\x05limit\x18\x06 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x07 \x01(\tB\x12\n\x10_min_price_centsB\x12\n\x10_max_price_cents\"\xe1\x01\n\tSearchHit\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x13\n\x0bprice_cents\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x06 \x01(\t\x12\x38\n\nhighlights\x18\x07 \x03(\x0b\x32$.search.v1.SearchHit.HighlightsEntry\x1a\x31\n\x0fHighlightsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"0\n\rCategoryFacet\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"\x82\x01\n\x0eSearchResponse\x12\"\n\x04hits\x18\x01 \x03(\x0b\x32\x14.search.v1.SearchHit\x12\r\n\x05total\x18\x02 \x01(\x03\x12\x13\n\x0bnext_cursor\x18\x03 \x01(\t\x12(\n\x06\x66\x61\x63\x65ts\x18\x04 \x03(\x0b\x32\x18.search.v1.CategoryFacet\"\x10\n\x0eReindexRequest\"3\n\x0fReindexResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x12\x0e\n\x06job_id\x18\x02 \x01(\t*\x8d\x01\n\tSortOrder\x12\x1a\n\x16SORT_ORDER_UNSPECIFIED\x10\x00\x12\x18\n\x14SORT_ORDER_RELEVANCE\x10\x01\x12\x15\n\x11SORT_ORDER_NEWEST\x10\x02\x12\x18\n\x14SORT_ORDER_PRICE_ASC\x10\x03\x12\x19\n\x15SORT_ORDER_PRICE_DESC\x10\x04\x32\x95\x01\n\rSearchService\x12\x42\n\x06Search\x12\x18.search.v1.SearchRequest\x1a\x19.search.v1.SearchResponse\"\x03\x90\x02\x01\x12@\n\x07Reindex\x12\x19.search.v1.ReindexRequest\x1a\x1a.search.v1.ReindexResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"keel_protos/search/v1/search.proto\x12\tsearch.v1\"\xd3\x01\n\rSearchRequest\x12\t\n\x01q\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\x1c\n\x0fmin_price_cents\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x1c\n\x0fmax_price_cents\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\"\n\x04sort\x18\x05 \x01(\x0e\x32\x14.search.v1.SortOrder\x12\r\n\x05limit\x18\x06 \x01(\x05\x12\x0e\n\x06\x63ursor\x18\x07 \x01(\tB\x12\n\x10_min_price_centsB\x12\n\x10_max_price_cents\"\xe1\x01\n\tSearchHit\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x13\n\x0bprice_cents\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x06 \x01(\t\x12\x38\n\nhighlights\x18\x07 \x03(\x0b\x32$.search.v1.SearchHit.HighlightsEntry\x1a\x31\n\x0fHighlightsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"0\n\rCategoryFacet\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\x12\r\n\x05\x63ount\x18\x02 \x01(\x03\"\x82\x01\n\x0eSearchResponse\x12\"\n\x04hits\x18\x01 \x03(\x0b\x32\x14.search.v1.SearchHit\x12\r\n\x05total\x18\x02 \x01(\x03\x12\x13\n\x0bnext_cursor\x18\x03 \x01(\t\x12(\n\x06\x66\x61\x63\x65ts\x18\x04 \x03(\x0b\x32\x18.search.v1.CategoryFacet\"\x10\n\x0eReindexRequest\"3\n\x0fReindexResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\x12\x0e\n\x06job_id\x18\x02 \x01(\t\"(\n\x15\x45xportUserDataRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"*\n\x16\x45xportUserDataResponse\x12\x10\n\x08\x64ocument\x18\x01 \x01(\x0c*\x8d\x01\n\tSortOrder\x12\x1a\n\x16SORT_ORDER_UNSPECIFIED\x10\x00\x12\x18\n\x14SORT_ORDER_RELEVANCE\x10\x01\x12\x15\n\x11SORT_ORDER_NEWEST\x10\x02\x12\x18\n\x14SORT_ORDER_PRICE_ASC\x10\x03\x12\x19\n\x15SORT_ORDER_PRICE_DESC\x10\x04\x32\xf1\x01\n\rSearchService\x12\x42\n\x06Search\x12\x18.search.v1.SearchRequest\x1a\x19.search.v1.SearchResponse\"\x03\x90\x02\x01\x12@\n\x07Reindex\x12\x19.search.v1.ReindexRequest\x1a\x1a.search.v1.ReindexResponse\x12Z\n\x0e\x45xportUserData\x12 .search.v1.ExportUserDataRequest\x1a!.search.v1.ExportUserDataResponse\"\x03\x90\x02\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SEARCHHIT_HIGHLIGHTSENTRY']._serialized_options = b'8\001'
   _globals['_SEARCHSERVICE'].methods_by_name['Search']._loaded_options = None
   _globals['_SEARCHSERVICE'].methods_by_name['Search']._serialized_options = b'\220\002\001'
-  _globals['_SORTORDER']._serialized_start=746
-  _globals['_SORTORDER']._serialized_end=887
+  _globals['_SEARCHSERVICE'].methods_by_name['ExportUserData']._loaded_options = None
+  _globals['_SEARCHSERVICE'].methods_by_name['ExportUserData']._serialized_options = b'\220\002\001'
+  _globals['_SORTORDER']._serialized_start=832
+  _globals['_SORTORDER']._serialized_end=973
   _globals['_SEARCHREQUEST']._serialized_start=50
   _globals['_SEARCHREQUEST']._serialized_end=261
   _globals['_SEARCHHIT']._serialized_start=264
@@ -51,6 +53,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REINDEXREQUEST']._serialized_end=690
   _globals['_REINDEXRESPONSE']._serialized_start=692
   _globals['_REINDEXRESPONSE']._serialized_end=743
-  _globals['_SEARCHSERVICE']._serialized_start=890
-  _globals['_SEARCHSERVICE']._serialized_end=1039
+  _globals['_EXPORTUSERDATAREQUEST']._serialized_start=745
+  _globals['_EXPORTUSERDATAREQUEST']._serialized_end=785
+  _globals['_EXPORTUSERDATARESPONSE']._serialized_start=787
+  _globals['_EXPORTUSERDATARESPONSE']._serialized_end=829
+  _globals['_SEARCHSERVICE']._serialized_start=976
+  _globals['_SEARCHSERVICE']._serialized_end=1217
 # @@protoc_insertion_point(module_scope)

@@ -45,6 +45,11 @@ class SearchServiceStub:
                 request_serializer=keel__protos_dot_search_dot_v1_dot_search__pb2.ReindexRequest.SerializeToString,
                 response_deserializer=keel__protos_dot_search_dot_v1_dot_search__pb2.ReindexResponse.FromString,
                 _registered_method=True)
+        self.ExportUserData = channel.unary_unary(
+                '/search.v1.SearchService/ExportUserData',
+                request_serializer=keel__protos_dot_search_dot_v1_dot_search__pb2.ExportUserDataRequest.SerializeToString,
+                response_deserializer=keel__protos_dot_search_dot_v1_dot_search__pb2.ExportUserDataResponse.FromString,
+                _registered_method=True)
 
 
 class SearchServiceServicer:
@@ -65,6 +70,14 @@ class SearchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportUserData(self, request, context):
+        """What this service holds about one user, as a JSON document (UTF-8 bytes), no secret
+        in clear; for auth's data export (issue #14). Only auth may call it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SearchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +90,11 @@ def add_SearchServiceServicer_to_server(servicer, server):
                     servicer.Reindex,
                     request_deserializer=keel__protos_dot_search_dot_v1_dot_search__pb2.ReindexRequest.FromString,
                     response_serializer=keel__protos_dot_search_dot_v1_dot_search__pb2.ReindexResponse.SerializeToString,
+            ),
+            'ExportUserData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportUserData,
+                    request_deserializer=keel__protos_dot_search_dot_v1_dot_search__pb2.ExportUserDataRequest.FromString,
+                    response_serializer=keel__protos_dot_search_dot_v1_dot_search__pb2.ExportUserDataResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +152,33 @@ class SearchService:
             '/search.v1.SearchService/Reindex',
             keel__protos_dot_search_dot_v1_dot_search__pb2.ReindexRequest.SerializeToString,
             keel__protos_dot_search_dot_v1_dot_search__pb2.ReindexResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportUserData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/search.v1.SearchService/ExportUserData',
+            keel__protos_dot_search_dot_v1_dot_search__pb2.ExportUserDataRequest.SerializeToString,
+            keel__protos_dot_search_dot_v1_dot_search__pb2.ExportUserDataResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -40,6 +40,10 @@ class SearchServiceStub:
     """Starts a full rebuild from core.v1.CatalogService/ListProducts in the background.
     Not marked idempotent: every accepted call starts a job, so clients never retry it blindly.
     """
+    ExportUserData: _grpc.UnaryUnaryMultiCallable[_search_pb2.ExportUserDataRequest, _search_pb2.ExportUserDataResponse]
+    """What this service holds about one user, as a JSON document (UTF-8 bytes), no secret
+    in clear; for auth's data export (issue #14). Only auth may call it.
+    """
 
 @_typing.type_check_only
 class SearchServiceAsyncStub(SearchServiceStub):
@@ -50,6 +54,10 @@ class SearchServiceAsyncStub(SearchServiceStub):
     Reindex: _aio.UnaryUnaryMultiCallable[_search_pb2.ReindexRequest, _search_pb2.ReindexResponse]  # type: ignore[assignment]
     """Starts a full rebuild from core.v1.CatalogService/ListProducts in the background.
     Not marked idempotent: every accepted call starts a job, so clients never retry it blindly.
+    """
+    ExportUserData: _aio.UnaryUnaryMultiCallable[_search_pb2.ExportUserDataRequest, _search_pb2.ExportUserDataResponse]  # type: ignore[assignment]
+    """What this service holds about one user, as a JSON document (UTF-8 bytes), no secret
+    in clear; for auth's data export (issue #14). Only auth may call it.
     """
 
 class SearchServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -70,6 +78,16 @@ class SearchServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_search_pb2.ReindexResponse, _abc.Awaitable[_search_pb2.ReindexResponse]]:
         """Starts a full rebuild from core.v1.CatalogService/ListProducts in the background.
         Not marked idempotent: every accepted call starts a job, so clients never retry it blindly.
+        """
+
+    @_abc_1.abstractmethod
+    def ExportUserData(
+        self,
+        request: _search_pb2.ExportUserDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_search_pb2.ExportUserDataResponse, _abc.Awaitable[_search_pb2.ExportUserDataResponse]]:
+        """What this service holds about one user, as a JSON document (UTF-8 bytes), no secret
+        in clear; for auth's data export (issue #14). Only auth may call it.
         """
 
 def add_SearchServiceServicer_to_server(servicer: SearchServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
