@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pyotp
 import requests
 import sqlalchemy as sa
 
@@ -102,3 +103,24 @@ def test_an_admin_erases_an_account_and_reads_per_service_progress(client: Clien
     status = client.get(path, admin).json()
     assert status["complete"] is True and None not in status["completed"].values()
     assert client.get(path, victim).status_code == 401
+
+
+def test_erasure_takes_second_factors_and_exports_with_the_account(client: Client) -> None:
+    """Tables added beside the account (TOTP, recovery codes, exports) refer to it: erasure
+    must take them too, or PostgreSQL refuses to delete the account."""
+    email = new_email()
+    user = client.sign_up(email, name="Grace Hopper")
+    access = client.log_in(email)["access_token"]
+    secret = client.post("/v1/auth/mfa/totp", token=access).json()["secret"]
+    verified = client.post("/v1/auth/mfa/totp/verify", {"code": pyotp.TOTP(secret).now()}, access)
+    assert verified.status_code == 200, verified.text
+    assert client.post("/v1/auth/me/export", token=access).status_code == 202
+
+    assert delete_me(client, access, {"password": PASSWORD}).status_code == 202
+    run_worker(client, uuid.UUID(user["id"]))
+
+    assert personal_rows(client, email, "Grace Hopper") == []
+    with client.auth.engine.connect() as conn:
+        for table in ("totp_factors", "recovery_codes", "exports"):
+            rows = conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
+            assert rows == 0, table

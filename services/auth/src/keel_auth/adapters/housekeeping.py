@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from keel_auth.adapters.orm import (
+    exports,
     mfa_challenges,
     oidc_states,
     oidc_used_nonces,
@@ -23,7 +24,7 @@ GRACE = timedelta(days=1)
 def purge_expired(engine: Engine, now: datetime) -> int:
     """Delete what expired a day ago: refresh tokens, one-time secrets, web sign-in states,
     spent nonces (useless once their token expired: it is refused then anyway), mfa tokens and
-    WebAuthn challenges; returns how many rows went."""
+    WebAuthn challenges, expired data exports; returns how many rows went."""
     removed = 0
     with engine.begin() as conn:
         for table in (
@@ -33,6 +34,7 @@ def purge_expired(engine: Engine, now: datetime) -> int:
             oidc_used_nonces,
             mfa_challenges,
             webauthn_challenges,
+            exports,  # a document nobody downloaded within its 24 hours
         ):
             removed += conn.execute(
                 sa.delete(table).where(table.c.expires_at < now - GRACE)

@@ -267,12 +267,25 @@ class SqlAlchemyPersonalData(ports.PersonalData):
 
     def forget_user(self, user_id: uuid.UUID) -> None:
         sessions = sa.select(orm.login_sessions.c.id).where(orm.login_sessions.c.user_id == user_id)
-        for statement in (
+        # Everything keyed by the user, the account row last (the others refer to it): second
+        # factors, passkeys, linked identities and data exports go with the credentials.
+        owned = (
+            orm.login_sessions,
+            orm.one_time_secrets,
+            orm.totp_factors,
+            orm.recovery_codes,
+            orm.mfa_challenges,
+            orm.passkeys,
+            orm.webauthn_challenges,
+            orm.identities,
+            orm.exports,
+        )
+        statements = [
             sa.delete(orm.refresh_tokens).where(orm.refresh_tokens.c.session_id.in_(sessions)),
-            sa.delete(orm.login_sessions).where(orm.login_sessions.c.user_id == user_id),
-            sa.delete(orm.one_time_secrets).where(orm.one_time_secrets.c.user_id == user_id),
+            *(sa.delete(table).where(table.c.user_id == user_id) for table in owned),
             sa.delete(orm.users).where(orm.users.c.id == user_id),
-        ):
+        ]
+        for statement in statements:
             self.session.execute(statement.execution_options(synchronize_session=False))
         # The loaded user is gone from the table: it must not be flushed again.
         for loaded in list(self.session.identity_map.values()):
