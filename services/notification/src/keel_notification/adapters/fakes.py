@@ -62,12 +62,14 @@ class FakeNotificationRepository(ports.NotificationRepository):
         event_id: uuid.UUID | None,
         limit: int,
         cursor: str | None,
+        recipient: str | None = None,
     ) -> Page[Notification]:
         rows = [
             n
             for n in self.rows.values()
             if (user_id is None or n.user_id == user_id)
             and (event_id is None or n.event_id == event_id)
+            and (recipient is None or n.recipient == recipient)
         ]
         rows.sort(key=lambda n: (n.created_at, n.id), reverse=True)
         if cursor:

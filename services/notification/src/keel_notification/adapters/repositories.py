@@ -68,6 +68,7 @@ class SqlAlchemyNotificationRepository(ports.NotificationRepository):
         event_id: uuid.UUID | None,
         limit: int,
         cursor: str | None,
+        recipient: str | None = None,
     ) -> Page[Notification]:
         c = notifications.c
         statement = (
@@ -77,6 +78,8 @@ class SqlAlchemyNotificationRepository(ports.NotificationRepository):
             statement = statement.filter_by(user_id=user_id)
         if event_id is not None:
             statement = statement.filter_by(event_id=event_id)
+        if recipient is not None:
+            statement = statement.filter_by(recipient=recipient)
         if cursor:
             start = after(cursor)
             statement = statement.where(

@@ -41,8 +41,9 @@ class NotificationRepository(abc.ABC):
         event_id: uuid.UUID | None,
         limit: int,
         cursor: str | None,
+        recipient: str | None = None,
     ) -> Page[Notification]:
-        """Messages matching the filters given (None = any), newest first.
+        """Messages matching the filters given (None = any; ``recipient`` exact), newest first.
 
         Raises ``InvalidCursor`` on a cursor this repository did not issue.
         """
