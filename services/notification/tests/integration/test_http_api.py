@@ -205,6 +205,10 @@ def test_users_read_their_own_log_and_admins_anyones(service, alice, verifier):
         f"{url}/v1/admin/notifications", params={"recipient": "+15550100"}, headers=admin, timeout=5
     )
     assert len(by_recipient.json()["items"]) == 3
+    nobody = requests.get(
+        f"{url}/v1/admin/notifications", params={"recipient": "+15550199"}, headers=admin, timeout=5
+    )
+    assert nobody.json()["items"] == []
     by_id = requests.get(
         f"{url}/v1/admin/notifications", params={"id": message["id"]}, headers=admin, timeout=5
     )
