@@ -1,4 +1,4 @@
-"""Unlist / relist from the product page: a confirmation page first, then core's admin API
+"""Unlist / relist from the product page, and the Messages pages: a confirmation page first, then core's admin API
 with the operator's reason; never without the CSRF token."""
 
 from __future__ import annotations
@@ -30,6 +30,22 @@ PRODUCT = {
     "unlisted_reason": "counterfeit report 7",
 }
 
+MESSAGE = {
+    "id": PID,
+    "user_id": None,
+    "event_id": PID,
+    "channel": "email",
+    "category": "transactional",
+    "template": "password_reset",
+    "status": "failed",
+    "attempts": 5,
+    "provider": "smtp",
+    "provider_message_id": None,
+    "error": "smtp timed out",
+    "created_at": "2026-12-05T03:00:00+00:00",
+    "sent_at": None,
+}
+
 
 class FakeApi:
     def __init__(self) -> None:
@@ -40,6 +56,8 @@ class FakeApi:
 
     def call(self, session: ConsoleSession, method: str, path: str, **kw: Any) -> dict[str, Any]:
         self.calls.append((method, path, kw.get("json")))
+        if path.startswith("/v1/admin/notifications/"):
+            return MESSAGE
         return PRODUCT if method == "POST" else {"items": [PRODUCT], "next_cursor": None}
 
 
@@ -92,3 +110,13 @@ def test_without_the_csrf_token_nothing_is_sent(client: FlaskClient, api: FakeAp
     response = client.post(f"/admin/products/{PID}/unlist", data=form)
     assert response.status_code == 403
     assert not [c for c in api.calls if c[0] == "POST"]
+
+
+def test_the_messages_pages_call_notifications_delivery_log(
+    client: FlaskClient, api: FakeApi
+) -> None:
+    api.calls.clear()
+    client.get("/admin/messages", query_string={"recipient": "+15550100"})
+    assert api.calls == [("GET", "/v1/admin/notifications", None)]
+    page = client.get(f"/admin/messages/{PID}").get_data(as_text=True)
+    assert "smtp timed out" in page and "password_reset" in page

@@ -37,6 +37,7 @@ def create_app(settings: ConsoleSettings | None = None) -> Flask:
         views_auth,
         views_dead_letters,
         views_listing,
+        views_messages,
         views_pages,
         views_users,
     )
@@ -113,6 +114,7 @@ def create_app(settings: ConsoleSettings | None = None) -> Flask:
     app.register_blueprint(views_dead_letters.bp)
     app.register_blueprint(views_audit.bp)
     app.register_blueprint(views_listing.bp)
+    app.register_blueprint(views_messages.bp)
     return app
 
 
