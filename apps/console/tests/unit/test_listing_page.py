@@ -1,5 +1,5 @@
-"""Unlist / relist from the product page, and the Messages pages: a confirmation page first, then core's admin API
-with the operator's reason; never without the CSRF token."""
+"""Unlist / relist from the product page (a confirmation page first, then core's admin API
+with the operator's reason; never without the CSRF token), and the Messages pages."""
 
 from __future__ import annotations
 
