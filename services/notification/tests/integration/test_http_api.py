@@ -64,6 +64,7 @@ def test_every_route_needs_a_bearer_token(url):
         ("put", "/v1/notifications/preferences"),
         ("get", "/v1/admin/notifications"),
         ("get", f"/v1/admin/notifications/{uuid.uuid4()}"),
+        ("get", "/v1/admin/notifications/stats"),
         ("get", "/v1/admin/notification/dead-letters"),
     ]:
         response = requests.request(method, url + path, json={}, timeout=5)
@@ -218,6 +219,10 @@ def test_users_read_their_own_log_and_admins_anyones(service, alice, verifier):
     assert "content" not in log.json() and "recipient" not in log.json()
     refused = requests.get(f"{url}/v1/admin/notifications/{message['id']}", headers=auth, timeout=5)
     assert refused.status_code == 403 and refused.headers["Content-Type"] == PROBLEM
+    stats = requests.get(f"{url}/v1/admin/notifications/stats", headers=admin, timeout=5)
+    assert stats.status_code == 200 and stats.json() == {"failed_last_hour": 0}
+    no_stats = requests.get(f"{url}/v1/admin/notifications/stats", headers=auth, timeout=5)
+    assert no_stats.status_code == 403
     missing = requests.get(f"{url}/v1/admin/notifications/{uuid.uuid4()}", headers=admin, timeout=5)
     assert missing.status_code == 404
 

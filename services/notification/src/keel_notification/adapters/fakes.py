@@ -16,7 +16,14 @@ from keel_notification.adapters.failover import M, Provider
 from keel_notification.adapters.repositories import after, position
 from keel_notification.domain.errors import TemplateRenderError
 from keel_notification.domain.messages import EmailMessage, PushMessage, SmsMessage
-from keel_notification.domain.model import Channel, Contact, Device, Notification, Preferences
+from keel_notification.domain.model import (
+    Channel,
+    Contact,
+    Device,
+    Notification,
+    Preferences,
+    Status,
+)
 from keel_notification.service_layer import ports
 from keel_notification.service_layer.ports import Purchase
 
@@ -54,6 +61,11 @@ class FakeNotificationRepository(ports.NotificationRepository):
     def claim_due(self, now: datetime, limit: int) -> list[Notification]:
         due = [n for n in self.rows.values() if n.is_due(now)]
         return sorted(due, key=lambda n: n.next_attempt_at or now)[:limit]
+
+    def count_failed_since(self, since: datetime) -> int:
+        return sum(
+            1 for n in self.rows.values() if n.status is Status.FAILED and n.created_at >= since
+        )
 
     def page(
         self,

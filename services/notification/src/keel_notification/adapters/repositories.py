@@ -41,6 +41,13 @@ class SqlAlchemyNotificationRepository(ports.NotificationRepository):
     def get(self, id: uuid.UUID) -> Notification | None:
         return self.session.scalars(sa.select(Notification).filter_by(id=id)).one_or_none()
 
+    def count_failed_since(self, since: datetime) -> int:
+        c = notifications.c
+        statement = sa.select(sa.func.count()).where(
+            c.status == Status.FAILED, c.created_at >= since
+        )
+        return int(self.session.scalar(statement) or 0)
+
     def get_many(self, ids: Sequence[uuid.UUID]) -> list[Notification]:
         if not ids:
             return []

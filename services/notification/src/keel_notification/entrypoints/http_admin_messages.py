@@ -27,6 +27,24 @@ class MessagePath(BaseModel):
     id: UUID
 
 
+class StatsOut(BaseModel):
+    failed_last_hour: int
+
+
+@api.get("/v1/admin/notifications/stats", responses={200: StatsOut}, security=BEARER_AUTH)
+def stats() -> Response:
+    """Messages created in the last hour that failed (support)."""
+    principal = caller()
+    count = history.failed_last_hour(
+        wired().uow(),
+        wired().clock(),
+        roles=principal.roles,
+        amr=principal.amr,
+        mfa_roles=wired().settings.require_mfa_for_roles,
+    )
+    return jsonify(failed_last_hour=count)
+
+
 @api.get(
     "/v1/admin/notifications/<uuid:id>", responses={200: NotificationOut}, security=BEARER_AUTH
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from datetime import datetime, timedelta
 
 from keel_common.pagination import Page
 from keel_common.second_factor import require_second_factor
@@ -58,6 +59,21 @@ def search_notifications(
             limit=_limit(limit),
             cursor=cursor,
         )
+
+
+def failed_last_hour(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    roles: Collection[str],
+    amr: Collection[str] = (),
+    mfa_roles: Collection[str] = (),
+) -> int:
+    """Messages created in the hour before ``now`` that failed: the dashboard's tile, with
+    the same admission as the delivery log it links to."""
+    search_notifications(uow, roles=roles, amr=amr, mfa_roles=mfa_roles, limit=1)
+    with uow:
+        return uow.notifications.count_failed_since(now - timedelta(hours=1))
 
 
 def message_log(

@@ -20,6 +20,10 @@ class NotificationRepository(abc.ABC):
     """The delivery log."""
 
     @abc.abstractmethod
+    def count_failed_since(self, since: datetime) -> int:
+        """Messages created at or after ``since`` that have failed (the dashboard's tile)."""
+
+    @abc.abstractmethod
     def add(self, notification: Notification) -> None: ...
 
     @abc.abstractmethod
