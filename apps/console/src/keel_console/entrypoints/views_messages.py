@@ -7,10 +7,21 @@ import uuid
 
 from flask import Blueprint, render_template
 
+from keel_console.adapters.api import ApiError
 from keel_console.entrypoints.views_pages import _params, call, signed_in
 
 bp = Blueprint("messages", __name__, url_prefix="/admin")
 API = "/v1/admin/notifications"
+
+
+def failed_deliveries() -> int | str:
+    """The dashboard's tile: messages of the last hour that failed, or why it is missing
+    (notification shows its delivery log to admins only)."""
+    try:
+        count = call("GET", f"{API}/stats").get("failed_last_hour")
+    except ApiError as exc:
+        return f"unavailable ({exc.status})"
+    return count if isinstance(count, int) else "unknown"
 
 
 @bp.get("/messages")
