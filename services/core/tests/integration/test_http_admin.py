@@ -20,6 +20,8 @@ REASON = {"reason": "support ticket 42"}
 ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/admin/products", None),
     ("PATCH", f"/v1/admin/products/{NOBODY}", {"changes": {"stock": 1}, **REASON}),
+    ("POST", f"/v1/admin/products/{NOBODY}/unlist", REASON),
+    ("POST", f"/v1/admin/products/{NOBODY}/relist", REASON),
     ("GET", "/v1/admin/orders", None),
     ("GET", "/v1/admin/orders/today", None),
     ("GET", f"/v1/admin/orders/{NOBODY}", None),
@@ -214,6 +216,9 @@ def test_the_admin_api_is_in_the_openapi_document(api: str) -> None:
     assert documented == {
         "/v1/admin/products",
         "/v1/admin/products/{product_id}",
+        "/v1/admin/products/{product_id}/unlist",
+        "/v1/admin/products/{product_id}/relist",
+        "/v1/admin/audit",
         "/v1/admin/orders",
         "/v1/admin/orders/today",
         "/v1/admin/orders/{order_id}",

@@ -14,7 +14,7 @@ from keel_core.bootstrap import Core
 
 PRODUCT_FIELDS = {
     "id", "owner_id", "title", "description", "price_cents", "currency", "category", "stock",
-    "version", "created_at", "updated_at", "images",
+    "version", "created_at", "updated_at", "images", "listed", "unlisted_reason",
 }  # fmt: skip
 PROBLEM = "application/problem+json"
 

@@ -63,6 +63,8 @@ def test_every_route_needs_a_bearer_token(url):
         ("get", "/v1/notifications/preferences"),
         ("put", "/v1/notifications/preferences"),
         ("get", "/v1/admin/notifications"),
+        ("get", f"/v1/admin/notifications/{uuid.uuid4()}"),
+        ("get", "/v1/admin/notifications/stats"),
         ("get", "/v1/admin/notification/dead-letters"),
     ]:
         response = requests.request(method, url + path, json={}, timeout=5)
@@ -199,6 +201,30 @@ def test_users_read_their_own_log_and_admins_anyones(service, alice, verifier):
         f"{url}/v1/admin/notifications", params={"event_id": event_id}, headers=admin, timeout=5
     )
     assert len(by_event.json()["items"]) == 1
+    message = support.json()["items"][0]
+    by_recipient = requests.get(
+        f"{url}/v1/admin/notifications", params={"recipient": "+15550100"}, headers=admin, timeout=5
+    )
+    assert len(by_recipient.json()["items"]) == 3
+    nobody = requests.get(
+        f"{url}/v1/admin/notifications", params={"recipient": "+15550199"}, headers=admin, timeout=5
+    )
+    assert nobody.json()["items"] == []
+    by_id = requests.get(
+        f"{url}/v1/admin/notifications", params={"id": message["id"]}, headers=admin, timeout=5
+    )
+    assert [i["id"] for i in by_id.json()["items"]] == [message["id"]]
+    log = requests.get(f"{url}/v1/admin/notifications/{message['id']}", headers=admin, timeout=5)
+    assert log.status_code == 200 and log.json()["attempts"] == message["attempts"]
+    assert "content" not in log.json() and "recipient" not in log.json()
+    refused = requests.get(f"{url}/v1/admin/notifications/{message['id']}", headers=auth, timeout=5)
+    assert refused.status_code == 403 and refused.headers["Content-Type"] == PROBLEM
+    stats = requests.get(f"{url}/v1/admin/notifications/stats", headers=admin, timeout=5)
+    assert stats.status_code == 200 and stats.json() == {"failed_last_hour": 0}
+    no_stats = requests.get(f"{url}/v1/admin/notifications/stats", headers=auth, timeout=5)
+    assert no_stats.status_code == 403
+    missing = requests.get(f"{url}/v1/admin/notifications/{uuid.uuid4()}", headers=admin, timeout=5)
+    assert missing.status_code == 404
 
 
 def test_a_forged_cursor_is_a_400_problem(url, alice):

@@ -36,6 +36,8 @@ def create_app(settings: ConsoleSettings | None = None) -> Flask:
         views_audit,
         views_auth,
         views_dead_letters,
+        views_listing,
+        views_messages,
         views_pages,
         views_users,
     )
@@ -111,6 +113,8 @@ def create_app(settings: ConsoleSettings | None = None) -> Flask:
     app.register_blueprint(views_users.bp)
     app.register_blueprint(views_dead_letters.bp)
     app.register_blueprint(views_audit.bp)
+    app.register_blueprint(views_listing.bp)
+    app.register_blueprint(views_messages.bp)
     return app
 
 

@@ -40,13 +40,13 @@ def _params(*names: str) -> dict[str, str]:
 @bp.get("/")
 @signed_in
 def dashboard() -> str:
-    from keel_console.entrypoints import views_users  # it imports this module
+    from keel_console.entrypoints import views_messages, views_users  # they import this module
 
     today = call("GET", "/v1/admin/orders/today")
     index = call("GET", "/v1/admin/search/index")
     return render_template(
         "dashboard.html", today=today, index=index, dead_letters=dead_letter_counts(),
-        signups=views_users.signup_stats(),
+        signups=views_users.signup_stats(), failed=views_messages.failed_deliveries(),
     )  # fmt: skip
 
 

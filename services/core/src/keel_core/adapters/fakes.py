@@ -101,11 +101,13 @@ class FakeProductRepository(ProductRepository):
         owner_id: UUID | None = None,
         category: str | None = None,
         title: str | None = None,
+        listed_only: bool = False,
     ) -> list[Product]:
         live = [
             p
             for p in self.rows.values()
             if not p.is_deleted
+            and (p.listed or not listed_only)
             and (owner_id is None or p.owner_id == owner_id)
             and (category is None or p.category == category)
             and (not title or title.lower() in p.title.lower())

@@ -36,6 +36,8 @@ products = standard_table(
     sa.Column("category", sa.String(MAX_CATEGORY), nullable=False),
     sa.Column("stock", sa.Integer, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("listed", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("unlisted_reason", sa.String(500), nullable=True),
     sa.CheckConstraint("price_cents > 0", name="ck_products_price_positive"),
     sa.CheckConstraint("stock >= 0", name="ck_products_stock_not_negative"),
 )

@@ -71,6 +71,7 @@ class SqlAlchemyProductRepository(ProductRepository):
         owner_id: UUID | None = None,
         category: str | None = None,
         title: str | None = None,
+        listed_only: bool = False,
     ) -> list[Product]:
         statement = sa.select(Product)
         if title:
@@ -81,6 +82,8 @@ class SqlAlchemyProductRepository(ProductRepository):
             statement = statement.where(products.c.owner_id == owner_id)
         if category is not None:
             statement = statement.where(products.c.category == category)
+        if listed_only:
+            statement = statement.where(products.c.listed.is_(True))
         return list(self.session.scalars(_newest_first(statement, products, after, limit)))
 
 

@@ -78,6 +78,10 @@ class ProductSnapshot:
     deleted_at: datetime | None
     #: Ready images, in order (keel_core.domain.images).
     images: tuple[ImageView, ...] = ()
+    #: False while the back-office has taken it off the public listing; the reason is the
+    #: owner's to read.
+    listed: bool = True
+    unlisted_reason: str | None = None
 
     @property
     def subject(self) -> str:
@@ -107,6 +111,8 @@ class Product:
         updated_at: datetime,
         version: int = 1,
         deleted_at: datetime | None = None,
+        listed: bool = True,
+        unlisted_reason: str | None = None,
     ) -> None:
         self.id = id
         self.owner_id = owner_id
@@ -120,6 +126,8 @@ class Product:
         self.created_at = created_at
         self.updated_at = updated_at
         self.deleted_at = deleted_at
+        self.listed = listed
+        self.unlisted_reason = unlisted_reason
         # Every image of the product, in any status (mapped as a relationship).
         self.images: list[ProductImage] = []
 
@@ -163,6 +171,22 @@ class Product:
         self.deleted_at = now
         self._touch(now)
 
+    def unlist(self, reason: str, now: datetime) -> bool:
+        """Take it off the public listing (it stays the owner's); False when already off."""
+        if not self.listed:
+            return False
+        self.listed, self.unlisted_reason = False, reason
+        self._touch(now)
+        return True
+
+    def relist(self, now: datetime) -> bool:
+        """Back on the public listing; False when it already was."""
+        if self.listed:
+            return False
+        self.listed, self.unlisted_reason = True, None
+        self._touch(now)
+        return True
+
     def snapshot(self) -> ProductSnapshot:
         return ProductSnapshot(
             id=self.id,
@@ -178,6 +202,8 @@ class Product:
             updated_at=self.updated_at,
             deleted_at=self.deleted_at,
             images=ready_views(self.images),
+            listed=self.listed,
+            unlisted_reason=self.unlisted_reason,
         )
 
     def images_changed(self, now: datetime) -> None:

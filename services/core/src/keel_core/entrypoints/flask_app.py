@@ -11,6 +11,7 @@ from keel_core.bootstrap import Core, bootstrap
 from keel_core.entrypoints import (
     http_admin,
     http_admin_audit,
+    http_admin_listing,
     http_images,
     http_orders,
     http_products,
@@ -45,6 +46,7 @@ def create_app(service: Core | None = None) -> OpenAPI:
         app_version_api,
         http_admin.api,
         http_admin_audit.api,
+        http_admin_listing.api,
     ):
         app.register_api(api)
     app.register_blueprint(http_uploads.api)

@@ -90,6 +90,10 @@ class ProductOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     images: list[ImageOut] = Field(description="Ready images, in order")
+    listed: bool = Field(
+        default=True, description="False while the back-office keeps it off listing and search"
+    )
+    unlisted_reason: str | None = Field(default=None, description="Why it was unlisted")
 
 
 class ProductPage(BaseModel):

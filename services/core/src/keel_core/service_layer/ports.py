@@ -64,9 +64,11 @@ class ProductRepository(abc.ABC):
         owner_id: UUID | None = None,
         category: str | None = None,
         title: str | None = None,
+        listed_only: bool = False,
     ) -> list[Product]:
         """Up to ``limit`` products, newest first, strictly after ``after``; ``title``
-        keeps those whose title contains it, ignoring case."""
+        keeps those whose title contains it, ignoring case; ``listed_only`` leaves out
+        those the back-office unlisted (the public listing)."""
 
 
 class OrderRepository(abc.ABC):

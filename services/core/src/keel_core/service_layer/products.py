@@ -102,7 +102,9 @@ def list_products(
         return page_of(_first_page(uow, limit), limit, _position)
     after = position_after(cursor)
     with uow:
-        rows = uow.products.list(limit=limit + 1, after=after, owner_id=owner_id, category=category)
+        rows = uow.products.list(
+            limit=limit + 1, after=after, owner_id=owner_id, category=category, listed_only=True
+        )
         snapshots = [p.snapshot() for p in rows]
     return page_of(snapshots, limit, _position)
 
@@ -113,7 +115,7 @@ def _first_page(uow: UnitOfWork, limit: int) -> list[ProductSnapshot]:
     if cached.value is not None:
         return cached.value
     with uow:
-        snapshots = [p.snapshot() for p in uow.products.list(limit=limit + 1)]
+        snapshots = [p.snapshot() for p in uow.products.list(limit=limit + 1, listed_only=True)]
     uow.product_cache.fill_first_page(cached, limit, snapshots)
     return snapshots
 
@@ -123,7 +125,10 @@ def iter_live_products(uow: UnitOfWork, batch_size: int = 500) -> Iterator[Produ
     after: Position | None = None
     while True:
         with uow:
-            batch = [p.snapshot() for p in uow.products.list(limit=batch_size, after=after)]
+            batch = [
+                p.snapshot()
+                for p in uow.products.list(limit=batch_size, after=after, listed_only=True)
+            ]
         yield from batch
         if len(batch) < batch_size:
             return

@@ -16,7 +16,14 @@ from keel_notification.adapters.failover import M, Provider
 from keel_notification.adapters.repositories import after, position
 from keel_notification.domain.errors import TemplateRenderError
 from keel_notification.domain.messages import EmailMessage, PushMessage, SmsMessage
-from keel_notification.domain.model import Channel, Contact, Device, Notification, Preferences
+from keel_notification.domain.model import (
+    Channel,
+    Contact,
+    Device,
+    Notification,
+    Preferences,
+    Status,
+)
 from keel_notification.service_layer import ports
 from keel_notification.service_layer.ports import Purchase
 
@@ -55,6 +62,11 @@ class FakeNotificationRepository(ports.NotificationRepository):
         due = [n for n in self.rows.values() if n.is_due(now)]
         return sorted(due, key=lambda n: n.next_attempt_at or now)[:limit]
 
+    def count_failed_since(self, since: datetime) -> int:
+        return sum(
+            1 for n in self.rows.values() if n.status is Status.FAILED and n.created_at >= since
+        )
+
     def page(
         self,
         *,
@@ -62,12 +74,14 @@ class FakeNotificationRepository(ports.NotificationRepository):
         event_id: uuid.UUID | None,
         limit: int,
         cursor: str | None,
+        recipient: str | None = None,
     ) -> Page[Notification]:
         rows = [
             n
             for n in self.rows.values()
             if (user_id is None or n.user_id == user_id)
             and (event_id is None or n.event_id == event_id)
+            and (recipient is None or n.recipient == recipient)
         ]
         rows.sort(key=lambda n: (n.created_at, n.id), reverse=True)
         if cursor:

@@ -41,6 +41,13 @@ class SqlAlchemyNotificationRepository(ports.NotificationRepository):
     def get(self, id: uuid.UUID) -> Notification | None:
         return self.session.scalars(sa.select(Notification).filter_by(id=id)).one_or_none()
 
+    def count_failed_since(self, since: datetime) -> int:
+        c = notifications.c
+        statement = sa.select(sa.func.count()).where(
+            c.status == Status.FAILED, c.created_at >= since
+        )
+        return int(self.session.scalar(statement) or 0)
+
     def get_many(self, ids: Sequence[uuid.UUID]) -> list[Notification]:
         if not ids:
             return []
@@ -68,6 +75,7 @@ class SqlAlchemyNotificationRepository(ports.NotificationRepository):
         event_id: uuid.UUID | None,
         limit: int,
         cursor: str | None,
+        recipient: str | None = None,
     ) -> Page[Notification]:
         c = notifications.c
         statement = (
@@ -77,6 +85,8 @@ class SqlAlchemyNotificationRepository(ports.NotificationRepository):
             statement = statement.filter_by(user_id=user_id)
         if event_id is not None:
             statement = statement.filter_by(event_id=event_id)
+        if recipient is not None:
+            statement = statement.filter_by(recipient=recipient)
         if cursor:
             start = after(cursor)
             statement = statement.where(

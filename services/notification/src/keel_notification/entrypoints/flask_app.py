@@ -14,7 +14,7 @@ from keel_common.http.dead_letters import dead_letter_api
 from keel_common.messaging import BrokerError
 from keel_notification.bootstrap import DECLARATION, Notifications, bootstrap
 from keel_notification.domain import errors
-from keel_notification.entrypoints import http_routes
+from keel_notification.entrypoints import http_admin_messages, http_routes
 from keel_notification.service_layer.dead_letters import desk
 
 
@@ -30,6 +30,7 @@ def create_app(service: Notifications | None = None) -> OpenAPI:
     install_token_verifier(app, service.verifier)
     install_error_mapping(app)
     app.register_api(http_routes.api)
+    app.register_api(http_admin_messages.api)
     dead_letters = partial(
         desk,
         service.broker,
@@ -48,6 +49,7 @@ def install_error_mapping(app: OpenAPI) -> None:
         app,
         {
             errors.DeviceNotFound: (404, "Not Found"),
+            errors.NotificationNotFound: (404, "Not Found"),
             errors.Forbidden: (403, "Forbidden"),
             errors.InvalidCursor: (400, "Bad Request"),
             BrokerError: (503, "Service Unavailable"),  # the dead-letter count

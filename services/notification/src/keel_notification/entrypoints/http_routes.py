@@ -129,6 +129,8 @@ def search_notifications(query: AdminQuery) -> Response:
         mfa_roles=wired().settings.require_mfa_for_roles,
         user_id=query.user_id,
         event_id=query.event_id,
+        recipient=query.recipient,
+        notification_id=query.id,
         limit=query.limit,
         cursor=query.cursor,
     )

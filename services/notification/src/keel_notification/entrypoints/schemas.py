@@ -48,6 +48,10 @@ class PageQuery(Schema):
 class AdminQuery(PageQuery):
     user_id: UUID | None = None
     event_id: UUID | None = Field(default=None, description="the event that caused the message")
+    recipient: str | None = Field(
+        default=None, max_length=320, description="the address, phone number or device token"
+    )
+    id: UUID | None = Field(default=None, description="one message by its id")
 
 
 class NotificationOut(BaseModel):

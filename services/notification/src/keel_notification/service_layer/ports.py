@@ -20,6 +20,10 @@ class NotificationRepository(abc.ABC):
     """The delivery log."""
 
     @abc.abstractmethod
+    def count_failed_since(self, since: datetime) -> int:
+        """Messages created at or after ``since`` that have failed (the dashboard's tile)."""
+
+    @abc.abstractmethod
     def add(self, notification: Notification) -> None: ...
 
     @abc.abstractmethod
@@ -41,8 +45,9 @@ class NotificationRepository(abc.ABC):
         event_id: uuid.UUID | None,
         limit: int,
         cursor: str | None,
+        recipient: str | None = None,
     ) -> Page[Notification]:
-        """Messages matching the filters given (None = any), newest first.
+        """Messages matching the filters given (None = any; ``recipient`` exact), newest first.
 
         Raises ``InvalidCursor`` on a cursor this repository did not issue.
         """
