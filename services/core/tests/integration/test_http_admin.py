@@ -225,7 +225,6 @@ def test_the_admin_api_is_in_the_openapi_document(api: str) -> None:
         "/v1/admin/orders/{order_id}/cancel",
         "/v1/admin/app-versions",
         "/v1/admin/app-versions/{platform}",
-        "/v1/admin/audit",
     }
 
 

@@ -45,6 +45,11 @@ def test_unlist_hides_it_and_tells_the_owner_why_then_relist_brings_it_back(
     owner_view = requests.get(f"{api}/v1/products/{lamp['id']}", headers=seller.headers, timeout=10)
     assert owner_view.json()["unlisted_reason"] == WHY["reason"]
     assert "core.product.deleted.v1" in _outbox(wired)
+    buyer = new_user()
+    order = {"items": [{"product_id": lamp["id"], "quantity": 1}]}
+    headers = {**buyer.headers, "Idempotency-Key": "unlisted-order-1"}
+    refused = requests.post(f"{api}/v1/orders", json=order, headers=headers, timeout=10)
+    assert refused.status_code == 422 and "not for sale" in refused.text, refused.text
 
     relisted = _post(api, lamp, "relist", staff, {"reason": "cleared after review"})
 

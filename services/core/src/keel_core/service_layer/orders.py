@@ -80,10 +80,13 @@ def _place(
         if uow.orders.count_placed_since(actor.user_id, now - ORDER_WINDOW) >= MAX_ORDERS_PER_DAY:
             raise QuotaExceeded(f"one account may place at most {MAX_ORDERS_PER_DAY} orders a day")
         found = {product.id: product for product in locked}
+        # An unlisted product (taken off sale by the back-office) cannot be bought either.
         unknown = [
             FieldError(f"items.{n}.product_id", "no such product")
-            for n, item in enumerate(command.items)
             if item.product_id not in found
+            else FieldError(f"items.{n}.product_id", "this product is not for sale")
+            for n, item in enumerate(command.items)
+            if item.product_id not in found or not found[item.product_id].listed
         ]
         if unknown:
             raise InvalidInput.of(unknown)
