@@ -46,7 +46,6 @@ def test_every_answer_matches_the_openapi_document(
             # Same seed, same cases: no example database carried between runs, no
             # randomness in how generation is spread over the phases.
             "--generation-deterministic",
-            "--generation-database=none",
             *PHASES.get(service, ()),
             "--workers=1",
             "--request-timeout=15",
