@@ -66,9 +66,9 @@ def test_export_is_assembled_by_the_worker_and_downloaded_once(client: Client) -
     assert_no_secret(client, document, pair, mail["download_token"])
 
     used = download(client, mail["download_token"])
-    assert used.status_code == 410
+    assert used.status_code == 404
     assert used.headers["Content-Type"].startswith("application/problem+json")
-    assert download(client, "unknown-token").status_code == 410
+    assert download(client, "unknown-token").status_code == 404
 
 
 def assert_no_secret(client: Client, document: Any, pair: dict[str, Any], link: str) -> None:
@@ -88,7 +88,7 @@ def test_an_expired_link_is_gone(client: Client) -> None:
     with client.auth.engine.begin() as conn:
         conn.execute(sa.text("UPDATE exports SET expires_at = generated_at"))
 
-    assert download(client, mail["download_token"]).status_code == 410
+    assert download(client, mail["download_token"]).status_code == 404
 
 
 def test_a_service_down_leaves_the_request_to_be_retried(client: Client) -> None:

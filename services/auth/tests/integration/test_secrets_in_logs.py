@@ -121,7 +121,7 @@ def test_no_export_link_reaches_a_log(client: Client, caplog: pytest.LogCaptureF
     run_export_worker(client, FakeUserDataSource())
     link = client.events("auth.user.export_ready.v1")[0]["download_token"]
     assert client.get(f"/v1/auth/me/export/{link}").status_code == 200
-    assert client.get(f"/v1/auth/me/export/{link}").status_code == 410  # used
+    assert client.get(f"/v1/auth/me/export/{link}").status_code == 404  # used
 
     # The test's own HTTP client and server (urllib3, werkzeug) are not the service's logs;
     # in production gunicorn writes no access log of its own (keel_common.http.gunicorn_conf).

@@ -97,7 +97,7 @@ class PasskeyNotFound(AuthError):
 
 
 class ExportGone(AuthError):
-    """An export link that is unknown, expired or already used (410)."""
+    """An export link that is unknown, expired or already used (404)."""
 
 
 class ExportSourceUnavailable(AuthError):

@@ -63,7 +63,7 @@ def install_error_mapping(app: OpenAPI) -> None:
             errors.MfaConflict: (409, "Conflict"),
             errors.PasskeyRejected: (400, "Bad Request"),
             errors.PasskeyNotFound: (404, "Not Found"),
-            errors.ExportGone: (410, "Gone"),
+            errors.ExportGone: (404, "Not Found"),
         },
     )
     app.register_error_handler(errors.EmailNotVerified, _email_not_verified)

@@ -41,9 +41,10 @@ def request_export() -> Any:
     return {"status": "accepted"}, 202
 
 
-@export_api.get("/me/export/<token>", responses={200: None, 410: None})
+@export_api.get("/me/export/<token>", responses={200: None, 404: None})
 def download_export(path: ExportPath) -> Any:
-    """The export document, once; 410 for a used, expired or unknown link."""
+    """The export document, once; 404 for a used, expired or unknown link (one answer for
+    the three: a guessed link learns nothing)."""
     auth = _auth()
     response = jsonify(export.download_export(path.token, auth.uow(), auth.clock))
     response.headers["Cache-Control"] = "no-store"

@@ -147,7 +147,7 @@ def list_identities() -> Any:
     return _json(IdentitiesOut(identities=[IdentityOut.of(each) for each in found]))
 
 
-@api.post("/identities", security=BEARER_AUTH, responses={201: IdentityOut, 409: None})
+@api.post("/identities", security=BEARER_AUTH, responses={201: IdentityOut, 404: None, 409: None})
 def link_identity(body: LinkIdentityBody) -> Any:
     """Link a provider to the signed-in account (proof of control of both)."""
     auth = _auth()
