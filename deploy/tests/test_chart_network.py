@@ -20,7 +20,13 @@ CONSUL = {
     "podSelector": {"matchLabels": {"app": "consul"}},
 }
 # callee -> the services that call it over gRPC today (their clients in bootstrap.py).
-CALLERS = {"auth": ["core", "notification"], "core": ["notification", "search"]}
+CALLERS = {
+    "auth": ["core", "notification"],
+    # auth calls ExportUserData on each of them (issue #14).
+    "core": ["auth", "notification", "search"],
+    "notification": ["auth"],
+    "search": ["auth"],
+}
 
 
 def services_peer(names: list[str]) -> dict[str, Any]:
@@ -152,8 +158,8 @@ def test_a_combined_pod_is_reached_as_each_of_its_processes(chart):
     [(_, _, labels)] = [p for p in pods(chart, objects) if p[1] == "combined"]
     mine = selecting(policies, labels)
     assert allowed(mine, "ingress", 8080) == {key(CONTROLLER), key(MONITORING)}
-    # No service calls search over gRPC; search calls core's.
-    assert allowed(mine, "ingress", 50051) == set()
+    # Only auth calls search over gRPC (ExportUserData); search calls core's.
+    assert allowed(mine, "ingress", 50051) == {key(services_peer(["auth"]))}
     assert allowed(mine, "ingress", 9100) == allowed(mine, "ingress", 9101) == {key(MONITORING)}
     [core_grpc] = [p[2] for p in pods(chart, objects) if p[:2] == ("core", "grpc")]
     grpc_peers = [json.loads(peer) for peer in allowed(mine, "egress", 50051)]
