@@ -3,6 +3,10 @@ signed-in user, every check on (#16): what the services answer is what they docu
 
 Bounded and seeded so a failure reproduces: ``EXAMPLES`` cases per operation and phase,
 seed ``SEED``. On failure the output names the operation, the check and a curl command.
+
+The file name sorts last on purpose: the fuzzing spends the shared platform's per-IP budgets
+(thousands of sign-in attempts from 127.0.0.1), so it runs after every other test of the
+session-wide platform instead of leaving them 429s.
 """
 
 from __future__ import annotations
