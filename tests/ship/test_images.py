@@ -190,11 +190,6 @@ def flow(running: Platform) -> None:
 FLOW_USERS: list[User] = []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="#17 open: the gRPC error reaches Bugsink with request and trace id but without the "
-    "service tag (seen 2026-12-05); the web and consumer checks in this test pass",
-)
 def test_unhandled_errors_reach_bugsink_tagged_and_scrubbed(
     platform: tuple[Platform, str], sink: bugsink.Bugsink
 ) -> None:

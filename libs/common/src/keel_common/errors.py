@@ -55,7 +55,10 @@ def init_sentry(
         before_breadcrumb=scrub_breadcrumb,
         **options,
     )
-    sentry_sdk.set_tag("service", service)
+    # The global scope, not the current isolation scope: a thread the process starts later
+    # (gRPC's handler pool, a consumer) begins with a fresh isolation scope, and its events
+    # lacked the tag (#17).
+    sentry_sdk.get_global_scope().set_tag("service", service)
     return True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 import sentry_sdk
@@ -62,3 +63,23 @@ def test_create_app_starts_sentry_only_with_a_dsn(monkeypatch: pytest.MonkeyPatc
     create_app("toy", load_settings(SentrySettings, sentry_dsn=DSN, environment="staging"))
     create_app("toy", load_settings(SentrySettings))
     assert calls == [(DSN, "toy", "staging"), (None, "toy", "development")]
+
+
+def test_an_error_in_a_thread_started_later_carries_the_service_tag(
+    transport: FakeTransport,
+) -> None:
+    """gRPC handlers and consumers run in threads the process starts after ``init_sentry``;
+    each starts with a fresh isolation scope, and their events must still name the service."""
+
+    def fail() -> None:
+        try:
+            raise RuntimeError("handler failed")
+        except RuntimeError as exc:
+            sentry_sdk.capture_exception(exc)
+
+    worker = threading.Thread(target=fail)
+    worker.start()
+    worker.join()
+    sentry_sdk.flush()
+    (event,) = transport.events
+    assert event["tags"]["service"] == "toy"
