@@ -136,19 +136,9 @@ class SqlAlchemyRefreshTokenRepository(ports.RefreshTokenRepository):
         return self.session.scalars(query).one_or_none()
 
     def spend(self, token: RefreshToken, now: datetime) -> bool:
-        # A conditional UPDATE: of two concurrent refreshes with one token, exactly one wins
-        # (PostgreSQL re-checks the WHERE after the row lock; SQLite serialises writers).
         table = orm.refresh_tokens
-        result = self.session.execute(
-            sa.update(table)
-            .where(table.c.token_hash == token.token_hash, table.c.spent_at.is_(None))
-            .values(spent_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(result, "rowcount", 0) != 1:
-            return False
-        set_committed_value(token, "spent_at", now)
-        return True
+        key = table.c.token_hash == token.token_hash
+        return _use_once(self.session, token, table, key, "spent_at", now)
 
 
 class SqlAlchemyOneTimeSecretRepository(ports.OneTimeSecretRepository):
@@ -159,18 +149,8 @@ class SqlAlchemyOneTimeSecretRepository(ports.OneTimeSecretRepository):
         self.session.add(secret)
 
     def consume(self, secret: OneTimeSecret, now: datetime) -> bool:
-        # A conditional UPDATE, as for refresh tokens: of two concurrent uses, one wins.
         table = orm.one_time_secrets
-        result = self.session.execute(
-            sa.update(table)
-            .where(table.c.id == secret.id, table.c.used_at.is_(None))
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(result, "rowcount", 0) != 1:
-            return False
-        set_committed_value(secret, "used_at", now)
-        return True
+        return _use_once(self.session, secret, table, table.c.id == secret.id, "used_at", now)
 
     def get(self, secret_id: uuid.UUID) -> OneTimeSecret | None:
         query = sa.select(OneTimeSecret).where(orm.one_time_secrets.c.id == secret_id)
@@ -219,6 +199,25 @@ def _newest_first(statement: Any, keys: tuple[Any, Any], after: Position | None,
     return statement.order_by(keys[0].desc(), keys[1].desc()).limit(limit)
 
 
+def _use_once(
+    session: Session, entity: Any, table: sa.Table, key: Any, column: str, now: datetime
+) -> bool:
+    """Mark a single-use row used: ``True`` for exactly one of any number of concurrent
+    callers. A conditional UPDATE (``column IS NULL`` in the WHERE): PostgreSQL re-checks it
+    after taking the row lock, SQLite serialises writers. The loaded ``entity`` is updated
+    without marking it dirty, so the flush does not write the column a second time."""
+    result = session.execute(
+        sa.update(table)
+        .where(key, table.c[column].is_(None))
+        .values({column: now})
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    set_committed_value(entity, column, now)
+    return True
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -235,18 +234,8 @@ class SqlAlchemyExportRepository(ports.ExportRepository):
         return self.session.scalars(query).one_or_none()
 
     def spend(self, export: Export, now: datetime) -> bool:
-        # Like a refresh token's: of two concurrent downloads, exactly one gets the document.
         table = orm.exports
-        result = self.session.execute(
-            sa.update(table)
-            .where(table.c.id == export.id, table.c.downloaded_at.is_(None))
-            .values(downloaded_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(result, "rowcount", 0) != 1:
-            return False
-        set_committed_value(export, "downloaded_at", now)
-        return True
+        return _use_once(self.session, export, table, table.c.id == export.id, "downloaded_at", now)
 
 
 class SqlAlchemyErasureRepository(ports.ErasureRepository):
