@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_openapi3 import APIBlueprint, OpenAPI
+from flask_openapi3 import APIBlueprint
 
-from keel_common.http.openapi import register_api
+from keel_common.http.openapi import KeelOpenAPI
 
 
 def test_a_second_blueprint_on_the_same_path_keeps_the_first_ones_operations() -> None:
-    app = OpenAPI(__name__)
+    app = KeelOpenAPI(__name__)
     first = APIBlueprint("first", __name__, url_prefix="/v1/things")
     second = APIBlueprint("second", __name__, url_prefix="/v1/things")
 
@@ -20,7 +20,7 @@ def test_a_second_blueprint_on_the_same_path_keeps_the_first_ones_operations() -
     def update() -> dict[str, str]:
         return {}
 
-    register_api(app, first)
-    register_api(app, second)
+    app.register_api(first)
+    app.register_api(second)
 
     assert {"get", "patch"} <= set(app.api_doc["paths"]["/v1/things/me"])

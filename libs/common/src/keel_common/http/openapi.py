@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from flask_openapi3 import OpenAPI
+from flask_openapi3 import APIBlueprint, OpenAPI
 
 PROBLEM_JSON = "application/problem+json"
 _METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
@@ -89,22 +89,21 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
 
 
 class KeelOpenAPI(OpenAPI):
-    """flask-openapi3's app whose document lists every problem answer (see above)."""
+    """flask-openapi3's app whose document lists every problem answer (see above), and whose
+    ``register_api`` keeps the operations other blueprints already document on the same
+    paths: flask-openapi3 replaces a path's whole item, so a feature module serving
+    ``PATCH /me`` beside the core module's ``GET /me`` would drop ``GET`` from the document
+    (the routes themselves work either way)."""
 
     @property
     def api_doc(self) -> dict[str, Any]:
         return document_problems(super().api_doc)
 
-
-def register_api(app: OpenAPI, api: Any) -> None:
-    """``app.register_api(api)``, keeping the operations other blueprints already document on
-    the same paths: flask-openapi3 replaces a path's whole item, so a feature module serving
-    ``PATCH /me`` beside the core module's ``GET /me`` would drop ``GET`` from the document
-    (the routes themselves work either way)."""
-    earlier = {uri: app.paths[uri] for uri in api.paths if uri in app.paths}
-    app.register_api(api)
-    for uri, item in earlier.items():
-        merged = app.paths[uri]
-        for method in sorted(_METHODS):
-            if getattr(merged, method, None) is None and getattr(item, method, None) is not None:
-                setattr(merged, method, getattr(item, method))
+    def register_api(self, api: APIBlueprint, **options: Any) -> None:
+        earlier = {uri: self.paths[uri] for uri in api.paths if uri in self.paths}
+        super().register_api(api, **options)
+        for uri, item in earlier.items():
+            merged = self.paths[uri]
+            for method in sorted(_METHODS):
+                if getattr(merged, method, None) is None and getattr(item, method, None):
+                    setattr(merged, method, getattr(item, method))

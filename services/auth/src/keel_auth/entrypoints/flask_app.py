@@ -14,7 +14,6 @@ from keel_auth.entrypoints import http_admin, routes
 from keel_common.auth import install_token_verifier
 from keel_common.http import create_app as create_keel_app
 from keel_common.http import field_problem, problem_response, register_domain_errors
-from keel_common.http.openapi import register_api
 
 _UNAUTHORIZED = (
     errors.InvalidCredentials,
@@ -36,7 +35,7 @@ def create_app(service: Auth | None = None) -> OpenAPI:
     install_token_verifier(app, auth.verifier)
     install_error_mapping(app)
     routes.install(app, auth)
-    register_api(app, http_admin.api)
+    app.register_api(http_admin.api)
     app.add_url_rule("/.well-known/jwks.json", "jwks", lambda: _jwks(auth))
     return app
 

@@ -19,7 +19,6 @@ from keel_auth.entrypoints.schemas import Secret, UserPath
 from keel_auth.service_layer import privacy
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH, Schema
-from keel_common.http.openapi import register_api
 from keel_common.http.problems import validation_problem
 
 
@@ -61,8 +60,8 @@ admin_api = APIBlueprint(
 
 
 def install(app: Any) -> None:
-    register_api(app, me_api)
-    register_api(app, admin_api)
+    app.register_api(me_api)
+    app.register_api(admin_api)
 
 
 def _auth() -> Auth:

@@ -50,7 +50,6 @@ from keel_auth.service_layer import accounts, otp, passwords, phones, sessions, 
 from keel_auth.service_layer.steps import MfaRequired, TokenPair
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH
-from keel_common.http.openapi import register_api
 from keel_common.http.problems import validation_problem
 
 T = TypeVar("T", bound=BaseModel)
@@ -109,8 +108,8 @@ def install(app: Any, auth: Auth) -> None:
     )
 
     app.extensions[AUTH_EXTENSION] = auth
-    register_api(app, api)
-    register_api(app, http_account.api)
+    app.register_api(api)
+    app.register_api(http_account.api)
     routes_oidc.install(app)
     routes_mfa.install(app)
     http_privacy.install(app)

@@ -23,13 +23,12 @@ from keel_auth.entrypoints.schemas_mfa import (
 from keel_auth.service_layer import mfa_challenge, passkeys, totp
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH
-from keel_common.http.openapi import register_api
 
 api = APIBlueprint("auth_mfa", __name__, url_prefix="/v1/auth", abp_tags=[TAG])
 
 
 def install(app: Any) -> None:
-    register_api(app, api)
+    app.register_api(api)
 
 
 @api.post("/mfa/totp", security=BEARER_AUTH, responses={200: TotpOut})

@@ -25,7 +25,6 @@ from keel_auth.entrypoints.schemas_oidc import (
 from keel_auth.service_layer import identities, oidc
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH, register_domain_errors
-from keel_common.http.openapi import register_api
 
 api = APIBlueprint("auth_oidc", __name__, url_prefix="/v1/auth", abp_tags=[TAG])
 
@@ -43,7 +42,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
 
 
 def install(app: Any) -> None:
-    register_api(app, api)
+    app.register_api(api)
     register_domain_errors(app, ERRORS)
 
 
