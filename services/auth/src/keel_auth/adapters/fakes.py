@@ -207,6 +207,9 @@ class FakePersonalData(ports.PersonalData):
         uow.identities.rows = [i for i in uow.identities.rows if i.user_id != user_id]
         uow.users.rows.pop(user_id, None)
 
+    def forget_published_events(self, user_id: uuid.UUID, addresses: Sequence[str]) -> int:
+        return 0  # the fake keeps no outbox: ``uow.events`` is what tests read
+
     def pseudonymize_audit(self, user_id: uuid.UUID, identifiers: Sequence[str]) -> int:
         changed = 0
         for entry in self.uow.audit.entries:
