@@ -55,6 +55,7 @@ class Platform:
     ca: TestCertificateAuthority = field(default_factory=TestCertificateAuthority)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _log_files: list[IO[bytes]] = field(default_factory=list)
+    _commands: dict[str, tuple[list[str], dict[str, str] | None]] = field(default_factory=dict)
     #: Core's local object store, served by the gateway: outside pytest's private (0700)
     #: temp folders, which nginx's unprivileged workers could not enter.
     media_dir: Path = field(default_factory=lambda: _world_readable_dir("keel-media-"))
@@ -104,11 +105,28 @@ class Platform:
         )
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
-        log = self.log_path(name).open("wb")
+        # Appended to: a process started again (``start_again``) keeps its earlier lines.
+        log = self.log_path(name).open("ab")
         self._log_files.append(log)
+        self._commands[name] = (argv, env)
         self.processes[name] = subprocess.Popen(
             argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
         )
+
+    def stop_process(self, name: str) -> None:
+        """SIGTERM one process (``notification-worker``) and wait until it has drained."""
+        proc = self.processes[name]
+        proc.terminate()
+        try:
+            proc.wait(STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def start_again(self, name: str) -> None:
+        """Start a stopped process with the command and environment it first had."""
+        assert self.processes[name].poll() is not None, f"{name} is still running"
+        self.spawn(name, *self._commands[name])
 
     def stop(self) -> None:
         """SIGTERM everything (each process drains), SIGKILL what is still up after the grace."""

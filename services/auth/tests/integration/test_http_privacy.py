@@ -124,3 +124,34 @@ def test_erasure_takes_second_factors_and_exports_with_the_account(client: Clien
         for table in ("totp_factors", "recovery_codes", "exports"):
             rows = conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
             assert rows == 0, table
+
+
+def relay_publishes(client: Client) -> None:
+    """What auth's relay does: mark every staged event published (and keep it a while)."""
+    with client.auth.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE outbox SET published_at = :now"), {"now": datetime.now(UTC)})
+
+
+def outbox_types_naming(client: Client, *values: str) -> list[str]:
+    with client.auth.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT type, payload FROM outbox ORDER BY pk")).all()
+    return [kind for kind, payload in rows if any(v in payload for v in values)]
+
+
+def test_the_events_already_sent_about_the_user_leave_the_outbox_with_the_account(
+    client: Client,
+) -> None:
+    """The relay keeps published events for a while (auth: 30 minutes); the welcome email's
+    and the phone code's carry the address, name, number and codes. Erasure takes them at
+    once; only the last email's event, not yet sent, names the user."""
+    email, phone = new_email(), "+14155550177"
+    user = client.sign_up(email, name="Ada Lovelace", phone=phone)
+    access = client.log_in(email)["access_token"]
+    assert delete_me(client, access, {"password": PASSWORD}).status_code == 202
+    relay_publishes(client)
+    named = outbox_types_naming(client, email, phone, user["id"])
+    assert "auth.user.registered.v1" in named and len(named) > 2, named
+
+    run_worker(client, uuid.UUID(user["id"]))
+
+    assert outbox_types_naming(client, email, phone, user["id"]) == ["auth.user.erased.v1"]

@@ -1,5 +1,6 @@
 """Data export in auth (issue #14), with fakes: the throttle, the assembly, single use."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from keel_auth.adapters.fakes_export import FakeUserDataSource
 from keel_auth.domain.errors import ExportGone, ExportSourceUnavailable, Throttled
 from keel_auth.domain.events import UserExportReady, UserExportRequested
 from keel_auth.domain.export import EXPORT_FORMAT
+from keel_auth.domain.oidc import Identity
 from keel_auth.service_layer import export
 
 from .conftest import PASSWORD, World
@@ -81,3 +83,24 @@ def test_a_service_down_fails_the_job_so_it_is_retried_and_stores_nothing() -> N
     with pytest.raises(ExportSourceUnavailable):
         export.assemble_export(ada.id, world.uow, sources, world.clock)
     assert world.uow.exports.rows == {} and world.events_of(UserExportReady) == []
+
+
+def test_linked_identities_are_in_the_document_without_a_provider_token() -> None:
+    world = World()
+    ada = world.sign_up("ada@example.com")
+    google = Identity("google", "104420918273", ada.id, "ada@gmail.example", world.clock())
+    world.uow.identities.add(google)
+    world.uow.identities.add(Identity("apple", "001.abc", uuid.uuid4(), None, world.clock()))
+
+    export.assemble_export(ada.id, world.uow, FakeUserDataSource(), world.clock)
+
+    document = export.download_export(ready(world).download_token, world.uow, world.clock)
+    assert document["identities"] == [
+        {
+            "id": str(google.id),
+            "provider": "google",
+            "subject": "104420918273",
+            "email": "ada@gmail.example",
+            "created_at": google.created_at.isoformat(),
+        }
+    ]

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Self
 
 from keel_auth.adapters.fakes_mfa import FakeMfaRepository, FakePasskeyRepository
+from keel_auth.adapters.fakes_oidc import FakeIdentityRepository
 from keel_auth.domain.erasure import Erasure, pseudonymize_audit_entry
 from keel_auth.domain.errors import Throttled
 from keel_auth.domain.events import AuthEvent
@@ -25,6 +26,7 @@ from keel_auth.domain.model import (
     SecretPurpose,
     User,
 )
+from keel_auth.domain.oidc import Identity
 from keel_auth.domain.policy import Limit
 from keel_auth.service_layer import ports
 from keel_common.auth import InvalidToken
@@ -202,7 +204,11 @@ class FakePersonalData(ports.PersonalData):
             k: v for k, v in uow.refresh_tokens.rows.items() if v.session_id not in sessions
         }
         uow.secrets.rows = [s for s in uow.secrets.rows if s.user_id != user_id]
+        uow.identities.rows = [i for i in uow.identities.rows if i.user_id != user_id]
         uow.users.rows.pop(user_id, None)
+
+    def forget_published_events(self, user_id: uuid.UUID, addresses: Sequence[str]) -> int:
+        return 0  # the fake keeps no outbox: ``uow.events`` is what tests read
 
     def pseudonymize_audit(self, user_id: uuid.UUID, identifiers: Sequence[str]) -> int:
         changed = 0
@@ -228,6 +234,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
     passkeys: FakePasskeyRepository
     erasures: FakeErasureRepository
     exports: FakeExportRepository
+    identities: FakeIdentityRepository
     personal_data: FakePersonalData
 
     def __init__(self) -> None:
@@ -240,6 +247,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.passkeys = FakePasskeyRepository()
         self.erasures = FakeErasureRepository()
         self.exports = FakeExportRepository()
+        self.identities = FakeIdentityRepository()
         self.personal_data = FakePersonalData(self)
         self.events: list[AuthEvent] = []
         self.commits = 0
@@ -263,7 +271,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
     def rollback(self) -> None:
         # A copy, so a later rollback still finds the committed state untouched.
         state = copy.deepcopy(self._committed)
-        users, sessions, tokens, secrets, audit, mfa, passkeys, erasures, exports = state
+        users, sessions, tokens, secrets, audit, mfa, passkeys, erasures, exports, ids = state
         self.users.rows = users
         self.sessions.rows = sessions
         self.refresh_tokens.rows = tokens
@@ -273,6 +281,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.passkeys.restore(passkeys)
         self.erasures.rows = erasures
         self.exports.rows = exports
+        self.identities.rows = ids
         self._pending = []
 
     def _copy_state(self) -> _State:
@@ -288,6 +297,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
                 self.passkeys.state(),
                 self.erasures.rows,
                 self.exports.rows,
+                self.identities.rows,
             )
         )
 
@@ -302,6 +312,7 @@ _State = tuple[
     tuple[Any, ...],
     dict[uuid.UUID, Erasure],
     dict[uuid.UUID, Export],
+    list[Identity],
 ]
 
 

@@ -281,6 +281,13 @@ class SqlAlchemyPersonalData(ports.PersonalData):
             if isinstance(loaded, User) and loaded.id == user_id:
                 self.session.expunge(loaded)
 
+    def forget_published_events(self, user_id: uuid.UUID, addresses: Sequence[str]) -> int:
+        table = orm.outbox
+        naming = [table.c.payload.contains(v, autoescape=True) for v in (str(user_id), *addresses)]
+        statement = sa.delete(table).where(table.c.published_at.is_not(None), sa.or_(*naming))
+        result = self.session.execute(statement.execution_options(synchronize_session=False))
+        return int(getattr(result, "rowcount", 0))
+
     def pseudonymize_audit(self, user_id: uuid.UUID, identifiers: Sequence[str]) -> int:
         table = orm.audit_log
         # JSON details are matched as text: portable, and erasures are rare.

@@ -105,6 +105,12 @@ def _auth_part(uow: UnitOfWork, user: User) -> dict[str, Any]:
             | {"last_used_at": _iso(p.last_used_at)}
             for p in uow.passkeys.for_user(user.id)
         ],
+        # Linked sign-in providers: Keel keeps no provider token, only who vouched.
+        "identities": [
+            {"id": str(i.id), "provider": i.provider, "subject": i.subject}
+            | {"email": i.email, "created_at": _iso(i.created_at)}
+            for i in uow.identities.for_user(user.id)
+        ],
     }
 
 

@@ -268,6 +268,13 @@ class PersonalData(abc.ABC):
         name) from the audit entries about or by ``user_id``, and from any entry naming one
         of ``identifiers`` (a failed login before sign-up); the number of entries changed."""
 
+    @abc.abstractmethod
+    def forget_published_events(self, user_id: uuid.UUID, addresses: Sequence[str]) -> int:
+        """Delete the outbox rows already published that name ``user_id`` or one of
+        ``addresses`` (email, phones): the relay keeps them a while, and they carry what the
+        messages said (address, name, one-time codes). Rows still to publish stay. The
+        number deleted."""
+
 
 class UnitOfWork(AbstractUnitOfWork):
     """One transaction over the auth repositories; events are published on commit."""

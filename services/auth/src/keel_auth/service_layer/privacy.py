@@ -151,8 +151,10 @@ def erase_auth_data(user_id: uuid.UUID, uow: UnitOfWork, clock: Clock) -> None:
         erasure = uow.erasures.for_user(user_id, lock=True)
         user = uow.users.get(user_id)
         if user is not None:
-            identifiers = [user.email, user.phone or "", user.pending_phone or "", user.name or ""]
-            uow.personal_data.pseudonymize_audit(user_id, [i for i in identifiers if i])
+            addresses = [a for a in (user.email, user.phone, user.pending_phone) if a]
+            identifiers = [*addresses, *([user.name] if user.name else [])]
+            uow.personal_data.pseudonymize_audit(user_id, identifiers)
+            uow.personal_data.forget_published_events(user_id, addresses)
             uow.personal_data.forget_user(user_id)
         if erasure is not None:
             erasure.record("auth", now)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
 import requests
 import sqlalchemy as sa
 
+from keel_auth.adapters.fakes_export import FakeUserDataSource
+
 from ..conftest import PASSWORD, Client, new_email
+from ..test_http_export import download, run_worker
 from .support import mock_id_token
 
 TOKEN = "/v1/auth/oidc/mock/token"
@@ -114,3 +118,30 @@ def test_identities_need_a_signed_in_caller(client: Client) -> None:
 def _delete(client: Client, path: str, token: str) -> Any:
     headers = {"Authorization": f"Bearer {token}"}
     return requests.delete(client.base_url + path, headers=headers, timeout=10)
+
+
+def test_the_export_lists_linked_identities_and_no_id_token_or_nonce(
+    client: Client, issuer: str
+) -> None:
+    email = new_email()
+    client.sign_up(email)
+    access = client.log_in(email)["access_token"]
+    proof = native(issuer, "exported-sub", email)
+    linked = client.post("/v1/auth/identities", {"provider": "mock", **proof}, access)
+    assert linked.status_code == 201, linked.text
+    asked = client.post("/v1/auth/me/export", {}, access)
+    assert asked.status_code == 202, asked.text
+
+    run_worker(client, FakeUserDataSource())
+    (mail,) = client.events("auth.user.export_ready.v1")
+    document = download(client, mail["download_token"]).json()
+
+    (identity,) = document["identities"]
+    assert identity["id"] == linked.json()["id"]
+    assert (identity["provider"], identity["subject"], identity["email"]) == (
+        "mock",
+        "exported-sub",
+        email,
+    )
+    text = json.dumps(document)
+    assert proof["id_token"] not in text and proof["nonce"] not in text
