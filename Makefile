@@ -62,8 +62,9 @@ test: install test-tools lint ## run every test: lint, types, proto checks, unit
 	$(PY) python scripts/schedules.py check
 	$(PY) pytest -n $(PYTEST_WORKERS) -m "not serial and not e2e and not ship" -p no:cacheprovider
 	@# --timeout: a hang guard, not a speed check; starting a whole platform on a busy 2-core
-	@# machine has taken more than the default 300 s.
-	$(PY) pytest -m "e2e and not serial" -p no:cacheprovider --timeout 900
+	@# machine has taken more than the default 300 s. Two workers, whole files each: most of
+	@# an e2e test is waiting on processes, and each worker starts its own platform.
+	$(PY) pytest -n $(PYTEST_WORKERS) --dist loadfile -m "e2e and not serial" -p no:cacheprovider --timeout 900
 	$(PY) pytest -m serial -p no:cacheprovider
 	$(MAKE) --no-print-directory test-ship
 
