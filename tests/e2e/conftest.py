@@ -1,23 +1,18 @@
 from __future__ import annotations
 
-import secrets
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from keel_common.testing.plugin import (
-    POSTGRES_ADMIN_URL,
-    RABBITMQ_URL,
     REDIS_URL,
     port_open,
-    require,
 )
 
 from .client import User, sign_up_and_log_in
-from .platform import Backends, Platform, start_platform
-from .servers import RabbitVhost, create_databases, drop_databases, redis_database
+from .platform import Platform, running_platform
+from .servers import redis_database
 
 HERE = Path(__file__).resolve().parent
 # Starting the platform is part of the first test's setup; on a busy 2-core machine it takes
@@ -50,33 +45,13 @@ def _worker_id(config: pytest.Config) -> str:
 def platform(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Platform]:
-    """The four services, their workers and the nginx gateway, on PostgreSQL and RabbitMQ."""
-    require(port_open(POSTGRES_ADMIN_URL, 5432), "PostgreSQL is not reachable")
-    require(port_open(RABBITMQ_URL, 5672), "RabbitMQ is not reachable")
-    require(
-        shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists(),
-        "nginx is not installed (apt-get install nginx)",
-    )
-    prefix = "e2e" + secrets.token_hex(4)
+    """The four services, their workers and the nginx gateway, on PostgreSQL and RabbitMQ
+    (and Redis when it answers), shared by the session's tests."""
     redis_url = None
     if port_open(REDIS_URL, 6379):
         redis_url = redis_database(REDIS_URL, _worker_id(request.config))
-    vhost = RabbitVhost.create(RABBITMQ_URL, prefix)
-    try:
-        backends = Backends(
-            create_databases(POSTGRES_ADMIN_URL, prefix),
-            vhost.url,
-            f"keel.events.{prefix}",
-            redis_url,
-        )
-        running = start_platform(tmp_path_factory.mktemp("platform"), backends)
-        try:
-            yield running
-        finally:
-            running.stop()
-    finally:
-        drop_databases(POSTGRES_ADMIN_URL, prefix)
-        vhost.delete()
+    with running_platform(tmp_path_factory, redis_url) as running:
+        yield running
 
 
 @pytest.fixture

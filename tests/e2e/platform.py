@@ -10,25 +10,29 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import grpc
+import pytest
 import requests
 
 from keel_common.grpc import MutualTls
 from keel_common.testing import free_port
 from keel_common.testing.certificates import TestCertificateAuthority
+from keel_common.testing.plugin import POSTGRES_ADMIN_URL, RABBITMQ_URL, port_open, require
 
-from .servers import SERVICES
+from .servers import SERVICES, RabbitVhost, create_databases, drop_databases
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -355,3 +359,33 @@ def _port_open(port: int) -> Callable[[], bool]:
             return False
 
     return check
+
+
+@contextmanager
+def running_platform(
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str | None
+) -> Iterator[Platform]:
+    """A platform of its own databases, vhost and exchange, stopped and removed on exit."""
+    require(port_open(POSTGRES_ADMIN_URL, 5432), "PostgreSQL is not reachable")
+    require(port_open(RABBITMQ_URL, 5672), "RabbitMQ is not reachable")
+    require(
+        shutil.which("nginx") is not None or Path("/usr/sbin/nginx").exists(),
+        "nginx is not installed (apt-get install nginx)",
+    )
+    prefix = "e2e" + secrets.token_hex(4)
+    vhost = RabbitVhost.create(RABBITMQ_URL, prefix)
+    try:
+        backends = Backends(
+            create_databases(POSTGRES_ADMIN_URL, prefix),
+            vhost.url,
+            f"keel.events.{prefix}",
+            redis_url,
+        )
+        running = start_platform(tmp_path_factory.mktemp("platform"), backends)
+        try:
+            yield running
+        finally:
+            running.stop()
+    finally:
+        drop_databases(POSTGRES_ADMIN_URL, prefix)
+        vhost.delete()
