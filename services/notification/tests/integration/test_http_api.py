@@ -274,6 +274,9 @@ def test_staff_resend_a_failed_receipt_once_and_the_resend_is_audited(service, a
     assert requests.post(missing, json=body, headers=staff, timeout=5).status_code == 404
     blank = requests.post(path, json={"reason": "  "}, headers=staff, timeout=5)
     assert blank.status_code == 422
+    # the dashboard's tile: staff read the delivery log's failed count too
+    stats = requests.get(f"{url}/v1/admin/notifications/stats", headers=staff, timeout=5)
+    assert stats.status_code == 200 and stats.json()["failed_last_hour"] == 1
 
 
 def test_a_forged_cursor_is_a_400_problem(url, alice):
