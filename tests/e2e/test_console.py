@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import secrets
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -35,6 +37,7 @@ ADMIN_APIS: list[tuple[str, str, dict[str, object] | None]] = [
     ("GET", "/v1/admin/search/index", None),
     ("POST", "/v1/admin/search/rebuilds", None),
     ("GET", f"/v1/admin/search/rebuilds/{NOBODY}", None),
+    ("POST", f"/v1/admin/notifications/{NOBODY}/resend", {"reason": "x"}),
 ]  # fmt: skip
 
 
@@ -87,6 +90,7 @@ def test_admin_cancels_an_order_from_the_console(
 
     sign_in(page, platform, *admin_login)
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    expect(page.locator("#index-lag")).to_contain_text("product changes waiting")
     _no_token_reachable_by_scripts(page)
     _screenshot(page, "dashboard.png")
     page.get_by_role("navigation").get_by_role("link", name="Orders").click()
@@ -147,6 +151,52 @@ def test_admin_rebuilds_the_search_index_and_watches_it_finish(
     page.get_by_role("link", name="Back to the index").click()
     documents = int(page.locator("#documents").inner_text())
     assert documents >= 1
+    expect(page.locator("#lag")).to_contain_text("product changes from core waiting")
+
+
+def test_admin_resends_a_failed_receipt_to_the_buyers_address(
+    platform: Platform, page: Page, admin_login: tuple[str, str], new_user: Callable[[str], User]
+) -> None:
+    buyer = new_user("Resend")
+    subject = f"Your receipt {secrets.token_hex(4)}"
+    failed = _failed_receipt(platform, uuid.UUID(buyer.id), subject)
+    sign_in(page, platform, *admin_login)
+    page.goto(f"{platform.base_url}/admin/messages/{failed}")
+    page.get_by_label("Reason").fill("Mailbox fixed, ticket 21")
+    page.get_by_role("button", name="Resend").click()
+
+    expect(page.locator("#resent")).to_be_visible()
+    eventually(
+        lambda: [m for m in read_emails(platform.outbox_dir)
+                 if m["To"] == buyer.email and m["Subject"] == subject],
+        "the resent receipt",
+    )  # fmt: skip
+
+
+def _failed_receipt(platform: Platform, user_id: uuid.UUID, subject: str) -> uuid.UUID:
+    """A receipt whose delivery failed for good, written to notification's delivery log
+    the way its dispatcher leaves one (the file provider of the platform never fails)."""
+    from keel_common.db import create_engine, make_session_factory
+    from keel_notification.adapters.orm import start_mappers
+    from keel_notification.adapters.unit_of_work import SqlAlchemyUnitOfWork
+    from keel_notification.domain.model import Category, Channel, Notification
+
+    start_mappers()
+    engine = create_engine(platform.env["notification"]["DATABASE_URL"])
+    message = Notification(
+        user_id=user_id, event_id=uuid.uuid4(), channel=Channel.EMAIL,
+        category=Category.TRANSACTIONAL, template="order_receipt", locale="en",
+        recipient="bounced@example.com", next_attempt_at=datetime.now(UTC),
+        content={"subject": subject, "text": "Thank you.", "html": "<p>Thank you.</p>"},
+    )  # fmt: skip
+    message.fail("550 mailbox unavailable")
+    try:
+        with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            uow.notifications.add(message)
+            uow.commit()
+    finally:
+        engine.dispose()
+    return message.id
 
 
 def test_a_user_is_refused_in_the_browser_and_by_every_admin_api(

@@ -43,7 +43,7 @@ class FakeApi:
             return {"queues": [{"queue": f"{service}.q", "dead_queue": "d", "dead_letters": 2}]}
         if path == "/v1/admin/orders/today":
             return {"since": "2026-12-05T00:00:00+00:00", "by_currency": []}
-        return {"documents": 3, "last_rebuild": None}
+        return {"documents": 3, "last_rebuild": None, "pending_changes": 7, "failed_last_hour": 4}
 
 
 @pytest.fixture
@@ -121,6 +121,15 @@ def test_signing_out_ends_the_session_at_auth_and_here(app: Flask, api: FakeApi)
     assert ("logout", "refresh") in api.calls
     assert client.get_cookie(COOKIE, path="/admin/") is None
     assert client.get("/admin/").headers["Location"].endswith("/admin/login")
+
+
+def test_the_dashboard_and_the_search_page_show_the_index_lag(app: Flask) -> None:
+    client = _signed_in(app)
+    dashboard = client.get("/admin/").get_data(as_text=True)
+    assert '<span class="figure">7</span> product changes waiting' in dashboard
+    assert '<span class="figure">4</span> messages of the last hour failed' in dashboard
+    search = client.get("/admin/search").get_data(as_text=True)
+    assert "7 product changes from core waiting" in search
 
 
 def test_the_dashboard_shows_each_queues_dead_letters_to_an_admin(app: Flask) -> None:

@@ -56,6 +56,8 @@ class FakeApi:
 
     def call(self, session: ConsoleSession, method: str, path: str, **kw: Any) -> dict[str, Any]:
         self.calls.append((method, path, kw.get("json")))
+        if path.endswith("/resend"):
+            return {"items": [MESSAGE]}
         if path.startswith("/v1/admin/notifications/"):
             return MESSAGE
         return PRODUCT if method == "POST" else {"items": [PRODUCT], "next_cursor": None}
@@ -120,3 +122,18 @@ def test_the_messages_pages_call_notifications_delivery_log(
     assert api.calls == [("GET", "/v1/admin/notifications", None)]
     page = client.get(f"/admin/messages/{PID}").get_data(as_text=True)
     assert "smtp timed out" in page and "password_reset" in page
+
+
+def test_a_failed_message_offers_resend_which_calls_notification_with_the_reason(
+    client: FlaskClient, api: FakeApi
+) -> None:
+    page = client.get(f"/admin/messages/{PID}").get_data(as_text=True)
+    assert f"/admin/messages/{PID}/resend" in page
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    done = client.post(
+        f"/admin/messages/{PID}/resend", data={"csrf_token": csrf, "reason": "mailbox fixed"}
+    )
+    assert done.status_code == 302
+    assert ("POST", f"/v1/admin/notifications/{PID}/resend", {"reason": "mailbox fixed"}) in (
+        api.calls
+    )

@@ -240,3 +240,11 @@ def test_dead_letters_are_listed_discarded_and_replayed(unique_name: str) -> Non
         clock=SteppingClock(),
     )  # fmt: skip
     check_dead_letters_list_discard_and_replay(broker, spec, consuming, wait=WAIT)
+
+
+def test_waiting_count_is_the_queue_backlog(broker: KombuBroker, spec: QueueSpec) -> None:
+    broker.check()  # declares the topology
+    broker.publish_batch([_event(1), _event(2)])
+    assert broker.waiting_count(spec) == 2
+    _take(spec.name)
+    assert broker.waiting_count(spec) == 0

@@ -69,3 +69,11 @@ def _consuming(
 def test_the_fake_lists_discards_and_replays_dead_letters() -> None:
     spec = QueueSpec("fake.q", ("shop.order.placed.v1",), max_attempts=2)
     check_dead_letters_list_discard_and_replay(FakeBroker(), spec, _consuming, wait=5.0)
+
+
+def test_waiting_count_is_what_the_queue_has_not_consumed_yet() -> None:
+    broker = FakeBroker()
+    broker.publish_batch([_event(), _event("shop.refund.made.v1"), _event()])
+    assert broker.waiting_count(SPEC) == 2
+    broker.consume(SPEC, lambda envelope: None, stop=threading.Event())
+    assert broker.waiting_count(SPEC) == 0

@@ -15,7 +15,7 @@ from keel_notification.adapters.fakes import FakeRenderer
 from keel_notification.bootstrap import DECLARATION, bootstrap
 from keel_notification.config import NotificationSettings
 from keel_notification.domain.commands import SendNotification
-from keel_notification.domain.model import Channel
+from keel_notification.domain.model import Category, Channel, Contact, Notification
 from keel_notification.entrypoints.flask_app import create_app
 from keel_notification.service_layer.intake import send_direct
 
@@ -65,6 +65,7 @@ def test_every_route_needs_a_bearer_token(url):
         ("get", "/v1/admin/notifications"),
         ("get", f"/v1/admin/notifications/{uuid.uuid4()}"),
         ("get", "/v1/admin/notifications/stats"),
+        ("post", f"/v1/admin/notifications/{uuid.uuid4()}/resend"),
         ("get", "/v1/admin/notification/dead-letters"),
     ]:
         response = requests.request(method, url + path, json={}, timeout=5)
@@ -225,6 +226,57 @@ def test_users_read_their_own_log_and_admins_anyones(service, alice, verifier):
     assert no_stats.status_code == 403
     missing = requests.get(f"{url}/v1/admin/notifications/{uuid.uuid4()}", headers=admin, timeout=5)
     assert missing.status_code == 404
+
+
+def _failed_receipt(notifications) -> Notification:
+    user_id = uuid.uuid4()
+    message = Notification(
+        user_id=user_id, event_id=uuid.uuid4(), channel=Channel.EMAIL,
+        category=Category.TRANSACTIONAL, template="order_receipt", locale="en",
+        recipient="old@example.com", content={"subject": "s", "text": "t", "html": "h"},
+        next_attempt_at=notifications.clock(),
+    )  # fmt: skip
+    message.fail("550 mailbox unavailable")
+    with notifications.uow() as uow:
+        uow.contacts.add(Contact(user_id=user_id, email="new@example.com"))
+        uow.notifications.add(message)
+        uow.commit()
+    return message
+
+
+def test_staff_resend_a_failed_receipt_once_and_the_resend_is_audited(service, alice, verifier):
+    url, notifications = service
+    message = _failed_receipt(notifications)
+    path = f"{url}/v1/admin/notifications/{message.id}/resend"
+    staff_id = uuid.uuid4()
+    staff = bearer(verifier.issue(staff_id, roles=["staff"]))
+    body = {"reason": "the buyer fixed their mailbox"}
+
+    refused = requests.post(path, json=body, headers=alice[1], timeout=5)
+    assert refused.status_code == 403 and refused.headers["Content-Type"] == PROBLEM
+    resent = requests.post(path, json=body, headers=staff, timeout=5)
+    assert resent.status_code == 202
+    [copy] = resent.json()["items"]
+    assert copy["status"] == "queued" and copy["event_id"] == str(message.event_id)
+    with notifications.uow() as uow:
+        queued = uow.notifications.get(uuid.UUID(copy["id"]))
+        assert queued is not None and queued.recipient == "new@example.com"
+        assert queued.content == {"subject": "s", "text": "t", "html": "h"}
+    [record] = notifications.audit.page(  # type: ignore[union-attr]
+        actor_id=None, target_id=str(message.id), limit=5, cursor=None
+    ).items
+    assert (record.action, record.actor_id, record.reason) == (
+        "message.resent", str(staff_id), "the buyer fixed their mailbox",
+    )  # fmt: skip
+    again = requests.post(path, json=body, headers=staff, timeout=5)
+    assert again.status_code == 409 and again.headers["Content-Type"] == PROBLEM
+    missing = f"{url}/v1/admin/notifications/{uuid.uuid4()}/resend"
+    assert requests.post(missing, json=body, headers=staff, timeout=5).status_code == 404
+    blank = requests.post(path, json={"reason": "  "}, headers=staff, timeout=5)
+    assert blank.status_code == 422
+    # the dashboard's tile: staff read the delivery log's failed count too
+    stats = requests.get(f"{url}/v1/admin/notifications/stats", headers=staff, timeout=5)
+    assert stats.status_code == 200 and stats.json()["failed_last_hour"] == 1
 
 
 def test_a_forged_cursor_is_a_400_problem(url, alice):

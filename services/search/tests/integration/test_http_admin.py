@@ -11,7 +11,9 @@ import pytest
 import requests
 
 from keel_common.auth import FakeTokenVerifier
+from keel_common.messaging import Envelope
 from keel_common.testing import live_server
+from keel_events.core import ProductUpdated
 from keel_search.adapters.fakes import FakeProductSource
 from keel_search.bootstrap import Search
 from keel_search.entrypoints.flask_app import create_app
@@ -81,7 +83,7 @@ def test_staff_start_a_rebuild_and_watch_it_finish(
     catalogue.products = [make_product(title=f"Lamp {n}") for n in range(7)]
     staff = bearer("staff")
     before = requests.get(f"{base_url}/v1/admin/search/index", headers=staff, timeout=10)
-    assert before.json() == {"documents": 0, "last_rebuild": None}
+    assert before.json() == {"documents": 0, "last_rebuild": None, "pending_changes": 0}
 
     started = requests.post(f"{base_url}/v1/admin/search/rebuilds", headers=staff, timeout=10)
 
@@ -113,3 +115,13 @@ def test_with_require_mfa_for_roles_the_token_needs_a_second_factor(
     assert refused.status_code == 403
     assert refused.json()["type"] == "/problems/mfa-required"
     assert requests.get(f"{base_url}{path}", headers=two, timeout=10).status_code == 200
+
+
+def test_the_index_status_counts_the_product_changes_waiting_for_the_consumer(
+    base_url: str, wired: Search, bearer: Callable[..., dict[str, str]]
+) -> None:
+    wired.broker.check()  # declares search's queues, as a running worker has
+    changed = [Envelope.new(ProductUpdated.type, "keel-core", {}) for _ in range(3)]
+    wired.broker.publish_batch(changed)
+    status = requests.get(f"{base_url}/v1/admin/search/index", headers=bearer("staff"), timeout=10)
+    assert status.json()["pending_changes"] == 3

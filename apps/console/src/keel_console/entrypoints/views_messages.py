@@ -1,11 +1,13 @@
 """The Messages pages: notification's delivery log (``/v1/admin/notifications``), found by
-user, event, recipient or id, and one message's attempts, provider, status and error."""
+user, event, recipient or id; one message's attempts, provider, status and error; resending
+a failed transactional one (notification decides which may be resent and says why not)."""
 
 from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from keel_console.adapters.api import ApiError
 from keel_console.entrypoints.views_pages import _params, call, signed_in
@@ -15,8 +17,7 @@ API = "/v1/admin/notifications"
 
 
 def failed_deliveries() -> int | str:
-    """The dashboard's tile: messages of the last hour that failed, or why it is missing
-    (notification shows its delivery log to admins only)."""
+    """The dashboard's tile: messages of the last hour that failed, or why it is missing."""
     try:
         count = call("GET", f"{API}/stats").get("failed_last_hour")
     except ApiError as exc:
@@ -36,3 +37,12 @@ def messages() -> str:
 @signed_in
 def message(message_id: uuid.UUID) -> str:
     return render_template("message_log.html", m=call("GET", f"{API}/{message_id}"))
+
+
+@bp.post("/messages/<uuid:message_id>/resend")
+@signed_in
+def resend(message_id: uuid.UUID) -> Response:
+    body = {"reason": request.form.get("reason", "")}
+    resent = call("POST", f"{API}/{message_id}/resend", json=body)["items"]
+    first = resent[0]["id"] if resent else message_id
+    return redirect(url_for(".message", message_id=first, resent_from=message_id))

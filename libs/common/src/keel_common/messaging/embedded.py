@@ -137,13 +137,19 @@ class KombuBroker(Broker):
                 raise BrokerError(f"the embedded broker is unusable: {exc!r}") from exc
 
     def dead_letter_count(self, spec: QueueSpec) -> int:
+        return self._message_count(spec.dead_queue)
+
+    def waiting_count(self, spec: QueueSpec) -> int:
+        return self._message_count(spec.name)
+
+    def _message_count(self, queue: str) -> int:
         with self._lock:
             try:
                 channel = self._open_producer().channel
-                return int(channel.queue_declare(queue=spec.dead_queue, passive=True).message_count)
+                return int(channel.queue_declare(queue=queue, passive=True).message_count)
             except Exception as exc:
                 self._release()
-                raise BrokerError(f"counting {spec.dead_queue} failed: {exc!r}") from exc
+                raise BrokerError(f"counting {queue} failed: {exc!r}") from exc
 
     def walk_dead_letters(self, spec: QueueSpec, visit: Visit, limit: int | None = None) -> None:
         try:

@@ -88,6 +88,14 @@ class FakeBroker(Broker):
         self.check()
         return len(self.dead[spec.name])
 
+    def waiting_count(self, spec: QueueSpec) -> int:
+        """Published events bound to ``spec`` that no ``consume`` delivered yet."""
+        self.check()
+        patterns = [_topic_pattern(key) for key in spec.routing_keys]
+        unseen = self.published[self._consumed[spec.name] :]
+        bound = sum(1 for e in unseen if any(p.match(e.type) for p in patterns))
+        return bound + len(self.replayed[spec.name])
+
     def walk_dead_letters(self, spec: QueueSpec, visit: Visit, limit: int | None = None) -> None:
         self.check()
         kept: list[tuple[bytes, dict[str, object]]] = []

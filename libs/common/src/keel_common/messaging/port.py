@@ -77,6 +77,12 @@ class Broker(DeadLetterWalks, abc.ABC):
         """
 
     @abc.abstractmethod
+    def waiting_count(self, spec: QueueSpec) -> int:
+        """How many messages wait in ``spec``'s queue for a consumer (its backlog: a
+        consumer's lag, in messages). Raises ``BrokerError`` when the broker does not answer.
+        """
+
+    @abc.abstractmethod
     def walk_dead_letters(self, spec: QueueSpec, visit: Visit, limit: int | None = None) -> None:
         """Offer each of the first ``limit`` (default: all) messages of ``spec.dead_queue`` to
         ``visit`` and carry out its answer (``dead_queue.Action``); kept messages stay where

@@ -134,15 +134,21 @@ class RabbitMqBroker(Broker):
             self._open_publisher()
 
     def dead_letter_count(self, spec: QueueSpec) -> int:
+        return self._message_count(spec.dead_queue)
+
+    def waiting_count(self, spec: QueueSpec) -> int:
+        return self._message_count(spec.name)
+
+    def _message_count(self, queue: str) -> int:
         try:
             connection = pika.BlockingConnection(self._connection_parameters(role="admin"))
         except _CONNECTION_ERRORS as exc:
             raise BrokerError(f"RabbitMQ is unreachable: {exc!r}") from exc
         try:
-            frame = connection.channel().queue_declare(spec.dead_queue, passive=True)
+            frame = connection.channel().queue_declare(queue, passive=True)
             return int(frame.method.message_count)
         except _CONNECTION_ERRORS as exc:  # NOT_FOUND: nothing declared the queue yet
-            raise BrokerError(f"counting {spec.dead_queue} failed: {exc!r}") from exc
+            raise BrokerError(f"counting {queue} failed: {exc!r}") from exc
         finally:
             _close_quietly(connection)
 

@@ -90,6 +90,9 @@ notifications = standard_table(
     # the same event never yields the same message twice, even if the inbox were bypassed
     sa.UniqueConstraint("event_id", "channel", "template", "recipient"),
     sa.Index("ix_notifications_user_page", "user_id", "created_at", "id"),
+    # support's reads (console): the whole log, the last hour's failures, one address's log
+    sa.Index("ix_notifications_newest", "created_at", "id"),
+    sa.Index("ix_notifications_recipient_page", "recipient", "created_at", "id"),
     sa.Index("ix_notifications_due", "status", "next_attempt_at"),
 )
 

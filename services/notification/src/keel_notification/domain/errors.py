@@ -23,6 +23,11 @@ class Forbidden(NotificationError):
     """Authenticated, but not allowed to do this."""
 
 
+class NotResendable(NotificationError):
+    """Support asked to resend a message that is not a failed transactional one whose
+    content holds no secret, or that was already resent, or whose user has no address."""
+
+
 class UnknownTemplate(NotificationError):
     """A send request named a template or channel the catalog does not have."""
 

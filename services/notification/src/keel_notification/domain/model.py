@@ -4,7 +4,9 @@
 single address or device. Its lifecycle is ``queued`` → ``sent`` | ``failed`` | ``suppressed``;
 retries keep it ``queued`` with a later ``next_attempt_at``. The rendered content is kept only
 while the message may still be sent: it can hold one-time codes and reset links, which have
-no business staying at rest once delivery is settled.
+no business staying at rest once delivery is settled. The one exception are the failed
+messages of templates that carry no secret (``RESENDABLE_WHEN_FAILED``): they keep their
+content until support resends it once, to the recipient's current address.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from keel_notification.domain.errors import InvalidPreferences
+from keel_notification.domain.errors import InvalidPreferences, NotResendable
 
 
 class Channel(StrEnum):
@@ -62,6 +64,20 @@ ERASED_RECIPIENT = "[erased]"
 #: Templates whose address is forgotten as soon as the message settles (sent or failed):
 #: the erasure confirmation goes to someone the platform must no longer know.
 FORGET_RECIPIENT_WHEN_SETTLED = frozenset({"account_erased"})
+#: Transactional templates whose content holds no code, token or link with a token: a failed
+#: one may be resent as it was rendered. The others (a login code, a reset or verification
+#: link, an export link) are never resent: the code or link has expired, the user asks anew.
+RESENDABLE_WHEN_FAILED = frozenset(
+    {
+        "password_changed",
+        "security_alert",
+        "signup_attempt",
+        "email_change_notice",
+        "order_receipt",
+        "order_cancelled",
+        "daily_signups",
+    }
+)
 
 
 class Notification:
@@ -149,11 +165,54 @@ class Notification:
         self.dead_lettered_at = at
         self._settle(Status.FAILED, f"dead-lettered after {self.attempts} attempts: {error}")
 
+    def resendable(self) -> None:
+        """Return when support may resend this message; ``NotResendable`` says why not."""
+        if self.category is not Category.TRANSACTIONAL:
+            raise NotResendable("promotional messages are never resent")
+        if self.status is not Status.FAILED:
+            raise NotResendable(f"only a failed message is resent; this one is {self.status}")
+        if self.template not in RESENDABLE_WHEN_FAILED:
+            raise NotResendable(
+                f"{self.template} carries a code or a link that has expired: "
+                "the user must ask for a new one"
+            )
+        if self.content is None:
+            raise NotResendable(
+                "this message was already resent, or failed before it kept its content"
+            )
+
+    def resend(
+        self, recipients: list[tuple[str, Platform | None]], at: datetime
+    ) -> list[Notification]:
+        """New messages with this one's content, due ``at``, one per current address (a
+        user's devices for push); the content moves to them, so it is resent once."""
+        self.resendable()
+        if not recipients:
+            raise NotResendable(f"no {self.channel} address or device is known for this user")
+        copies = [
+            Notification(
+                user_id=self.user_id,
+                event_id=self.event_id,
+                channel=self.channel,
+                category=self.category,
+                template=self.template,
+                locale=self.locale,
+                recipient=recipient,
+                platform=platform,
+                content=self.content,
+                next_attempt_at=at,
+            )
+            for recipient, platform in recipients
+        ]
+        self.content = None
+        return copies
+
     def _settle(self, status: Status, error: str | None) -> None:
         self.status = status
         self.error = error
         self.next_attempt_at = None
-        self.content = None
+        if not (status is Status.FAILED and self.template in RESENDABLE_WHEN_FAILED):
+            self.content = None
         if self.template in FORGET_RECIPIENT_WHEN_SETTLED:
             self.forget_recipient()
 
@@ -166,6 +225,7 @@ class Notification:
             self.error = self.error.replace(self.recipient, ERASED_RECIPIENT)
         self.recipient = ERASED_RECIPIENT
         self.provider_message_id = None
+        self.content = None  # a failed message kept for resending names its person
 
 
 class Device:

@@ -7,6 +7,7 @@ from functools import partial
 from flask import Response
 from flask_openapi3 import OpenAPI
 
+from keel_common.audit import MissingReason
 from keel_common.auth import install_token_verifier
 from keel_common.http import create_app as create_keel_app
 from keel_common.http import field_problem, register_domain_errors
@@ -51,6 +52,8 @@ def install_error_mapping(app: OpenAPI) -> None:
             errors.DeviceNotFound: (404, "Not Found"),
             errors.NotificationNotFound: (404, "Not Found"),
             errors.Forbidden: (403, "Forbidden"),
+            errors.NotResendable: (409, "Conflict"),
+            MissingReason: (422, "Unprocessable Content"),  # a reason of blanks
             errors.InvalidCursor: (400, "Bad Request"),
             BrokerError: (503, "Service Unavailable"),  # the dead-letter count
         },

@@ -1,4 +1,4 @@
-"""Reading the delivery log: users see their own messages, support (admins) anyone's."""
+"""Reading the delivery log: users see their own messages, support (staff, admins) anyone's."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from keel_notification.domain.errors import Forbidden, NotificationNotFound
 from keel_notification.domain.model import Notification
 from keel_notification.service_layer.ports import UnitOfWork
 
-ADMIN_ROLE = "admin"
+#: The back-office roles (issue #13: staff read and operate). Neither sees rendered content.
+STAFF_ROLES = frozenset({"staff", "admin"})
 MAX_PAGE = 100
 
 
@@ -43,11 +44,10 @@ def search_notifications(
     limit: int = 20,
     cursor: str | None = None,
 ) -> Page[Notification]:
-    """Support's view: any user's messages, or those one event caused. Admins only, with a
-    second factor in ``amr`` when ``mfa_roles`` (REQUIRE_MFA_FOR_ROLES) name their role."""
-    if ADMIN_ROLE not in roles:
-        raise Forbidden("the delivery log of other users is for admins")
-    require_second_factor(roles, amr, mfa_roles)
+    """Support's view: any user's messages, or those one event caused. Staff and admins,
+    with a second factor in ``amr`` when ``mfa_roles`` (REQUIRE_MFA_FOR_ROLES) name their
+    role."""
+    require_support(roles, amr, mfa_roles)
     with uow:
         if notification_id is not None:
             found = uow.notifications.get(notification_id)
@@ -59,6 +59,14 @@ def search_notifications(
             limit=_limit(limit),
             cursor=cursor,
         )
+
+
+def require_support(
+    roles: Collection[str], amr: Collection[str], mfa_roles: Collection[str]
+) -> None:
+    if not STAFF_ROLES & set(roles):
+        raise Forbidden("the delivery log of other users is for staff and admins")
+    require_second_factor(roles, amr, mfa_roles)
 
 
 def failed_last_hour(

@@ -2,8 +2,9 @@
 
 Devices, contact and preferences are deleted. The delivery log stays (support and the
 metrics read it), but every message for the user, or sent to their address or number, keeps
-only what was sent when: its recipient is masked, its content was already dropped when it
-settled, and a message still queued is not sent at all.
+only what was sent when: its recipient is masked, its content is dropped (settled messages
+had dropped it already, but for failed ones kept for resending), and a message still queued
+is not sent at all.
 """
 
 from __future__ import annotations

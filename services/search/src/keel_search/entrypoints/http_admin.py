@@ -11,11 +11,12 @@ from uuid import UUID
 
 from flask import Response, current_app, jsonify, url_for
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH, problem_response
-from keel_search.bootstrap import Search
+from keel_common.messaging import BrokerError
+from keel_search.bootstrap import PRODUCT_EVENTS, Search
 from keel_search.domain.errors import RebuildInProgress
 from keel_search.domain.rebuilds import RebuildSummary
 from keel_search.entrypoints.background import run_in_background
@@ -47,6 +48,10 @@ class RebuildOut(BaseModel):
 class IndexOut(BaseModel):
     documents: int
     last_rebuild: RebuildOut | None
+    pending_changes: int | None = Field(
+        description="the index's lag: core's product changes not applied yet (null: the "
+        "broker did not answer)"
+    )
 
 
 class RebuildPath(BaseModel):
@@ -69,13 +74,27 @@ def _authenticate() -> None:
 
 @api.get("/index", responses={200: IndexOut})
 def index_status() -> Response:
-    """How many products the index holds and how its last rebuild went (staff)."""
+    """How many products the index holds, how many changes it lags behind, and how its last
+    rebuild went (staff)."""
     service = _service()
     status = admin.index_status(
-        require_principal(), service.settings.require_mfa_for_roles, service.index, service.uow()
+        require_principal(),
+        service.settings.require_mfa_for_roles,
+        service.index,
+        service.uow(),
+        lambda: _pending_changes(service),
     )
     last = _rebuild_json(status.last_rebuild) if status.last_rebuild else None
-    return jsonify(documents=status.documents, last_rebuild=last)
+    return jsonify(
+        documents=status.documents, last_rebuild=last, pending_changes=status.pending_changes
+    )
+
+
+def _pending_changes(service: Search) -> int | None:
+    try:
+        return service.broker.waiting_count(PRODUCT_EVENTS.spec)
+    except BrokerError:
+        return None
 
 
 @api.post("/rebuilds", responses={202: RebuildOut})

@@ -6,7 +6,7 @@ trail of it (who asked, when, how it ended).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -32,16 +32,24 @@ def require_staff(caller: Principal, mfa_roles: Collection[str]) -> None:
 class IndexStatus:
     documents: int
     last_rebuild: RebuildSummary | None
+    #: The index's lag: core's product changes waiting for the consumer (None: the broker
+    #: did not answer, so the rest of the status is still shown).
+    pending_changes: int | None = None
 
 
 def index_status(
-    caller: Principal, mfa_roles: Collection[str], index: SearchIndex, uow: UnitOfWork
+    caller: Principal,
+    mfa_roles: Collection[str],
+    index: SearchIndex,
+    uow: UnitOfWork,
+    backlog: Callable[[], int | None] = lambda: None,
 ) -> IndexStatus:
+    """``backlog`` counts the product changes not yet applied (the consumer's queue)."""
     require_staff(caller, mfa_roles)
     with uow:
         latest = uow.rebuild_jobs.latest()
         last = latest.summary() if latest else None
-    return IndexStatus(index.document_count(), last)
+    return IndexStatus(index.document_count(), last, backlog())
 
 
 def start_rebuild(
