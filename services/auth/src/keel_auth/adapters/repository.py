@@ -123,6 +123,20 @@ class SqlAlchemySessionRepository(ports.SessionRepository):
         )
         return list(self.session.scalars(query))
 
+    def user_of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
+        sessions, users = orm.login_sessions, orm.users
+        # Joined as the entity, so the soft-delete criteria cover the session row too.
+        query = (
+            sa.select(User)
+            .join(LoginSession, sessions.c.user_id == users.c.id)
+            .where(
+                sessions.c.id == session_id,
+                sessions.c.revoked_at.is_(None),
+                users.c.id == user_id,
+            )
+        )
+        return self.session.scalars(query).one_or_none()
+
 
 class SqlAlchemyRefreshTokenRepository(ports.RefreshTokenRepository):
     def __init__(self, session: Session) -> None:
