@@ -1,5 +1,6 @@
 """``keel-local worker [--grpc]``: every installed service's worker, scheduled jobs (and gRPC
-server) in one process, for ``make run`` only.
+server) in one process, for ``make run`` only; ``keel-local web``: their HTTP APIs in one
+gunicorn (``keel_common.local_web``).
 
 In production each service runs ``keel-<svc> worker`` (its relay, consumers and loops),
 ``keel-<svc> grpc``, and its jobs as Kubernetes CronJobs. Locally that was nine Python
@@ -170,7 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     worker = sub.add_parser("worker", help="every service's worker and scheduled jobs")
     worker.add_argument("services", nargs="*", help="only these (default: every installed)")
     worker.add_argument("--grpc", action="store_true", help="serve each one's gRPC API too")
+    web = sub.add_parser("web", help="every service's HTTP API in one gunicorn")
+    web.add_argument("services", nargs="*", help="only these (default: every installed)")
     args = parser.parse_args(argv)
+    if args.command == "web":
+        from keel_common.local_web import serve
+
+        serve(args.services)
+        return 0
     from keel_common.logging import configure_logging
 
     configure_logging("local", os.environ.get("LOG_LEVEL", "INFO"))

@@ -10,8 +10,16 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from keel_common.auth import InMemoryRevocationList, InvalidToken, JwksTokenVerifier
+from keel_common.auth import (
+    DEFAULT_LEEWAY,
+    InMemoryRevocationList,
+    InvalidToken,
+    JwksTokenVerifier,
+    VerifiedTokens,
+    decode_access_token,
+)
 from keel_common.auth.testing import SigningKeys, StaticJwksClient
 
 
@@ -191,3 +199,46 @@ def test_unknown_kids_cannot_force_a_download_per_request(
         with pytest.raises(InvalidToken):
             verifier.verify(SigningKeys().token())
     assert jwks.fetches == 1
+
+
+def test_a_token_verified_once_is_not_parsed_or_checked_again(
+    keys: SigningKeys, verifier: JwksTokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = keys.token()
+    first = verifier.verify(token)
+    decoded = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decoded.append(1) or decode(*a, **k))
+
+    assert verifier.verify(token) == first
+    assert decoded == []
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    with pytest.raises(InvalidToken):  # only the exact token is remembered
+        verifier.verify(tampered)
+    assert decoded == [1]
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    keys, now = SigningKeys(), [time.time()]
+    verified = VerifiedTokens(clock=lambda: now[0])
+    token = keys.sign({**keys.claims(), "exp": int(now[0]) + 60})
+    key_for = keys.keys[keys.current_kid].public_key
+    args = {"issuer": "keel-auth", "audience": "keel", "verified": verified}
+    assert decode_access_token(token, lambda _: key_for(), **args)["exp"] == int(now[0]) + 60
+
+    now[0] += 60 + DEFAULT_LEEWAY.total_seconds()
+
+    assert verified.get(token, lambda _: key_for(), DEFAULT_LEEWAY) is None
+
+
+def test_a_remembered_token_is_refused_once_its_key_is_withdrawn(keys: SigningKeys) -> None:
+    verified = VerifiedTokens()
+    token = keys.token()
+    public = keys.keys[keys.current_kid].public_key()
+    args = {"issuer": "keel-auth", "audience": "keel", "verified": verified}
+    assert decode_access_token(token, lambda _: public, **args)
+
+    with pytest.raises(InvalidToken):
+        decode_access_token(token, lambda _: None, **args)
+    with pytest.raises(InvalidToken):  # a different key under the same kid
+        decode_access_token(token, lambda _: Ed25519PrivateKey.generate().public_key(), **args)

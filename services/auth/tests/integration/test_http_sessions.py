@@ -127,3 +127,19 @@ def test_logout_reaches_every_other_service_at_once(client: Client) -> None:
     for service in services:  # no waiting at all: the next verification is refused
         with pytest.raises(InvalidToken):
             service.verify(pair["access_token"])
+
+
+def test_me_refuses_a_session_the_database_revoked_even_before_the_denylist_knows(
+    client: Client,
+) -> None:
+    client.sign_up()
+    token = client.log_in()["access_token"]
+    assert client.get("/v1/auth/me", token).status_code == 200
+    principal = client.auth.verifier.verify(token)
+
+    with client.auth.uow() as uow:  # the row only: the shared denylist is not told
+        session = uow.sessions.get(principal.session_id)
+        assert session is not None and session.revoke("test", session.created_at)
+        uow.commit()
+
+    assert client.get("/v1/auth/me", token).status_code == 401

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from keel_search.adapters.fakes import tokenize
-from keel_search.domain.highlighting import highlight, matching_tokens, word_matches
+from keel_search.domain.highlighting import QueryMatcher, highlight, matching_tokens, word_matches
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,15 @@ def test_a_long_field_is_cut_around_the_first_match() -> None:
     assert fragment.startswith("…") and fragment.endswith("…")
     assert "<mark>lamp</mark>" in fragment
     assert len(fragment) < 260
+
+
+def test_a_batch_of_words_gets_the_verdicts_of_one_word_at_a_time() -> None:
+    words = ["headphones", "chair", "desk", "head", "haedp", "hedphones", "chairs", "model12"]
+    tokens = [*words, "chiar", "deks", "headphone", "heaphones", "lamp", "a", "hea", "c"]
+    for query, prefix in ((["chiar", "haedp"], True), (["desk", "headphnes"], False)):
+        one_at_a_time = QueryMatcher(query, last_is_prefix=prefix)
+        batch = QueryMatcher(query, last_is_prefix=prefix)
+        batch.learn(tokens)
+        verdicts = {t: one_at_a_time.matches(t) for t in tokens}
+        assert {t: batch.matches(t) for t in tokens} == verdicts
+        assert any(verdicts.values()) and not all(verdicts.values())

@@ -20,6 +20,7 @@ from keel_common.auth.jwks import (
     ALGORITHM,
     DEFAULT_LEEWAY,
     JwksTokenVerifier,
+    VerifiedTokens,
     decode_access_token,
     principal_from_claims,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "RevocationList",
     "SqliteRevocationList",
     "TokenVerifier",
+    "VerifiedTokens",
     "bearer_metadata",
     "create_revocation_list",
     "create_token_verifier",

@@ -4,10 +4,16 @@ The key set is fetched once and cached (``PyJWKClient``); an unknown ``kid`` tri
 refetch, at most once per ``refetch_cooldown`` seconds so random ``kid`` values cannot turn
 every request into a JWKS download. The algorithm, issuer and audience are pinned: ``none``,
 HS256 signed with the public key, and any other algorithm are refused before a key is used.
+
+A client sends the same access token with every call for its lifetime, so each verifier
+remembers the tokens it verified (``VerifiedTokens``) and skips parsing and the signature
+for them; revocation is still checked on every call, by the verifier.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -49,6 +55,7 @@ class JwksTokenVerifier(TokenVerifier):
         self._audience = audience
         self._revocations = revocations
         self._leeway = leeway
+        self._verified = VerifiedTokens()
 
     def verify(self, token: str) -> Principal:
         claims = self._decode(token)
@@ -59,7 +66,12 @@ class JwksTokenVerifier(TokenVerifier):
 
     def _decode(self, token: str) -> dict[str, Any]:
         return decode_access_token(
-            token, self._key_for, issuer=self._issuer, audience=self._audience, leeway=self._leeway
+            token,
+            self._key_for,
+            issuer=self._issuer,
+            audience=self._audience,
+            leeway=self._leeway,
+            verified=self._verified,
         )
 
     def _key_for(self, kid: str) -> Any:
@@ -75,6 +87,42 @@ ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
 ACCESS_TOKEN_TYPES = frozenset({ACCESS_TOKEN_TYPE, "application/at+jwt"})
 
 
+class VerifiedTokens:
+    """Tokens verified by this process and their claims, at most ``size`` (the oldest go
+    first), the way Envoy's jwt_authn caches verified JWTs.
+
+    Keyed by the whole token, signature included, so only the exact bytes that passed can
+    hit. A hit is refused once ``exp`` has passed (the one check whose outcome changes with
+    time: ``nbf`` and ``iat`` only get truer) or when ``key_for`` no longer returns the key
+    that verified it (a withdrawn key stops its tokens at once). Revocation is not cached.
+    """
+
+    def __init__(self, size: int = 4096, clock: Callable[[], float] = time.time) -> None:
+        self._size = size
+        self._clock = clock
+        self._entries: dict[str, tuple[str, Any, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self, token: str, key_for: Callable[[str], Any], leeway: timedelta
+    ) -> dict[str, Any] | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        kid, key, claims = entry
+        if claims["exp"] <= self._clock() - leeway.total_seconds() or key_for(kid) != key:
+            with self._lock:
+                self._entries.pop(token, None)
+            return None
+        return dict(claims)
+
+    def put(self, token: str, kid: str, key: Any, claims: dict[str, Any]) -> None:
+        with self._lock:
+            if len(self._entries) >= self._size:
+                del self._entries[next(iter(self._entries))]
+            self._entries[token] = (kid, key, dict(claims))
+
+
 def decode_access_token(
     token: str,
     key_for: Callable[[str], Any],
@@ -82,13 +130,17 @@ def decode_access_token(
     issuer: str,
     audience: str,
     leeway: timedelta = DEFAULT_LEEWAY,
+    verified: VerifiedTokens | None = None,
 ) -> dict[str, Any]:
     """The verified claims of a keel-auth access token, or ``InvalidToken``.
 
     ``key_for(kid)`` returns the public key of ``kid`` or None. Only ``EdDSA`` is accepted,
     and checked before any key is looked up, so ``none`` and HMAC-with-the-public-key tokens
-    never reach a verification routine.
+    never reach a verification routine. With ``verified``, a token verified before is
+    answered from it (see ``VerifiedTokens``) and a newly verified one is added.
     """
+    if verified is not None and (remembered := verified.get(token, key_for, leeway)) is not None:
+        return remembered
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -104,7 +156,7 @@ def decode_access_token(
     if key is None:
         raise InvalidToken("unknown signing key")
     try:
-        return jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             token,
             key,
             algorithms=[ALGORITHM],
@@ -115,6 +167,9 @@ def decode_access_token(
         )
     except jwt.PyJWTError as exc:
         raise InvalidToken(type(exc).__name__) from exc
+    if verified is not None:
+        verified.put(token, kid, key, claims)
+    return claims
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:

@@ -38,7 +38,10 @@ __all__ = [
     "utcnow",
 ]
 
-_SOFT_DELETABLE: set[type] = set()
+# One ``with_loader_criteria`` option per soft-deletable class, built when the class is
+# mapped: building them per statement (lambda analysis for every class, on every query) cost
+# more CPU than the rest of a primary-key read (issue #12).
+_SOFT_DELETE_CRITERIA: dict[type, Any] = {}
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):
@@ -133,7 +136,9 @@ def map_entity(mapper_registry: registry, cls: type, table: sa.Table, **properti
         cls, table, properties={"_pk": table.c.pk, **properties}
     )
     if "deleted_at" in table.c:
-        _SOFT_DELETABLE.add(cls)
+        _SOFT_DELETE_CRITERIA[cls] = with_loader_criteria(
+            cls, lambda c: c.deleted_at.is_(None), include_aliases=True
+        )
         if not hasattr(cls, "is_deleted"):
             cls.is_deleted = property(lambda self: getattr(self, "deleted_at", None) is not None)  # type: ignore[attr-defined]
     return mapper
@@ -149,10 +154,7 @@ def _exclude_soft_deleted(state: ORMExecuteState) -> None:
         return
     if state.is_column_load or state.is_relationship_load:
         return
-    for cls in _SOFT_DELETABLE:
-        state.statement = state.statement.options(
-            with_loader_criteria(cls, lambda c: c.deleted_at.is_(None), include_aliases=True)
-        )
+    state.statement = state.statement.options(*_SOFT_DELETE_CRITERIA.values())
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

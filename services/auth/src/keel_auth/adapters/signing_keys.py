@@ -34,6 +34,7 @@ from keel_common.auth import (
     Principal,
     RevocationList,
     TokenVerifier,
+    VerifiedTokens,
     decode_access_token,
     principal_from_claims,
 )
@@ -176,6 +177,7 @@ class JwtAccessTokens(ports.AccessTokens):
         self._issuer = issuer
         self._audience = audience
         self._ttl = ttl
+        self._verified = VerifiedTokens()
 
     def issue(
         self, user: User, session_id: uuid.UUID, now: datetime, amr: Sequence[str] = ()
@@ -199,7 +201,11 @@ class JwtAccessTokens(ports.AccessTokens):
 
     def decode(self, token: str) -> dict[str, Any]:
         return decode_access_token(
-            token, self._keys.public_key, issuer=self._issuer, audience=self._audience
+            token,
+            self._keys.public_key,
+            issuer=self._issuer,
+            audience=self._audience,
+            verified=self._verified,
         )
 
 

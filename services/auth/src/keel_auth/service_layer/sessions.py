@@ -165,10 +165,9 @@ def log_out(
 def current_user(principal: Principal, uow: UnitOfWork) -> User:
     """The caller's account; the session is checked here too, auth being its source of truth."""
     with uow:
-        _active_session(uow, principal)
-        user = uow.users.get(principal.user_id)
+        user = uow.sessions.user_of_live_session(principal.session_id, principal.user_id)
         if user is None:
-            raise Unauthenticated("the account no longer exists")
+            raise Unauthenticated("the session has ended or the account no longer exists")
         return user
 
 

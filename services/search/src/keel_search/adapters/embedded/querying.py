@@ -8,12 +8,14 @@ from analysed words, never from tantivy's query syntax, so no input can make one
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import tantivy
 
-from keel_search.adapters.embedded.generation import SCHEMA, from_tantivy, text_analyzer
+from keel_search.adapters.embedded.generation import MAX_TOKEN, SCHEMA, from_tantivy, text_analyzer
 from keel_search.domain.highlighting import QueryMatcher, Token, highlight
+from keel_search.domain.products import ProductDocument
 from keel_search.domain.queries import SearchQuery, SortOrder, typo_budget
 from keel_search.domain.results import CategoryCount, SearchHit, SearchResult
 
@@ -25,6 +27,10 @@ MUST = tantivy.Occur.Must
 SHOULD = tantivy.Occur.Should
 
 _ANALYZER = text_analyzer()
+# The analyzer on ASCII text: words are runs of letters and digits, lowercased (which keeps
+# every offset), and words of MAX_TOKEN characters or more are dropped (never indexed).
+_EDGE_BEFORE, _EDGE_AFTER = "(?<![a-z0-9])", "(?![a-z0-9])"
+_ASCII_WORD = re.compile(f"{_EDGE_BEFORE}[a-z0-9]{{1,{MAX_TOKEN - 1}}}{_EDGE_AFTER}")
 _SORT_FIELDS = {
     SortOrder.NEWEST: ("created_at", tantivy.Order.Desc),
     SortOrder.PRICE_ASC: ("price_cents", tantivy.Order.Asc),
@@ -46,8 +52,8 @@ def search(searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
         page_query = _all_of([facet_query, _filter(category)])
     field, order = _order(query, words)
     result = searcher.search(page_query, query.limit, True, field, query.offset, order)
-    matcher = QueryMatcher(words, last_is_prefix=query.last_word_is_prefix)
-    hits = [_hit(searcher.doc(address), matcher) for _, address in result.hits]
+    products = [from_tantivy(searcher.doc(address)) for _, address in result.hits]
+    hits = _highlighted(products, words, last_is_prefix=query.last_word_is_prefix)
     total = result.count or 0  # type: ignore[attr-defined]  # missing from tantivy's stubs
     return SearchResult(hits=hits, total=total, facets=_facets(searcher, facet_query))
 
@@ -120,17 +126,66 @@ def _facets(searcher: tantivy.Searcher, query: tantivy.Query) -> list[CategoryCo
     return [CategoryCount(str(b["key"]), int(b["doc_count"])) for b in buckets]
 
 
-def _hit(doc: tantivy.Document, matcher: QueryMatcher) -> SearchHit:
-    product = from_tantivy(doc)
+def _highlighted(
+    products: list[ProductDocument], words: list[str], *, last_is_prefix: bool
+) -> list[SearchHit]:
+    """The page's hits with their fragments. The query's rules run once over the distinct
+    words of the whole page; in ASCII text one regex then finds the matched words, so no
+    Python object is made per word. Without query words there is nothing to mark."""
+    if not words:
+        return [SearchHit(product) for product in products]
+    matcher = QueryMatcher(words, last_is_prefix=last_is_prefix)
+    texts = [[getattr(product, field) for field in HIGHLIGHTED] for product in products]
+    vocabulary: set[str] = set()
+    for fields in texts:
+        for text in fields:
+            vocabulary.update(analysed_vocabulary(text))
+    matcher.learn(vocabulary)
+    marker = _marker(w for w in vocabulary if matcher.matches(w))
+    return [_hit(p, fields, matcher, marker) for p, fields in zip(products, texts, strict=True)]
+
+
+def analysed_vocabulary(text: str) -> set[str]:
+    """The distinct words the index made of ``text``."""
+    if text.isascii():
+        return set(_ASCII_WORD.findall(text.lower()))
+    return {t.text for t in _ANALYZER.pre_tokenize(text).tokens}
+
+
+def marked_words(text: str, matcher: QueryMatcher, marker: re.Pattern[str] | None) -> list[Token]:
+    """The words of ``text`` that the query matches, with their offsets in ``text``."""
+    if text.isascii():
+        # lower() keeps the offsets of ASCII text.
+        return (
+            []
+            if marker is None
+            else [Token(m.group(), m.start(), m.end()) for m in marker.finditer(text.lower())]
+        )
+    tokens = _ANALYZER.pre_tokenize(text).tokens
+    return [
+        Token(t.text, t.char_offset_from, t.char_offset_to)
+        for t in tokens
+        if matcher.matches(t.text)
+    ]
+
+
+def _marker(matched: Iterator[str]) -> re.Pattern[str] | None:
+    """A regex finding exactly the whole ASCII words in ``matched`` (longest first)."""
+    alternatives = sorted((re.escape(w) for w in matched if w.isascii()), key=len, reverse=True)
+    if not alternatives:
+        return None
+    return re.compile(f"{_EDGE_BEFORE}(?:{'|'.join(alternatives)}){_EDGE_AFTER}")
+
+
+def _hit(
+    product: ProductDocument,
+    texts: list[str],
+    matcher: QueryMatcher,
+    marker: re.Pattern[str] | None,
+) -> SearchHit:
     highlights = {}
-    for field in HIGHLIGHTED:
-        text = getattr(product, field)
-        marked = [
-            Token(t.text, t.char_offset_from, t.char_offset_to)
-            for t in _ANALYZER.pre_tokenize(text).tokens
-            if matcher.matches(t.text)
-        ]
-        fragment = highlight(text, marked)
+    for field, text in zip(HIGHLIGHTED, texts, strict=True):
+        fragment = highlight(text, marked_words(text, matcher, marker))
         if fragment:
             highlights[field] = fragment
     return SearchHit(product, highlights)
