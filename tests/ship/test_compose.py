@@ -44,17 +44,22 @@ def procfile() -> dict[str, list[str]]:
 
 
 def per_service(words: list[str]) -> dict[str, list[str]]:
-    """make run's one ``keel-local worker --grpc`` process as compose (and production) runs
-    it: each service's ``worker`` and ``grpc`` with its ``<SVC>__`` settings, and a
-    ``scheduler`` for each service that declares scheduled jobs."""
+    """make run's combined processes as compose (and production) runs them: ``keel-local
+    web`` is each service's ``web`` with its ``<SVC>__`` settings; ``keel-local worker
+    --grpc`` is each service's ``worker`` and ``grpc``, and a ``scheduler`` for each service
+    that declares scheduled jobs."""
     from keel_common.local import declarations
 
     scheduled = {d.name for d in declarations() if d.schedules}
     processes: dict[str, list[str]] = {}
+    command = words[words.index(next(w for w in words if w.endswith("keel-local"))) + 1]
     for declaration in declarations():
         prefix = f"{declaration.name.upper()}__"
         own = [w.removeprefix(prefix) for w in words if w.startswith(prefix)]
         program = f"keel-{declaration.name}"
+        if command == "web":
+            processes[f"{declaration.name}-web"] = [*own, program, "web"]
+            continue
         database = [w for w in own if w.startswith("DATABASE_URL=")]
         grpc_port = [w for w in own if w.startswith("GRPC_PORT=")]
         worker = [w for w in own if w not in grpc_port]
