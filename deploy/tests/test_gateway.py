@@ -18,6 +18,8 @@ from types import ModuleType
 import pytest
 import requests
 
+from keel_common.testing import free_port
+
 pytestmark = pytest.mark.nginx
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,12 +32,6 @@ def load_render() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Echo(BaseHTTPRequestHandler):

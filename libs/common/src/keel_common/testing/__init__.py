@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import socket
 import threading
 import time
@@ -27,11 +29,48 @@ def eventually(probe: Callable[[], T], what: str = "the condition", timeout: flo
         time.sleep(0.05)
 
 
+# Ports for servers the tests start, below Linux's ephemeral range (32768-60999), where the
+# kernel picks the local port of every outgoing connection (database, broker, HTTP clients):
+# a port the kernel had just handed out as "free" could be taken by such a connection, or by
+# the other xdist worker's platform, before the server bound it (EADDRINUSE, seen when two
+# e2e platforms started at once). Each xdist worker draws from its own block, each process
+# hands a port out once.
+_PORT_BLOCK = 3000
+_PORT_BASE = 20000
+_handed_out: set[int] = set()
+_port_lock = threading.Lock()
+
+
+def _port_block() -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker[2:]) + 1 if worker.startswith("gw") and worker[2:].isdigit() else 0
+    start = _PORT_BASE + (index % 4) * _PORT_BLOCK
+    return range(start, start + _PORT_BLOCK)
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now, from this process's block
+    (see above), never the same one twice in a process."""
+    block = _port_block()
+    with _port_lock:
+        for _ in range(2):  # a second round once every port was handed out (long runs)
+            offset = random.randrange(len(block))
+            for step in range(len(block)):
+                port = block[(offset + step) % len(block)]
+                if port not in _handed_out and _bindable(port):
+                    _handed_out.add(port)
+                    return port
+            _handed_out.clear()
+    raise RuntimeError(f"no free port left in {block.start}-{block.stop - 1}")
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 @contextmanager
