@@ -143,6 +143,16 @@ def test_pages_follow_next_cursor(client: Client, staff: tuple[str, str]) -> Non
     assert bad.status_code == 422
 
 
+def test_a_malformed_search_filter_is_a_422_naming_the_query_parameter(
+    client: Client, staff: tuple[str, str]
+) -> None:
+    for query, field in (("email=nobody", "email"), ("phone=12", "phone"), ("cursor=x", "cursor")):
+        bad = call(client, "GET", f"/v1/admin/users?{query}", token=staff[1])
+        assert bad.status_code == 422, bad.text
+        assert bad.headers["Content-Type"] == "application/problem+json"
+        assert [e["loc"] for e in bad.json()["errors"]] == [["query", field]], bad.text
+
+
 def test_the_user_detail_shows_profile_flags_sessions_and_the_trail(
     client: Client, staff: tuple[str, str]
 ) -> None:

@@ -8,12 +8,14 @@ class AuthError(Exception):
 
 
 class InvalidInput(AuthError):
-    """A value breaks a rule (422). ``field`` names the offending input."""
+    """A value breaks a rule (422). ``field`` names the offending input, ``location`` where
+    the request carried it (``body``, or ``query`` for a search filter or a cursor)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, location: str = "body") -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.location = location
 
 
 class EmailTaken(AuthError):

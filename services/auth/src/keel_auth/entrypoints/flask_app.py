@@ -88,7 +88,7 @@ def _account_disabled(exc: errors.AccountDisabled) -> Response:
 
 
 def _invalid_input(exc: errors.InvalidInput) -> Response:
-    return field_problem([(exc.field, exc.message)], detail=exc.message)
+    return field_problem([(exc.field, exc.message)], location=exc.location, detail=exc.message)
 
 
 def _throttled(exc: errors.Throttled) -> Response:

@@ -212,12 +212,15 @@ def check_reason(reason: str) -> str:
 def _normalized(query: UserQuery) -> UserQuery:
     """Addresses and numbers as stored (lower-cased email, E.164 phone)."""
     prefix = (query.email_prefix or "").strip().lower()
-    return UserQuery(
-        user_id=query.user_id,
-        email=normalize_email(query.email) if query.email else None,
-        email_prefix=prefix or None,
-        phone=normalize_phone(query.phone) if query.phone else None,
-    )
+    try:
+        return UserQuery(
+            user_id=query.user_id,
+            email=normalize_email(query.email) if query.email else None,
+            email_prefix=prefix or None,
+            phone=normalize_phone(query.phone) if query.phone else None,
+        )
+    except InvalidInput as exc:  # a search filter, not a field of a body
+        raise InvalidInput(exc.field, exc.message, location="query") from exc
 
 
 def _actor(uow: UnitOfWork, principal: Principal, permission: str, policy: AuthPolicy) -> User:
@@ -245,7 +248,7 @@ def _operable_target(uow: UnitOfWork, actor: User, user_id: uuid.UUID) -> User:
 
 def _check_limit(limit: int) -> None:
     if isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput("limit", f"must be 1 to {MAX_LIMIT}")
+        raise InvalidInput("limit", f"must be 1 to {MAX_LIMIT}", location="query")
 
 
 def _position(cursor: str | None) -> Position | None:
@@ -254,7 +257,7 @@ def _position(cursor: str | None) -> Position | None:
     try:
         return decode_cursor(cursor)
     except InvalidCursor as exc:
-        raise InvalidInput("cursor", str(exc)) from exc
+        raise InvalidInput("cursor", str(exc), location="query") from exc
 
 
 def _aware(value: datetime) -> datetime:
