@@ -37,6 +37,22 @@ class Measured:
     client: str
 
 
+def median_of(runs: list[Measured]) -> Measured:
+    """Each figure's median over repeated runs of one call (the VM's speed moves between
+    runs; one run's figure can be half of the next one's)."""
+
+    def mid(values: list[float]) -> float:
+        return sorted(values)[len(values) // 2]
+
+    return Measured(
+        mid([r.rps for r in runs]),
+        mid([r.p50_ms for r in runs]),
+        mid([r.p99_ms for r in runs]),
+        sum(r.errors for r in runs),
+        runs[0].client,
+    )
+
+
 def ensure_wrk() -> str | None:
     if shutil.which("wrk") is None and INSTALL.exists():
         subprocess.run([str(INSTALL)], check=False)

@@ -90,10 +90,19 @@ def databases(shape: str) -> str:
     return f"PostgreSQL {pg}, Redis {version} (cache + session denylist); no broker on these calls"
 
 
-def row(name: str, m: loadgen.Measured, hello: float) -> str:
+def row(name: str, runs: list[loadgen.Measured], hello: float) -> str:
+    """The median of the runs, the ratio to hello-world's median, and the spread of req/s."""
+    m = loadgen.median_of(runs)
     errors = f"  errors={m.errors}" if m.errors else ""
     figures = f"{m.rps:>8.0f} req/s  p50 {m.p50_ms:>6.2f} ms  p99 {m.p99_ms:>6.2f} ms"
-    return f"  {name:<44} {figures}  {m.rps / hello:>5.2f}x{errors}"
+    rates = [r.rps for r in runs]
+    spread = f"  ({min(rates):.0f}-{max(rates):.0f})" if len(runs) > 1 else ""
+    return f"  {name:<44} {figures}  {m.rps / hello:>5.2f}x{spread}{errors}"
+
+
+def repeated(repeat: int, url: str, load: loadgen.Load, headers: dict[str, str],
+             lua: str | None = None) -> list[loadgen.Measured]:  # fmt: skip
+    return [loadgen.measure(url, load, headers, lua) for _ in range(repeat)]
 
 
 def main() -> None:
@@ -103,6 +112,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--products", type=int, default=100_000, help="search index size")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per call; medians printed")
     args = parser.parse_args()
     load = loadgen.Load(args.seconds, args.threads, args.connections)
     web = {"WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
@@ -113,7 +123,8 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     client = f"wrk ({wrk})" if wrk else "Python threads (wrk missing: figures are a floor; no POST)"
     print(f"client: {client}, {load.threads} threads, {load.connections} connections,", end=" ")
-    print(f"{load.seconds} s per call after a 2 s warm-up")
+    print(f"{load.seconds} s per run after a 2 s warm-up, {args.repeat} runs per call: the")
+    print("  median of each figure, its ratio to hello-world's median, (the runs' req/s range)")
     settings = ", ".join(f"{k}={v}" for k, v in web.items())
     print(f"servers: gunicorn gthread, {settings} (an access line per request)")
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
@@ -122,14 +133,21 @@ def main() -> None:
         seconds = keel.build_search_index(workdir, args.products)
         print(f"search index: {args.products} products (bench/search), built in {seconds:.0f} s")
         with keel.hello_world(workdir, web) as hello_base:
-            hello = loadgen.measure(f"{hello_base}/hello", load, {})
-        print("\n" + row("hello-world Flask (the baseline)", hello, hello.rps))
+            hello = repeated(args.repeat, f"{hello_base}/hello", load, {})
+        baseline = loadgen.median_of(hello).rps
+        print("\n" + row("hello-world Flask (the baseline)", hello, baseline))
         for shape in args.shapes.split(","):
-            run_shape(shape, workdir, web, load, hello.rps, wrk is not None)
+            run_shape(shape, workdir, web, load, baseline, wrk is not None, args.repeat)
 
 
 def run_shape(
-    shape: str, workdir: Path, web: dict[str, str], load: loadgen.Load, hello: float, wrk: bool
+    shape: str,
+    workdir: Path,
+    web: dict[str, str],
+    load: loadgen.Load,
+    hello: float,
+    wrk: bool,
+    repeat: int,
 ) -> None:
     print(f"\n[{shape}] {databases(shape)}")
     with keel.started(shape, workdir, web) as bases:
@@ -139,7 +157,7 @@ def run_shape(
                 continue
             warm_up = loadgen.Load(2, load.threads, load.connections)
             loadgen.measure(url, warm_up, headers, lua)
-            print(row(name, loadgen.measure(url, load, headers, lua), hello), flush=True)
+            print(row(name, repeated(repeat, url, load, headers, lua), hello), flush=True)
 
 
 if __name__ == "__main__":
