@@ -11,13 +11,12 @@ from keel_auth.domain.model import (
     OneTimeSecret,
     SecretPurpose,
     User,
-    split_emailed_token,
 )
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.domain.values import normalize_email
 from keel_auth.service_layer.account import caller, prove_password
 from keel_auth.service_layer.ports import PasswordHasher, RevocationList, Throttle, UnitOfWork
-from keel_auth.service_layer.steps import audit, end_all_sessions
+from keel_auth.service_layer.steps import audit, emailed_secret, end_all_sessions, spend_secret
 from keel_common.auth.principal import Principal
 from keel_common.clock import Clock
 
@@ -86,26 +85,15 @@ def confirm_email_change(
 
     If another account took the address since the request, 409: only the inbox's owner holds
     the token, and that inbox received the other account's welcome email anyway."""
-    secret_id, raw = split_emailed_token(cmd.token)
     now = clock()
     with uow:
-        secret = uow.secrets.get(secret_id)
-        user = uow.users.get(secret.user_id) if secret else None
-        latest = uow.secrets.latest(SecretPurpose.EMAIL_CHANGE, user.id) if user else None
-        if (
-            secret is None
-            or user is None
-            or secret.purpose is not SecretPurpose.EMAIL_CHANGE
-            or secret.new_email is None
-            or latest is None
-            or latest.id != secret.id
-            or not secret.matches(raw, now)
-        ):
-            raise InvalidOneTimeToken("invalid, expired or used email-change token")
+        what, purpose = "email-change token", SecretPurpose.EMAIL_CHANGE
+        secret, user = emailed_secret(uow, cmd.token, purpose, now, what=what, newest_only=True)
+        if secret.new_email is None:
+            raise InvalidOneTimeToken(f"invalid, expired or used {what}")
         if uow.users.get_by_email(secret.new_email) is not None:
             raise EmailTaken("another account uses this address now")
-        if not uow.secrets.consume(secret, now):  # used by a concurrent request
-            raise InvalidOneTimeToken("invalid, expired or used email-change token")
+        spend_secret(uow, secret, now, what=what)
         previous, user.email, user.email_verified = user.email, secret.new_email, True
         end_all_sessions(uow, revocations, user, "email_changed", policy, now)
         uow.publish(

@@ -11,14 +11,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from keel_auth.domain.commands import Origin
-from keel_auth.domain.errors import InvalidOneTimeToken
 from keel_auth.domain.model import (
     AuditAction,
     OneTimeSecret,
     SecretPurpose,
     User,
     hash_secret,
-    split_emailed_token,
 )
 from keel_auth.domain.oidc import (
     AccountExists,
@@ -39,7 +37,13 @@ from keel_auth.domain.policy import AuthPolicy
 from keel_auth.service_layer.identities import resolve, verified_claims
 from keel_auth.service_layer.oidc_ports import IdentityProviders
 from keel_auth.service_layer.ports import AccessTokens, RevocationList, Throttle, UnitOfWork
-from keel_auth.service_layer.steps import MfaRequired, TokenPair, audit
+from keel_auth.service_layer.steps import (
+    MfaRequired,
+    TokenPair,
+    audit,
+    emailed_secret,
+    spend_secret,
+)
 from keel_auth.service_layer.steps import finish_sign_in as finish_first_factor
 from keel_common.clock import Clock
 
@@ -160,20 +164,10 @@ def exchange_code(
 ) -> TokenPair | MfaRequired:
     """Trade the callback's code for the token pair (the code works once, for 60 s)."""
     throttle.hit("login-ip", origin.ip or "-", policy.login_per_ip)
-    secret_id, raw = split_emailed_token(code)
     now = clock()
     with uow:
-        secret = uow.secrets.get(secret_id)
-        user = uow.users.get(secret.user_id) if secret else None
-        if (
-            secret is None
-            or user is None
-            or secret.purpose is not SecretPurpose.OIDC_EXCHANGE
-            or not secret.matches(raw, now)
-        ):
-            raise InvalidOneTimeToken("invalid, expired or used code")
-        if not uow.secrets.consume(secret, now):  # used by a concurrent request
-            raise InvalidOneTimeToken("invalid, expired or used code")
+        secret, user = emailed_secret(uow, code, SecretPurpose.OIDC_EXCHANGE, now, what="code")
+        spend_secret(uow, secret, now, what="code")
         pair = finish_sign_in(uow, tokens, user, origin, policy, now, "web_exchange")
         uow.commit()
         return pair

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from keel_auth.domain.commands import ForgotPassword, Origin, ResetPassword
-from keel_auth.domain.errors import InvalidOneTimeToken
 from keel_auth.domain.events import PasswordChanged, PasswordResetRequested
-from keel_auth.domain.model import AuditAction, OneTimeSecret, SecretPurpose, split_emailed_token
+from keel_auth.domain.model import AuditAction, OneTimeSecret, SecretPurpose
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.domain.values import check_password_strength, normalize_email
 from keel_auth.service_layer.ports import (
@@ -14,7 +13,7 @@ from keel_auth.service_layer.ports import (
     Throttle,
     UnitOfWork,
 )
-from keel_auth.service_layer.steps import audit, end_all_sessions
+from keel_auth.service_layer.steps import audit, emailed_secret, end_all_sessions, spend_secret
 from keel_common.clock import Clock
 
 
@@ -70,24 +69,12 @@ def reset_password(
     verified, the per-account login and reset budgets start afresh (someone spending them
     cannot keep the owner out), and on an account that was never verified the phones go
     too, since whoever registered the address may have attached their own."""
-    secret_id, raw = split_emailed_token(cmd.token)
     now = clock()
     with uow:
-        secret = uow.secrets.get(secret_id)
-        user = uow.users.get(secret.user_id) if secret else None
-        latest = uow.secrets.latest(SecretPurpose.PASSWORD_RESET, user.id) if user else None
-        if (
-            secret is None
-            or user is None
-            or secret.purpose is not SecretPurpose.PASSWORD_RESET
-            or latest is None
-            or latest.id != secret.id
-            or not secret.matches(raw, now)
-        ):
-            raise InvalidOneTimeToken("invalid, expired or used reset token")
+        what, purpose = "reset token", SecretPurpose.PASSWORD_RESET
+        secret, user = emailed_secret(uow, cmd.token, purpose, now, what=what, newest_only=True)
         check_password_strength(cmd.password, [user.email, user.name or ""])
-        if not uow.secrets.consume(secret, now):  # used by a concurrent request
-            raise InvalidOneTimeToken("invalid, expired or used reset token")
+        spend_secret(uow, secret, now, what=what)
         user.password_hash = hasher.hash(cmd.password)
         if not user.email_verified:
             user.drop_phones()

@@ -9,10 +9,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from keel_auth.domain.commands import Origin
-from keel_auth.domain.errors import AccountDisabled, Unauthenticated
+from keel_auth.domain.errors import AccountDisabled, InvalidOneTimeToken, Unauthenticated
 from keel_auth.domain.events import SessionRevoked
 from keel_auth.domain.mfa import MfaChallenge
-from keel_auth.domain.model import AuditAction, AuditEntry, LoginSession, RefreshToken, User
+from keel_auth.domain.model import (
+    AuditAction,
+    AuditEntry,
+    LoginSession,
+    OneTimeSecret,
+    RefreshToken,
+    SecretPurpose,
+    User,
+    split_emailed_token,
+)
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.service_layer.ports import AccessTokens, RevocationList, UnitOfWork
 from keel_common.auth.principal import Principal
@@ -167,6 +176,40 @@ def audit(
             details=dict(details),
         )
     )
+
+
+def emailed_secret(
+    uow: UnitOfWork,
+    token: str,
+    purpose: SecretPurpose,
+    now: datetime,
+    *,
+    what: str,
+    newest_only: bool = False,
+) -> tuple[OneTimeSecret, User]:
+    """The live secret of ``purpose`` an emailed link's ``token`` names, and its user. One
+    answer (``InvalidOneTimeToken``, "invalid, expired or used <what>") for an unknown,
+    malformed, expired or used token, another purpose's, or, with ``newest_only``, one a
+    newer link of the same purpose replaced. Inside the caller's unit of work; spend it with
+    ``spend_secret`` once the rest of the request is checked."""
+    secret_id, raw = split_emailed_token(token)
+    secret = uow.secrets.get(secret_id)
+    user = uow.users.get(secret.user_id) if secret else None
+    if secret is None or user is None or secret.purpose is not purpose:
+        raise InvalidOneTimeToken(f"invalid, expired or used {what}")
+    if newest_only:
+        latest = uow.secrets.latest(purpose, user.id)
+        if latest is None or latest.id != secret.id:
+            raise InvalidOneTimeToken(f"invalid, expired or used {what}")
+    if not secret.matches(raw, now):
+        raise InvalidOneTimeToken(f"invalid, expired or used {what}")
+    return secret, user
+
+
+def spend_secret(uow: UnitOfWork, secret: OneTimeSecret, now: datetime, *, what: str) -> None:
+    """Use ``secret`` up; of concurrent requests with one link, only one gets past this."""
+    if not uow.secrets.consume(secret, now):
+        raise InvalidOneTimeToken(f"invalid, expired or used {what}")
 
 
 def signed_in_user(uow: UnitOfWork, principal: Principal) -> User:

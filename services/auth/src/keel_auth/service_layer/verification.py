@@ -4,14 +4,21 @@ can be asked for at any time without learning whether the address is registered.
 from __future__ import annotations
 
 from keel_auth.domain.commands import Origin, ResendVerification, VerifyEmail
-from keel_auth.domain.errors import InvalidInput, InvalidOneTimeToken, Throttled
+from keel_auth.domain.errors import InvalidInput, Throttled
 from keel_auth.domain.events import EmailVerificationRequested
 from keel_auth.domain.mfa import EMAIL_LINK
-from keel_auth.domain.model import AuditAction, OneTimeSecret, SecretPurpose, split_emailed_token
+from keel_auth.domain.model import AuditAction, OneTimeSecret, SecretPurpose
 from keel_auth.domain.policy import AuthPolicy
 from keel_auth.domain.values import normalize_email
 from keel_auth.service_layer.ports import AccessTokens, Throttle, UnitOfWork
-from keel_auth.service_layer.steps import MfaRequired, TokenPair, audit, finish_sign_in
+from keel_auth.service_layer.steps import (
+    MfaRequired,
+    TokenPair,
+    audit,
+    emailed_secret,
+    finish_sign_in,
+    spend_secret,
+)
 from keel_common.clock import Clock
 
 
@@ -24,20 +31,12 @@ def verify_email(
     clock: Clock,
 ) -> TokenPair | MfaRequired:
     """Mark the address verified and sign the user in (the link proves the inbox)."""
-    secret_id, raw = split_emailed_token(cmd.token)
     now = clock()
     with uow:
-        secret = uow.secrets.get(secret_id)
-        user = uow.users.get(secret.user_id) if secret else None
-        if (
-            secret is None
-            or user is None
-            or secret.purpose is not SecretPurpose.EMAIL_VERIFICATION
-            or not secret.matches(raw, now)
-        ):
-            raise InvalidOneTimeToken("invalid, expired or used verification token")
-        if not uow.secrets.consume(secret, now):  # used by a concurrent request
-            raise InvalidOneTimeToken("invalid, expired or used verification token")
+        what = "verification token"
+        purpose = SecretPurpose.EMAIL_VERIFICATION
+        secret, user = emailed_secret(uow, cmd.token, purpose, now, what=what)
+        spend_secret(uow, secret, now, what=what)
         user.email_verified = True
         audit(uow, AuditAction.EMAIL_VERIFIED, origin, now, user=user)
         pair = finish_sign_in(uow, tokens, user, origin, policy, now, amr=[EMAIL_LINK])
