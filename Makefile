@@ -97,9 +97,10 @@ schedules: install ## write the chart's CronJob schedules from the services' dec
 events: install ## re-lock the event contracts (keel_events) after a compatible change
 	$(PY) python scripts/events.py lock
 
-bench: install ## run every benchmark under bench/ (needs the local RabbitMQ/PostgreSQL/Redis, wrk)
+bench: install ## run every benchmark under bench/, each once the load average is under 1 (needs the local RabbitMQ/PostgreSQL/Redis, wrk)
 	@command -v wrk >/dev/null 2>&1 || scripts/install-wrk.sh
-	@for b in bench/*/run.py; do echo "== $$b"; $(PY) python $$b || exit 1; done
+	@for b in bench/*/run.py bench/search/lag.py; do echo "== $$b"; \
+		$(PY) python bench/quiet.py --anyway && $(PY) python $$b || exit 1; done
 
 clean: ## remove local state (databases, outbox files, gateway config) under var/
 	find var -mindepth 1 -maxdepth 1 ! -name checkov-venv -exec rm -rf {} + 2>/dev/null || true
