@@ -1,5 +1,6 @@
 """Where a person's identifiers still are: every table of every service's database (rows
-cast to text) and every file of the search index on disk.
+cast to text), every file of the search index on disk, and auth's rate-limit store (every
+key and value in Redis, or the local file).
 
 Nothing here knows a service's schema: tables are enumerated from the catalog, so a table
 added tomorrow is searched too.
@@ -89,3 +90,41 @@ def index_file_hits(platform: Platform, identifiers: Iterable[str]) -> list[Hit]
             if found:
                 hits.append(Hit("search", f"index file {path.name}", ", ".join(found)))
     return hits
+
+
+def rate_limit_store(platform: Platform) -> list[bytes]:
+    """Every key and value of auth's rate-limit store: its Redis database when the platform
+    has ``REDIS_URL``, else the local SQLite file (and its write-ahead log)."""
+    redis_url = platform.env["auth"].get("REDIS_URL")
+    if not redis_url:
+        path = platform.workdir / platform.env["auth"].get(
+            "RATE_LIMIT_PATH", "var/auth-rate-limits.db"
+        )
+        return [p.read_bytes() for p in path.parent.glob(f"{path.name}*") if p.is_file()]
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        readers = {
+            b"string": lambda k: [client.get(k) or b""],
+            b"list": lambda k: client.lrange(k, 0, -1),
+            b"hash": lambda k: [*client.hgetall(k).keys(), *client.hgetall(k).values()],
+            b"set": lambda k: list(client.smembers(k)),
+            b"zset": lambda k: client.zrange(k, 0, -1),
+        }
+        stored = []
+        for key in client.scan_iter(count=1000):
+            stored += [key, *readers.get(client.type(key), lambda k: [])(key)]
+        return stored
+    finally:
+        client.close()
+
+
+def rate_limit_hits(platform: Platform, identifiers: Iterable[str]) -> list[Hit]:
+    """The rate-limit entries whose key or value holds an identifier (any case)."""
+    needles = [i.lower().encode() for i in identifiers if i]
+    return [
+        Hit("auth", "rate-limit store", entry.decode(errors="replace"))
+        for entry in rate_limit_store(platform)
+        if any(n in entry.lower() for n in needles)
+    ]

@@ -3,7 +3,8 @@
 
 Erasure: a user with a proved phone, products, an order from another seller, a push device,
 preferences and delivered notifications deletes their account; once every service reported,
-no table of any service's database and no file of the search index holds their email, phone
+no table of any service's database, no file of the search index and no key or value of auth's
+rate-limit store holds their email, phone
 or name, except what the READMEs document: their order, kept for accounting with the buyer
 replaced by a pseudonym, and auth's outbox row of the last email (``auth.user.erased.v1``,
 pruned with every published event). Once more with notification's worker stopped while the
@@ -35,7 +36,14 @@ from .client import (
     read_emails,
     text_body,
 )
-from .personal_data import Hit, database_hits, index_file_hits, scalar
+from .personal_data import (
+    Hit,
+    database_hits,
+    index_file_hits,
+    rate_limit_hits,
+    rate_limit_store,
+    scalar,
+)
 from .platform import BIN, Platform
 from .test_attack_run import first_code, texts_to
 
@@ -165,7 +173,9 @@ def assert_forgotten(
 
     def leftovers() -> list[Hit]:
         left = [h for h in database_hits(platform, identifiers) if not documented(h)]
-        return left + index_file_hits(platform, identifiers)
+        return (
+            left + index_file_hits(platform, identifiers) + rate_limit_hits(platform, identifiers)
+        )
 
     # The last email's address is masked when it settles, just after it was written.
     try:
@@ -188,6 +198,7 @@ def assert_scanners_see(platform: Platform, user: User, phone: str, word: str) -
     assert {"auth", "notification"} <= services, services
     assert {h.service for h in database_hits(platform, [phone])} >= {"auth"}
     assert index_file_hits(platform, [word]), "the index files hold the product's title"
+    assert any(b"keel-auth" in entry for entry in rate_limit_store(platform)), "limits are kept"
 
 
 def test_an_erased_account_leaves_nothing_but_its_pseudonymized_order(

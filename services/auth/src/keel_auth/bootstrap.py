@@ -93,7 +93,7 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
     from keel_auth.adapters.repository import SqlAlchemyAuthUnitOfWork
     from keel_auth.adapters.secret_box import FernetSecretBox
     from keel_auth.adapters.signing_keys import JwtAccessTokens, LocalTokenVerifier, SigningKeyStore
-    from keel_auth.adapters.throttle import LimitsThrottle, create_storage
+    from keel_auth.adapters.throttle import LimitsThrottle, create_storage, pseudonym_key
     from keel_auth.adapters.webauthn import PyWebAuthn
     from keel_common.auth import create_revocation_list
     from keel_common.clock import utcnow
@@ -159,7 +159,10 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
         ),
         throttle=make(
             "throttle",
-            lambda: LimitsThrottle(create_storage(settings.redis_url, settings.rate_limit_path)),
+            lambda: LimitsThrottle(
+                create_storage(settings.redis_url, settings.rate_limit_path),
+                pseudonym_key(settings.mfa_key()),
+            ),
         ),
         meter=make("meter", PrometheusOtpSmsMeter),
         verifier=make("verifier", lambda: LocalTokenVerifier(tokens, revocations)),

@@ -44,7 +44,8 @@ class AuthSettings(ServiceSettings):
     export_timeout_seconds: float = Field(default=10.0, gt=0)
 
     # Encrypts TOTP secrets at rest; required outside ENVIRONMENT=development (any long
-    # random string, e.g. `openssl rand -base64 32`; changing it disables every TOTP).
+    # random string, e.g. `openssl rand -base64 32`; changing it disables every TOTP). The
+    # rate limits' HMAC key for emails and phone numbers is derived from it too.
     mfa_encryption_key: SecretStr | None = None
     totp_issuer: str = "Keel"
     # WebAuthn relying party: passkeys are bound to this domain (the site's registrable

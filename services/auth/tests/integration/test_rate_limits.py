@@ -27,7 +27,7 @@ from keel_auth.adapters.throttle import LimitsThrottle, create_storage
 from keel_auth.domain.errors import Throttled
 from keel_auth.domain.policy import Limit
 redis_url, path, go, amount, window, attempts = sys.argv[1:7]
-throttle = LimitsThrottle(create_storage(redis_url or None, Path(path)))
+throttle = LimitsThrottle(create_storage(redis_url or None, Path(path)), b"test-key")
 while not Path(go).exists():
     time.sleep(0.01)
 allowed = 0
@@ -69,10 +69,46 @@ def test_redis_storage_is_exact_across_processes(redis_url: str, tmp_path: Path)
 
 
 def test_retry_after_is_when_the_oldest_attempt_leaves_the_window(tmp_path: Path) -> None:
-    throttle = LimitsThrottle(create_storage(None, tmp_path / "limits.db"))
+    throttle = LimitsThrottle(create_storage(None, tmp_path / "limits.db"), b"test-key")
     for _ in range(3):
         throttle.hit("otp-verify-phone", "+14155550123", Limit(3, 600))
     with pytest.raises(Throttled) as caught:
         throttle.hit("otp-verify-phone", "+14155550123", Limit(3, 600))
     assert 590 <= caught.value.retry_after <= 600
     throttle.hit("otp-verify-phone", "+14155550999", Limit(3, 600))  # other keys unaffected
+
+
+def _hit_with_personal_data(throttle: LimitsThrottle) -> None:
+    throttle.hit("login-failures", "Ada.Lovelace@example.com", Limit(5, 600))
+    throttle.hit("phone-code-phone", "+14155550123", Limit(5, 600))
+
+
+def test_the_embedded_storage_holds_no_email_or_phone(tmp_path: Path) -> None:
+    path = tmp_path / "limits.db"
+    throttle = LimitsThrottle(create_storage(None, path), b"test-key")
+    _hit_with_personal_data(throttle)
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir())  # the file and its WAL
+    assert b"Ada.Lovelace" not in stored and b"4155550123" not in stored
+    assert throttle.remaining("login-failures", "Ada.Lovelace@example.com", Limit(5, 600)) == 4
+
+
+@pytest.mark.redis
+def test_redis_holds_no_email_or_phone(redis_url: str, tmp_path: Path) -> None:
+    import redis
+
+    throttle = LimitsThrottle(create_storage(redis_url, tmp_path / "unused.db"), b"test-key")
+    _hit_with_personal_data(throttle)
+    client = redis.Redis.from_url(redis_url)
+    keys = b" ".join(client.keys("*"))
+    values = b" ".join(v for k in client.keys("*") for v in client.lrange(k, 0, -1))
+    assert b"keel-auth" in keys  # the limits are there
+    assert b"Ada.Lovelace" not in keys + values and b"4155550123" not in keys + values
+    assert throttle.remaining("phone-code-phone", "+14155550123", Limit(5, 600)) == 4
+
+
+def test_a_different_key_makes_different_identifiers(tmp_path: Path) -> None:
+    storage = create_storage(None, tmp_path / "limits.db")
+    LimitsThrottle(storage, b"one-key").hit("login-failures", "ada@example.com", Limit(1, 600))
+    LimitsThrottle(storage, b"other-key").hit("login-failures", "ada@example.com", Limit(1, 600))
+    with pytest.raises(Throttled):
+        LimitsThrottle(storage, b"one-key").hit("login-failures", "ada@example.com", Limit(1, 600))
