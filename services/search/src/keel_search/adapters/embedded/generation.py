@@ -86,19 +86,24 @@ def to_tantivy(change: ProductChange) -> tantivy.Document:
 
 
 def from_tantivy(doc: tantivy.Document) -> ProductDocument:
-    fields: dict[str, Any] = {name: values[0] for name, values in doc.to_dict().items() if values}
+    fields: dict[str, list[Any]] = doc.to_dict()
+
+    def first(name: str, default: Any = None) -> Any:
+        values = fields.get(name)
+        return values[0] if values else default
+
     return ProductDocument(
-        id=UUID(fields["id"]),
-        title=fields["title"],
-        description=fields.get("description", ""),
-        category=fields["category"],
-        price_cents=fields["price_cents"],
-        currency=fields["currency"],
-        owner_id=UUID(fields["owner_id"]),
-        created_at=fields["created_at"],
-        updated_at=fields["updated_at"],
-        version=fields["version"],
-        thumbnail_url=fields.get("thumbnail_url"),
+        id=UUID(fields["id"][0]),
+        title=fields["title"][0],
+        description=first("description", ""),
+        category=fields["category"][0],
+        price_cents=fields["price_cents"][0],
+        currency=fields["currency"][0],
+        owner_id=UUID(fields["owner_id"][0]),
+        created_at=fields["created_at"][0],
+        updated_at=fields["updated_at"][0],
+        version=fields["version"][0],
+        thumbnail_url=first("thumbnail_url"),
     )
 
 
