@@ -35,6 +35,8 @@ def test_a_newer_version_drops_every_older_answer_and_an_older_one_is_not_kept()
     answers.put(1, "lamp", b"late")  # made from a state already replaced
     assert answers.get(1, "lamp") is None
     assert answers.get(2, "desk") == b"two"
+    assert answers.get(3, "desk") is None and len(answers) == 0  # a lookup of a newer state
+    assert answers.size_bytes == 0
 
 
 def test_hits_and_misses_are_counted() -> None:

@@ -1,8 +1,8 @@
 """``ResultCache`` in this process's memory: least recently used answers go first.
 
-Only answers of the newest index state are kept: when a search reports a newer
-``state_version`` the older answers are dropped at once, since no request can match them
-again. No time-to-live: an answer is right exactly as long as the state it was made from.
+Only answers of the newest index state are kept: the first lookup or answer of a newer
+``state_version`` drops the older answers, since no request can match them again. No
+time-to-live: an answer is right exactly as long as the state it was made from.
 """
 
 from __future__ import annotations
@@ -34,9 +34,13 @@ class InMemoryResultCache(ResultCache):
 
     def get(self, version: int, key: Hashable) -> bytes | None:
         with self._lock:
-            answer = self._answers.get(key) if version == self._version else None
-            if answer is not None:
-                self._answers.move_to_end(key)
+            if version == self._version:
+                answer = self._answers.get(key)
+                if answer is not None:
+                    self._answers.move_to_end(key)
+            else:
+                answer = None
+                self._follow(version)
         (self._misses if answer is None else self._hits).inc()
         return answer
 
@@ -45,9 +49,8 @@ class InMemoryResultCache(ResultCache):
         if size > self.max_bytes:
             return
         with self._lock:
-            if self._version is None or version > self._version:
-                self._forget_all(version)
-            elif version < self._version:
+            self._follow(version)
+            if version != self._version:
                 return  # made from a state already replaced: no request asks for it now
             previous = self._answers.pop(key, None)
             if previous is not None:
@@ -66,7 +69,9 @@ class InMemoryResultCache(ResultCache):
         """The bytes the kept answers are counted for (their length plus an overhead)."""
         return self._bytes
 
-    def _forget_all(self, version: int) -> None:
-        self._version = version
-        self._answers.clear()
-        self._bytes = 0
+    def _follow(self, version: int) -> None:
+        """Drop every answer when ``version`` is newer than theirs (call under the lock)."""
+        if self._version is None or version > self._version:
+            self._version = version
+            self._answers.clear()
+            self._bytes = 0
