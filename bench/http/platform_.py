@@ -25,6 +25,9 @@ ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("REDIS_BENCH_URL", "redis://127.0.0.1:6379/14")
 SERVICES = ("auth", "core", "search")
+# A second search web process on the same index and database with the result cache off
+# (SEARCH_CACHE_ENTRIES=0): its rows are the engine's cost, the cached rows the cache's.
+UNCACHED_SEARCH = "search_uncached"
 
 
 def free_port() -> int:
@@ -88,7 +91,8 @@ def environment(shape: str, workdir: Path, auth_port: int, web: dict[str, str]) 
 
 @contextmanager
 def started(shape: str, workdir: Path, web: dict[str, str]) -> Iterator[dict[str, str]]:
-    """The base URL of each service's web process, migrated and ready."""
+    """The base URL of each service's web process, migrated and ready (plus
+    ``UNCACHED_SEARCH``'s)."""
     ports = {s: free_port() for s in SERVICES}
     processes: list[subprocess.Popen[bytes]] = []
     with ExitStack() as stack:
@@ -109,6 +113,13 @@ def started(shape: str, workdir: Path, web: dict[str, str]) -> Iterator[dict[str
                 processes.append(subprocess.Popen([BIN / f"keel-{service}", "web"], env=service_env,
                                                   cwd=workdir, stdout=log, stderr=log))  # fmt: skip
                 bases[service] = f"http://127.0.0.1:{ports[service]}"
+            port = free_port()
+            uncached_env = env | {"DATABASE_URL": urls["search"], "HTTP_PORT": str(port),
+                                  "SEARCH_CACHE_ENTRIES": "0"}  # fmt: skip
+            log = (workdir / f"{shape}-{UNCACHED_SEARCH}.log").open("wb")
+            processes.append(subprocess.Popen([BIN / "keel-search", "web"], env=uncached_env,
+                                              cwd=workdir, stdout=log, stderr=log))  # fmt: skip
+            bases[UNCACHED_SEARCH] = f"http://127.0.0.1:{port}"
             for base, process in zip(bases.values(), processes, strict=True):
                 wait_ready(base, process)
             auth_db = urls["auth"].replace("sqlite:///", f"sqlite:///{workdir}/")

@@ -8,7 +8,11 @@ gunicorn configuration, then, per shape (``embedded``: SQLite files, the embedde
 caches, as ``make run``; ``production``: PostgreSQL + Redis; RabbitMQ is not on the path of
 any call measured, web processes never publish), each service's real
 ``keel-<svc> web`` process with the same WEB_CONCURRENCY/GUNICORN_THREADS. Search opens a
-100k-product embedded index (the production engine, OpenSearch, is not on this machine).
+100k-product embedded index (the production engine, OpenSearch, is not on this machine);
+its rows come twice: ``[cache on]`` (the default: a repeated URL is answered from the
+process's result cache after its first request, which is what those rows measure) and
+``[cache off]``, the same URLs on a second search web process with SEARCH_CACHE_ENTRIES=0
+(the engine's own cost, what a query not asked before in this index state costs).
 Every call is driven straight at the service's gunicorn (not through the gateway, which
 rate-limits one client) by ``wrk`` (installed by scripts/install-wrk.sh when missing), and
 printed with req/s, p50, p99 and the ratio to hello-world measured in this same run. wrk
@@ -50,17 +54,25 @@ end
 
 
 Call = tuple[str, str, dict[str, str], str | None]
+CACHED, UNCACHED = "[cache on]", "[cache off]"
+NAME = 56  # the call column's width
 
 
 def calls(bases: dict[str, str], seeded: dict[str, Any], run_id: str) -> list[Call]:
     core, product = bases["core"], seeded["product_id"]
     search = f"{bases['search']}/v1/search/products"
+    uncached = f"{bases[keel.UNCACHED_SEARCH]}/v1/search/products"
     products = ", ".join(f'"{p}"' for p in seeded["product_ids"])
     return [
         ("GET /v1/products/{id}", f"{core}/v1/products/{product}", {}, None),
         ("GET /v1/products?limit=20", f"{core}/v1/products?limit=20", {}, None),
-        ("GET /v1/search/products?q=wireless headph", f"{search}?q=wireless%20headph", {}, None),
-        ("GET /v1/search/products?q=lamp", f"{search}?q=lamp", {}, None),
+        # The same URL over and over: after the first request, the cache answers every one.
+        (f"GET /v1/search/products?q=wireless headph {CACHED}", f"{search}?q=wireless%20headph",
+         {}, None),
+        (f"GET /v1/search/products?q=lamp {CACHED}", f"{search}?q=lamp", {}, None),
+        (f"GET /v1/search/products?q=wireless headph {UNCACHED}",
+         f"{uncached}?q=wireless%20headph", {}, None),
+        (f"GET /v1/search/products?q=lamp {UNCACHED}", f"{uncached}?q=lamp", {}, None),
         ("GET /v1/auth/me", f"{bases['auth']}/v1/auth/me", seeded["headers"], None),
         ("POST /v1/orders (write, no goal)", f"{core}/v1/orders", seeded["headers"],
          ORDER_SCRIPT % {"run": run_id, "products": products}),
@@ -97,7 +109,7 @@ def row(name: str, runs: list[loadgen.Measured], hello: float) -> str:
     figures = f"{m.rps:>8.0f} req/s  p50 {m.p50_ms:>6.2f} ms  p99 {m.p99_ms:>6.2f} ms"
     rates = [r.rps for r in runs]
     spread = f"  ({min(rates):.0f}-{max(rates):.0f})" if len(runs) > 1 else ""
-    return f"  {name:<44} {figures}  {m.rps / hello:>5.2f}x{spread}{errors}"
+    return f"  {name:<{NAME}} {figures}  {m.rps / hello:>5.2f}x{spread}{errors}"
 
 
 def repeated(repeat: int, url: str, load: loadgen.Load, headers: dict[str, str],

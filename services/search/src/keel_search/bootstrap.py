@@ -19,12 +19,12 @@ from keel_common.service import Job, Outbox, Service, ServiceDeclaration, Subscr
 from keel_events.auth import AccountErasureRequested
 from keel_events.core import ProductCreated, ProductDeleted, ProductUpdated
 from keel_events.privacy import SearchUserErased
-from keel_search.adapters.metrics import INDEX_LAG
+from keel_search.adapters.metrics import INDEX_LAG, RESULT_CACHE_LOOKUPS
 from keel_search.config import SearchSettings, load_search_settings
 from keel_search.entrypoints.consumer import product_events_handler
 from keel_search.entrypoints.jobs import reindex
 from keel_search.entrypoints.privacy_consumer import erasure_handler
-from keel_search.service_layer.ports import ProductSource, SearchIndex, UnitOfWork
+from keel_search.service_layer.ports import ProductSource, ResultCache, SearchIndex, UnitOfWork
 
 if TYPE_CHECKING:
     from keel_common.auth import TokenVerifier
@@ -43,6 +43,8 @@ class Search(Service[UnitOfWork]):
     product_source: ProductSource
     #: Access tokens of the admin API (nothing fetches the keys until the first admin call).
     verifier: TokenVerifier
+    #: Search answers of this process per index state; None: every search runs.
+    result_cache: ResultCache | None = None
 
     def extra_readiness(self) -> Mapping[str, Check]:
         return {"index": self.index.document_count}
@@ -70,6 +72,7 @@ def bootstrap(settings: SearchSettings | None = None, **overrides: Any) -> Searc
     closers: list[Callable[[], None]] = [index.close]
     product_source = part("product_source", lambda: _core_catalogue(settings, discovery, closers))
     verifier = part("verifier", lambda: _token_verifier(settings))
+    result_cache = part("result_cache", lambda: _result_cache(settings))
     return Search(
         settings=settings,
         engine=engine,
@@ -87,6 +90,7 @@ def bootstrap(settings: SearchSettings | None = None, **overrides: Any) -> Searc
         index=index,
         product_source=product_source,
         verifier=verifier,
+        result_cache=result_cache,
         outbox=part("outbox", lambda: outbox),
         closers=closers,
         **overrides,
@@ -98,6 +102,18 @@ def _audit_trail(engine: Any) -> Any:
     from keel_search.adapters.orm import admin_audit
 
     return SqlAuditTrail(engine, admin_audit)
+
+
+def _result_cache(settings: SearchSettings) -> ResultCache | None:
+    """Off with a zero bound, and with OpenSearch: its state changes on the cluster (any
+    replica writes, refreshes come later) with nothing a reader could key an answer on
+    without asking the cluster, which costs what the search costs."""
+    from keel_search.adapters.result_cache import InMemoryResultCache
+
+    entries, max_bytes = settings.search_cache_entries, settings.search_cache_bytes
+    if not entries or not max_bytes or settings.search_engine == "opensearch":
+        return None
+    return InMemoryResultCache(entries, max_bytes, service=settings.service_name)
 
 
 def _token_verifier(settings: SearchSettings) -> TokenVerifier:
@@ -161,7 +177,7 @@ DECLARATION = ServiceDeclaration[Search](
             queue="search.erasure", events=(AccountErasureRequested,), handler=erasure_handler
         ),
     ),
-    metrics=(INDEX_LAG,),
+    metrics=(INDEX_LAG, RESULT_CACHE_LOOKUPS),
     jobs={
         # On demand only (deploy/helm has no CronJob for it): after an outage or a mapping
         # change, ``keel-search job reindex``.

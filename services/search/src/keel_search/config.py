@@ -26,6 +26,10 @@ class SearchSettings(ServiceSettings):
     search_batch_size: int = Field(default=500, ge=1, le=10_000)
     # Deadline of the whole ListProducts stream during a rebuild.
     rebuild_timeout_seconds: float = Field(default=3600.0, gt=0)
+    # Search answers kept per process, keyed by the index state they were made from (an
+    # engine that cannot name its state, OpenSearch, is never cached). 0 in either: off.
+    search_cache_entries: int = Field(default=2048, ge=0, le=1_000_000)
+    search_cache_bytes: int = Field(default=32_000_000, ge=0)
 
     @model_validator(mode="before")
     @classmethod

@@ -16,7 +16,8 @@ from keel_events.core import ProductCreated
 from keel_events.privacy import SearchUserErased
 from keel_search.adapters.fakes import FakeProductSource, FakeSearchIndex
 from keel_search.adapters.group_commit import GroupCommitIndex
-from keel_search.adapters.metrics import INDEX_LAG
+from keel_search.adapters.metrics import INDEX_LAG, RESULT_CACHE_LOOKUPS
+from keel_search.adapters.result_cache import InMemoryResultCache
 from keel_search.bootstrap import DECLARATION, Search, bootstrap
 from keel_search.config import SearchSettings
 from keel_search.domain.products import ProductDocument
@@ -80,3 +81,14 @@ def test_the_worker_indexes_a_published_product(tmp_path: Path, make_product: Ma
     assert search.index.state[lamp.id] == lamp
     assert search.index.closes == 1  # the group-commit wrapper leaves it to its owner
     assert search.broker.closed
+
+
+def test_the_result_cache_is_sized_by_the_settings_and_zero_turns_it_off(tmp_path: Path) -> None:
+    cache = wired(tmp_path, search_cache_entries=7, search_cache_bytes=9000).result_cache
+    assert isinstance(cache, InMemoryResultCache)
+    assert (cache.max_entries, cache.max_bytes) == (7, 9000)
+    assert RESULT_CACHE_LOOKUPS in DECLARATION.metrics
+    assert wired(tmp_path, search_cache_entries=0).result_cache is None
+    assert wired(tmp_path, search_cache_bytes=0).result_cache is None
+    opensearch = {"search_engine": "opensearch", "opensearch_url": "http://127.0.0.1:1"}
+    assert wired(tmp_path, **opensearch).result_cache is None  # it cannot name its state

@@ -29,3 +29,11 @@ def test_the_words_are_those_of_the_index_analyzer(text: str) -> None:
     marked = querying.marked_words(text, matcher, querying._marker(matched))
     expected = [(t.text, t.char_offset_from, t.char_offset_to) for t in tokens if t.text in words]
     assert [(m.text, m.start, m.end) for m in marked] == expected
+
+
+def test_a_page_s_vocabulary_is_the_union_of_its_texts_words() -> None:
+    # Joined for one regex pass: words at the texts' edges must not merge or be lost.
+    texts = [*TEXTS, "edge", "s", "model12", "Über lamp"]
+    expected = set().union(*({t.text for t in ANALYZER.pre_tokenize(x).tokens} for x in texts))
+    assert querying.page_vocabulary(texts) == expected
+    assert querying.page_vocabulary(["lamp", "shade"]) == {"lamp", "shade"}

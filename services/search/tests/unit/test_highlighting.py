@@ -58,7 +58,9 @@ def test_a_batch_of_words_gets_the_verdicts_of_one_word_at_a_time() -> None:
     for query, prefix in ((["chiar", "haedp"], True), (["desk", "headphnes"], False)):
         one_at_a_time = QueryMatcher(query, last_is_prefix=prefix)
         batch = QueryMatcher(query, last_is_prefix=prefix)
-        batch.learn(tokens)
+        matched = batch.learn(tokens)
         verdicts = {t: one_at_a_time.matches(t) for t in tokens}
+        assert matched == {t for t, verdict in verdicts.items() if verdict}
+        assert batch.learn(tokens[:4]) == {t for t in tokens[:4] if verdicts[t]}  # known ones
         assert {t: batch.matches(t) for t in tokens} == verdicts
         assert any(verdicts.values()) and not all(verdicts.values())

@@ -63,6 +63,7 @@ class FakeIndexBuilder(IndexBuilder):
         if self.index.fail_finish:
             raise RuntimeError("disk full")
         self.index.state, self.index.builder = self.state, None
+        self.index.version += 1
         self.finished = True
         return self.index.document_count()
 
@@ -78,12 +79,15 @@ class FakeSearchIndex(SearchIndex):
         self.builder: FakeIndexBuilder | None = None
         self.fail_finish = False
         self.closes = 0  # a double close once hid behind an index that tolerates it
+        self.version = 1  # grows with every apply and swap, as state_version promises
+        self.searches = 0
 
     def close(self) -> None:
         self.closes += 1
 
     def apply(self, changes: Sequence[ProductChange]) -> list[ApplyOutcome]:
         outcomes = [_apply(self.state, change) for change in changes]
+        self.version += 1
         if self.builder is not None:
             for change in changes:
                 _apply(self.builder.state, change)
@@ -98,7 +102,11 @@ class FakeSearchIndex(SearchIndex):
     def document_count(self) -> int:
         return len(self._live())
 
+    def state_version(self) -> int:
+        return self.version
+
     def search(self, query: SearchQuery) -> SearchResult:
+        self.searches += 1
         words = [t.text for t in tokenize(query.text)]
         matched = [
             (doc, marks) for doc in self._live() if (marks := _marks(doc, words, query)) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import cast
 
 from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, OpenAPI, Tag
@@ -15,12 +16,14 @@ from keel_common.messaging import BrokerError
 from keel_search.bootstrap import DECLARATION, Search, bootstrap
 from keel_search.domain.errors import Forbidden, InvalidQuery, RebuildNotFound
 from keel_search.domain.queries import SearchQuery
+from keel_search.domain.results import SearchResult
 from keel_search.entrypoints import http_admin
 from keel_search.entrypoints.schemas import DeadLettersOut, SearchOut, SearchParams
 from keel_search.service_layer.dead_letters import dead_letter_counts, desk
-from keel_search.service_layer.searching import search_products
+from keel_search.service_layer.searching import answer_search
 
 EXTENSION = "keel_search"
+JSON = "application/json"  # what jsonify answers
 
 api = APIBlueprint("search", __name__, url_prefix="/v1/search", abp_tags=[Tag(name="search")])
 admin = APIBlueprint("search_dead_letters", __name__, abp_tags=[Tag(name="admin")])
@@ -48,8 +51,15 @@ def search(query: SearchParams) -> Response:
             location="query",
             detail="The search parameters are not valid.",
         )
-    result = search_products(parsed, service.index)
-    return jsonify(SearchOut.of(result).model_dump(mode="json"))
+    answer = answer_search(parsed, service.index, service.result_cache, _json_body, view="http")
+    return Response(answer, mimetype=JSON)
+
+
+def _json_body(result: SearchResult) -> bytes:
+    """The body ``jsonify(SearchOut...)`` answers, byte for byte: kept by the result cache,
+    so a cached search costs no serialization."""
+    response = current_app.json.response(SearchOut.json_of(result))
+    return cast(Response, response).get_data()
 
 
 @admin.get("/v1/admin/search/dead-letters", responses={200: DeadLettersOut}, security=BEARER_AUTH)

@@ -23,7 +23,7 @@ from keel_search.domain.queries import SearchQuery, SortOrder
 from keel_search.domain.results import SearchResult
 from keel_search.entrypoints.background import run_in_background
 from keel_search.service_layer import export, rebuilding
-from keel_search.service_layer.searching import search_products
+from keel_search.service_layer.searching import answer_search
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,11 @@ def response_from_result(result: SearchResult) -> search_pb2.SearchResponse:
     )
 
 
+def _serialized(result: SearchResult) -> bytes:
+    # Bytes in the cache: a shared message object could be changed by whoever gets it.
+    return response_from_result(result).SerializeToString()
+
+
 class SearchServicer(search_pb2_grpc.SearchServiceServicer):
     def __init__(self, service: Search) -> None:
         self._service = service
@@ -91,11 +96,13 @@ class SearchServicer(search_pb2_grpc.SearchServiceServicer):
     def Search(
         self, request: search_pb2.SearchRequest, context: grpc.ServicerContext
     ) -> search_pb2.SearchResponse:
+        service = self._service
         try:
-            result = search_products(query_from_request(request), self._service.index)
+            query = query_from_request(request)
         except InvalidQuery as exc:
             abort_for(context, exc, STATUS_CODES)
-        return response_from_result(result)
+        answer = answer_search(query, service.index, service.result_cache, _serialized, "grpc")
+        return search_pb2.SearchResponse.FromString(answer)
 
     def Reindex(
         self, request: search_pb2.ReindexRequest, context: grpc.ServicerContext

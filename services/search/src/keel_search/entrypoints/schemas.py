@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -69,6 +70,30 @@ class SearchOut(BaseModel):
             next_cursor=result.next_cursor,
             facets=[FacetOut(category=f.category, count=f.count) for f in result.facets],
         )
+
+    @staticmethod
+    def json_of(result: SearchResult) -> dict[str, Any]:
+        """``SearchOut.of(result).model_dump(mode="json")`` without building and validating
+        a model per hit (a tenth of an uncached search): the domain's types already are the
+        schema's. A test holds the two equal; change them together."""
+        return {
+            "hits": [
+                {
+                    "id": str(hit.product.id),
+                    "title": hit.product.title,
+                    "description": hit.product.description,
+                    "price_cents": hit.product.price_cents,
+                    "currency": hit.product.currency,
+                    "category": hit.product.category,
+                    "thumbnail_url": hit.product.thumbnail_url,
+                    "highlights": dict(hit.highlights),
+                }
+                for hit in result.hits
+            ],
+            "total": result.total,
+            "next_cursor": result.next_cursor,
+            "facets": [{"category": f.category, "count": f.count} for f in result.facets],
+        }
 
 
 class DeadLetterQueueOut(BaseModel):

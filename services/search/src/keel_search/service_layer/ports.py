@@ -1,13 +1,14 @@
 """The ports the use cases need: the search index, core's catalogue, the rebuild log.
 
-Adapters implement them (``adapters.tantivy_index``, ``adapters.opensearch_index``,
-``adapters.catalog``, ``adapters.orm``); unit tests use ``adapters.fakes``.
+Adapters implement them (``adapters.embedded``, ``adapters.opensearch_index``,
+``adapters.catalog``, ``adapters.orm``, ``adapters.result_cache``); unit tests use
+``adapters.fakes``.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from uuid import UUID
 
 from keel_common.unit_of_work import AbstractUnitOfWork
@@ -67,8 +68,33 @@ class SearchIndex(abc.ABC):
     def owned_by(self, owner_id: UUID, limit: int) -> list[ProductDocument]:
         """Up to ``limit`` live products of ``owner_id`` (an account erasure removes them)."""
 
+    def state_version(self) -> int | None:
+        """A number naming the state ``search`` answers from now, or None when the engine
+        cannot name it (its answers are then never cached).
+
+        It changes with everything that could change an answer (a commit by any process, a
+        rebuild swapped in, a merge) and only grows within a process. A ``search`` called
+        after this answers from that state or a newer one, never an older one.
+        """
+        return None
+
     def close(self) -> None:  # noqa: B027 - most indexes hold nothing to release
         """Release files and connections."""
+
+
+class ResultCache(abc.ABC):
+    """Rendered search answers kept by one process, each under the ``state_version`` of
+    the index it was made from; an answer is only ever served for that exact version."""
+
+    @abc.abstractmethod
+    def get(self, version: int, key: Hashable) -> bytes | None:
+        """The answer kept for ``key`` at ``version``, or None (counted as a hit or miss)."""
+
+    @abc.abstractmethod
+    def put(self, version: int, key: Hashable, answer: bytes) -> None:
+        """Keep ``answer`` within the cache's bounds. A version above every one seen before
+        drops the older answers (no request can match them again); an answer made at an
+        older version than the newest seen is not kept."""
 
 
 class ProductSource(abc.ABC):

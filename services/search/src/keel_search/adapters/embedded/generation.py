@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
-import os
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from uuid import UUID
 
 import tantivy
 
+from keel_search.adapters.embedded.store import read_file
 from keel_search.domain.products import (
     ApplyOutcome,
     ProductChange,
@@ -24,6 +26,9 @@ log = logging.getLogger(__name__)
 
 ANALYZER = "keel_words"
 MAX_TOKEN = 40
+# Every searcher a process loads takes the next number: its ``Generation.snapshot``, under
+# which answers made from it may be cached (``SearchIndex.state_version``).
+_SNAPSHOTS = itertools.count(1)
 
 
 def text_analyzer() -> tantivy.TextAnalyzer:
@@ -81,29 +86,37 @@ def to_tantivy(change: ProductChange) -> tantivy.Document:
 
 
 def from_tantivy(doc: tantivy.Document) -> ProductDocument:
-    fields: dict[str, Any] = {name: values[0] for name, values in doc.to_dict().items() if values}
+    fields: dict[str, list[Any]] = doc.to_dict()
+
+    def first(name: str, default: Any = None) -> Any:
+        values = fields.get(name)
+        return values[0] if values else default
+
     return ProductDocument(
-        id=UUID(fields["id"]),
-        title=fields["title"],
-        description=fields.get("description", ""),
-        category=fields["category"],
-        price_cents=fields["price_cents"],
-        currency=fields["currency"],
-        owner_id=UUID(fields["owner_id"]),
-        created_at=fields["created_at"],
-        updated_at=fields["updated_at"],
-        version=fields["version"],
-        thumbnail_url=fields.get("thumbnail_url"),
+        id=UUID(fields["id"][0]),
+        title=fields["title"][0],
+        description=first("description", ""),
+        category=fields["category"][0],
+        price_cents=fields["price_cents"][0],
+        currency=fields["currency"][0],
+        owner_id=UUID(fields["owner_id"][0]),
+        created_at=fields["created_at"][0],
+        updated_at=fields["updated_at"][0],
+        version=fields["version"][0],
+        thumbnail_url=first("thumbnail_url"),
     )
 
 
 class Generation:
-    """Opens an index directory and keeps its searcher up to date with other processes'
-    commits, checked with one ``stat`` of ``meta.json`` per search."""
+    """Opens an index directory and keeps its searcher up to date with every process's
+    commits. The reader only moves when told to (tantivy's "manual" policy), and it is told
+    whenever ``meta.json``, rewritten by every commit and merge, has changed: its content is
+    compared (one small read per search), since an inode and a timestamp may repeat."""
 
     def __init__(self, name: str, path: Path) -> None:
         self.name = name
         self.path = path
+        self._meta_path = str(path / "meta.json")
         try:
             self.index = tantivy.Index(SCHEMA, path=str(path), reuse=True)
         except ValueError as exc:
@@ -116,18 +129,35 @@ class Generation:
                 "run `keel-search job reindex` to rebuild it"
             ) from exc
         self.index.register_tokenizer(ANALYZER, text_analyzer())
-        self._meta_seen = self._meta_stamp()
+        self._reload_lock = threading.Lock()
+        # Read before the reader loads, so the reader holds this commit or a newer one.
+        self._meta_seen = read_file(self._meta_path)
+        self.index.config_reader("manual")
+        self.snapshot = next(_SNAPSHOTS)
 
     def searcher(self) -> tantivy.Searcher:
-        stamp = self._meta_stamp()
-        if stamp != self._meta_seen:
-            self.index.reload()
-            self._meta_seen = stamp
+        self.follow()
         return self.index.searcher()
 
+    def follow(self) -> int:
+        """Load the latest commit if there is a newer one; the snapshot now searched."""
+        meta = read_file(self._meta_path)
+        if meta != self._meta_seen:
+            self._reload(meta)
+        return self.snapshot
+
     def reload(self) -> None:
-        self.index.reload()
-        self._meta_seen = self._meta_stamp()
+        self._reload(read_file(self._meta_path), force=True)
+
+    def _reload(self, meta: bytes | None, *, force: bool = False) -> None:
+        with self._reload_lock:
+            if meta == self._meta_seen and not force:
+                return  # another thread loaded it meanwhile
+            self.index.reload()
+            self._meta_seen = meta
+            # Numbered after the reload: whoever reads this number searches this commit
+            # or a newer one.
+            self.snapshot = next(_SNAPSHOTS)
 
     def live_count(self) -> int:
         query = tantivy.Query.term_query(SCHEMA, "live", True)
@@ -141,13 +171,6 @@ class Generation:
         searcher = self.searcher()
         hits = searcher.search(both, limit).hits
         return [from_tantivy(searcher.doc(address)) for _, address in hits]
-
-    def _meta_stamp(self) -> tuple[int, int] | None:
-        try:
-            stat = os.stat(self.path / "meta.json")
-        except FileNotFoundError:
-            return None
-        return stat.st_ino, stat.st_mtime_ns
 
 
 class GenerationWriter:

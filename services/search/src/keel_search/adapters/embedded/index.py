@@ -62,6 +62,13 @@ class EmbeddedSearchIndex(SearchIndex):
             return SearchResult(hits=[], total=0, facets=[])
         return querying.search(generation.searcher(), query)
 
+    def state_version(self) -> int | None:
+        """The live generation's searcher number (``Generation.snapshot``): a swap opens
+        another generation and any commit reloads the searcher, each taking a new number.
+        None before the first write (nothing to cache)."""
+        generation = self._live_reader()
+        return None if generation is None else generation.follow()
+
     def document_count(self) -> int:
         generation = self._live_reader()
         return 0 if generation is None else generation.live_count()

@@ -136,13 +136,21 @@ def _highlighted(
         return [SearchHit(product) for product in products]
     matcher = QueryMatcher(words, last_is_prefix=last_is_prefix)
     texts = [[getattr(product, field) for field in HIGHLIGHTED] for product in products]
-    vocabulary: set[str] = set()
-    for fields in texts:
-        for text in fields:
-            vocabulary.update(analysed_vocabulary(text))
-    matcher.learn(vocabulary)
-    marker = _marker(w for w in vocabulary if matcher.matches(w))
+    matched = matcher.learn(page_vocabulary([text for fields in texts for text in fields]))
+    marker = _marker(iter(matched))
     return [_hit(p, fields, matcher, marker) for p, fields in zip(products, texts, strict=True)]
+
+
+def page_vocabulary(texts: list[str]) -> set[str]:
+    """The distinct words the index made of all ``texts``: the ASCII ones in one regex
+    pass over them joined by spaces (which only separate words)."""
+    ascii_texts = [text for text in texts if text.isascii()]
+    vocabulary = set(_ASCII_WORD.findall(" ".join(ascii_texts).lower()))
+    if len(ascii_texts) < len(texts):
+        for text in texts:
+            if not text.isascii():
+                vocabulary.update(analysed_vocabulary(text))
+    return vocabulary
 
 
 def analysed_vocabulary(text: str) -> set[str]:
