@@ -250,10 +250,11 @@ class _JsonLineFormatter(JsonFormatter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._fields = tuple((f, self._get_rename(f)) for f in self._required_fields)
+        self._plain = not (self.defaults or self.static_fields or self.prefix)
         self._encode = JsonEncoder(ensure_ascii=self.json_ensure_ascii).encode
 
     def format(self, record: logging.LogRecord) -> str:
-        if isinstance(record.msg, dict) or self.defaults or self.static_fields or self.prefix:
+        if not self._plain or isinstance(record.msg, dict):
             return super().format(record)
         record.message = record.getMessage()
         attributes = record.__dict__
