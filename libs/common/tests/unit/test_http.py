@@ -236,3 +236,21 @@ def test_a_route_that_sets_its_own_cache_policy_keeps_it() -> None:
         return {}, 200, {"Cache-Control": "public, max-age=300"}
 
     assert app.test_client().get("/v1/public").headers["Cache-Control"] == "public, max-age=300"
+
+
+def test_views_found_synchronous_are_remembered_but_async_ones_still_go_through_flask() -> None:
+    app = make_app()
+
+    def sync_view() -> str:
+        return "ok"
+
+    async def async_view() -> str:
+        return "ok"
+
+    assert app.ensure_sync(sync_view) is sync_view
+    assert app.ensure_sync(sync_view) is sync_view
+    # Flask without its "async" extra refuses an async view -- every time it is asked, so
+    # nothing remembered the coroutine function as synchronous.
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="async"):
+            app.ensure_sync(async_view)

@@ -1,15 +1,29 @@
 from __future__ import annotations
 
+import datetime
+import decimal
+import enum
 import io
 import json
 import logging
+import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from pythonjsonlogger.json import JsonFormatter
 
 from keel_common import tracing
-from keel_common.logging import REDACTED, configure_logging, is_secret_key, redact, redact_text
+from keel_common.logging import (
+    REDACTED,
+    ContextFilter,
+    configure_logging,
+    is_secret_key,
+    json_formatter,
+    redact,
+    redact_text,
+)
 
 JWT = (
     "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0"
@@ -174,3 +188,60 @@ def test_secret_key_names(key: str) -> None:
 @pytest.mark.parametrize("key", ["email", "status", "order_id", "Accept", "country"])
 def test_ordinary_key_names(key: str) -> None:
     assert not is_secret_key(key)
+
+
+class _Colour(enum.Enum):
+    RED = "red"
+
+
+@pytest.mark.parametrize(
+    ("message", "args", "extra", "with_exception", "with_stack"),
+    [
+        ("GET /v1/products 200", None, {"method": "GET", "status": 200, "duration_ms": 1.5}, 0, 0),
+        ("order %s by %r", ("o-1", {"password": "x"}), None, False, False),
+        ("failed", None, {"error": ValueError("bad")}, True, False),
+        ("where", None, None, False, True),
+        ({"event": "dict message", "n": 1}, None, None, True, False),
+        (
+            "odd values",
+            None,
+            {
+                "when": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+                "colour": _Colour.RED,
+                "id": uuid.UUID(int=7),
+                "price": decimal.Decimal("1.50"),
+                "raw": b"\x00\xff",
+                "kind": int,
+                "nested": {"a": [1, (2, 3)]},
+                "text": "ünï\u2028",
+                "time": "overwritten",
+                "_private": 1,
+            },
+            False,
+            False,
+        ),
+    ],
+)
+def test_the_line_is_the_one_python_json_logger_writes(
+    message: object, args: object, extra: dict[str, object] | None, with_exception: bool,
+    with_stack: bool,
+) -> None:  # fmt: skip
+    """Keel formats lines itself (faster, for the access line of every request); any record
+    must come out exactly as the library's own formatter, configured the same, writes it."""
+    library = JsonFormatter(
+        "%(levelname)s %(service)s %(name)s %(message)s %(request_id)s %(trace_id)s %(span_id)s",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",
+    )
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        exc_info = sys.exc_info() if with_exception else None
+    record = logging.getLogger("keel.test").makeRecord(
+        "keel.test", logging.WARNING, __file__, 1, message, args, exc_info, extra=extra,  # type: ignore[arg-type]
+        sinfo="Stack (most recent call last):\n  here" if with_stack else None,
+    )  # fmt: skip
+    with tracing.use(tracing.new_trace(), "req-1"):
+        ContextFilter("svc").filter(record)
+    twin = logging.makeLogRecord(dict(record.__dict__))
+    assert json_formatter().format(record) == library.format(twin)

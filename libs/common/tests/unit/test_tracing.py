@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from keel_common import tracing
@@ -60,6 +62,19 @@ def test_from_headers_starts_a_trace_and_request_id_when_absent_or_unsafe() -> N
     assert len(context.trace_id) == 32
     assert request_id != "bad id\n{injected}"
     assert tracing.valid_request_id(request_id) == request_id
+
+
+def test_fresh_ids_are_uuid4_request_ids_and_valid_traceparent_ids() -> None:
+    request_ids = {tracing.new_request_id() for _ in range(50)}
+    assert len(request_ids) == 50
+    for request_id in request_ids:
+        assert uuid.UUID(request_id).version == 4
+        assert uuid.UUID(request_id).variant == uuid.RFC_4122
+        assert uuid.UUID(request_id).hex == request_id
+    trace = tracing.new_trace()
+    assert (len(trace.trace_id), len(trace.span_id)) == (32, 16)
+    assert tracing.parse_traceparent(trace.traceparent) == trace
+    assert tracing.new_trace().trace_id != trace.trace_id
 
 
 def test_to_headers_makes_the_current_span_the_parent_of_the_next_hop() -> None:

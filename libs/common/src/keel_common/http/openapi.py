@@ -17,6 +17,8 @@ declared there is documented as a problem document here.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
 from flask_openapi3 import APIBlueprint, OpenAPI
@@ -94,6 +96,25 @@ class KeelOpenAPI(OpenAPI):
     paths: flask-openapi3 replaces a path's whole item, so a feature module serving
     ``PATCH /me`` beside the core module's ``GET /me`` would drop ``GET`` from the document
     (the routes themselves work either way)."""
+
+    #: Views and hooks found synchronous: Flask asks ``inspect`` again for each, on every
+    #: request (seven times for a product read); they are registered once, so the set is small.
+    _MAX_SYNC_REMEMBERED = 4096
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._keel_sync: set[Callable[..., Any]] = set()
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if type(func) is not FunctionType:
+            return super().ensure_sync(func)
+        remembered = self._keel_sync
+        if func in remembered:
+            return func
+        ensured = super().ensure_sync(func)
+        if ensured is func and len(remembered) < self._MAX_SYNC_REMEMBERED:
+            remembered.add(func)
+        return ensured
 
     @property
     def api_doc(self) -> dict[str, Any]:
