@@ -23,12 +23,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, registry, sessionmaker, with_loader_criteria
 
 from keel_common.clock import utcnow
+from keel_common.db.liveness import DEFAULT_IDLE_SECONDS, ping_when_idle
 from keel_common.db.unit_of_work import DomainEvent, SqlAlchemyUnitOfWork
 
 __all__ = [
     "DomainEvent",
     "SqlAlchemyUnitOfWork",
     "UtcDateTime",
+    "autocommit_reads",
     "create_engine",
     "lock_for_write",
     "make_session_factory",
@@ -59,13 +61,16 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def create_engine(url: str, **kwargs: Any) -> Engine:
+def create_engine(
+    url: str, *, ping_idle_after: float = DEFAULT_IDLE_SECONDS, **kwargs: Any
+) -> Engine:
     """An engine with the settings Keel relies on for each backend.
 
     Every engine hides statement parameters from its errors. SQLite (the embedded default)
     gets WAL, foreign keys and a busy timeout so a web process,
-    a worker and an outbox relay can share one file; PostgreSQL gets pre-ping so a restarted
-    database does not surface as errors.
+    a worker and an outbox relay can share one file; a PostgreSQL connection idle for more
+    than ``ping_idle_after`` seconds is pinged before use (``keel_common.db.liveness``), so
+    a restarted database does not surface as errors.
     """
     sa_url = sa.make_url(url)
     # Statement parameters (password hashes, emails, tokens) stay out of exception text,
@@ -78,8 +83,24 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
         engine = sa.create_engine(sa_url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(sa_url, **kwargs)
+    engine = sa.create_engine(sa_url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        ping_when_idle(engine, ping_idle_after)
+    return engine
+
+
+def autocommit_reads(engine: Engine) -> Engine:
+    """``engine`` for reads of one statement that write nothing (CQRS views): on PostgreSQL
+    they run in autocommit, so a read is one round trip instead of BEGIN, SELECT, ROLLBACK;
+    a single statement sees one consistent snapshot on its own. The pool is ``engine``'s.
+
+    SQLite is left as it is: Python's sqlite3 begins a transaction only before a write, so
+    a SELECT already runs on its own there, and switching its isolation level per checkout
+    would cost a PRAGMA each time.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
