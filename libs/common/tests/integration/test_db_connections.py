@@ -1,6 +1,5 @@
 """keel_common.db's pooled connections on a real PostgreSQL: idle ones are pinged before use
-(a dropped one is replaced, not handed to the request), busy ones are not, and single-
-statement reads pay no BEGIN/ROLLBACK."""
+(a dropped one is replaced, not handed to the request), busy ones are not."""
 
 from __future__ import annotations
 
@@ -9,9 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from psycopg import pq
 
-from keel_common.db import autocommit_reads, create_engine
+from keel_common.db import create_engine
 
 
 @pytest.fixture
@@ -65,23 +63,5 @@ def test_a_connection_used_moments_ago_is_handed_out_without_a_ping(
         first = backend_pid(engine)
         assert backend_pid(engine) == first  # the same pooled connection, reused at once
         assert pings == []
-    finally:
-        engine.dispose()
-
-
-def test_autocommit_reads_open_no_transaction_and_leave_the_pool_transactional(
-    postgres_url: str,
-) -> None:
-    engine = create_engine(postgres_url)
-    try:
-        with autocommit_reads(engine).connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-            status = conn.connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
-        assert status == pq.TransactionStatus.IDLE  # no BEGIN was sent, no ROLLBACK needed
-
-        with engine.connect() as conn:  # the same pooled connection, back to transactions
-            conn.execute(sa.text("SELECT 1"))
-            status = conn.connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
-        assert status == pq.TransactionStatus.INTRANS
     finally:
         engine.dispose()

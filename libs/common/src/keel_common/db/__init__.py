@@ -24,13 +24,14 @@ from sqlalchemy.orm import ORMExecuteState, Session, registry, sessionmaker, wit
 
 from keel_common.clock import utcnow
 from keel_common.db.liveness import DEFAULT_IDLE_SECONDS, ping_when_idle
+from keel_common.db.reads import SingleRowRead
 from keel_common.db.unit_of_work import DomainEvent, SqlAlchemyUnitOfWork
 
 __all__ = [
     "DomainEvent",
+    "SingleRowRead",
     "SqlAlchemyUnitOfWork",
     "UtcDateTime",
-    "autocommit_reads",
     "create_engine",
     "lock_for_write",
     "make_session_factory",
@@ -87,20 +88,6 @@ def create_engine(
     if not kwargs.get("pool_pre_ping"):
         ping_when_idle(engine, ping_idle_after)
     return engine
-
-
-def autocommit_reads(engine: Engine) -> Engine:
-    """``engine`` for reads of one statement that write nothing (CQRS views): on PostgreSQL
-    they run in autocommit, so a read is one round trip instead of BEGIN, SELECT, ROLLBACK;
-    a single statement sees one consistent snapshot on its own. The pool is ``engine``'s.
-
-    SQLite is left as it is: Python's sqlite3 begins a transaction only before a write, so
-    a SELECT already runs on its own there, and switching its isolation level per checkout
-    would cost a PRAGMA each time.
-    """
-    if engine.dialect.name == "sqlite":
-        return engine
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,9 +1,7 @@
-"""The views (``service_layer.views``) as single SQLAlchemy Core statements.
-
-Each statement is built once, at import: SQLAlchemy memoizes a statement's cache key on the
-object, so running the same object again skips building and compiling it. The reads run in
-autocommit (``keel_common.db.autocommit_reads``): one round trip on PostgreSQL. Soft-deleted
-rows are left out here explicitly, as the ORM's criteria do for repositories.
+"""The views (``service_layer.views``) as SQLAlchemy Core statements, compiled once per
+engine and run without the ORM or a transaction (``keel_common.db.SingleRowRead``): one
+round trip on PostgreSQL. Soft-deleted rows are left out here explicitly, as the ORM's
+criteria do for repositories.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from keel_auth.adapters.orm import login_sessions, users
 from keel_auth.service_layer.views import AccountView, AccountViews
-from keel_common.db import autocommit_reads
+from keel_common.db import SingleRowRead
 
 _ACCOUNT_OF_LIVE_SESSION = (
     sa.select(
@@ -43,10 +41,9 @@ _ACCOUNT_OF_LIVE_SESSION = (
 
 class SqlAlchemyAccountViews(AccountViews):
     def __init__(self, engine: Engine) -> None:
-        self._engine = autocommit_reads(engine)
+        self._account_of_live_session = SingleRowRead(engine, _ACCOUNT_OF_LIVE_SESSION)
 
     def of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> AccountView | None:
         params = {"session_id": session_id, "user_id": user_id}
-        with self._engine.connect() as conn:
-            row = conn.execute(_ACCOUNT_OF_LIVE_SESSION, params).one_or_none()
-        return None if row is None else AccountView(**row._asdict())
+        row = self._account_of_live_session.one_or_none(params)
+        return None if row is None else AccountView(**row)
