@@ -24,25 +24,36 @@ def backend_pid(engine: sa.Engine) -> int:
         return int(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
 
 
-def terminate(admin: sa.Engine, pid: int) -> None:
-    """Drop the backend as a restart or an idle timeout would, and wait until it is gone."""
+def pooled_backends(engine: sa.Engine, count: int) -> list[int]:
+    """Put ``count`` connections in the pool (held at once, then returned): their pids."""
+    held = [engine.connect() for _ in range(count)]
+    pids = [int(c.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()) for c in held]
+    for conn in held:
+        conn.close()
+    return pids
+
+
+def terminate(admin: sa.Engine, pids: list[int]) -> None:
+    """Drop the backends as a restart or an idle timeout would, and wait until they are gone."""
     with admin.connect() as conn:
-        conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        alive = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
-        while conn.execute(alive, {"pid": pid}).scalar_one():
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM unnest(:p) pid"), {"p": pids})
+        alive = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:p)")
+        while conn.execute(alive, {"p": pids}).scalar_one():
             time.sleep(0.05)
 
 
-def test_an_idle_connection_the_server_dropped_is_replaced_before_use(
+def test_idle_connections_the_server_dropped_are_replaced_before_use(
     postgres_url: str, admin: sa.Engine
 ) -> None:
     engine = create_engine(postgres_url, ping_idle_after=0.2)
     try:
-        dropped = backend_pid(engine)
+        dropped = pooled_backends(engine, 2)
         terminate(admin, dropped)
-        time.sleep(0.3)  # past the idle threshold: the pool pings before handing it out
+        time.sleep(0.3)  # past the idle threshold: the pool pings before handing one out
 
-        assert backend_pid(engine) != dropped  # answered, on a new connection
+        # Each call answers, on a new connection: every dead one failed its ping.
+        answered = [backend_pid(engine), backend_pid(engine), *pooled_backends(engine, 2)]
+        assert not set(answered) & set(dropped)
     finally:
         engine.dispose()
 
