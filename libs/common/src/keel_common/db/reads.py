@@ -27,19 +27,15 @@ from sqlalchemy.engine import Engine
 _Processor = Callable[[Any], Any] | None
 
 
-class SingleRowRead:
-    """``SingleRowRead(engine, select).one_or_none(params)``: the row as a dict keyed by
-    the selected columns' names, or None; more than one row is an error."""
+class _Compiled:
+    """``statement`` compiled for ``dialect``, with the processors SQLAlchemy would apply."""
 
-    def __init__(self, engine: Engine, statement: sa.Select[Any]) -> None:
-        dialect = engine.dialect
+    def __init__(self, statement: sa.Select[Any], dialect: Any) -> None:
         compiled = statement.compile(dialect=dialect)
         if "POSTCOMPILE" in compiled.string:
             raise ValueError("expanding parameters (IN lists) are not supported here")
-        self._engine = engine
-        self._dialect = dialect
+        self.sql = compiled.string
         self._compiled = compiled
-        self._sql = compiled.string
         self._order = compiled.positiontup if compiled.positional else None
         binders = {
             name: bind.type.dialect_impl(dialect).bind_processor(dialect)
@@ -52,18 +48,8 @@ class SingleRowRead:
                 raise ValueError(f"label the selected expression {column}: rows are keyed")
             process = column.type.dialect_impl(dialect).result_processor(dialect, None)
             self._columns.append((column.key, process))
-        self._autocommit = dialect.name != "sqlite"
 
-    def one_or_none(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
-        rows = self._fetch(self._bound(params))
-        if not rows:
-            return None
-        if len(rows) > 1:
-            raise sa.exc.MultipleResultsFound("more than one row where at most one was expected")
-        return {name: process(value) if process else value
-                for (name, process), value in zip(self._columns, rows[0], strict=True)}  # fmt: skip
-
-    def _bound(self, params: Mapping[str, Any]) -> Any:
+    def bind(self, params: Mapping[str, Any]) -> Any:
         values = self._compiled.construct_params(dict(params))
         for name, process in self._binders.items():
             values[name] = process(values[name])
@@ -71,8 +57,42 @@ class SingleRowRead:
             return values
         return tuple(values[name] for name in self._order)
 
-    def _fetch(self, values: Any) -> list[Any]:
+    def row(self, values: Any) -> dict[str, Any]:
+        return {name: process(value) if process else value
+                for (name, process), value in zip(self._columns, values, strict=True)}  # fmt: skip
+
+
+class SingleRowRead:
+    """``SingleRowRead(engine, select).one_or_none(params)``: the row as a dict keyed by
+    the selected columns' names, or None; more than one row is an error."""
+
+    def __init__(self, engine: Engine, statement: sa.Select[Any]) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect
+        self._statement = statement
+        # Compiled at the first read, as SQLAlchemy compiles at execution: once connected,
+        # the dialect knows the server it compiles for.
+        self._compiled: _Compiled | None = None
+        self._autocommit = self._dialect.name != "sqlite"
+
+    def one_or_none(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
         connection = self._engine.raw_connection()
+        try:
+            compiled = self._compiled or self._compile()
+            rows = self._fetch(connection, compiled.sql, compiled.bind(params))
+        finally:
+            connection.close()
+        if not rows:
+            return None
+        if len(rows) > 1:
+            raise sa.exc.MultipleResultsFound("more than one row where at most one was expected")
+        return compiled.row(rows[0])
+
+    def _compile(self) -> _Compiled:
+        self._compiled = _Compiled(self._statement, self._dialect)
+        return self._compiled
+
+    def _fetch(self, connection: Any, sql: str, values: Any) -> list[Any]:
         try:
             dbapi_connection: Any = connection.dbapi_connection
             if self._autocommit:
@@ -80,7 +100,7 @@ class SingleRowRead:
             try:
                 cursor = connection.cursor()
                 try:
-                    cursor.execute(self._sql, values)
+                    cursor.execute(sql, values)
                     return list(cursor.fetchmany(2))
                 finally:
                     cursor.close()
@@ -88,11 +108,9 @@ class SingleRowRead:
                 if self._autocommit and connection.is_valid:
                     self._dialect.reset_isolation_level(dbapi_connection)
         except self._dialect.loaded_dbapi.Error as error:
-            raise self._failed(connection, error) from error
-        finally:
-            connection.close()
+            raise self._failed(connection, sql, error) from error
 
-    def _failed(self, connection: Any, error: Any) -> sa.exc.StatementError:
+    def _failed(self, connection: Any, sql: str, error: Any) -> sa.exc.StatementError:
         disconnected = self._dialect.is_disconnect(error, connection.dbapi_connection, None)
         if disconnected:
             # As SQLAlchemy does after a disconnect: this connection is dropped, and so is
@@ -100,7 +118,7 @@ class SingleRowRead:
             connection.invalidate(error)
             self._engine.dispose()
         return sa.exc.DBAPIError.instance(
-            self._sql,
+            sql,
             None,
             error,
             self._dialect.loaded_dbapi.Error,
