@@ -4,8 +4,6 @@ others are not."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
@@ -13,6 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from keel_common.db import create_engine
+
+from .silent_drop import SilentDrop
 
 
 @pytest.fixture
@@ -73,61 +73,6 @@ def test_connections_the_server_dropped_moments_after_use_are_replaced_before_us
         assert not set(answered) & set(dropped)
     finally:
         engine.dispose()
-
-
-class SilentDrop:
-    """A TCP relay to PostgreSQL that can lose its connections silently, as a NAT or a
-    firewall forgetting an idle flow does: the server side is closed, the client hears
-    nothing until it next writes, and then its connection is reset. Connections made after
-    ``cut`` are relayed normally."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self._target = (host, port)
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self._flows: list[tuple[socket.socket, threading.Event]] = []
-        self._sockets: list[socket.socket] = [self._listener]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            upstream, lost = socket.create_connection(self._target), threading.Event()
-            self._flows.append((upstream, lost))
-            self._sockets += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                relay = threading.Thread(target=self._relay, args=(source, sink, client, lost))
-                relay.daemon = True
-                relay.start()
-
-    def _relay(self, source: socket.socket, sink: socket.socket, client: socket.socket,
-               lost: threading.Event) -> None:  # fmt: skip
-        while True:
-            try:
-                data = source.recv(65536)
-            except OSError:
-                data = b""
-            if lost.is_set():
-                if source is client:
-                    client.close()  # the client spoke on a lost flow: reset
-                return
-            if not data:
-                sink.close()
-                return
-            sink.sendall(data)
-
-    def cut(self) -> None:
-        for upstream, lost in self._flows:
-            lost.set()
-            upstream.shutdown(socket.SHUT_RDWR)
-            upstream.close()
-
-    def close(self) -> None:
-        for each in self._sockets:
-            each.close()
 
 
 def test_idle_connections_lost_silently_are_replaced_before_use(postgres_url: str) -> None:

@@ -4,7 +4,6 @@ SQLAlchemy handles one."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,6 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from keel_common.db import SingleRowRead, UtcDateTime, create_engine, standard_table
+
+from .silent_drop import SilentDrop
 
 metadata = sa.MetaData()
 things = standard_table(
@@ -93,41 +94,26 @@ def test_on_postgresql_the_read_is_a_transaction_of_its_own(postgres_url: str) -
         engine.dispose()
 
 
-def pooled_backends(engine: sa.Engine, count: int) -> list[int]:
-    """Put ``count`` connections in the pool (held at once, then returned): their pids."""
-    held = [engine.raw_connection() for _ in range(count)]
-    pids = []
-    for connection in held:
-        cursor = connection.cursor()
-        cursor.execute("SELECT pg_backend_pid()")
-        pids.append(cursor.fetchone()[0])
-        cursor.close()
-        connection.rollback()
-        connection.close()
-    return pids
-
-
 def test_a_lost_connection_fails_one_read_and_the_pool_is_replaced(postgres_url: str) -> None:
-    """A restarted database drops every pooled connection: the first read to meet a dead one
-    fails (as through SQLAlchemy), and the next one does not meet the other dead ones."""
-    engine = create_engine(postgres_url)  # pings only after 5 s idle: not in this test
-    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    """Connections lost silently (no ping: used moments ago, nothing to read) fail the first
+    read that meets one, as through SQLAlchemy; the read after it does not meet the others."""
+    url = sa.make_url(postgres_url)
+    relay = SilentDrop(url.host or "127.0.0.1", url.port or 5432)
+    engine = create_engine(url.set(host="127.0.0.1", port=relay.port))
     read = SingleRowRead(engine, ALONE)
     try:
-        dropped = pooled_backends(engine, 2)
-        with admin.connect() as conn:
-            alive = sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)")
-            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM unnest(:pids) pid"),
-                         {"pids": dropped})  # fmt: skip
-            while conn.execute(alive, {"pids": dropped}).scalar_one():
-                time.sleep(0.05)
+        held = [engine.connect() for _ in range(2)]  # two connections in the pool
+        lost = [conn.execute(sa.select(sa.func.pg_backend_pid())).scalar_one() for conn in held]
+        for conn in held:
+            conn.close()
+        relay.cut()
 
         with pytest.raises(sa.exc.DBAPIError) as failed:
             read.one_or_none({})
         assert failed.value.connection_invalidated
 
         again = read.one_or_none({})
-        assert again is not None and again["pid"] not in dropped
+        assert again is not None and again["pid"] not in lost
     finally:
-        admin.dispose()
         engine.dispose()
+        relay.close()
