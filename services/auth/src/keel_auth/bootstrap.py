@@ -31,6 +31,7 @@ from keel_auth.service_layer.ports import (
     UserDataSource,
     WebAuthn,
 )
+from keel_auth.service_layer.views import AccountViews
 from keel_common.service import Job, Outbox, Service, ServiceDeclaration, Subscription
 from keel_events.auth import (
     AccountErased,
@@ -75,6 +76,8 @@ class Auth(Service[UnitOfWork]):
     webauthn: WebAuthn
     #: Verifies bearer tokens on auth's own routes (its keys, plus the shared denylist).
     verifier: TokenVerifier
+    #: The read side: plain data for the calls that change nothing (``GET /v1/auth/me``).
+    views: AccountViews
     #: The OpenID Connect providers users sign in with (Google, Apple, any issuer).
     identity_providers: IdentityProviders
     #: Core, notification and search's ``ExportUserData`` (the worker's data exports).
@@ -94,6 +97,7 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
     from keel_auth.adapters.secret_box import FernetSecretBox
     from keel_auth.adapters.signing_keys import JwtAccessTokens, LocalTokenVerifier, SigningKeyStore
     from keel_auth.adapters.throttle import LimitsThrottle, create_storage, pseudonym_key
+    from keel_auth.adapters.views import SqlAlchemyAccountViews
     from keel_auth.adapters.webauthn import PyWebAuthn
     from keel_common.auth import create_revocation_list
     from keel_common.clock import utcnow
@@ -166,6 +170,7 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
         ),
         meter=make("meter", PrometheusOtpSmsMeter),
         verifier=make("verifier", lambda: LocalTokenVerifier(tokens, revocations)),
+        views=make("views", lambda: SqlAlchemyAccountViews(engine)),
         identity_providers=make(
             "identity_providers",
             lambda: HttpIdentityProviders(

@@ -14,6 +14,7 @@ from keel_auth.adapters.fakes import (
     FakeThrottle,
     FakeUnitOfWork,
 )
+from keel_auth.adapters.fakes_views import FakeAccountViews
 from keel_auth.domain.commands import AddPhone, LogIn, Origin, SignUp, VerifyEmail, VerifyPhone
 from keel_auth.domain.events import PhoneVerificationRequested, UserRegistered
 from keel_auth.domain.model import User
@@ -47,6 +48,10 @@ class World:
     meter: FakeOtpSmsMeter = field(default_factory=FakeOtpSmsMeter)
     policy: AuthPolicy = field(default_factory=AuthPolicy)
     clock: FakeClock = field(default_factory=FakeClock)
+
+    @property
+    def views(self) -> FakeAccountViews:
+        return FakeAccountViews(self.uow)
 
     def sign_up(
         self,

@@ -23,10 +23,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, registry, sessionmaker, with_loader_criteria
 
 from keel_common.clock import utcnow
+from keel_common.db.liveness import DEFAULT_IDLE_SECONDS, ping_when_idle
+from keel_common.db.reads import SingleRowRead
 from keel_common.db.unit_of_work import DomainEvent, SqlAlchemyUnitOfWork
 
 __all__ = [
     "DomainEvent",
+    "SingleRowRead",
     "SqlAlchemyUnitOfWork",
     "UtcDateTime",
     "create_engine",
@@ -59,13 +62,16 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def create_engine(url: str, **kwargs: Any) -> Engine:
+def create_engine(
+    url: str, *, ping_idle_after: float = DEFAULT_IDLE_SECONDS, **kwargs: Any
+) -> Engine:
     """An engine with the settings Keel relies on for each backend.
 
     Every engine hides statement parameters from its errors. SQLite (the embedded default)
     gets WAL, foreign keys and a busy timeout so a web process,
-    a worker and an outbox relay can share one file; PostgreSQL gets pre-ping so a restarted
-    database does not surface as errors.
+    a worker and an outbox relay can share one file; a PostgreSQL connection idle for more
+    than ``ping_idle_after`` seconds is pinged before use (``keel_common.db.liveness``), so
+    a restarted database does not surface as errors.
     """
     sa_url = sa.make_url(url)
     # Statement parameters (password hashes, emails, tokens) stay out of exception text,
@@ -78,8 +84,10 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
         engine = sa.create_engine(sa_url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(sa_url, **kwargs)
+    engine = sa.create_engine(sa_url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        ping_when_idle(engine, ping_idle_after)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

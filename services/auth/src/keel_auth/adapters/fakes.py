@@ -79,9 +79,8 @@ class FakeUserRepository(ports.UserRepository):
 
 
 class FakeSessionRepository(ports.SessionRepository):
-    def __init__(self, users: FakeUserRepository) -> None:
+    def __init__(self) -> None:
         self.rows: dict[uuid.UUID, LoginSession] = {}
-        self._users = users
 
     def add(self, session: LoginSession) -> None:
         self.rows[session.id] = session
@@ -91,12 +90,6 @@ class FakeSessionRepository(ports.SessionRepository):
 
     def active_for_user(self, user_id: uuid.UUID) -> list[LoginSession]:
         return [s for s in self.rows.values() if s.user_id == user_id and s.is_active]
-
-    def user_of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
-        session = self.rows.get(session_id)
-        if session is None or not session.is_active or session.user_id != user_id:
-            return None
-        return self._users.get(user_id)
 
 
 class FakeRefreshTokenRepository(ports.RefreshTokenRepository):
@@ -246,7 +239,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
 
     def __init__(self) -> None:
         self.users = FakeUserRepository()
-        self.sessions = FakeSessionRepository(self.users)
+        self.sessions = FakeSessionRepository()
         self.refresh_tokens = FakeRefreshTokenRepository()
         self.secrets = FakeOneTimeSecretRepository()
         self.audit = FakeAuditLog()

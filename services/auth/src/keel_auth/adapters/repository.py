@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -123,27 +122,6 @@ class SqlAlchemySessionRepository(ports.SessionRepository):
             table.c.user_id == user_id, table.c.revoked_at.is_(None)
         )
         return list(self.session.scalars(query))
-
-    def user_of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
-        params = {"session_id": session_id, "user_id": user_id}
-        return self.session.scalars(_user_of_live_session(), params).one_or_none()
-
-
-@functools.cache
-def _user_of_live_session() -> sa.Select[User]:
-    """Built once (after the mappers are configured): building the statement cost as much
-    as running it on every authenticated call. Joined as the entity, so the soft-delete
-    criteria cover the session row too."""
-    sessions, users = orm.login_sessions, orm.users
-    return (
-        sa.select(User)
-        .join(LoginSession, sessions.c.user_id == users.c.id)
-        .where(
-            sessions.c.id == sa.bindparam("session_id", type_=sa.Uuid),
-            sessions.c.revoked_at.is_(None),
-            users.c.id == sa.bindparam("user_id", type_=sa.Uuid),
-        )
-    )
 
 
 class SqlAlchemyRefreshTokenRepository(ports.RefreshTokenRepository):

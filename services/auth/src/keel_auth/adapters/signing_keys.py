@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
 from sqlalchemy.engine import Engine
 
@@ -46,6 +46,8 @@ class SigningKey:
     kid: str
     private_key: Ed25519PrivateKey
     signs_from: datetime
+    #: Derived once when the key is loaded: every verification asks for it.
+    public_key: Ed25519PublicKey
 
 
 class SigningKeyStore:
@@ -125,7 +127,7 @@ class SigningKeyStore:
             # A key another process just added; at most one extra read per second, so random
             # kids in forged tokens cannot turn into a database query each.
             key = self._find(kid, self._load(force=True))
-        return key.private_key.public_key() if key else None
+        return key.public_key if key else None
 
     def _find(self, kid: str, keys: list[SigningKey]) -> SigningKey | None:
         now = self._clock()
@@ -136,7 +138,7 @@ class SigningKeyStore:
         keys = []
         for key in self._load():
             if self._published(key, now):
-                jwk = json.loads(OKPAlgorithm.to_jwk(key.private_key.public_key()))
+                jwk = json.loads(OKPAlgorithm.to_jwk(key.public_key))
                 keys.append({**jwk, "kid": key.kid, "alg": ALGORITHM, "use": "sig"})
         return {"keys": keys}
 
@@ -166,7 +168,7 @@ class SigningKeyStore:
         )
         if not isinstance(key, Ed25519PrivateKey):
             raise TypeError(f"signing key {row.kid} is not Ed25519")
-        return SigningKey(row.kid, key, row.signs_from)
+        return SigningKey(row.kid, key, row.signs_from, key.public_key())
 
 
 class JwtAccessTokens(ports.AccessTokens):

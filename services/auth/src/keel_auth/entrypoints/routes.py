@@ -192,7 +192,7 @@ def log_out() -> Any:
 
 @api.get("/me", security=BEARER_AUTH, responses={200: UserOut})
 def me() -> Any:
-    return _json(UserOut.of(sessions.current_user(require_principal(), _auth().uow())))
+    return _json(UserOut.of(sessions.current_user(require_principal(), _auth().views)))
 
 
 @api.post("/otp/request", responses={202: None})

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from keel_auth.domain.model import User
 from keel_auth.service_layer.steps import TokenPair
+from keel_auth.service_layer.views import AccountView
 from keel_common.http import Schema
 
 # Generous caps so nobody streams megabytes into argon2; the real rules are the domain's.
@@ -94,7 +95,7 @@ class UserOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, user: User) -> UserOut:
+    def of(cls, user: User | AccountView) -> UserOut:
         created = user.created_at
         if created.tzinfo is None:  # SQLite hands back naive UTC values
             created = created.replace(tzinfo=UTC)

@@ -116,11 +116,6 @@ class SessionRepository(abc.ABC):
     @abc.abstractmethod
     def active_for_user(self, user_id: uuid.UUID) -> list[LoginSession]: ...
 
-    @abc.abstractmethod
-    def user_of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
-        """The user ``user_id`` if ``session_id`` is theirs and not revoked, else None: one
-        read for what every authenticated call of auth checks (``GET /v1/auth/me``)."""
-
 
 class RefreshTokenRepository(abc.ABC):
     @abc.abstractmethod

@@ -34,6 +34,7 @@ from keel_auth.service_layer.steps import (
     finish_sign_in,
     issue_pair,
 )
+from keel_auth.service_layer.views import AccountView, AccountViews
 from keel_common.auth.principal import InvalidToken, Principal
 from keel_common.clock import Clock
 
@@ -162,13 +163,12 @@ def log_out(
         uow.commit()
 
 
-def current_user(principal: Principal, uow: UnitOfWork) -> User:
+def current_user(principal: Principal, views: AccountViews) -> AccountView:
     """The caller's account; the session is checked here too, auth being its source of truth."""
-    with uow:
-        user = uow.sessions.user_of_live_session(principal.session_id, principal.user_id)
-        if user is None:
-            raise Unauthenticated("the session has ended or the account no longer exists")
-        return user
+    account = views.of_live_session(principal.session_id, principal.user_id)
+    if account is None:
+        raise Unauthenticated("the session has ended or the account no longer exists")
+    return account
 
 
 def introspect(token: str, uow: UnitOfWork, tokens: AccessTokens) -> dict[str, Any] | None:
