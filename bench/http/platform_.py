@@ -123,12 +123,23 @@ def started(shape: str, workdir: Path, web: dict[str, str]) -> Iterator[dict[str
             for base, process in zip(bases.values(), processes, strict=True):
                 wait_ready(base, process)
             auth_db = urls["auth"].replace("sqlite:///", f"sqlite:///{workdir}/")
-            yield bases | {"auth_db": auth_db}
+            try:
+                yield bases | {"auth_db": auth_db}
+            except Exception:
+                show_logs(workdir, shape)  # the temporary folder goes with the run
+                raise
         finally:
             for process in processes:
                 process.terminate()
             for process in processes:
                 process.wait(60)
+
+
+def show_logs(workdir: Path, shape: str, lines: int = 20) -> None:
+    """The last requests and errors of each web process, on standard error."""
+    for log in sorted(workdir.glob(f"{shape}-*.log")):
+        tail = [x for x in log.read_text(errors="replace").splitlines() if "/readyz" not in x]
+        print(f"== {log.name}", *tail[-lines:], sep="\n", file=sys.stderr)
 
 
 @contextmanager
