@@ -44,6 +44,7 @@ ADMIN_URL = os.environ.get(
 )
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "core" / "migrations"
 PRODUCTS = 50
+WARM_UP = 200  # requests per call before the measured ones
 LOAD_BEFORE = os.getloadavg()[0]
 Call = Callable[[requests.Session, int], requests.Response]
 
@@ -146,6 +147,11 @@ def seed(base: str, mint: TokenMint) -> list[str]:
     return ids
 
 
+def buyer_count(requests: int, concurrency: int) -> int:
+    """Core lets an account place 200 orders a day: a buyer per 150 orders of the run."""
+    return max(concurrency, (requests + WARM_UP) // 150 + 1)
+
+
 def calls(base: str, ids: list[str], mint: TokenMint, buyers: int) -> dict[str, Call]:
     tokens = [f"Bearer {mint.token(uuid.uuid4())}" for _ in range(buyers)]
     run = secrets.token_hex(4)
@@ -182,8 +188,9 @@ def main() -> None:
         with gunicorn(env, Path(tmp)) as base:
             ids = seed(base, mint)
             results = {}
-            for name, call in calls(base, ids, mint, buyers=args.concurrency).items():
-                drive(call, 200, args.concurrency)  # warm-up: connections, JWKS, caches
+            buyers = buyer_count(args.requests, args.concurrency)
+            for name, call in calls(base, ids, mint, buyers=buyers).items():
+                drive(call, WARM_UP, args.concurrency)  # warm-up: connections, JWKS, caches
                 results[name] = drive(call, args.requests, args.concurrency)
 
     report(args, results)
@@ -206,7 +213,8 @@ def report(args: argparse.Namespace, results: dict[str, dict[str, Any]]) -> None
     )
     print(
         f"client: {args.concurrency} threads with keep-alive sessions on the same machine, "
-        f"{args.requests} requests per call after 200 warm-up, {PRODUCTS} products"
+        f"{args.requests} requests per call after {WARM_UP} warm-up, {PRODUCTS} products, "
+        f"{buyer_count(args.requests, args.concurrency)} buyers"
     )
     for name, r in results.items():
         print(

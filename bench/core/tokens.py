@@ -39,7 +39,9 @@ class TokenMint:
             "exp": now + timedelta(hours=1),
             "roles": [],
         }
-        return jwt.encode(claims, self.key, algorithm="EdDSA", headers={"kid": KID})
+        # ``typ`` as auth sets it (RFC 9068): the verifiers refuse any other token type.
+        headers = {"kid": KID, "typ": "at+jwt"}
+        return jwt.encode(claims, self.key, algorithm="EdDSA", headers=headers)
 
     def serve_jwks(self) -> str:
         """Serve the JWKS on a loopback port in a daemon thread; returns its URL."""

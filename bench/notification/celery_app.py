@@ -10,10 +10,11 @@ import os
 from typing import Any
 
 from celery import Celery
+from workload import events_subscription
 
 from keel_common.messaging import Envelope, Handler
 from keel_common.worker import typed_handler
-from keel_notification.bootstrap import DECLARATION, bootstrap
+from keel_notification.bootstrap import bootstrap
 
 app = Celery("bench", broker=os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"))
 app.conf.update(
@@ -30,7 +31,7 @@ _wired: dict[str, Any] = {}
 def _handler() -> Handler:
     """The worker's handler of ``notification.events``: parse into the contract, handle."""
     if "handler" not in _wired:
-        [subscription] = DECLARATION.consumes
+        subscription = events_subscription()
         _wired["handler"] = typed_handler(subscription, subscription.handler(bootstrap()))
     handler: Handler = _wired["handler"]
     return handler

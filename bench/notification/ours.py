@@ -11,6 +11,8 @@ import os
 import signal
 import threading
 
+from workload import events_subscription
+
 from keel_common.messaging import create_broker
 from keel_common.worker import run_worker
 from keel_notification.bootstrap import DECLARATION, bootstrap
@@ -19,7 +21,7 @@ from keel_notification.config import load
 
 def main() -> None:
     settings = load()
-    [subscription] = DECLARATION.consumes
+    subscription = events_subscription()
     bench = dataclasses.replace(subscription, queue=os.environ["BENCH_QUEUE"])
     declaration = dataclasses.replace(DECLARATION, consumes=(bench,))
     broker = create_broker(

@@ -209,6 +209,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="notification worker processes")
     parser.add_argument("--prefetch", type=int, default=50)
     parser.add_argument("--celery-concurrency", type=int, default=2)
+    parser.add_argument("--skip-celery", action="store_true", help="the Keel worker alone")
     args = parser.parse_args()
     prefix = "nb" + secrets.token_hex(4)
     with tempfile.TemporaryDirectory() as tmp:
@@ -220,7 +221,9 @@ def main() -> None:
         )  # fmt: skip
         with LocalSmtpServer() as smtp, AsgiServer(apns, tls) as apns_url:
             servers = Servers(smtp, apns, apns_url, key, str(tls.cert))
-            results = [run_keel(servers, args, prefix), run_celery(servers, args, prefix)]
+            results = [run_keel(servers, args, prefix)]
+            if not args.skip_celery:
+                results.append(run_celery(servers, args, prefix))
     print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.2f}; Python {platform.python_version()}")  # fmt: skip
     print(

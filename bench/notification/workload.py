@@ -12,12 +12,15 @@ import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 
 from keel_common.db.alembic import upgrade
 from keel_common.messaging import Envelope
+from keel_common.service import Subscription
+from keel_common.worker import producer_source
 from keel_events.core import OrderLine, OrderPlaced
 from keel_notification.domain.model import Contact, Device, Platform
 
@@ -73,7 +76,9 @@ def events(users: list[uuid.UUID], count: int) -> list[Envelope]:
         for n in range(count)
     ]
     return [
-        Envelope.new(type=e.type, source=e.producer, data=e.to_data(), subject=e.subject)
+        Envelope.new(
+            type=e.type, source=producer_source(e.producer), data=e.to_data(), subject=e.subject
+        )
         for e in placed
     ]
 
@@ -99,3 +104,12 @@ def service_env(
 
 def dumps(envelope: Envelope) -> str:
     return json.dumps(json.loads(envelope.to_json()))
+
+
+def events_subscription() -> Subscription[Any]:
+    """Notification's subscription that takes the events the bench sends (product and order
+    events; the erasure queue is another)."""
+    from keel_notification.bootstrap import DECLARATION
+
+    [subscription] = [s for s in DECLARATION.consumes if s.queue == "notification.events"]
+    return subscription

@@ -28,6 +28,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+LOAD_BEFORE = os.getloadavg()  # before this script adds its own
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "core", "notification", "search")
 WEB_PORTS = {"auth": 8001, "core": 8002, "notification": 8003, "search": 8004}
@@ -176,7 +177,8 @@ def report(args, settings, migrated, boot, processes, rss, pss, code) -> None:  
     load = os.getloadavg()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, load average {load[0]:.2f} {load[1]:.2f}"
+        f"{platform.python_version()}, load average before {LOAD_BEFORE[0]:.2f}, "
+        f"after {load[0]:.2f}"
     )
     print(
         f"settings: {args.env.name} WEB_CONCURRENCY={settings.get('WEB_CONCURRENCY')} "

@@ -1,0 +1,76 @@
+"""Every script under ``bench/`` still runs, on tiny settings, against the real servers.
+
+The benchmarks drive the services from outside, so a changed contract breaks them without
+breaking any service test: this session found core's bench minting tokens without the
+``typ`` the verifiers now require (every call 401) and notification's assuming it consumed
+one queue. Figures are not looked at (no timed assertion); each script must exit 0 and
+print the rows it exists to print.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# (script and tiny settings, text every run prints)
+SCRIPTS = {
+    "auth": (["bench/auth/run.py", "--seconds", "0.2"], "a new token each call"),
+    "core": (["bench/core/run.py", "--requests", "30", "--concurrency", "2"], "POST /v1/orders"),
+    "messaging": (
+        ["bench/messaging/run.py", "--messages", "200", "--embedded-messages", "50"],
+        "layer vs raw pika",
+    ),
+    "notification": (
+        ["bench/notification/run.py", "--events", "20", "--users", "5", "--skip-celery"],
+        "keel worker",
+    ),
+    "search": (["bench/search/run.py", "--sizes", "2000", "--queries", "12"], "typing (prefix)"),
+    "search lag": (["bench/search/lag.py", "--rates", "50", "--events", "20"], "p95"),
+    "console": (
+        [
+            "bench/console/run.py",
+            "--users",
+            "300",
+            "--orders",
+            "300",
+            "--deliveries",
+            "600",
+            "--repeat",
+            "1",
+            "--postgres",
+            POSTGRES_ADMIN,
+        ],
+        "GET /v1/admin/notifications/stats",
+    ),
+    "http": (
+        [
+            "bench/http/run.py",
+            "--seconds",
+            "1",
+            "--repeat",
+            "1",
+            "--products",
+            "500",
+            "--shapes",
+            "embedded",
+        ],
+        "GET /v1/auth/me",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_the_bench_script_runs(name: str) -> None:
+    command, expected = SCRIPTS[name]
+    done = subprocess.run(
+        [sys.executable, *command], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"{' '.join(command)} exited {done.returncode}:\n{output[-4000:]}"
+    assert expected in done.stdout, output[-4000:]
