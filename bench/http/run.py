@@ -135,7 +135,8 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     client = f"wrk ({wrk})" if wrk else "Python threads (wrk missing: figures are a floor; no POST)"
     print(f"client: {client}, {load.threads} threads, {load.connections} connections,", end=" ")
-    print(f"{load.seconds} s per run after a 2 s warm-up, {args.repeat} runs per call: the")
+    warm_up = min(2, load.seconds)
+    print(f"{load.seconds} s per run after a {warm_up} s warm-up, {args.repeat} runs per call: the")
     print("  median of each figure, its ratio to hello-world's median, (the runs' req/s range)")
     settings = ", ".join(f"{k}={v}" for k, v in web.items())
     print(f"servers: gunicorn gthread, {settings} (an access line per request)")
@@ -167,7 +168,7 @@ def run_shape(
         for name, url, headers, lua in calls(bases, seeded, os.urandom(4).hex()):
             if lua and not wrk:
                 continue
-            warm_up = loadgen.Load(2, load.threads, load.connections)
+            warm_up = loadgen.Load(min(2, load.seconds), load.threads, load.connections)
             loadgen.measure(url, warm_up, headers, lua)
             print(row(name, repeated(repeat, url, load, headers, lua), hello), flush=True)
 
