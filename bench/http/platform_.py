@@ -67,6 +67,9 @@ def postgres_databases(names: list[str]) -> Iterator[dict[str, str]]:
         admin.dispose()
 
 
+ORDER_QUOTA = 10**7
+
+
 def database_urls(shape: str, stack: ExitStack) -> dict[str, str]:
     if shape == "embedded":
         return {s: f"sqlite:///var/{s}.db" for s in SERVICES}
@@ -78,6 +81,9 @@ def environment(shape: str, workdir: Path, auth_port: int, web: dict[str, str]) 
         "ENVIRONMENT": "development", "BIND_HOST": "127.0.0.1", "DISCOVERY": "static",
         "JWKS_URL": f"http://127.0.0.1:{auth_port}/.well-known/jwks.json",
         "SEARCH_INDEX_DIR": str(workdir / "var" / "search-index"),
+        # The write row measures placing orders, not the per-account daily quota: one buyer
+        # places tens of thousands in a run, and past the quota each would be a 409.
+        "ORDERS_PER_BUYER_PER_DAY": str(ORDER_QUOTA),
     }  # fmt: skip
     # No web process publishes (the worker relays the outbox), so the broker is not on the path
     # of any call measured; the embedded one keeps `migrate` from declaring queues on a

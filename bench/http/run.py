@@ -139,7 +139,8 @@ def main() -> None:
     print(f"{load.seconds} s per run after a {warm_up} s warm-up, {args.repeat} runs per call: the")
     print("  median of each figure, its ratio to hello-world's median, (the runs' req/s range)")
     settings = ", ".join(f"{k}={v}" for k, v in web.items())
-    print(f"servers: gunicorn gthread, {settings} (an access line per request)")
+    print(f"servers: gunicorn gthread, {settings} (an access line per request),")
+    print(f"  core's ORDERS_PER_BUYER_PER_DAY={keel.ORDER_QUOTA} (one buyer places every order)")
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
         workdir = Path(tmp)
         (workdir / "var").mkdir()

@@ -20,6 +20,10 @@ class CoreSettings(ServiceSettings):
     app_versions_file: Path = DEFAULT_APP_VERSIONS_FILE
     app_versions_consul_key: str = "keel/core/app-versions"
     app_versions_cache_seconds: float = Field(default=30.0, gt=0)
+    # Orders one account may place in 24 hours (issue #11): each locks stock and sends a
+    # receipt, so a stolen or scripted account must not drain a catalogue or the mail budget.
+    # A marketplace whose buyers are businesses may need more.
+    orders_per_buyer_per_day: int = Field(default=200, gt=0)
     # Deadline of one GetUsers call to auth.
     auth_timeout_seconds: float = Field(default=2.0, gt=0)
     # The product read cache: "auto" is Redis when REDIS_URL is set, else a file next to a

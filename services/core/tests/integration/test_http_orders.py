@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import requests
 
+from keel_core.bootstrap import Core
+
 PROBLEM = "application/problem+json"
 
 
@@ -197,14 +199,17 @@ def test_cancel_returns_stock_once(
 
 def test_quotas_count_in_the_database_and_answer_409(
     api: str,
+    wired: Core,
     buyer: Any,
     create_product: Callable[..., Any],
     order: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from keel_core.service_layer import orders, products
+    from keel_core.service_layer import products
 
-    monkeypatch.setattr(orders, "MAX_ORDERS_PER_DAY", 1)
+    # The order quota is a setting (ORDERS_PER_BUYER_PER_DAY), read per request.
+    monkeypatch.setattr(wired, "settings", wired.settings.model_copy(
+        update={"orders_per_buyer_per_day": 1}))  # fmt: skip
     monkeypatch.setattr(products, "MAX_PRODUCTS_PER_OWNER", 1)
     desk = create_product(stock=5)
     assert order(buyer, (desk, 1)).status_code == 201

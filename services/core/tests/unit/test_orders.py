@@ -285,15 +285,13 @@ def test_one_buyer_may_place_a_bounded_number_of_orders_a_day(
     buyer: Actor,
     listed: Callable[..., Any],
     clock: Callable[[], datetime],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(orders, "MAX_ORDERS_PER_DAY", 2)
     desk = listed(stock=10)
-    orders.place_order(uow, buyer, order_of((desk.id, 1), key="k1"), clock)
-    orders.place_order(uow, buyer, order_of((desk.id, 1), key="k2"), clock)
+    orders.place_order(uow, buyer, order_of((desk.id, 1), key="k1"), clock, daily_quota=2)
+    orders.place_order(uow, buyer, order_of((desk.id, 1), key="k2"), clock, daily_quota=2)
 
     with pytest.raises(QuotaExceeded):
-        orders.place_order(uow, buyer, order_of((desk.id, 1), key="k3"), clock)
+        orders.place_order(uow, buyer, order_of((desk.id, 1), key="k3"), clock, daily_quota=2)
     assert stock_of(uow, desk.id) == 8
     # a replay of an order already placed is not a new order
-    assert orders.place_order(uow, buyer, order_of((desk.id, 1), key="k2"), clock)
+    assert orders.place_order(uow, buyer, order_of((desk.id, 1), key="k2"), clock, daily_quota=2)

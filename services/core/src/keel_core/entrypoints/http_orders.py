@@ -10,7 +10,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from keel_common.auth import require_principal
 from keel_core.domain.commands import CancelOrder, PlaceOrder
 from keel_core.domain.orders import OrderSnapshot, RequestedItem
-from keel_core.entrypoints.http_context import BEARER, caller, uow
+from keel_core.entrypoints.http_context import BEARER, caller, core, uow
 from keel_core.entrypoints.schemas import (
     IdempotencyHeader,
     OrderIn,
@@ -50,7 +50,8 @@ def place_order(body: OrderIn, header: IdempotencyHeader) -> Response:
     """
     items = tuple(RequestedItem(i.product_id, i.quantity) for i in body.items)
     command = PlaceOrder(items, header.idempotency_key)
-    order = orders.place_order(uow(), caller(), command)
+    quota = core().settings.orders_per_buyer_per_day
+    order = orders.place_order(uow(), caller(), command, daily_quota=quota)
     response = jsonify(order_json(order))
     response.status_code = 201
     response.headers["Location"] = url_for(".get_order", order_id=order.id)

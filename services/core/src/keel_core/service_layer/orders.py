@@ -41,21 +41,26 @@ from keel_core.service_layer.ports import (
     UserSummary,
 )
 
-# Per-user quota (issue #11): each order locks stock and sends a receipt; a stolen or
-# scripted account must not drain a catalogue's stock or the mail budget in a day.
+# The default per-account quota (``CoreSettings.orders_per_buyer_per_day`` says why).
 MAX_ORDERS_PER_DAY = 200
 ORDER_WINDOW = timedelta(days=1)
 
 
 def place_order(
-    uow: UnitOfWork, actor: Actor, command: PlaceOrder, clock: Clock = utcnow
+    uow: UnitOfWork,
+    actor: Actor,
+    command: PlaceOrder,
+    clock: Clock = utcnow,
+    *,
+    daily_quota: int = MAX_ORDERS_PER_DAY,
 ) -> OrderSnapshot:
-    """Place an order, or return the one this Idempotency-Key already placed."""
+    """Place an order, or return the one this Idempotency-Key already placed; at most
+    ``daily_quota`` orders per account in 24 hours."""
     check_idempotency_key(command.idempotency_key)
     check_requested_items(command.items)
     fingerprint = request_fingerprint(command.items)
     try:
-        return _place(uow, actor, command, fingerprint, clock)
+        return _place(uow, actor, command, fingerprint, clock, daily_quota)
     except DuplicateOrder:
         # A concurrent request with the same key committed first; our transaction rolled
         # back (no stock taken), so answer with the order that won.
@@ -67,7 +72,12 @@ def place_order(
 
 
 def _place(
-    uow: UnitOfWork, actor: Actor, command: PlaceOrder, fingerprint: str, clock: Clock
+    uow: UnitOfWork,
+    actor: Actor,
+    command: PlaceOrder,
+    fingerprint: str,
+    clock: Clock,
+    daily_quota: int,
 ) -> OrderSnapshot:
     with uow:
         locked = uow.products.get_for_update([item.product_id for item in command.items])
@@ -77,8 +87,8 @@ def _place(
         if existing is not None:
             return _replayed(existing, fingerprint)
         now = clock()
-        if uow.orders.count_placed_since(actor.user_id, now - ORDER_WINDOW) >= MAX_ORDERS_PER_DAY:
-            raise QuotaExceeded(f"one account may place at most {MAX_ORDERS_PER_DAY} orders a day")
+        if uow.orders.count_placed_since(actor.user_id, now - ORDER_WINDOW) >= daily_quota:
+            raise QuotaExceeded(f"one account may place at most {daily_quota} orders a day")
         found = {product.id: product for product in locked}
         # An unlisted product (taken off sale by the back-office) cannot be bought either.
         unknown = [
