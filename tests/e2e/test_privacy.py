@@ -170,9 +170,12 @@ def assert_forgotten(
     """Nothing left but the documented rows, the order kept under a pseudonym, and the
     user's product gone from search."""
     identifiers = [user.email, phone, phone.lstrip("+"), user.name]
+    # What they wrote too: their product's title, in any row core keeps (the product, an
+    # order line, a published event). The index files may keep it a while (README's bound).
+    written = [*identifiers, word]
 
     def leftovers() -> list[Hit]:
-        left = [h for h in database_hits(platform, identifiers) if not documented(h)]
+        left = [h for h in database_hits(platform, written) if not documented(h)]
         return (
             left + index_file_hits(platform, identifiers) + rate_limit_hits(platform, identifiers)
         )
@@ -198,6 +201,7 @@ def assert_scanners_see(platform: Platform, user: User, phone: str, word: str) -
     assert {"auth", "notification"} <= services, services
     assert {h.service for h in database_hits(platform, [phone])} >= {"auth"}
     assert index_file_hits(platform, [word]), "the index files hold the product's title"
+    assert "core" in {h.service for h in database_hits(platform, [word])}, "and core's rows"
     assert any(b"keel-auth" in entry for entry in rate_limit_store(platform)), "limits are kept"
 
 

@@ -164,7 +164,7 @@ def _run_worker(declaration: ServiceDeclaration[Any], settings: Settings) -> Non
     from keel_common.metrics import serve_metrics
     from keel_common.worker import run_worker
 
-    serve_metrics(settings.metrics_port, addr=settings.bind_host)
+    serve_metrics(settings.metrics_port, addr=settings.bind_host, service=declaration.name)
     stop = stop_event_on_signals()
     run_worker(declaration, declaration.bootstrap(settings), stop)
 

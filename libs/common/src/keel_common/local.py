@@ -97,7 +97,7 @@ def start_service(
     with environment(service_environment(declaration.name, os.environ)):
         service = declaration.bootstrap()
     settings = service.settings
-    serve_metrics(settings.metrics_port, addr=settings.bind_host)
+    serve_metrics(settings.metrics_port, addr=settings.bind_host, service=declaration.name)
     threads, handlers = worker_threads(
         declaration, service, stop, wrap=lambda target: as_service(declaration.name, target)
     )

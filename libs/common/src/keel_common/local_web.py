@@ -8,8 +8,9 @@ service's own environment (``<SERVICE>__<VAR>`` over the process's, as ``keel-lo
 does); a request goes to the app of the port it arrived on, and its log lines name that
 service. The master imports gunicorn and this module only: the apps are built in the worker.
 
-What is shared that production keeps apart: the Prometheus registry (every series carries
-its ``service`` label, so each ``/metrics`` lists all four) and the process's tracer.
+What is shared that production keeps apart: the Prometheus registry (each service's
+``/metrics`` shows its own share of it, ``keel_common.metrics_scope``) and the process's
+tracer.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import os
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -23,6 +24,7 @@ from prometheus_client import (
     multiprocess,
     start_http_server,
 )
+from prometheus_client.registry import Collector
 
 # In multiprocess mode every metric below opens a file in this directory as it is defined;
 # a process started before gunicorn prepared it (migrate, grpc, worker) must not crash.
@@ -102,15 +104,26 @@ OUTBOX_OLDEST_AGE = Gauge(
 )
 
 
-def metrics_payload() -> tuple[bytes, str]:
-    """The text exposition of this process (or of all gunicorn workers in multiprocess mode)."""
+def metrics_payload(service: str | None = None) -> tuple[bytes, str]:
+    """The text exposition of this process (or of all gunicorn workers in multiprocess mode);
+    with ``service``, only that service's series (``keel_common.metrics_scope``: ``make run``
+    serves several services from one process)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(), CONTENT_TYPE_LATEST
+        source = CollectorRegistry()
+        multiprocess.MultiProcessCollector(source)
+        return generate_latest(_scoped(source, service)), CONTENT_TYPE_LATEST
+    return generate_latest(_scoped(REGISTRY, service)), CONTENT_TYPE_LATEST
 
 
-def serve_metrics(port: int, addr: str = "0.0.0.0") -> None:
-    """Expose ``/metrics`` from a process without an HTTP server of its own (workers)."""
-    start_http_server(port, addr=addr)
+def serve_metrics(port: int, addr: str = "0.0.0.0", service: str | None = None) -> None:
+    """Expose ``/metrics`` from a process without an HTTP server of its own (workers); with
+    ``service``, only that service's series."""
+    start_http_server(port, addr=addr, registry=_scoped(REGISTRY, service))
+
+
+def _scoped(source: CollectorRegistry, service: str | None) -> Collector:
+    if service is None:
+        return source
+    from keel_common.metrics_scope import service_scope
+
+    return service_scope(source, service)

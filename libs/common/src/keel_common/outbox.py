@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -90,6 +90,25 @@ def stage(session: Session, envelopes: Sequence[Envelope], table: sa.Table = _OU
             for e in envelopes
         ],
     )
+
+
+_FORGET_BATCH = 100
+
+
+def forget_published(session: Session, table: sa.Table, needles: Collection[str]) -> int:
+    """Delete the published rows whose envelope mentions any of ``needles`` (ids), in the
+    caller's transaction; the number deleted. For an erasure: a published event is kept
+    only for replay, and must not outlive the data it carried. Unpublished rows stay (they
+    are still owed to consumers). A scan of the published rows, bounded by the retention:
+    fine for a rare operation, not for a hot path."""
+    total = 0
+    ordered = sorted(set(needles))
+    for start in range(0, len(ordered), _FORGET_BATCH):
+        batch = ordered[start : start + _FORGET_BATCH]
+        mentions = [table.c.payload.contains(n, autoescape=True) for n in batch]
+        statement = sa.delete(table).where(table.c.published_at.is_not(None), sa.or_(*mentions))
+        total += int(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+    return total
 
 
 def _utc(value: datetime) -> datetime:

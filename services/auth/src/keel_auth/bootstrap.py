@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from keel_auth.adapters.metrics import METRICS
+from keel_auth.domain.export import EXPORT_ATTEMPTS
 from keel_auth.entrypoints import jobs
 from keel_auth.entrypoints.export_consumer import export_events_handler
 from keel_auth.entrypoints.privacy_consumer import erasure_events_handler
@@ -242,6 +243,7 @@ DECLARATION: ServiceDeclaration[Auth] = ServiceDeclaration(
             queue="auth.export",
             events=(UserExportRequested,),
             handler=export_events_handler,
+            max_attempts=EXPORT_ATTEMPTS,  # then the job counts as failed (domain.export)
         ),
     ),
     # Published rows still hold one-time codes and tokens in their payload: keep them only

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from keel_auth.adapters.fakes_export import FakeUserDataSource
 from keel_auth.domain.errors import ExportSourceUnavailable
+from keel_auth.domain.export import EXPORT_ATTEMPTS
 from keel_auth.entrypoints.export_consumer import export_events_handler
 from keel_common.messaging import Envelope
 from keel_events.auth import UserExportRequested
@@ -102,5 +103,22 @@ def test_a_service_down_leaves_the_request_to_be_retried(client: Client) -> None
         run_worker(client, sources)
     assert client.events("auth.user.export_ready.v1") == []
     with client.auth.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM exports")).scalar() == 0
+        job = conn.execute(sa.text("SELECT status, document, failed_attempts FROM exports")).one()
+    assert tuple(job) == ("requested", None, 1)  # no document; the retry may still succeed
     assert uuid.UUID(client.events(UserExportRequested.type)[0]["export_id"])
+
+
+def test_a_failed_job_lets_the_user_ask_again_at_once(client: Client) -> None:
+    email = new_email()
+    client.sign_up(email)
+    token = client.log_in(email)["access_token"]
+    assert ask(client, token).status_code == 202
+    sources = FakeUserDataSource()
+    sources.down.add("core")
+    for _ in range(EXPORT_ATTEMPTS):  # every delivery the worker makes fails
+        with pytest.raises(ExportSourceUnavailable):
+            run_worker(client, sources)
+
+    assert ask(client, token).status_code == 202
+    again = ask(client, token)  # the second job has not failed: it counts
+    assert again.status_code == 429 and 0 < int(again.headers["Retry-After"]) <= 3600

@@ -87,3 +87,26 @@ def test_a_reason_is_required_and_unknown_products_are_404(
         assert _post(api, lamp, "unlist", admin, body).status_code == 422, body
     missing = {"id": "00000000-0000-4000-8000-000000000000"}
     assert _post(api, missing, "unlist", admin).status_code == 404
+
+
+def test_an_unlisted_product_is_404_like_a_deleted_one_except_to_its_seller_and_staff(
+    api: str, seller: Any, new_user: Callable[..., Any], create_product: Any
+) -> None:
+    staff, lamp, gone = new_user("staff"), create_product(), create_product()
+    url = f"{api}/v1/products/{lamp['id']}"
+    assert requests.get(url, timeout=10).status_code == 200  # now in the read cache
+    requests.delete(f"{api}/v1/products/{gone['id']}", headers=seller.headers, timeout=10)
+    deleted = requests.get(f"{api}/v1/products/{gone['id']}", timeout=10)
+    assert _post(api, lamp, "unlist", staff).status_code == 200
+
+    for who in (None, new_user()):
+        hidden = requests.get(url, headers=who.headers if who else None, timeout=10)
+        assert hidden.status_code == 404, hidden.text
+        assert hidden.headers["Content-Type"] == "application/problem+json"
+        assert hidden.json() == deleted.json()
+        assert WHY["reason"] not in hidden.text
+    for who in (seller, staff):
+        shown = requests.get(url, headers=who.headers, timeout=10)
+        assert shown.status_code == 200, shown.text
+        assert (shown.json()["listed"], shown.json()["unlisted_reason"]) == (False, WHY["reason"])
+    assert requests.get(url, timeout=10).status_code == 404  # no rendering left behind

@@ -8,7 +8,7 @@ them afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from types import TracebackType
 from typing import Any, ClassVar, Protocol, Self
 
@@ -64,6 +64,15 @@ class SqlAlchemyUnitOfWork:
     def publish(self, event: DomainEvent) -> None:
         """Queue an event; it is staged in the outbox when (and only if) this work commits."""
         self._pending.append(event)
+
+    def forget_published_events(self, mentioning: Collection[str]) -> None:
+        """Delete, in this transaction, the published outbox rows that mention any of
+        ``mentioning`` (``keel_common.outbox.forget_published``): an erasure's."""
+        if self._outbox is None:
+            raise RuntimeError("this unit of work has no outbox table")
+        from keel_common.outbox import forget_published
+
+        forget_published(self.session, self._outbox, mentioning)
 
     def commit(self) -> None:
         if self._pending:

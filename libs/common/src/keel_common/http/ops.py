@@ -44,8 +44,8 @@ def readyz(checks: Mapping[str, Callable[[], object]], drain_file: Path | None =
     return jsonify(status="ready", checks=results)
 
 
-def metrics() -> Response:
-    payload, content_type = metrics_payload()
+def metrics(service: str) -> Response:
+    payload, content_type = metrics_payload(service)
     return Response(payload, content_type=content_type)
 
 
@@ -58,5 +58,6 @@ def install_ops_routes(
     # Flask's own add_url_rule, so these stay out of the OpenAPI document.
     app.add_url_rule("/healthz", "keel_healthz", healthz)
     app.add_url_rule("/readyz", "keel_readyz", lambda: readyz(readiness, drain_file))
-    app.add_url_rule("/metrics", "keel_metrics", metrics)
+    # This service's series only: under `make run` one process serves several services.
+    app.add_url_rule("/metrics", "keel_metrics", lambda: metrics(service))
     app.add_url_rule(f"/v1/{service}/openapi.json", "keel_openapi", lambda: jsonify(app.api_doc))

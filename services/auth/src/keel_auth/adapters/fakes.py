@@ -179,6 +179,13 @@ class FakeExportRepository(ports.ExportRepository):
     def add(self, export: Export) -> None:
         self.rows[export.id] = export
 
+    def get(self, export_id: uuid.UUID) -> Export | None:
+        return self.rows.get(export_id)
+
+    def requested_since(self, user_id: uuid.UUID, since: datetime) -> list[Export]:
+        mine = [e for e in self.rows.values() if e.user_id == user_id and e.requested_at >= since]
+        return sorted(mine, key=lambda e: e.requested_at)
+
     def by_token_hash(self, token_hash: str) -> Export | None:
         return next((e for e in self.rows.values() if e.token_hash == token_hash), None)
 

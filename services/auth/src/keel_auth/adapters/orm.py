@@ -188,16 +188,22 @@ erasures = standard_table(
 )
 
 # Data exports (issue #14): the document, until downloaded once or 24 h old; token hashed.
+# A row from the request on (the job): status, attempts; the document once assembled.
 exports = standard_table(
     "exports",
     metadata,
     sa.Column("user_id", sa.Uuid, nullable=False, index=True),
-    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("document", sa.JSON, nullable=False),
-    sa.Column("generated_at", UtcDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("requested_at", UtcDateTime, nullable=False),
+    sa.Column("failed_attempts", sa.Integer, nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("document", sa.JSON(none_as_null=True), nullable=True),
+    sa.Column("generated_at", UtcDateTime, nullable=True),
     sa.Column("expires_at", UtcDateTime, nullable=False),
     sa.Column("downloaded_at", UtcDateTime, nullable=True),
 )
+# The request's allowance: a user's jobs of the last hour.
+sa.Index("ix_exports_user_requested", exports.c.user_id, exports.c.requested_at)
 
 # Token signing keys: private halves encrypted (JWT_KEY_PASSPHRASE), newest signs.
 signing_keys = standard_table(

@@ -229,6 +229,19 @@ class SqlAlchemyExportRepository(ports.ExportRepository):
     def add(self, export: Export) -> None:
         self.session.add(export)
 
+    def get(self, export_id: uuid.UUID) -> Export | None:
+        query = sa.select(Export).where(orm.exports.c.id == export_id)
+        return self.session.scalars(query).one_or_none()
+
+    def requested_since(self, user_id: uuid.UUID, since: datetime) -> list[Export]:
+        table = orm.exports
+        query = (
+            sa.select(Export)
+            .where(table.c.user_id == user_id, table.c.requested_at >= since)
+            .order_by(table.c.requested_at)
+        )
+        return list(self.session.scalars(query))
+
     def by_token_hash(self, token_hash: str) -> Export | None:
         query = sa.select(Export).where(orm.exports.c.token_hash == token_hash)
         return self.session.scalars(query).one_or_none()

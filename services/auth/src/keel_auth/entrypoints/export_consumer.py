@@ -19,6 +19,6 @@ def export_events_handler(auth: Auth) -> EventHandler:
     def handle(event: Event, envelope: Envelope) -> None:
         if not isinstance(event, UserExportRequested):
             raise InvalidMessage(f"auth.export does not take {type(event).__name__}")
-        export.assemble_export(event.user_id, auth.uow(), auth.export_sources, auth.clock)
+        export.assemble_export(event, auth.uow(), auth.export_sources, auth.clock)
 
     return handle

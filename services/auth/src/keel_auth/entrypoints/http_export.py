@@ -37,7 +37,7 @@ def _auth() -> Auth:
 def request_export() -> Any:
     """Assemble everything every service holds about the caller; the link arrives by email."""
     auth = _auth()
-    export.request_export(require_principal(), auth.uow(), auth.throttle, auth.policy)
+    export.request_export(require_principal(), auth.uow(), auth.policy, auth.clock)
     return {"status": "accepted"}, 202
 
 

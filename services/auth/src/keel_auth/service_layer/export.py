@@ -1,26 +1,33 @@
 """Data export (issue #14): ``POST /v1/auth/me/export`` asks, auth's worker assembles, the
 user downloads the document once through the emailed link.
 
-The request only checks the hourly allowance and publishes ``UserExportRequested``; the
-worker asks core, notification and search for their part (``ExportUserData``), adds
-auth's own, stores the document with the hash of a fresh token and publishes
-``UserExportReady`` (the email). A service that is down raises, so the worker's retry
-policy redelivers the request later.
+The request only checks the hourly allowance (the user's export jobs of the last hour that
+did not fail), records the job and publishes ``UserExportRequested``; the worker asks core,
+notification and search for their part (``ExportUserData``), adds auth's own, stores the
+document with the hash of a fresh token and publishes ``UserExportReady`` (the email). A
+service that is down raises, so the worker's retry policy redelivers the request later;
+the job counts as failed once the last delivery failed.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from keel_auth.domain.errors import ExportGone, Unauthenticated
+from keel_auth.domain.errors import ExportGone, Throttled, Unauthenticated
 from keel_auth.domain.events import UserExportReady, UserExportRequested
-from keel_auth.domain.export import EXPORT_FORMAT, EXPORTING_SERVICES, Export
+from keel_auth.domain.export import (
+    EXPORT_ATTEMPTS,
+    EXPORT_FORMAT,
+    EXPORTING_SERVICES,
+    Export,
+)
 from keel_auth.domain.model import AuditEntry, User, hash_secret
 from keel_auth.domain.policy import AuthPolicy
-from keel_auth.service_layer.ports import Throttle, UnitOfWork, UserDataSource
+from keel_auth.service_layer.ports import UnitOfWork, UserDataSource
 from keel_common.auth.principal import Principal
 from keel_common.clock import Clock
 
@@ -28,37 +35,53 @@ _AUDIT_LIMIT = 1000
 
 
 def request_export(
-    principal: Principal, uow: UnitOfWork, throttle: Throttle, policy: AuthPolicy
+    principal: Principal, uow: UnitOfWork, policy: AuthPolicy, clock: Clock
 ) -> uuid.UUID:
     """One export per user per hour (429 with Retry-After beyond): each one asks every
-    service for everything, which is not free."""
+    service for everything, which is not free. A job that failed does not count: its user
+    never got a document, and may ask again at once."""
+    limit, now = policy.export_per_user, clock()
     with uow:
         user = uow.users.get(principal.user_id)
         if user is None or user.is_disabled:
             raise Unauthenticated("this account no longer exists")
-        throttle.hit("export-user", str(user.id), policy.export_per_user)
-        export_id = uuid.uuid4()
-        uow.publish(UserExportRequested(user_id=user.id, export_id=export_id))
+        window = timedelta(seconds=limit.seconds)
+        counted = [
+            job
+            for job in uow.exports.requested_since(user.id, now - window)
+            if job.counts_against_allowance
+        ]
+        if len(counted) >= limit.amount:
+            oldest = counted[-limit.amount].requested_at
+            raise Throttled(math.ceil((oldest + window - now).total_seconds()))
+        job = Export(user.id, now)
+        uow.exports.add(job)
+        uow.publish(UserExportRequested(user_id=user.id, export_id=job.id))
         uow.commit()
-        return export_id
+        return job.id
 
 
 def assemble_export(
-    user_id: uuid.UUID, uow: UnitOfWork, sources: UserDataSource, clock: Clock
+    event: UserExportRequested, uow: UnitOfWork, sources: UserDataSource, clock: Clock
 ) -> Export | None:
     """In auth's worker. The other services are asked first, outside the transaction (a
-    slow service must not hold it open); None when the user is gone meanwhile."""
-    parts = {service: sources.export_user_data(service, user_id) for service in EXPORTING_SERVICES}
+    slow service must not hold it open); None when the user is gone meanwhile. A service
+    that fails raises (the worker retries), and the attempt is counted on the job."""
+    try:
+        parts = {s: sources.export_user_data(s, event.user_id) for s in EXPORTING_SERVICES}
+    except Exception:
+        _attempt_failed(uow, event, clock)
+        raise
     now = clock()
     with uow:
-        user = uow.users.get(user_id)
+        user = uow.users.get(event.user_id)
         if user is None or user.is_disabled:
             return None
         document = {"format": EXPORT_FORMAT, "generated_at": now.isoformat()}
         document |= _auth_part(uow, user) | parts
         token = secrets.token_urlsafe(32)
-        export = Export(user.id, hash_secret(token), document, now)
-        uow.exports.add(export)
+        export = _job(uow, event, now)
+        export.complete(hash_secret(token), document, now)
         uow.publish(
             UserExportReady(
                 user_id=user.id,
@@ -73,6 +96,21 @@ def assemble_export(
         return export
 
 
+def _job(uow: UnitOfWork, event: UserExportRequested, now: datetime) -> Export:
+    """The request's job; a request staged before jobs were recorded gets one now."""
+    job = uow.exports.get(event.export_id)
+    if job is None:
+        job = Export(event.user_id, now, event.export_id)
+        uow.exports.add(job)
+    return job
+
+
+def _attempt_failed(uow: UnitOfWork, event: UserExportRequested, clock: Clock) -> None:
+    with uow:
+        _job(uow, event, clock()).attempt_failed(EXPORT_ATTEMPTS)
+        uow.commit()
+
+
 def download_export(token: str, uow: UnitOfWork, clock: Clock) -> dict[str, Any]:
     """``GET /v1/auth/me/export/{token}``: the document, once. Unknown, expired and used
     links look the same (410)."""
@@ -83,7 +121,7 @@ def download_export(token: str, uow: UnitOfWork, clock: Clock) -> dict[str, Any]
             raise ExportGone("this export link is unknown, expired or already used")
         if not uow.exports.spend(export, now):
             raise ExportGone("this export link is unknown, expired or already used")
-        document = dict(export.document)
+        document = dict(export.document or {})
         uow.commit()
         return document
 

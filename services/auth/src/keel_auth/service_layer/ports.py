@@ -231,6 +231,13 @@ class ExportRepository(abc.ABC):
     def add(self, export: Export) -> None: ...
 
     @abc.abstractmethod
+    def get(self, export_id: uuid.UUID) -> Export | None: ...
+
+    @abc.abstractmethod
+    def requested_since(self, user_id: uuid.UUID, since: datetime) -> list[Export]:
+        """The user's export jobs requested at or after ``since``, oldest first."""
+
+    @abc.abstractmethod
     def by_token_hash(self, token_hash: str) -> Export | None: ...
 
     @abc.abstractmethod

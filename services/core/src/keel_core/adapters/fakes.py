@@ -93,6 +93,12 @@ class FakeProductRepository(ProductRepository):
         found = (self.get(pid) for pid in sorted(set(product_ids)))
         return [p for p in found if p is not None]
 
+    def owned_for_erasure(
+        self, owner_id: UUID, *, limit: int, after: Position | None = None
+    ) -> list[Product]:
+        mine = [p for p in self.rows.values() if p.owner_id == owner_id]
+        return _newest_first(mine, after, limit)
+
     def list(
         self,
         *,
@@ -147,6 +153,12 @@ class FakeOrderRepository(OrderRepository):
     ) -> list[Order]:
         mine = [o for o in self.rows.values() if o.buyer_id == buyer_id]
         return _newest_first(mine, after, limit)
+
+    def erase_line_titles(self, product_ids: Collection[UUID], title: str) -> None:
+        for order in self.rows.values():
+            for line in order.lines:
+                if line.product_id in product_ids:
+                    line.title = title
 
     def list_all(self, *, limit: int, after: Position | None = None) -> list[Order]:
         return _newest_first(self.rows.values(), after, limit)
@@ -231,6 +243,11 @@ class FakeImageRepository(ImageRepository):
         return [(image.product_id, image.id) for image in pending[:limit]]
 
 
+def _mentions(event: Event, needles: set[str]) -> bool:
+    payload = event.model_dump_json()
+    return any(n in payload for n in needles)
+
+
 class FakeUnitOfWork(UnitOfWork):
     """Committed state in ``committed_products``/``committed_orders``; events in ``events``."""
 
@@ -248,6 +265,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.events: list[Event] = []
         self.commits = 0
         self._pending: list[Event] = []
+        self._forget = set[str]()
 
     def __enter__(self) -> FakeUnitOfWork:
         self._begin()
@@ -261,9 +279,13 @@ class FakeUnitOfWork(UnitOfWork):
         self.app_versions = FakeAppVersionStore(dict(self.committed_thresholds))
         self.images = FakeImageRepository(self.products.rows)
         self._pending = []
+        self._forget = set()
 
     def publish(self, event: Event) -> None:
         self._pending.append(event)
+
+    def forget_published_events(self, mentioning: Collection[str]) -> None:
+        self._forget |= set(mentioning)
 
     def commit(self) -> None:
         self._check_unique_keys()
@@ -271,7 +293,10 @@ class FakeUnitOfWork(UnitOfWork):
         self.committed_orders = _copy_orders(self.orders.rows)
         self.committed_audit = list(self.audit.entries)
         self.committed_thresholds = dict(self.app_versions.rows)
+        if self._forget:  # the published ones only: ``_pending`` is added after
+            self.events = [e for e in self.events if not _mentions(e, self._forget)]
         self.events.extend(self._pending)
+        self._forget = set()
         changed = {UUID(e.subject) for e in self._pending if isinstance(e, ProductEvent)}
         self._pending = []
         self.commits += 1

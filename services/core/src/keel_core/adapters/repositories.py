@@ -63,6 +63,18 @@ class SqlAlchemyProductRepository(ProductRepository):
         )
         return list(self.session.scalars(statement))
 
+    def owned_for_erasure(
+        self, owner_id: UUID, *, limit: int, after: Position | None = None
+    ) -> list[Product]:
+        lock_for_write(self.session)
+        statement = (
+            sa.select(Product)
+            .where(products.c.owner_id == owner_id)
+            .execution_options(include_deleted=True)
+        )
+        statement = _newest_first(statement, products, after, limit).with_for_update()
+        return list(self.session.scalars(statement))
+
     def list(
         self,
         *,
@@ -122,6 +134,14 @@ class SqlAlchemyOrderRepository(OrderRepository):
     ) -> list[Order]:
         statement = sa.select(Order).where(orders.c.buyer_id == buyer_id)
         return list(self.session.scalars(_newest_first(statement, orders, after, limit)))
+
+    def erase_line_titles(self, product_ids: Collection[UUID], title: str) -> None:
+        statement = (
+            sa.update(order_lines)
+            .where(order_lines.c.product_id.in_(set(product_ids)))
+            .values(title=title)
+        )
+        self.session.execute(statement)
 
     def list_all(self, *, limit: int, after: Position | None = None) -> list[Order]:
         return list(self.session.scalars(_newest_first(sa.select(Order), orders, after, limit)))

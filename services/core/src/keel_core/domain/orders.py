@@ -172,6 +172,12 @@ class Order:
     def is_visible_to(self, actor: Actor) -> bool:
         return actor.user_id == self.buyer_id or actor.is_admin
 
+    def pseudonymize(self, pseudonym: UUID) -> None:
+        """Kept for accounting under ``pseudonym`` (an account erasure); the client's
+        Idempotency-Key, free text the buyer's app chose, goes too."""
+        self.buyer_id = pseudonym
+        self.idempotency_key = f"erased:{uuid4()}"
+
     def cancel(self, now: datetime) -> None:
         if self.status != OrderStatus.PLACED:
             raise OrderNotCancellable(str(self.status))

@@ -17,6 +17,8 @@ MAX_DESCRIPTION = 5000
 MAX_CATEGORY = 64
 MAX_STOCK = 10**9
 EDITABLE_FIELDS = ("title", "description", "price_cents", "currency", "category", "stock")
+#: What an erased seller's product (and the order lines that copied its title) is called.
+ERASED_TITLE = "(erased)"
 
 
 def _text(value: Any, limit: int, *, required: bool) -> str | None:
@@ -170,6 +172,25 @@ class Product:
     def delete(self, now: datetime) -> None:
         self.deleted_at = now
         self._touch(now)
+
+    @property
+    def is_erased(self) -> bool:
+        return (
+            self.is_deleted
+            and self.title == ERASED_TITLE
+            and not (self.description or self.category or self.unlisted_reason or self.images)
+        )
+
+    def erase(self, now: datetime) -> list[ProductImage]:
+        """Forget everything its seller wrote (an account erasure): the row stays, deleted,
+        with what accounting needs (id, price, currency, stock). The images it dropped are
+        returned: their stored objects are the caller's to delete once this is committed."""
+        dropped, self.images = self.images, []
+        self.title, self.description, self.category = ERASED_TITLE, "", ""
+        self.unlisted_reason = None  # a moderator's note about the seller
+        self.deleted_at = self.deleted_at or now
+        self._touch(now)
+        return dropped
 
     def unlist(self, reason: str, now: datetime) -> bool:
         """Take it off the public listing (it stays the owner's); False when already off."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 
 from keel_common.auth import require_principal
 from keel_common.http import BEARER_AUTH
@@ -29,3 +29,11 @@ def caller() -> Actor:
     principal = require_principal()
     mfa_roles = core().settings.require_mfa_for_roles
     return Actor(principal.user_id, principal.roles, principal.amr, mfa_roles)
+
+
+def optional_caller() -> Actor | None:
+    """The caller when the request names one (a bad token still answers 401), else None:
+    a public read that depends on who asks (an unlisted product) calls this lazily."""
+    if "Authorization" not in request.headers:
+        return None
+    return caller()

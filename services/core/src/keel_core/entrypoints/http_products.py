@@ -13,7 +13,7 @@ from keel_common.pagination import Page
 from keel_core.domain.commands import CreateProduct, DeleteProduct, UpdateProduct
 from keel_core.domain.errors import FieldError, InvalidInput
 from keel_core.domain.products import ProductSnapshot
-from keel_core.entrypoints.http_context import BEARER, caller, uow
+from keel_core.entrypoints.http_context import BEARER, caller, optional_caller, uow
 from keel_core.entrypoints.schemas import (
     IfMatchHeader,
     ProductIn,
@@ -92,8 +92,10 @@ def list_products(query: ProductQuery) -> Response:
 
 @api.get("/<uuid:product_id>", responses={200: ProductOut})
 def get_product(path: ProductPath) -> Response:
+    """A listed product, to anyone; an unlisted one only to its seller and staff (404 to
+    everyone else, as if deleted), with the reason it was unlisted."""
     render = lambda product: jsonify(product_json(product)).get_data()  # noqa: E731
-    document = products.get_product_document(uow(), path.product_id, render)
+    document = products.get_product_document(uow(), path.product_id, render, optional_caller)
     response = _json_body(document.body)
     response.set_etag(str(document.version))
     return response

@@ -22,7 +22,9 @@ def erasure_handler(service: Core) -> EventHandler:
     def handle(event: Event, envelope: Envelope) -> None:
         if not isinstance(event, AccountErasureRequested):
             raise InvalidMessage(f"core.erasure does not take {type(event).__name__}")
-        unlisted, pseudonymized = privacy.erase_user(service.uow(), event.user_id, service.clock)
+        unlisted, pseudonymized = privacy.erase_user(
+            service.uow(), service.media, event.user_id, service.clock
+        )
         log.info("user erased", extra={"products": unlisted, "orders": pseudonymized})
 
     return handle

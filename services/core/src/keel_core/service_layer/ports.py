@@ -56,6 +56,13 @@ class ProductRepository(abc.ABC):
         """
 
     @abc.abstractmethod
+    def owned_for_erasure(
+        self, owner_id: UUID, *, limit: int, after: Position | None = None
+    ) -> list[Product]:
+        """Up to ``limit`` of ``owner_id``'s products, soft-deleted ones included, newest
+        first, strictly after ``after``, locked until the unit of work ends."""
+
+    @abc.abstractmethod
     def list(
         self,
         *,
@@ -94,6 +101,11 @@ class OrderRepository(abc.ABC):
         self, buyer_id: UUID, *, limit: int, after: Position | None = None
     ) -> list[Order]:
         """Up to ``limit`` of the buyer's orders, newest first, strictly after ``after``."""
+
+    @abc.abstractmethod
+    def erase_line_titles(self, product_ids: Collection[UUID], title: str) -> None:
+        """Replace the title copied onto every order line of ``product_ids`` (an erased
+        seller's words, in other buyers' orders)."""
 
     @abc.abstractmethod
     def list_all(self, *, limit: int, after: Position | None = None) -> list[Order]:
@@ -161,6 +173,11 @@ class UnitOfWork(AbstractUnitOfWork):
     @abc.abstractmethod
     def publish(self, event: Event) -> None:
         """Queue a domain event, stored in the outbox if and only if this work commits."""
+
+    @abc.abstractmethod
+    def forget_published_events(self, mentioning: Collection[str]) -> None:
+        """Drop the already published events that mention any of ``mentioning`` (ids) from
+        the outbox, with this work's commit: an erasure's (they were kept for replay)."""
 
 
 @dataclass(frozen=True)

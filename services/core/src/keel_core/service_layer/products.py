@@ -17,6 +17,7 @@ from keel_core.domain.events import (
     product_event,
 )
 from keel_core.domain.products import Product, ProductSnapshot
+from keel_core.service_layer.admin import require_staff
 from keel_core.service_layer.caching import ProductDocument
 from keel_core.service_layer.pagination import DEFAULT_LIMIT, check_limit, position_after
 from keel_core.service_layer.ports import UnitOfWork
@@ -46,8 +47,22 @@ def create_product(
     return snapshot
 
 
-def get_product(uow: UnitOfWork, product_id: UUID) -> ProductSnapshot:
-    """Read through the product cache: a hit opens no transaction."""
+#: Who is reading, looked up only when the answer depends on it (an unlisted product): the
+#: anonymous hot path -- a listed product -- never pays for verifying a token.
+Viewer = Callable[[], Actor | None]
+
+
+def anonymous() -> Actor | None:
+    return None
+
+
+def get_product(uow: UnitOfWork, product_id: UUID, viewer: Viewer = anonymous) -> ProductSnapshot:
+    """The product as ``viewer`` may see it, read through the product cache (a hit opens no
+    transaction). The same rule applies to a cached and a freshly read snapshot."""
+    return _visible(_read_product(uow, product_id), viewer)
+
+
+def _read_product(uow: UnitOfWork, product_id: UUID) -> ProductSnapshot:
     cached = uow.product_cache.product(product_id)
     if cached.value is not None:
         return cached.value
@@ -60,19 +75,39 @@ def get_product(uow: UnitOfWork, product_id: UUID) -> ProductSnapshot:
     return snapshot
 
 
+def _visible(product: ProductSnapshot, viewer: Viewer) -> ProductSnapshot:
+    """An unlisted product is its seller's and staff's to see (with the moderator's reason);
+    to anyone else it does not exist, exactly as a deleted one does."""
+    if product.listed:
+        return product
+    actor = viewer()
+    if actor is not None and actor.user_id == product.owner_id:
+        return product
+    if actor is not None and actor.is_staff:
+        require_staff(actor)  # the back-office's rule, second factor included
+        return product
+    raise ProductNotFound()
+
+
 def get_product_document(
-    uow: UnitOfWork, product_id: UUID, render: Callable[[ProductSnapshot], bytes]
+    uow: UnitOfWork,
+    product_id: UUID,
+    render: Callable[[ProductSnapshot], bytes],
+    viewer: Viewer = anonymous,
 ) -> ProductDocument:
     """The product as ``render`` writes it (the HTTP body), read through the cache's rendered
-    copy: a hit is the stored bytes, with no transaction, row or model behind it."""
+    copy: a hit is the stored bytes, with no transaction, row or model behind it. Only a
+    listed product's rendering is ever stored, so a hit is public by construction; an
+    unlisted one is checked against ``viewer`` on every read."""
     cached = uow.product_cache.product_document(product_id)
     if cached.value is not None:
         return cached.value
     # Rendered from a read that starts after ``cached``'s generation was fetched, so a write
-    # committed in between has already replaced that generation: never a stale fill.
-    snapshot = get_product(uow, product_id)
+    # committed in between (an unlist included) has already replaced that generation.
+    snapshot = get_product(uow, product_id, viewer)
     document = ProductDocument(snapshot.version, render(snapshot))
-    uow.product_cache.fill_product_document(cached, product_id, document)
+    if snapshot.listed:
+        uow.product_cache.fill_product_document(cached, product_id, document)
     return document
 
 
