@@ -49,8 +49,8 @@ def instructions(shape: str, calls: int) -> int:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
-        command = [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}",
-                   sys.executable, __file__, "--child", "--shape", shape, "--calls", str(calls)]  # fmt: skip
+        child = [sys.executable, __file__, "--child", "--shape", shape, "--calls", str(calls)]
+        command = [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", *child]
         subprocess.run(command, check=True, capture_output=True)
         summary = re.search(r"^summary: (\d+)", out.read_text(), re.MULTILINE)
         assert summary, "callgrind wrote no summary"

@@ -9,8 +9,8 @@ import threading
 import pytest
 import redis
 
-from keel_common.testing import free_port
 from keel_common.cache import CacheUnavailable, RedisStore
+from keel_common.testing import free_port
 
 
 def _drop_store_connections(url: str) -> int:
