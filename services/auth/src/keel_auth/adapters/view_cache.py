@@ -46,7 +46,7 @@ def _generation_key(user_id: uuid.UUID) -> str:
 
 
 def encode(view: AccountView) -> bytes:
-    fields = [str(view.id), view.email, view.name, view.phone, view.phone_verified]
+    fields: list[Any] = [str(view.id), view.email, view.name, view.phone, view.phone_verified]
     fields += [view.pending_phone, view.roles, view.email_verified, view.locale]
     return json.dumps([*fields, view.created_at.isoformat()]).encode()
 
@@ -88,9 +88,9 @@ class CachedAccountViews(AccountViews):
         if any(value is not None for value in entry.also):
             return None  # on the denylist: revoked, whatever the cache or database says
         if entry.payload is not None:
-            view = decode(entry.payload)
-            if view.id == user_id:
-                return view
+            cached = decode(entry.payload)
+            if cached.id == user_id:
+                return cached
         view = self._views.of_live_session(session_id, user_id)
         if view is not None:
             self._cache.fill(key, entry.generation, encode(view))
