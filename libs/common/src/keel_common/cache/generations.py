@@ -46,10 +46,6 @@ class Entry:
     generation: str | None
     also: tuple[bytes | None, ...] = ()
 
-    @property
-    def reachable(self) -> bool:
-        return self.payload is not None or self.generation is not None
-
 
 def _token() -> bytes:
     return secrets.token_hex(8).encode()
