@@ -103,3 +103,26 @@ def test_grpc_without_a_valid_token_is_unauthenticated(
     with pytest.raises(Aborted):
         principal_from_context(context, verifier)  # type: ignore[arg-type]
     assert context.code is grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_route_may_verify_with_its_own_verifier_and_keeps_nothing(
+    app: Flask, verifier: FakeTokenVerifier
+) -> None:
+    """A route whose use case checks the session itself verifies the signature only; what
+    its verifier accepted must not serve a later ``require_principal()`` of the request."""
+    lenient = FakeTokenVerifier()
+    token = lenient.issue(user_id=uuid.uuid4(), roles=["user"])
+    seen: list[object] = []
+
+    @app.get("/v1/test/lenient")
+    def lenient_route() -> object:
+        seen.append(require_principal(lenient).user_id)
+        require_principal()  # the app's verifier: it does not know the token
+        return jsonify()
+
+    response = app.test_client().get(
+        "/v1/test/lenient", headers={"Authorization": f"Bearer {token}"}
+    )
+
+    assert len(seen) == 1
+    assert response.status_code == 401

@@ -77,6 +77,9 @@ class Auth(Service[UnitOfWork]):
     webauthn: WebAuthn
     #: Verifies bearer tokens on auth's own routes (its keys, plus the shared denylist).
     verifier: TokenVerifier
+    #: A token's signature and expiry only, for ``GET /v1/auth/me``: its read of the session
+    #: (``views``) is the denylist check, in the same round trip.
+    signatures: TokenVerifier
     #: The read side: plain data for the calls that change nothing (``GET /v1/auth/me``).
     views: AccountViews
     #: The OpenID Connect providers users sign in with (Google, Apple, any issuer).
@@ -137,11 +140,15 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
         "revocations", lambda: create_revocation_list(settings.redis_url, settings.revocations_path)
     )
     discovery = make("discovery", lambda: create_discovery(settings))
+    own_verifier = "verifier" not in overrides
+    verifier = make("verifier", lambda: LocalTokenVerifier(tokens, revocations))
+    views = make("views", lambda: create_account_views(settings, SqlAlchemyAccountViews(engine)))
     return Auth(
         settings=settings,
         engine=engine,
         uow_factory=make(
-            "uow_factory", lambda: lambda: SqlAlchemyAuthUnitOfWork(session_factory, orm.outbox)
+            "uow_factory",
+            lambda: lambda: SqlAlchemyAuthUnitOfWork(session_factory, orm.outbox, views),
         ),
         broker=make(
             "broker",
@@ -170,8 +177,12 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
             ),
         ),
         meter=make("meter", PrometheusOtpSmsMeter),
-        verifier=make("verifier", lambda: LocalTokenVerifier(tokens, revocations)),
-        views=make("views", lambda: SqlAlchemyAccountViews(engine)),
+        verifier=verifier,
+        # A replaced verifier (tests, benches) serves both.
+        signatures=make(
+            "signatures", lambda: LocalTokenVerifier(tokens, None) if own_verifier else verifier
+        ),
+        views=views,
         identity_providers=make(
             "identity_providers",
             lambda: HttpIdentityProviders(
@@ -191,6 +202,25 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
         ),
         export_sources=make("export_sources", lambda: _export_sources(settings, discovery)),
         **overrides,
+    )
+
+
+def create_account_views(settings: AuthSettings, database: AccountViews) -> AccountViews:
+    """``database`` behind the cache ``settings.account_view_cache`` names, if any."""
+    from keel_auth.adapters.view_cache import CachedAccountViews
+    from keel_common.auth import RedisRevocationList
+    from keel_common.cache import RedisStore
+
+    redis_url = settings.account_view_cache_url or settings.redis_url
+    if settings.account_view_cache == "off" or redis_url is None:
+        return database
+    # The denylist rides in the same MGET only when it is in the same Redis.
+    shared = settings.account_view_cache_url in (None, settings.redis_url)
+    return CachedAccountViews(
+        database,
+        RedisStore(redis_url),
+        settings.account_view_cache_ttl_seconds,
+        revoked_key=RedisRevocationList.key if shared and settings.redis_url else None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
@@ -60,6 +60,14 @@ class AuthSettings(ServiceSettings):
     # Without REDIS_URL, limits and revocations live in SQLite files every local process shares.
     rate_limit_path: Path = Path("var/auth-rate-limits.db")
     revocations_path: Path = Path(DEFAULT_REVOCATIONS_PATH)
+
+    # The account view cache of GET /v1/auth/me (adapters.view_cache): "auto" is on when
+    # REDIS_URL is set (off on the embedded default, where it does not pay: bench/http).
+    account_view_cache: Literal["auto", "off"] = "auto"
+    # The cache's Redis when it is not REDIS_URL's; then the denylist is not read with it.
+    account_view_cache_url: str | None = None
+    # A backstop only (invalidation is by write); bounds staleness after a cache outage.
+    account_view_cache_ttl_seconds: float = Field(default=300.0, gt=0)
 
     # Sign-in with OpenID Connect (keel_auth.adapters.oidc_config; README). The secrets are
     # JSON provider -> client secret and Apple's PEM key, both mountable as *_FILE.

@@ -109,7 +109,7 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
 
 def create_product_cache(settings: CoreSettings) -> ProductCache:
     """The cache ``settings.product_cache`` names ("auto": see ``CoreSettings``)."""
-    from keel_core.adapters.cache_stores import RedisStore, SqliteStore
+    from keel_common.cache import RedisStore, SqliteStore
     from keel_core.adapters.product_cache import GenerationalProductCache
     from keel_core.service_layer.caching import NoProductCache
 

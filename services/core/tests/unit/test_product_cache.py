@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from keel_core.adapters.fakes import FakeUnitOfWork, InMemoryStore
+from keel_common.cache import InMemoryStore
+from keel_core.adapters.fakes import FakeUnitOfWork
 from keel_core.adapters.metrics import PRODUCT_CACHE_READS
 from keel_core.adapters.product_cache import GenerationalProductCache
 from keel_core.domain.actors import Actor
@@ -119,8 +120,8 @@ def test_an_unreachable_store_degrades_to_the_database(
     assert products.list_products(cached_uow).items == [updated]
 
     store.down = False
-    monkeypatch.setattr("keel_core.adapters.product_cache.RETRY_AFTER", 0.0)
-    cached_uow.product_cache._retry_at = 0.0  # type: ignore[attr-defined]
+    monkeypatch.setattr("keel_common.cache.generations.RETRY_AFTER", 0.0)
+    cached_uow.product_cache._cache._retry_at = 0.0  # type: ignore[attr-defined]
     # ... and replayed before the store is trusted again: the old title is never served.
     assert products.get_product(cached_uow, desk.id) == updated
 

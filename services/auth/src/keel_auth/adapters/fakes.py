@@ -29,6 +29,7 @@ from keel_auth.domain.model import (
 from keel_auth.domain.oidc import Identity
 from keel_auth.domain.policy import Limit
 from keel_auth.service_layer import ports
+from keel_auth.service_layer.views import AccountViews
 from keel_common.auth import InvalidToken
 from keel_common.pagination import Position
 
@@ -260,6 +261,8 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self.commits = 0
         self._pending: list[AuthEvent] = []
         self._committed = self._copy_state()
+        #: Told the users each commit changed, as ``SqlAlchemyAuthUnitOfWork`` tells its views.
+        self.views: AccountViews | None = None
 
     def __enter__(self) -> Self:
         self._committed = self._copy_state()
@@ -270,7 +273,9 @@ class FakeUnitOfWork(ports.UnitOfWork):
         self._pending.append(event)
 
     def commit(self) -> None:
-        self._committed = self._copy_state()
+        before, self._committed = self._committed, self._copy_state()
+        if self.views is not None:
+            self.views.forget(_changed_users(before, self._committed))
         self.events.extend(self._pending)
         self._pending = []
         self.commits += 1
@@ -307,6 +312,24 @@ class FakeUnitOfWork(ports.UnitOfWork):
                 self.identities.rows,
             )
         )
+
+
+def _changed_users(before: _State, after: _State) -> set[uuid.UUID]:
+    """The users whose row or login sessions differ between two states (by value)."""
+    changed = {
+        user_id
+        for user_id in before[0].keys() | after[0].keys()
+        if _fields(before[0].get(user_id)) != _fields(after[0].get(user_id))
+    }
+    for session_id in before[1].keys() | after[1].keys():
+        old, new = before[1].get(session_id), after[1].get(session_id)
+        if _fields(old) != _fields(new):
+            changed.update(s.user_id for s in (old, new) if s is not None)
+    return changed
+
+
+def _fields(row: Any) -> dict[str, Any] | None:
+    return None if row is None else vars(row)
 
 
 _State = tuple[

@@ -31,11 +31,25 @@ AUTH_OTP_SMS_BUDGET_REMAINING = Gauge(
     multiprocess_mode="livemin",
 )
 
+ACCOUNT_VIEW_CACHE_READS = Counter(
+    "keel_auth_account_view_cache_reads_total",
+    "Account view cache reads (GET /v1/auth/me), by result (hit, miss, unavailable).",
+    ["result"],
+)
+ACCOUNT_VIEW_CACHE_INVALIDATIONS = Counter(
+    "keel_auth_account_view_cache_invalidations_total",
+    "Account view invalidations after a commit, by result (done; failed: replayed before this"
+    " process reads the cache again).",
+    ["result"],
+)
+
 METRICS = (
     AUTH_LOGIN_FAILURES,
     AUTH_OTP_SMS_SENT,
     AUTH_OTP_SMS_REFUSED,
     AUTH_OTP_SMS_BUDGET_REMAINING,
+    ACCOUNT_VIEW_CACHE_READS,
+    ACCOUNT_VIEW_CACHE_INVALIDATIONS,
 )
 
 

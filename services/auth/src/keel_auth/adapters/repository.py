@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
-from keel_auth.adapters import orm
+from keel_auth.adapters import orm, view_changes
 from keel_auth.adapters.mfa_repository import SqlAlchemyMfaRepository, SqlAlchemyPasskeyRepository
 from keel_auth.adapters.oidc_repository import (
     SqlAlchemyIdentityRepository,
@@ -30,6 +30,7 @@ from keel_auth.domain.model import (
     User,
 )
 from keel_auth.service_layer import ports
+from keel_auth.service_layer.views import AccountViews
 from keel_common.db import SqlAlchemyUnitOfWork
 from keel_common.pagination import Position
 
@@ -91,11 +92,16 @@ class SqlAlchemyUserRepository(ports.UserRepository):
 
     def release_phone(self, phone: str) -> None:
         table = orm.users
+        # The holder first: its cached view changes too. The number is unique, so it is one
+        # account; one that takes it meanwhile is its own write, invalidated by its own commit.
+        holders = self.session.scalars(sa.select(table.c.id).where(table.c.phone == phone)).all()
+        if not holders:
+            return
         self.session.execute(
             sa.update(table)
-            .where(table.c.phone == phone)
+            .where(table.c.id.in_(holders))
             .values(phone=None, phone_verified=False)
-            .execution_options(synchronize_session="fetch")
+            .execution_options(synchronize_session="fetch", **view_changes.touching(holders))
         )
 
     def list(self, user_ids: Sequence[uuid.UUID]) -> list[User]:
@@ -287,8 +293,9 @@ class SqlAlchemyPersonalData(ports.PersonalData):
             *(sa.delete(table).where(table.c.user_id == user_id) for table in owned),
             sa.delete(orm.users).where(orm.users.c.id == user_id),
         ]
+        options = {"synchronize_session": False, **view_changes.touching([user_id])}
         for statement in statements:
-            self.session.execute(statement.execution_options(synchronize_session=False))
+            self.session.execute(statement.execution_options(**options))
         # The loaded user is gone from the table: it must not be flushed again.
         for loaded in list(self.session.identity_map.values()):
             if isinstance(loaded, User) and loaded.id == user_id:
@@ -313,10 +320,18 @@ class SqlAlchemyPersonalData(ports.PersonalData):
 
 
 class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork, ports.UnitOfWork):
-    """keel_common's unit of work (events staged in the outbox at commit) with our repos."""
+    """keel_common's unit of work (events staged in the outbox at commit) with our repos;
+    after each commit, the account views forget the users it changed (``view_changes``)."""
 
-    def __init__(self, session_factory: Callable[[], Session], outbox: sa.Table | None) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        outbox: sa.Table | None,
+        views: AccountViews | None = None,
+    ) -> None:
         super().__init__(session_factory, source="keel-auth", outbox=outbox)
+        view_changes.watch(session_factory)
+        self._views = views
 
     def __enter__(self) -> Self:
         super().__enter__()
@@ -346,6 +361,12 @@ class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork, ports.UnitOfWork):
         except IntegrityError as exc:
             self.rollback()
             raise _conflict(exc) from exc
+        changed = view_changes.changed_users(self.session)
+        if changed and self._views is not None:
+            # After the commit, never before: a reader between the two would fill the old
+            # row under the new generation.
+            self._views.forget(changed)
+        view_changes.clear(self.session)
 
 
 def _conflict(exc: IntegrityError) -> Exception:

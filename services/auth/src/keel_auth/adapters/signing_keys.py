@@ -212,14 +212,15 @@ class JwtAccessTokens(ports.AccessTokens):
 
 
 class LocalTokenVerifier(TokenVerifier):
-    """Auth verifies its own tokens with the keys it holds, plus the shared denylist."""
+    """Auth verifies its own tokens with the keys it holds, plus the shared denylist unless
+    ``revocations`` is None (for a use case that reads the session's row itself)."""
 
-    def __init__(self, tokens: ports.AccessTokens, revocations: RevocationList) -> None:
+    def __init__(self, tokens: ports.AccessTokens, revocations: RevocationList | None) -> None:
         self._tokens = tokens
         self._revocations = revocations
 
     def verify(self, token: str) -> Principal:
         principal = principal_from_claims(self._tokens.decode(token))
-        if self._revocations.is_revoked(principal.session_id):
+        if self._revocations is not None and self._revocations.is_revoked(principal.session_id):
             raise InvalidToken("session revoked")
         return principal

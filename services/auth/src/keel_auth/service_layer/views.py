@@ -2,14 +2,18 @@
 plain data, for calls that change nothing and run on every request of a signed-in client.
 
 No unit of work and no aggregate: loading a ``User`` through the ORM in a transaction cost
-several times the read itself on ``GET /v1/auth/me`` (issue #12). What a view returns is
-always read afresh; nothing here is cached.
+several times the read itself on ``GET /v1/auth/me`` (issue #12). With Redis, a view is
+served from a shared cache (``adapters.view_cache``): one round trip, no database read. It
+stays correct because every commit that changed a user's row or one of their login
+sessions calls ``forget`` for that user afterwards (``adapters.view_changes`` says why no
+write can skip it), and a value read before such a commit is never served after it.
 """
 
 from __future__ import annotations
 
 import abc
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,5 +38,10 @@ class AccountViews(abc.ABC):
     @abc.abstractmethod
     def of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> AccountView | None:
         """The account ``user_id`` if ``session_id`` is its session and not revoked, and
-        neither was deleted; else None. Read on every call, so a session revoked in the
-        database ends here at once, before any denylist hears of it."""
+        neither was deleted; else None. The database is the judge, not the denylist: a
+        session revoked there ends here as soon as its commit returned."""
+
+    def forget(self, user_ids: Collection[uuid.UUID]) -> None:
+        """Called after a commit that changed these users or their login sessions: a view
+        that keeps copies stops serving theirs. Reading afresh, there is nothing to do."""
+        return None

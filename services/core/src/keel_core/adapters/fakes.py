@@ -12,7 +12,6 @@ from typing import Any
 from uuid import UUID
 
 from keel_common.pagination import Position
-from keel_core.adapters.product_cache import CacheUnavailable, KeyValueStore
 from keel_core.domain.app_versions import Platform, VersionPolicy
 from keel_core.domain.audit import AuditEntry
 from keel_core.domain.images import ImageStatus, ProductImage
@@ -339,27 +338,3 @@ class FakeVersionPolicies(VersionPolicies):
 
     def for_platform(self, platform: Platform) -> VersionPolicy:
         return self.policies[platform]
-
-
-class InMemoryStore(KeyValueStore):
-    """A ``KeyValueStore`` in a dict (no expiry); ``down = True`` makes every call fail."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, bytes] = {}
-        self.down = False
-
-    def get_many(self, keys: list[str]) -> list[bytes | None]:
-        self._check()
-        return [self.values.get(key) for key in keys]
-
-    def set_many(self, values: dict[str, bytes], ttl: float) -> None:
-        self._check()
-        self.values.update(values)
-
-    def setdefault(self, key: str, value: bytes, ttl: float) -> bytes:
-        self._check()
-        return self.values.setdefault(key, value)
-
-    def _check(self) -> None:
-        if self.down:
-            raise CacheUnavailable("the in-memory store is down")

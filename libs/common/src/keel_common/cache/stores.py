@@ -1,14 +1,15 @@
-"""The two stores behind the product cache.
+"""The shared key-value stores behind the generational caches (``keel_common.cache``).
 
 ``RedisStore`` in production: one Redis shared by every replica and worker. ``SqliteStore``
 for the embedded default (``make run``): a file next to the SQLite database, so exactly the
-processes that share the database (core's gunicorn workers, its gRPC server) share the
+processes that share the database (a service's gunicorn workers, its gRPC server) share the
 cache, with SQLite's own locking for cross-process consistency and no server to run. A hit
-there is one primary-key SELECT of a blob, a few microseconds against the ORM's ~1 ms.
+there is one primary-key SELECT of a blob. ``InMemoryStore`` is the fake for unit tests.
 """
 
 from __future__ import annotations
 
+import abc
 import os
 import sqlite3
 import threading
@@ -16,7 +17,48 @@ import time
 from pathlib import Path
 from typing import Any
 
-from keel_core.adapters.product_cache import CacheUnavailable, KeyValueStore
+
+class CacheUnavailable(Exception):
+    """The store did not answer (connection refused, timeout, locked file)."""
+
+
+class KeyValueStore(abc.ABC):
+    """The few operations the cache needs; every one raises ``CacheUnavailable`` on failure."""
+
+    @abc.abstractmethod
+    def get_many(self, keys: list[str]) -> list[bytes | None]: ...
+
+    @abc.abstractmethod
+    def set_many(self, values: dict[str, bytes], ttl: float) -> None: ...
+
+    @abc.abstractmethod
+    def setdefault(self, key: str, value: bytes, ttl: float) -> bytes:
+        """Store ``value`` unless ``key`` holds one; return what ``key`` holds afterwards."""
+
+
+class InMemoryStore(KeyValueStore):
+    """A ``KeyValueStore`` in a dict (no expiry); ``down = True`` makes every call fail."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytes] = {}
+        self.down = False
+
+    def get_many(self, keys: list[str]) -> list[bytes | None]:
+        self._check()
+        return [self.values.get(key) for key in keys]
+
+    def set_many(self, values: dict[str, bytes], ttl: float) -> None:
+        self._check()
+        self.values.update(values)
+
+    def setdefault(self, key: str, value: bytes, ttl: float) -> bytes:
+        self._check()
+        return self.values.setdefault(key, value)
+
+    def _check(self) -> None:
+        if self.down:
+            raise CacheUnavailable("the in-memory store is down")
+
 
 # Short: a cache that does not answer at once is worth less than the database behind it.
 REDIS_TIMEOUT = 0.25
@@ -39,7 +81,7 @@ class RedisStore(KeyValueStore):
     """Reads (one ``MGET`` per cache read, the hot path) go over a connection of the
     calling thread's own; writes go through the client's pool. The pool locks, polls the
     socket for stray data and wraps each command in its retry loop on every call: as much
-    CPU as the round trip itself, on every product read."""
+    CPU as the round trip itself, on every cache read."""
 
     def __init__(self, url: str) -> None:
         import redis  # imported here so a deployment without Redis never needs the client

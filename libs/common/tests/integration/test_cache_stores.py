@@ -1,4 +1,4 @@
-"""The product cache's Redis store against a real Redis: its reads use a connection of the
+"""The caches' Redis store against a real Redis: its reads use a connection of the
 calling thread's own, outside the client's pool, so what the pool did for them (replace a
 connection the server dropped, fail on a server that is down) is checked here."""
 
@@ -9,9 +9,8 @@ import threading
 import pytest
 import redis
 
+from keel_common.cache import CacheUnavailable, RedisStore
 from keel_common.testing import free_port
-from keel_core.adapters.cache_stores import RedisStore
-from keel_core.adapters.product_cache import CacheUnavailable
 
 
 def _drop_store_connections(url: str) -> int:

@@ -1,0 +1,100 @@
+"""The account views through a shared cache (``keel_common.cache``): a ``GET /v1/auth/me``
+that hits costs one round trip to Redis and no database read.
+
+Keys: the view of one login session, under the generation of its user. The session is in
+the key because a view answers "is this session live" too; the user is in the generation
+because a write to the user, or to any of their sessions, replaces it (``forget``, after the
+commit). When the cache's Redis also holds the session denylist (the usual case), the
+denylist key is read in the same ``MGET``: a session revoked between its commit and the
+generation's replacement is refused all the same. A read the store cannot answer falls
+back to the database; the database's answer is never an error of the cache's.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Collection
+from datetime import datetime
+from typing import Any
+
+from keel_auth.adapters.metrics import (
+    ACCOUNT_VIEW_CACHE_INVALIDATIONS,
+    ACCOUNT_VIEW_CACHE_READS,
+)
+from keel_auth.service_layer.views import AccountView, AccountViews
+from keel_common.cache import GenerationalCache, KeyValueStore
+
+_PREFIX = "keel:auth:account-view:"
+_COUNTERS: dict[str, Any] = {}
+
+
+def _count(kind: str, result: str) -> None:
+    """``ACCOUNT_VIEW_CACHE_READS`` by result, each labelled child looked up once."""
+    child = _COUNTERS.get(result)
+    if child is None:
+        child = _COUNTERS[result] = ACCOUNT_VIEW_CACHE_READS.labels(result)
+    child.inc()
+
+
+def _count_invalidation(result: str) -> None:
+    ACCOUNT_VIEW_CACHE_INVALIDATIONS.labels(result).inc()
+
+
+def _generation_key(user_id: uuid.UUID) -> str:
+    return f"{_PREFIX}user:{user_id}:gen"
+
+
+def encode(view: AccountView) -> bytes:
+    fields: list[Any] = [str(view.id), view.email, view.name, view.phone, view.phone_verified]
+    fields += [view.pending_phone, view.roles, view.email_verified, view.locale]
+    return json.dumps([*fields, view.created_at.isoformat()]).encode()
+
+
+def decode(payload: bytes) -> AccountView:
+    id_, email, name, phone, phone_verified, pending, roles, verified, locale, created = json.loads(
+        payload
+    )
+    return AccountView(
+        uuid.UUID(id_), email, name, phone, phone_verified, pending, roles, verified, locale,
+        datetime.fromisoformat(created),
+    )  # fmt: skip
+
+
+class CachedAccountViews(AccountViews):
+    """``views`` (the database) behind a ``GenerationalCache`` over ``store``.
+
+    ``revoked_key`` names a session's denylist key when it lives in the same store
+    (``keel_common.auth.RedisRevocationList.key``); None when it does not.
+    """
+
+    def __init__(
+        self,
+        views: AccountViews,
+        store: KeyValueStore,
+        ttl: float = 300.0,
+        revoked_key: Callable[[uuid.UUID], str] | None = None,
+    ) -> None:
+        self._views = views
+        self._cache = GenerationalCache(
+            store, ttl, on_read=_count, on_invalidation=_count_invalidation
+        )
+        self._revoked_key = revoked_key
+
+    def of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> AccountView | None:
+        key = f"{_PREFIX}session:{session_id}"
+        also = (self._revoked_key(session_id),) if self._revoked_key else ()
+        entry = self._cache.read("account", key, _generation_key(user_id), *also)
+        if any(value is not None for value in entry.also):
+            return None  # on the denylist: revoked, whatever the cache or database says
+        if entry.payload is not None:
+            cached = decode(entry.payload)
+            if cached.id == user_id:
+                return cached
+        view = self._views.of_live_session(session_id, user_id)
+        if view is not None:
+            self._cache.fill(key, entry.generation, encode(view))
+        return view
+
+    def forget(self, user_ids: Collection[uuid.UUID]) -> None:
+        self._cache.invalidate([_generation_key(user_id) for user_id in user_ids])
