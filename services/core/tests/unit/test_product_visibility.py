@@ -9,8 +9,9 @@ from uuid import uuid4
 
 import pytest
 
+from keel_common.cache import InMemoryStore
 from keel_common.second_factor import SecondFactorRequired
-from keel_core.adapters.fakes import FakeUnitOfWork, InMemoryStore
+from keel_core.adapters.fakes import FakeUnitOfWork
 from keel_core.adapters.product_cache import GenerationalProductCache
 from keel_core.domain.actors import Actor
 from keel_core.domain.commands import DeleteProduct
