@@ -110,7 +110,7 @@ _RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dic
     "trace_id",
     "span_id",
 }
-_KEEL_HANDLER = "_keel_json_handler"
+KEEL_HANDLER = "_keel_json_handler"
 _SCALARS = frozenset({int, float, bool})
 
 
@@ -191,6 +191,13 @@ class ContextFilter(logging.Filter):
         super().__init__()
         self.service = service
 
+    def context(self) -> tuple[str, str | None, str | None, str | None]:
+        """The service, request id, trace id and span id ``filter`` stamps on a record."""
+        service, trace = current_service.get() or self.service, current_trace.get()
+        if trace is None:
+            return service, current_request_id.get(), None, None
+        return service, current_request_id.get(), trace.trace_id, trace.span_id
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = current_service.get() or self.service
         trace = current_trace.get()
@@ -202,6 +209,11 @@ class ContextFilter(logging.Filter):
         if getattr(record, "span_id", None) is None:
             record.span_id = trace.span_id if trace else None
         return True
+
+
+def scrub_extra(key: str, value: Any) -> Any:
+    """An extra of a record (``extra={key: value}``) as ``RedactingFilter`` leaves it."""
+    return REDACTED if is_secret_key(key) else redact(value)
 
 
 class RedactingFilter(logging.Filter):
@@ -217,8 +229,7 @@ class RedactingFilter(logging.Filter):
             record.args = None
         attributes = record.__dict__
         for key in attributes.keys() - _RECORD_FIELDS:  # the extras (set difference: in C)
-            value = attributes[key]
-            attributes[key] = REDACTED if is_secret_key(key) else redact(value)
+            attributes[key] = scrub_extra(key, attributes[key])
         if record.exc_info:
             # Format once here so the scrubbed text, not the live exception, is what prints.
             record.exc_text = self._formatter.formatException(record.exc_info)
@@ -242,7 +253,7 @@ class RedactingFilter(logging.Filter):
             return f"{record.msg} {record.args!r}"
 
 
-class _JsonLineFormatter(JsonFormatter):
+class JsonLineFormatter(JsonFormatter):
     """python-json-logger's line, byte for byte, without its general machinery: every request
     writes one access line, and its generic field walk, renames and per-call encoder cost
     several times the encoding itself. A dict ``msg`` takes the library's own path."""
@@ -264,16 +275,30 @@ class _JsonLineFormatter(JsonFormatter):
             line[self._get_rename("exc_info")] = exc_info or record.exc_text
         if record.stack_info:
             line[self._get_rename("stack_info")] = self.formatStack(record.stack_info)
+        return self._finish(line, attributes, record.created)
+
+    def line(self, fields: Mapping[str, Any], extras: Mapping[str, Any], created: float) -> str:
+        """What ``format`` answers for a plain record (no exception, no stack) whose
+        attributes are ``fields`` (``levelname``, ``name``, ``message``, ...) and ``extras``,
+        made at ``created``; only for a formatter where ``plain`` holds."""
+        line: dict[str, Any] = {name: fields.get(field) for field, name in self._fields}
+        return self._finish(line, extras, created)
+
+    @property
+    def plain(self) -> bool:
+        return self._plain
+
+    def _finish(self, line: dict[str, Any], attributes: Mapping[str, Any], created: float) -> str:
         skip, rename = self._skip_fields, self.rename_fields
         for key, value in attributes.items():
             if key not in skip and not key.startswith("_"):
                 line[rename.get(key, key)] = value
-        line[self._get_rename("time")] = datetime.fromtimestamp(record.created, UTC).isoformat()
+        line[self._get_rename("time")] = datetime.fromtimestamp(created, UTC).isoformat()
         return self._encode(line)
 
 
 def json_formatter() -> JsonFormatter:
-    return _JsonLineFormatter(
+    return JsonLineFormatter(
         "%(levelname)s %(service)s %(name)s %(message)s %(request_id)s %(trace_id)s %(span_id)s",
         rename_fields={"levelname": "level", "name": "logger"},
         timestamp="time",
@@ -292,10 +317,10 @@ def configure_logging(
     # pika narrates every connection step at INFO; keep its warnings and errors only.
     logging.getLogger("pika").setLevel(logging.WARNING)
     for handler in list(root.handlers):
-        if getattr(handler, _KEEL_HANDLER, False):
+        if getattr(handler, KEEL_HANDLER, False):
             root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stdout)
-    setattr(handler, _KEEL_HANDLER, True)
+    setattr(handler, KEEL_HANDLER, True)
     handler.addFilter(ContextFilter(service))
     handler.addFilter(RedactingFilter())
     handler.setFormatter(json_formatter())
@@ -305,4 +330,4 @@ def configure_logging(
 
 
 def is_configured() -> bool:
-    return any(getattr(handler, _KEEL_HANDLER, False) for handler in logging.getLogger().handlers)
+    return any(getattr(handler, KEEL_HANDLER, False) for handler in logging.getLogger().handlers)

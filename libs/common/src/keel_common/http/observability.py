@@ -18,6 +18,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from keel_common import tracing
 from keel_common.http.json_depth import MAX_JSON_DEPTH, too_deep
 from keel_common.http.problems import ProblemError
+from keel_common.log_line import log_line
 from keel_common.metrics import HTTP_ERRORS, HTTP_LATENCY, HTTP_REQUESTS
 
 access_log = logging.getLogger("keel.access")
@@ -133,14 +134,9 @@ def _finish_request(response: Response) -> Response:
     if access_log.isEnabledFor(level):
         extra = {"method": method, "path": path, "route": route, "status": status,
                  "duration_ms": round(elapsed * 1000, 3)}  # fmt: skip
-        # ``access_log.log`` less its walk up the stack for the caller's file and line (the
-        # JSON line shows neither), with the message formatted here: no arguments for the
-        # redaction filter to scrub one by one before it scrubs the message they make.
-        message = f"{method} {path} {status}"
-        record = access_log.makeRecord(
-            access_log.name, level, __file__, 0, message, (), None, extra=extra
-        )
-        access_log.handle(record)
+        # The message formatted here: no arguments for the redaction filter to scrub one by
+        # one before it scrubs the message they make.
+        log_line(access_log, level, f"{method} {path} {status}", extra)
     return response
 
 
