@@ -9,14 +9,15 @@ the few values it shows: the same context (``ContextFilter.context``), the same 
 (``redact_text``, ``scrub_extra``), the same formatter (``JsonLineFormatter.line``), written
 under the handler's lock. Anything else listening -- another handler (a test's capture), a
 filter, a level, a record factory, Sentry's logging integration (it patches
-``Logger.callHandlers`` to collect breadcrumbs) -- and the call takes the ordinary path.
+``Logger.callHandlers`` to collect breadcrumbs) unless it ignores the logger -- and the
+call takes the ordinary path.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from keel_common.logging import (
@@ -30,6 +31,19 @@ from keel_common.logging import (
 )
 
 _CALL_HANDLERS = logging.Logger.callHandlers
+# ``Logger.callHandlers`` replacements that leave some loggers' records alone, each with the
+# test of which: Sentry's, for the loggers it was told to ignore (``keel_common.errors``).
+_PASSTHROUGH: dict[Callable[..., Any], Callable[[str], bool]] = {}
+
+
+def allow_call_handlers(
+    patched: Callable[..., Any], wrapped: Callable[..., Any], leaves_alone: Callable[[str], bool]
+) -> None:
+    """Keep the short path under ``patched``, a ``Logger.callHandlers`` that calls
+    ``wrapped`` and then does more for the loggers ``leaves_alone`` does not accept by name.
+    Only when ``wrapped`` is logging's own: a chain of patches is left to the ordinary path."""
+    if wrapped is _CALL_HANDLERS and patched is not wrapped:
+        _PASSTHROUGH[patched] = leaves_alone
 
 
 def log_line(logger: logging.Logger, level: int, message: str, extra: Mapping[str, Any]) -> None:
@@ -61,13 +75,13 @@ def _record(logger: logging.Logger, level: int, message: str, extra: Any) -> log
 def _sole_json_handler(logger: logging.Logger, level: int) -> logging.StreamHandler[Any] | None:
     """Keel's JSON handler if a record of ``logger`` at ``level`` would reach it and nothing
     else: no other handler on the way up, no filter on ``logger``, nothing patched."""
-    if (
-        logger.filters
-        or logger.disabled
-        or logging.Logger.callHandlers is not _CALL_HANDLERS
-        or logging.getLogRecordFactory() is not logging.LogRecord
-    ):
+    if logger.filters or logger.disabled or logging.getLogRecordFactory() is not logging.LogRecord:
         return None
+    call_handlers = logging.Logger.callHandlers
+    if call_handlers is not _CALL_HANDLERS:
+        leaves_alone = _PASSTHROUGH.get(call_handlers)
+        if leaves_alone is None or not leaves_alone(logger.name):
+            return None
     found: Any = None
     current: logging.Logger | None = logger
     while current is not None:

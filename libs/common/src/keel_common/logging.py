@@ -32,6 +32,8 @@ from pythonjsonlogger.json import JsonEncoder, JsonFormatter
 from keel_common.tracing import current_request_id, current_trace
 
 REDACTED = "[REDACTED]"
+#: The logger of the one line every HTTP request writes (``keel_common.http.observability``).
+ACCESS_LOGGER = "keel.access"
 
 # Key names (lower case, "-" read as "_") whose values are secret wherever they appear.
 _SECRET_KEY_PARTS = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -138,3 +140,39 @@ def test_a_patched_call_handlers_sees_the_record(
     log_line(logger, logging.INFO, "GET /a 200", {"path": "/a"})
     assert seen == ["GET /a 200"]
     assert '"message": "GET /a 200"' in stream.getvalue()
+
+
+SENTRY_HOOK = """
+import io, logging, sentry_sdk
+from sentry_sdk.integrations.logging import LoggingIntegration
+from keel_common.errors import init_sentry
+from keel_common.log_line import log_line
+from keel_common.logging import configure_logging
+
+stream = io.StringIO()
+configure_logging("svc", "INFO", stream=stream)
+original = logging.Logger.callHandlers
+assert init_sentry("https://public@sentry.example.invalid/1", "svc", "test",
+                   default_integrations=False, integrations=[LoggingIntegration()])
+assert logging.Logger.callHandlers is not original  # Sentry's breadcrumb hook is in place
+access, other = logging.getLogger("keel.access"), logging.getLogger("keel.other")
+
+def no_record(*args, **kwargs):
+    raise AssertionError("made a LogRecord")
+
+access.makeRecord = no_record  # the short path is kept for the access line...
+log_line(access, logging.INFO, "GET /a 200", {"path": "/a"})
+log_line(other, logging.INFO, "other line", {})  # ...and Sentry still sees any other logger
+crumbs = [c["message"] for c in sentry_sdk.get_isolation_scope()._breadcrumbs]
+assert crumbs == ["other line"], crumbs
+assert '"message": "GET /a 200"' in stream.getvalue() and "other line" in stream.getvalue()
+print("ok")
+"""
+
+
+def test_under_sentrys_logging_hook_the_access_line_keeps_the_short_path() -> None:
+    """Sentry's hook patches ``Logger.callHandlers`` for the whole process: in a child."""
+    done = subprocess.run(
+        [sys.executable, "-c", SENTRY_HOOK], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]

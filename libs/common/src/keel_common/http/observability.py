@@ -19,9 +19,10 @@ from keel_common import tracing
 from keel_common.http.json_depth import MAX_JSON_DEPTH, too_deep
 from keel_common.http.problems import ProblemError
 from keel_common.log_line import log_line
+from keel_common.logging import ACCESS_LOGGER
 from keel_common.metrics import HTTP_ERRORS, HTTP_LATENCY, HTTP_REQUESTS
 
-access_log = logging.getLogger("keel.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
 #: Route variables whose value is a secret (``/export/<token>``): never logged.
 SECRET_PATH_ARGUMENTS = frozenset({"token", "secret", "code"})
 
