@@ -20,11 +20,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from keel_common.json_line import JsonLineFormatter
 from keel_common.logging import (
     _RECORD_FIELDS,
     KEEL_HANDLER,
     ContextFilter,
-    JsonLineFormatter,
     RedactingFilter,
     redact_text,
     scrub_extra,
