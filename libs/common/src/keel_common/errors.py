@@ -7,11 +7,14 @@ way as the logs. Without a DSN nothing is initialised and ``report_exception`` d
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sentry_sdk
+from sentry_sdk.integrations import logging as sentry_logging
 
-from keel_common.logging import redact
+from keel_common.log_line import allow_call_handlers
+from keel_common.logging import ACCESS_LOGGER, redact
 from keel_common.tracing import current_request_id, current_trace
 
 
@@ -45,6 +48,7 @@ def init_sentry(
     ``release`` the SDK reads ``SENTRY_RELEASE`` (the chart sets it to the image tag)."""
     if not dsn:
         return False
+    call_handlers = logging.Logger.callHandlers
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
@@ -59,7 +63,26 @@ def init_sentry(
     # (gRPC's handler pool, a consumer) begins with a fresh isolation scope, and its events
     # lacked the tag (#17).
     sentry_sdk.get_global_scope().set_tag("service", service)
+    _leave_access_lines_alone(call_handlers)
     return True
+
+
+def _leave_access_lines_alone(call_handlers: Any) -> None:
+    """The access line is no breadcrumb worth keeping: it is written once the route has
+    answered, in the request's own scope, so no event can carry it. Through Sentry's logging
+    hook each one still cost a breadcrumb, scrubbed by ``redact``; Sentry ignores the logger
+    instead, and ``log_line`` keeps its short path under the hook."""
+    sentry_logging.ignore_logger(ACCESS_LOGGER)
+    sentry_logging.ignore_logger_for_sentry_logs(ACCESS_LOGGER)
+    allow_call_handlers(logging.Logger.callHandlers, call_handlers, _ignored_by_sentry)
+
+
+def _ignored_by_sentry(name: str) -> bool:
+    """As Sentry's hook decides, by the record's logger name, to do nothing more."""
+    name = name.strip()
+    events = getattr(sentry_logging, "_IGNORED_LOGGERS", None)
+    logs = getattr(sentry_logging, "_IGNORED_LOGGERS_SENTRY_LOGS", None)
+    return events is not None and logs is not None and name in events and name in logs
 
 
 def report_exception(exc: BaseException) -> None:

@@ -23,15 +23,17 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from datetime import UTC, datetime
 from typing import IO, Any
 
 from pydantic import BaseModel
-from pythonjsonlogger.json import JsonEncoder, JsonFormatter
 
+# Re-exported: callers that want the line without the handler import it from here.
+from keel_common.json_line import json_formatter as json_formatter
 from keel_common.tracing import current_request_id, current_trace
 
 REDACTED = "[REDACTED]"
+#: The logger of the one line every HTTP request writes (``keel_common.http.observability``).
+ACCESS_LOGGER = "keel.access"
 
 # Key names (lower case, "-" read as "_") whose values are secret wherever they appear.
 _SECRET_KEY_PARTS = (
@@ -110,7 +112,7 @@ _RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dic
     "trace_id",
     "span_id",
 }
-_KEEL_HANDLER = "_keel_json_handler"
+KEEL_HANDLER = "_keel_json_handler"
 _SCALARS = frozenset({int, float, bool})
 
 
@@ -191,6 +193,13 @@ class ContextFilter(logging.Filter):
         super().__init__()
         self.service = service
 
+    def context(self) -> tuple[str, str | None, str | None, str | None]:
+        """The service, request id, trace id and span id ``filter`` stamps on a record."""
+        service, trace = current_service.get() or self.service, current_trace.get()
+        if trace is None:
+            return service, current_request_id.get(), None, None
+        return service, current_request_id.get(), trace.trace_id, trace.span_id
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = current_service.get() or self.service
         trace = current_trace.get()
@@ -202,6 +211,11 @@ class ContextFilter(logging.Filter):
         if getattr(record, "span_id", None) is None:
             record.span_id = trace.span_id if trace else None
         return True
+
+
+def scrub_extra(key: str, value: Any) -> Any:
+    """An extra of a record (``extra={key: value}``) as ``RedactingFilter`` leaves it."""
+    return REDACTED if is_secret_key(key) else redact(value)
 
 
 class RedactingFilter(logging.Filter):
@@ -217,8 +231,7 @@ class RedactingFilter(logging.Filter):
             record.args = None
         attributes = record.__dict__
         for key in attributes.keys() - _RECORD_FIELDS:  # the extras (set difference: in C)
-            value = attributes[key]
-            attributes[key] = REDACTED if is_secret_key(key) else redact(value)
+            attributes[key] = scrub_extra(key, attributes[key])
         if record.exc_info:
             # Format once here so the scrubbed text, not the live exception, is what prints.
             record.exc_text = self._formatter.formatException(record.exc_info)
@@ -242,44 +255,6 @@ class RedactingFilter(logging.Filter):
             return f"{record.msg} {record.args!r}"
 
 
-class _JsonLineFormatter(JsonFormatter):
-    """python-json-logger's line, byte for byte, without its general machinery: every request
-    writes one access line, and its generic field walk, renames and per-call encoder cost
-    several times the encoding itself. A dict ``msg`` takes the library's own path."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._fields = tuple((f, self._get_rename(f)) for f in self._required_fields)
-        self._plain = not (self.defaults or self.static_fields or self.prefix)
-        self._encode = JsonEncoder(ensure_ascii=self.json_ensure_ascii).encode
-
-    def format(self, record: logging.LogRecord) -> str:
-        if not self._plain or isinstance(record.msg, dict):
-            return super().format(record)
-        record.message = record.getMessage()
-        attributes = record.__dict__
-        line: dict[str, Any] = {name: attributes.get(field) for field, name in self._fields}
-        exc_info = self.formatException(record.exc_info) if record.exc_info else None
-        if exc_info or record.exc_text:
-            line[self._get_rename("exc_info")] = exc_info or record.exc_text
-        if record.stack_info:
-            line[self._get_rename("stack_info")] = self.formatStack(record.stack_info)
-        skip, rename = self._skip_fields, self.rename_fields
-        for key, value in attributes.items():
-            if key not in skip and not key.startswith("_"):
-                line[rename.get(key, key)] = value
-        line[self._get_rename("time")] = datetime.fromtimestamp(record.created, UTC).isoformat()
-        return self._encode(line)
-
-
-def json_formatter() -> JsonFormatter:
-    return _JsonLineFormatter(
-        "%(levelname)s %(service)s %(name)s %(message)s %(request_id)s %(trace_id)s %(span_id)s",
-        rename_fields={"levelname": "level", "name": "logger"},
-        timestamp="time",
-    )
-
-
 def configure_logging(
     service: str, level: str = "INFO", *, stream: IO[str] | None = None
 ) -> logging.Handler:
@@ -292,10 +267,10 @@ def configure_logging(
     # pika narrates every connection step at INFO; keep its warnings and errors only.
     logging.getLogger("pika").setLevel(logging.WARNING)
     for handler in list(root.handlers):
-        if getattr(handler, _KEEL_HANDLER, False):
+        if getattr(handler, KEEL_HANDLER, False):
             root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stdout)
-    setattr(handler, _KEEL_HANDLER, True)
+    setattr(handler, KEEL_HANDLER, True)
     handler.addFilter(ContextFilter(service))
     handler.addFilter(RedactingFilter())
     handler.setFormatter(json_formatter())
@@ -305,4 +280,4 @@ def configure_logging(
 
 
 def is_configured() -> bool:
-    return any(getattr(handler, _KEEL_HANDLER, False) for handler in logging.getLogger().handlers)
+    return any(getattr(handler, KEEL_HANDLER, False) for handler in logging.getLogger().handlers)

@@ -65,7 +65,11 @@ def new_trace() -> TraceContext:
 
 def new_request_id() -> str:
     """What ``uuid.uuid4().hex`` answers, without building a ``UUID`` on every request."""
-    value = bytearray(os.urandom(16))
+    return _uuid4_hex(os.urandom(16))
+
+
+def _uuid4_hex(random: bytes) -> str:
+    value = bytearray(random)
     value[6] = (value[6] & 0x0F) | 0x40  # version 4
     value[8] = (value[8] & 0x3F) | 0x80  # the RFC 4122 variant
     return value.hex()
@@ -131,8 +135,14 @@ def from_values(traceparent: str | None, request_id: str | None) -> tuple[TraceC
     """``from_headers`` for a caller that already holds the two header values (an HTTP
     server reads them from the WSGI environ instead of copying every header)."""
     parent = parse_traceparent(traceparent)
+    request_id = valid_request_id(request_id)
+    if parent is None and request_id is None:
+        # A caller that sent neither (one outside Keel): all three ids from one urandom call.
+        random = os.urandom(40)
+        ids = random[:24].hex()
+        return TraceContext(ids[:32], ids[32:]), _uuid4_hex(random[24:])
     context = parent.child() if parent else new_trace()
-    return context, valid_request_id(request_id) or new_request_id()
+    return context, request_id or new_request_id()
 
 
 def to_headers() -> dict[str, str]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import os
@@ -85,6 +86,16 @@ def test_prepare_metrics_dir_wipes_a_previous_run(
     (tmp_path / "counter_123.db").write_bytes(b"stale")
     assert gunicorn_conf.prepare_metrics_dir() == str(tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_worker_freezes_its_start_up_heap_once_the_app_is_built() -> None:
+    app = KeelGunicorn("unused:app", {"bind": ["127.0.0.1:0"]})
+    assert app.cfg.post_worker_init is gunicorn_conf.post_worker_init
+    try:
+        gunicorn_conf.post_worker_init(SimpleNamespace())
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_child_exit_removes_the_dead_workers_live_gauges(

@@ -77,6 +77,20 @@ def test_fresh_ids_are_uuid4_request_ids_and_valid_traceparent_ids() -> None:
     assert tracing.new_trace().trace_id != trace.trace_id
 
 
+def test_ids_made_together_for_a_caller_that_sent_none_are_as_fresh_ones() -> None:
+    made = [tracing.from_values(None, None) for _ in range(50)]
+    assert len({request_id for _, request_id in made}) == 50
+    assert len({context.trace_id for context, _ in made}) == 50
+    for context, request_id in made:
+        assert uuid.UUID(request_id).version == 4
+        assert uuid.UUID(request_id).variant == uuid.RFC_4122
+        assert uuid.UUID(request_id).hex == request_id
+        assert (len(context.trace_id), len(context.span_id), context.parent_id) == (32, 16, None)
+        assert tracing.parse_traceparent(context.traceparent) == context
+        # Not the same random bytes twice: the request id is not read off the trace id.
+        assert request_id[:12] not in context.trace_id + context.span_id
+
+
 def test_to_headers_makes_the_current_span_the_parent_of_the_next_hop() -> None:
     context, _ = tracing.from_headers({"traceparent": PARENT})
     with tracing.use(context, "req-3"):

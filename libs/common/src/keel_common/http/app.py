@@ -48,7 +48,12 @@ def _no_store_unless_said(response: Response) -> Response:
     """API answers carry tokens, personal data and admin views: no browser or proxy cache may
     keep them (issue #11), unless a route says otherwise (the JWKS is public and cacheable).
     Error answers too: a cached 401 or 404 would outlive the state it describes."""
-    response.headers.setdefault("Cache-Control", "no-store")
+    # Not ``headers.setdefault``: werkzeug finds a name absent by raising and catching a
+    # BadRequestKeyError, an HTTP exception built on every request.
+    for name, _ in response.headers.items():
+        if name.lower() == "cache-control":
+            return response
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

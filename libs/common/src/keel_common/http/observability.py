@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from contextvars import Token
+from typing import Any, NamedTuple
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from flask_openapi3.utils import parse_parameters
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from keel_common import tracing
 from keel_common.http.json_depth import MAX_JSON_DEPTH, too_deep
 from keel_common.http.problems import ProblemError
+from keel_common.log_line import log_line
+from keel_common.logging import ACCESS_LOGGER
 from keel_common.metrics import HTTP_ERRORS, HTTP_LATENCY, HTTP_REQUESTS
 
-access_log = logging.getLogger("keel.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
 #: Route variables whose value is a secret (``/export/<token>``): never logged.
 SECRET_PATH_ARGUMENTS = frozenset({"token", "secret", "code"})
 
@@ -31,19 +34,25 @@ _BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNMATCHED_ROUTE = "unmatched"
 
 
+class _RequestState(NamedTuple):
+    """What ``_start_request`` leaves on the request for the hooks after it."""
+
+    started: float
+    request_id: str
+    tokens: tuple[Token[tracing.TraceContext | None], Token[str | None]]
+
+
 def _start_request() -> None:
-    state = g._get_current_object()  # one context lookup, not one per attribute
-    state.keel_started = time.perf_counter()
-    # The two headers straight from the WSGI environ: copying every header costs more.
-    environ = request.environ
+    started = time.perf_counter()
+    # One context lookup for the whole hook (each proxy access is one), and the two headers
+    # straight from the WSGI environ: copying every header costs more.
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    environ = current.environ
     context, request_id = tracing.from_values(
         environ.get("HTTP_TRACEPARENT"), environ.get("HTTP_X_REQUEST_ID")
     )
-    state.keel_request_id = request_id
-    state.keel_tokens = (
-        tracing.current_trace.set(context),
-        tracing.current_request_id.set(request_id),
-    )
+    tokens = (tracing.current_trace.set(context), tracing.current_request_id.set(request_id))
+    current.keel_state = _RequestState(started, request_id, tokens)
 
 
 def _body_model() -> Any:
@@ -106,13 +115,12 @@ def _red_series(service: str, method: str, route: str, status: int) -> _Series:
 
 
 def _finish_request(response: Response) -> Response:
-    state = g._get_current_object()
-    request_id = getattr(state, "keel_request_id", None)
-    if request_id:
-        response.headers["X-Request-ID"] = request_id
-    started = getattr(state, "keel_started", None)
-    elapsed = time.perf_counter() - started if started is not None else 0.0
     current = request._get_current_object()  # type: ignore[attr-defined]
+    state: _RequestState | None = getattr(current, "keel_state", None)
+    elapsed = 0.0
+    if state is not None:
+        response.headers["X-Request-ID"] = state.request_id
+        elapsed = time.perf_counter() - state.started
     rule = current.url_rule
     route = rule.rule if rule else UNMATCHED_ROUTE
     method = current.method if current.method in _METHODS else "OTHER"
@@ -133,22 +141,19 @@ def _finish_request(response: Response) -> Response:
     if access_log.isEnabledFor(level):
         extra = {"method": method, "path": path, "route": route, "status": status,
                  "duration_ms": round(elapsed * 1000, 3)}  # fmt: skip
-        # ``access_log.log`` less its walk up the stack for the caller's file and line (the
-        # JSON line shows neither), with the message formatted here: no arguments for the
-        # redaction filter to scrub one by one before it scrubs the message they make.
-        message = f"{method} {path} {status}"
-        record = access_log.makeRecord(
-            access_log.name, level, __file__, 0, message, (), None, extra=extra
-        )
-        access_log.handle(record)
+        # The message formatted here: no arguments for the redaction filter to scrub one by
+        # one before it scrubs the message they make.
+        log_line(access_log, level, f"{method} {path} {status}", extra)
     return response
 
 
 def _end_request(exc: BaseException | None) -> None:
-    tokens = g.pop("keel_tokens", None)
-    if tokens:
-        tracing.current_request_id.reset(tokens[1])
-        tracing.current_trace.reset(tokens[0])
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    state: _RequestState | None = vars(current).pop("keel_state", None)
+    if state is not None:
+        trace_token, request_id_token = state.tokens
+        tracing.current_request_id.reset(request_id_token)
+        tracing.current_trace.reset(trace_token)
 
 
 def install_request_hooks(app: Flask) -> None:

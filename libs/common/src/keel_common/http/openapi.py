@@ -23,6 +23,8 @@ from typing import Any
 
 from flask_openapi3 import APIBlueprint, OpenAPI
 
+from keel_common.http import query_params
+
 PROBLEM_JSON = "application/problem+json"
 _METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
 _DESCRIPTIONS = {
@@ -104,6 +106,7 @@ class KeelOpenAPI(OpenAPI):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._keel_sync: set[Callable[..., Any]] = set()
+        query_params.install()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         if type(func) is not FunctionType:

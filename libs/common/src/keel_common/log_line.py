@@ -1,0 +1,108 @@
+"""``log_line``: a log call for the hot path, byte for byte what ``Logger.log`` writes.
+
+Every request writes one access line. Through ``logging`` it pays for a ``LogRecord`` (the
+thread, process and file names, the time, a dozen attributes), the walk up the logger
+hierarchy, two generic filters and the formatter's walk over every attribute -- about a
+quarter of what a trivial Keel route costs. When the line has exactly one place to go,
+Keel's own JSON handler as ``configure_logging`` installed it, the same line is made from
+the few values it shows: the same context (``ContextFilter.context``), the same redaction
+(``redact_text``, ``scrub_extra``), the same formatter (``JsonLineFormatter.line``), written
+under the handler's lock. Anything else listening -- another handler (a test's capture), a
+filter, a level, a record factory, Sentry's logging integration (it patches
+``Logger.callHandlers`` to collect breadcrumbs) unless it ignores the logger -- and the
+call takes the ordinary path.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from keel_common.json_line import JsonLineFormatter
+from keel_common.logging import (
+    _RECORD_FIELDS,
+    KEEL_HANDLER,
+    ContextFilter,
+    RedactingFilter,
+    redact_text,
+    scrub_extra,
+)
+
+_CALL_HANDLERS = logging.Logger.callHandlers
+# ``Logger.callHandlers`` replacements that leave some loggers' records alone, each with the
+# test of which: Sentry's, for the loggers it was told to ignore (``keel_common.errors``).
+_PASSTHROUGH: dict[Callable[..., Any], Callable[[str], bool]] = {}
+
+
+def allow_call_handlers(
+    patched: Callable[..., Any], wrapped: Callable[..., Any], leaves_alone: Callable[[str], bool]
+) -> None:
+    """Keep the short path under ``patched``, a ``Logger.callHandlers`` that calls
+    ``wrapped`` and then does more for the loggers ``leaves_alone`` does not accept by name.
+    Only when ``wrapped`` is logging's own: a chain of patches is left to the ordinary path."""
+    if wrapped is _CALL_HANDLERS and patched is not wrapped:
+        _PASSTHROUGH[patched] = leaves_alone
+
+
+def log_line(logger: logging.Logger, level: int, message: str, extra: Mapping[str, Any]) -> None:
+    """``logger.log(level, message, extra=extra)`` without the stack walk for the caller's
+    file and line (Keel's line shows neither). The caller checks ``isEnabledFor`` first."""
+    handler = _sole_json_handler(logger, level)
+    if handler is None or not extra.keys().isdisjoint(_RECORD_FIELDS):
+        logger.handle(_record(logger, level, message, extra))
+        return
+    context, _redacting = handler.filters
+    service, request_id, trace_id, span_id = context.context()  # type: ignore[union-attr]
+    fields = {"levelname": logging.getLevelName(level), "name": logger.name,
+              "message": redact_text(message), "service": service,
+              "request_id": request_id, "trace_id": trace_id, "span_id": span_id}  # fmt: skip
+    extras = {key: scrub_extra(key, value) for key, value in extra.items()}
+    line = handler.formatter.line(fields, extras, time.time())  # type: ignore[union-attr]
+    with handler.lock:  # type: ignore[union-attr]
+        try:
+            handler.stream.write(line + handler.terminator)
+            handler.flush()
+        except Exception:  # noqa: BLE001 -- as StreamHandler.emit: a failed write fails no request
+            handler.handleError(_record(logger, level, message, extra))
+
+
+def _record(logger: logging.Logger, level: int, message: str, extra: Any) -> logging.LogRecord:
+    return logger.makeRecord(logger.name, level, __file__, 0, message, (), None, extra=extra)
+
+
+def _sole_json_handler(logger: logging.Logger, level: int) -> logging.StreamHandler[Any] | None:
+    """Keel's JSON handler if a record of ``logger`` at ``level`` would reach it and nothing
+    else: no other handler on the way up, no filter on ``logger``, nothing patched."""
+    if logger.filters or logger.disabled or logging.getLogRecordFactory() is not logging.LogRecord:
+        return None
+    call_handlers = logging.Logger.callHandlers
+    if call_handlers is not _CALL_HANDLERS:
+        leaves_alone = _PASSTHROUGH.get(call_handlers)
+        if leaves_alone is None or not leaves_alone(logger.name):
+            return None
+    found: Any = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if found is not None or not _plain_json_handler(handler, level):
+                return None
+            found = handler
+        current = current.parent if current.propagate else None
+    return found
+
+
+def _plain_json_handler(handler: logging.Handler, level: int) -> bool:
+    filters = handler.filters
+    formatter = handler.formatter
+    return (
+        getattr(handler, KEEL_HANDLER, False)
+        and type(handler) is logging.StreamHandler
+        and handler.level <= level
+        and len(filters) == 2
+        and type(filters[0]) is ContextFilter
+        and type(filters[1]) is RedactingFilter
+        and type(formatter) is JsonLineFormatter
+        and formatter.plain
+    )
