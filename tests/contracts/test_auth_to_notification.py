@@ -55,6 +55,7 @@ from keel_events.auth import (
     SignUpAttempted,
     TokenReuseDetected,
     UserExportReady,
+    UserExportRequested,
     UserProfileUpdated,
     UserRegistered,
 )
@@ -173,8 +174,9 @@ def export_my_data(auth: Auth) -> None:
     principal = Principal(
         uuid.UUID(claims["sub"]), frozenset(claims["roles"]), uuid.UUID(claims["sid"])
     )
-    export.request_export(principal, auth.uow(), auth.throttle, auth.policy)
-    export.assemble_export(principal.user_id, auth.uow(), FakeUserDataSource(), auth.clock)
+    export_id = export.request_export(principal, auth.uow(), auth.policy, auth.clock)
+    requested = UserExportRequested(user_id=principal.user_id, export_id=export_id)
+    export.assemble_export(requested, auth.uow(), FakeUserDataSource(), auth.clock)
 
 
 def move_to_a_new_address(auth: Auth) -> None:

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 class Core(Service[UnitOfWork]):
     """Everything core's entrypoints need, wired."""
 
+    settings: CoreSettings
     #: Checks the access tokens of HTTP callers.
     verifier: TokenVerifier
     #: The app-version thresholds in force (Consul KV or a file).
