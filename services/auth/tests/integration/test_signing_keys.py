@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -46,6 +48,33 @@ def test_ensure_key_creates_one_key_once(engine: sa.Engine) -> None:
     keys.ensure_key()
     keys.ensure_key()
     assert len(keys.jwks()["keys"]) == 1
+
+
+def test_processes_starting_together_on_a_fresh_database_create_one_key(
+    database_url: str, engine: sa.Engine
+) -> None:
+    """Every web worker and gRPC server calls ``ensure_key`` as it starts: each with its own
+    engine (a process of its own), all at once."""
+    starters = 6
+    engines = [create_engine(database_url) for _ in range(starters)]
+    barrier = threading.Barrier(starters)
+
+    def start(own: sa.Engine) -> str:
+        keys = SigningKeyStore(own, None, lambda: datetime.now(UTC), timedelta(minutes=15))
+        barrier.wait()
+        keys.ensure_key()
+        return keys.current().kid
+
+    try:
+        with ThreadPoolExecutor(starters) as pool:
+            signing = set(pool.map(start, engines))
+    finally:
+        for own in engines:
+            own.dispose()
+    with engine.connect() as conn:
+        kids = conn.execute(sa.select(signing_keys.c.kid)).scalars().all()
+    assert len(kids) == 1
+    assert signing == set(kids)  # every process signs with the key every JWKS publishes
 
 
 def test_a_rotated_key_is_published_before_it_signs(engine: sa.Engine) -> None:

@@ -41,6 +41,19 @@ from keel_common.auth import (
 from keel_common.clock import Clock
 
 
+def _lock_signing_keys(conn: sa.Connection) -> None:
+    """Hold the table's write lock until the transaction ends. On SQLite the write lock is
+    taken by ``BEGIN IMMEDIATE`` (Python's sqlite3 would only take it at the first write,
+    after the check)."""
+    if conn.dialect.name == "postgresql":
+        # Conflicts with itself and with writers, not with readers (a JWKS read goes on).
+        conn.execute(sa.text("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE"))
+    elif conn.dialect.name == "sqlite":
+        driver = conn.connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            driver.execute("BEGIN IMMEDIATE")
+
+
 @dataclass(frozen=True)
 class SigningKey:
     kid: str
@@ -72,11 +85,28 @@ class SigningKeyStore:
         self._lock = threading.Lock()
 
     def ensure_key(self) -> None:
-        """Create the first key if there is none (a new installation)."""
-        if not self._load(force=True):
-            self.add_key(self._clock())
+        """Create the first key if there is none (a new installation).
+
+        Every web worker and gRPC server calls this as it starts, all at once on a fresh
+        database. Unserialized, each created a key of its own, and a process that had
+        loaded the keys before another's commit left that key out of its JWKS until its
+        next refresh: tokens signed with it were refused by verifiers that fetched there
+        meanwhile. The check and the insert therefore run under one table lock."""
+        if self._load(force=True):
+            return
+        with self._engine.begin() as conn:
+            _lock_signing_keys(conn)
+            if conn.execute(sa.select(signing_keys.c.pk).limit(1)).first() is None:
+                self._insert(conn, self._clock())
+        self._load(force=True)
 
     def add_key(self, signs_from: datetime) -> str:
+        with self._engine.begin() as conn:
+            kid = self._insert(conn, signs_from)
+        self._load(force=True)
+        return kid
+
+    def _insert(self, conn: sa.Connection, signs_from: datetime) -> str:
         key = Ed25519PrivateKey.generate()
         kid = uuid.uuid4().hex
         encryption: serialization.KeySerializationEncryption = (
@@ -87,18 +117,16 @@ class SigningKeyStore:
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
         )
-        with self._engine.begin() as conn:
-            conn.execute(
-                sa.insert(signing_keys).values(
-                    id=uuid.uuid4(),
-                    kid=kid,
-                    private_key_pem=pem.decode(),
-                    signs_from=signs_from,
-                    created_at=self._clock(),
-                    updated_at=self._clock(),
-                )
+        conn.execute(
+            sa.insert(signing_keys).values(
+                id=uuid.uuid4(),
+                kid=kid,
+                private_key_pem=pem.decode(),
+                signs_from=signs_from,
+                created_at=self._clock(),
+                updated_at=self._clock(),
             )
-        self._load(force=True)
+        )
         return kid
 
     def rotate(self, publish_ahead: timedelta = timedelta(minutes=10)) -> str:
