@@ -33,8 +33,9 @@ class Measured:
     rps: float
     p50_ms: float
     p99_ms: float
-    errors: int
+    errors: int  # non-2xx answers and failed connections, reads and writes
     client: str
+    timeouts: int = 0  # requests still unanswered after wrk's 2 s (slow, not refused)
 
 
 def median_of(runs: list[Measured]) -> Measured:
@@ -50,6 +51,7 @@ def median_of(runs: list[Measured]) -> Measured:
         mid([r.p99_ms for r in runs]),
         sum(r.errors for r in runs),
         runs[0].client,
+        sum(r.timeouts for r in runs),
     )
 
 
@@ -89,8 +91,9 @@ def _parse(out: str) -> Measured:
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
     errors = int(non2xx[1]) if non2xx else 0
-    errors += sum(map(int, socket_errors.groups())) if socket_errors else 0
-    return Measured(float(rps[1]), latency("50"), latency("99"), errors, "wrk")
+    connect, read, write, timeouts = map(int, socket_errors.groups()) if socket_errors else (0,) * 4
+    errors += connect + read + write
+    return Measured(float(rps[1]), latency("50"), latency("99"), errors, "wrk", timeouts)
 
 
 def _python_client(url: str, load: Load, headers: dict[str, str]) -> Measured:

@@ -106,6 +106,7 @@ def row(name: str, runs: list[loadgen.Measured], hello: float) -> str:
     """The median of the runs, the ratio to hello-world's median, and the spread of req/s."""
     m = loadgen.median_of(runs)
     errors = f"  errors={m.errors}" if m.errors else ""
+    errors += f"  timeouts={m.timeouts}" if m.timeouts else ""
     figures = f"{m.rps:>8.0f} req/s  p50 {m.p50_ms:>6.2f} ms  p99 {m.p99_ms:>6.2f} ms"
     rates = [r.rps for r in runs]
     spread = f"  ({min(rates):.0f}-{max(rates):.0f})" if len(runs) > 1 else ""
