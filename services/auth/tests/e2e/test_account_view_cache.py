@@ -10,9 +10,6 @@ answer 200 for a session the write ended.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -24,8 +21,7 @@ import requests
 from keel_auth.bootstrap import bootstrap
 from keel_auth.config import AuthSettings
 from keel_auth.service_layer import accounts
-from keel_common.testing import eventually, free_port
-from keel_common.testing.plugin import require
+from keel_common.testing.replicas import OwnRedis, WebReplicas, own_redis_server
 
 pytestmark = pytest.mark.e2e
 KEEL_AUTH = str(Path(sys.executable).parent / "keel-auth")
@@ -33,54 +29,15 @@ PASSWORD = "correct horse battery staple"
 ROUNDS = 10
 
 
-def _ready(base: str, process: subprocess.Popen[bytes]) -> bool:
-    assert process.poll() is None, "keel-auth web exited; see web*.log under the test's tmp_path"
-    try:
-        return requests.get(f"{base}/readyz", timeout=5).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 @pytest.fixture
 def replicas(tmp_path: Path) -> Iterator[Callable[..., list[str]]]:
     """Start ``count`` ``keel-auth web`` replicas (``workers`` gunicorn workers each)."""
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def _start(database_url: str, count: int = 1, workers: int = 2, **env: str) -> list[str]:
-        common = os.environ | {
-            "ENVIRONMENT": "development", "DATABASE_URL": database_url,
-            "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": "2",
-            "BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.db'}",
-            "ARGON2_TIME_COST": "1", "ARGON2_MEMORY_KIB": "7168",
-        } | env  # fmt: skip
-        migrate = subprocess.run([KEEL_AUTH, "migrate"], env=common, capture_output=True)
-        assert migrate.returncode == 0, migrate.stderr
-        ports: set[int] = set()
-        while len(ports) < count:
-            ports.add(free_port())
-        bases = []
-        for n, port in enumerate(sorted(ports)):
-            environment = common | {
-                "BIND_HOST": "127.0.0.1", "HTTP_PORT": str(port),
-                "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"m{n}"),
-            }  # fmt: skip
-            with (tmp_path / f"web{n}.log").open("wb") as log:
-                command = [KEEL_AUTH, "web"]
-                processes.append(
-                    subprocess.Popen(
-                        command, env=environment, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
-                    )
-                )
-            bases.append(f"http://127.0.0.1:{port}")
-        for base, process in zip(bases, processes[-count:], strict=True):
-            eventually(lambda: _ready(base, process), "keel-auth web", timeout=120)  # noqa: B023
-        return bases
-
-    yield _start
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.wait(60)
+    started = WebReplicas(
+        KEEL_AUTH, tmp_path, ENVIRONMENT="development", ARGON2_TIME_COST="1",
+        ARGON2_MEMORY_KIB="7168",
+    )  # fmt: skip
+    yield started.start
+    started.stop()
 
 
 def _signed_in(database_url: str, tmp_path: Path, redis_url: str, email: str) -> dict[str, str]:
@@ -142,50 +99,10 @@ def test_read_your_writes_across_replicas_and_workers_sharing_redis(
     assert 'keel_auth_account_view_cache_reads_total{result="hit"}' in metrics
 
 
-class OwnRedis:
-    """A ``redis-server`` of this test's own, on a free port, that the test may kill and
-    start again holding what it held (append-only file, synced on every write)."""
-
-    def __init__(self, binary: str, workdir: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-        self.command += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(workdir)]
-        self.server: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.server = subprocess.Popen(self.command, stdout=subprocess.DEVNULL)
-        eventually(lambda: _pings(self.url), "redis-server to answer", timeout=30)
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.kill()
-            self.server.wait(30)
-            self.server = None
-
-
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    binary = shutil.which("redis-server")
-    require(binary is not None, "redis-server is not installed (apt-get install redis-server)")
-    redis_server = OwnRedis(str(binary), tmp_path)
-    redis_server.start()
-    try:
-        yield redis_server
-    finally:
-        redis_server.stop()
-
-
-def _pings(url: str) -> bool:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
-    finally:
-        client.close()
+    with own_redis_server(tmp_path) as server:
+        yield server
 
 
 def test_a_redis_outage_degrades_to_the_database_and_replays_what_it_missed(

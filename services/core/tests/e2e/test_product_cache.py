@@ -8,9 +8,6 @@ either worker or replica; none may see the version from before the write.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,8 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from keel_common.testing import eventually, free_port
-from keel_common.testing.plugin import require
+from keel_common.testing.replicas import OwnRedis, WebReplicas, own_redis_server
 
 pytestmark = pytest.mark.e2e
 KEEL_CORE = str(Path(sys.executable).parent / "keel-core")
@@ -28,56 +24,12 @@ BODY = {"title": "Desk", "price_cents": 100, "currency": "EUR", "category": "c",
 ROUNDS = 15
 
 
-def _ready(base: str, process: subprocess.Popen[bytes]) -> bool:
-    assert process.poll() is None, "keel-core web exited; see web*.log under the test's tmp_path"
-    try:
-        return requests.get(f"{base}/readyz", timeout=5).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 @pytest.fixture
 def replicas(tmp_path: Path, jwks_url: str) -> Iterator[Callable[..., list[str]]]:
     """Start ``count`` ``keel-core web`` replicas (two gunicorn workers each) on one database."""
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def _start(database_url: str, count: int = 1, **env: str) -> list[str]:
-        common = os.environ | {
-            "DATABASE_URL": database_url, "JWKS_URL": jwks_url, "WEB_CONCURRENCY": "2",
-            "GUNICORN_THREADS": "2", "BROKER_URL": f"sqla+sqlite:///{tmp_path / 'broker.db'}",
-        } | env  # fmt: skip
-        migrate = subprocess.run([KEEL_CORE, "migrate"], env=common, capture_output=True)
-        assert migrate.returncode == 0, migrate.stderr
-        bases = []
-        # Distinct ports: two quick free_port() calls may hand back the same one.
-        ports: set[int] = set()
-        while len(ports) < count:
-            ports.add(free_port())
-        for n, port in enumerate(sorted(ports)):
-            environment = common | {
-                "BIND_HOST": "127.0.0.1", "HTTP_PORT": str(port),
-                "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"m{n}"),
-            }  # fmt: skip
-            with (tmp_path / f"web{n}.log").open("wb") as log:
-                processes.append(
-                    subprocess.Popen(
-                        [KEEL_CORE, "web"],
-                        env=environment,
-                        cwd=tmp_path,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
-            bases.append(f"http://127.0.0.1:{port}")
-        for base, process in zip(bases, processes[-count:], strict=True):
-            eventually(lambda: _ready(base, process), "keel-core web", timeout=120)  # noqa: B023
-        return bases
-
-    yield _start
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.wait(60)
+    started = WebReplicas(KEEL_CORE, tmp_path, JWKS_URL=jwks_url)
+    yield started.start
+    started.stop()
 
 
 def _get(bases: list[str], path: str) -> list[requests.Response]:
@@ -134,48 +86,22 @@ def test_read_your_writes_across_replicas_sharing_redis(
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A ``redis-server`` of this test's own, on a free port, that the test may kill."""
-    binary = shutil.which("redis-server")
-    require(binary is not None, "redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    server = subprocess.Popen(
-        [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir",
-         str(tmp_path)], stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        eventually(lambda: _pings(url), "redis-server to answer", timeout=30)
-        yield url, server
-    finally:
-        server.kill()
-        server.wait(30)
-
-
-def _pings(url: str) -> bool:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    try:
-        return bool(client.ping())
-    except redis.ConnectionError:
-        return False
-    finally:
-        client.close()
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    with own_redis_server(tmp_path) as server:
+        yield server
 
 
 def test_a_redis_outage_degrades_to_the_database(
     replicas: Callable[..., list[str]], postgres_url: str, redis_url: str,
-    own_redis: tuple[str, subprocess.Popen[bytes]], seller: Any,
+    own_redis: OwnRedis, seller: Any,
 ) -> None:  # fmt: skip
-    cache_url, server = own_redis
+    cache_url = own_redis.url
     [base] = replicas(postgres_url, REDIS_URL=redis_url, PRODUCT_CACHE_URL=cache_url)
     created = requests.post(f"{base}/v1/products", json=BODY, headers=seller.headers, timeout=10)
     path = f"/v1/products/{created.json()['id']}"
     assert {r.status_code for r in _get([base], path) + _get([base], path)} == {200}
 
-    server.kill()
-    server.wait(30)
+    own_redis.stop()
     patched = requests.patch(
         f"{base}{path}", json={"title": "After"}, headers=seller.headers, timeout=10
     )
