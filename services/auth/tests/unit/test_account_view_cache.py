@@ -99,6 +99,21 @@ def test_a_logged_out_session_is_refused_at_once(
         sessions.current_user(principal, views)
 
 
+def test_an_ended_session_leaves_no_copy_of_the_account_in_the_store(
+    world: World, views: CachedAccountViews, store: InMemoryStore, ada: User
+) -> None:
+    """Not only a miss behind a replaced generation: the copy is overwritten, so an erased
+    account's name and address do not wait for the cache's expiry."""
+    principal = world.principal(ada)
+    sessions.current_user(principal, views)
+    assert any(ada.email.encode() in value for value in store.values.values())
+
+    sessions.log_out(
+        principal, LogOut(), ORIGIN, world.uow, world.revocations, world.policy, world.clock
+    )
+    assert not any(ada.email.encode() in value for value in store.values.values())
+
+
 def test_a_password_change_ends_the_other_sessions_at_once(
     world: World, views: CachedAccountViews, ada: User
 ) -> None:

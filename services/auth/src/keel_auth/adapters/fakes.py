@@ -275,7 +275,8 @@ class FakeUnitOfWork(ports.UnitOfWork):
     def commit(self) -> None:
         before, self._committed = self._committed, self._copy_state()
         if self.views is not None:
-            self.views.forget(_changed_users(before, self._committed))
+            users, sessions = _changed(before, self._committed)
+            self.views.forget(users, sessions)
         self.events.extend(self._pending)
         self._pending = []
         self.commits += 1
@@ -314,18 +315,21 @@ class FakeUnitOfWork(ports.UnitOfWork):
         )
 
 
-def _changed_users(before: _State, after: _State) -> set[uuid.UUID]:
-    """The users whose row or login sessions differ between two states (by value)."""
+def _changed(before: _State, after: _State) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """The users whose row or login sessions differ between two states (by value), and
+    those login sessions."""
     changed = {
         user_id
         for user_id in before[0].keys() | after[0].keys()
         if _fields(before[0].get(user_id)) != _fields(after[0].get(user_id))
     }
+    sessions = set()
     for session_id in before[1].keys() | after[1].keys():
         old, new = before[1].get(session_id), after[1].get(session_id)
         if _fields(old) != _fields(new):
             changed.update(s.user_id for s in (old, new) if s is not None)
-    return changed
+            sessions.add(session_id)
+    return changed, sessions
 
 
 def _fields(row: Any) -> dict[str, Any] | None:

@@ -275,6 +275,9 @@ class SqlAlchemyPersonalData(ports.PersonalData):
 
     def forget_user(self, user_id: uuid.UUID) -> None:
         sessions = sa.select(orm.login_sessions.c.id).where(orm.login_sessions.c.user_id == user_id)
+        # Named to the views: their cached copies of this account are scrubbed, not only
+        # left behind a replaced generation until they expire.
+        session_ids = list(self.session.scalars(sessions))
         # Everything keyed by the user, the account row last (the others refer to it): second
         # factors, passkeys, linked identities and data exports go with the credentials.
         owned = (
@@ -293,7 +296,8 @@ class SqlAlchemyPersonalData(ports.PersonalData):
             *(sa.delete(table).where(table.c.user_id == user_id) for table in owned),
             sa.delete(orm.users).where(orm.users.c.id == user_id),
         ]
-        options = {"synchronize_session": False, **view_changes.touching([user_id])}
+        touched = view_changes.touching([user_id], session_ids)
+        options = {"synchronize_session": False, **touched}
         for statement in statements:
             self.session.execute(statement.execution_options(**options))
         # The loaded user is gone from the table: it must not be flushed again.
@@ -365,7 +369,7 @@ class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork, ports.UnitOfWork):
         if changed and self._views is not None:
             # After the commit, never before: a reader between the two would fill the old
             # row under the new generation.
-            self._views.forget(changed)
+            self._views.forget(changed, view_changes.changed_sessions(self.session))
         view_changes.clear(self.session)
 
 

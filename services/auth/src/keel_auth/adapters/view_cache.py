@@ -45,6 +45,10 @@ def _generation_key(user_id: uuid.UUID) -> str:
     return f"{_PREFIX}user:{user_id}:gen"
 
 
+def _view_key(session_id: uuid.UUID) -> str:
+    return f"{_PREFIX}session:{session_id}"
+
+
 def encode(view: AccountView) -> bytes:
     fields: list[Any] = [str(view.id), view.email, view.name, view.phone, view.phone_verified]
     fields += [view.pending_phone, view.roles, view.email_verified, view.locale]
@@ -82,7 +86,7 @@ class CachedAccountViews(AccountViews):
         self._revoked_key = revoked_key
 
     def of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> AccountView | None:
-        key = f"{_PREFIX}session:{session_id}"
+        key = _view_key(session_id)
         also = (self._revoked_key(session_id),) if self._revoked_key else ()
         entry = self._cache.read("account", key, _generation_key(user_id), *also)
         if any(value is not None for value in entry.also):
@@ -96,5 +100,10 @@ class CachedAccountViews(AccountViews):
             self._cache.fill(key, entry.generation, encode(view))
         return view
 
-    def forget(self, user_ids: Collection[uuid.UUID]) -> None:
-        self._cache.invalidate([_generation_key(user_id) for user_id in user_ids])
+    def forget(
+        self, user_ids: Collection[uuid.UUID], session_ids: Collection[uuid.UUID] = ()
+    ) -> None:
+        # A session's view key gets a fresh token too: no generation matches it (a miss),
+        # and the copy it held is gone at once rather than at its expiry.
+        keys = [_generation_key(user_id) for user_id in user_ids]
+        self._cache.invalidate(keys + [_view_key(session_id) for session_id in session_ids])

@@ -30,13 +30,17 @@ from keel_auth.adapters.orm import login_sessions, users
 from keel_auth.domain.model import LoginSession, User
 
 _CHANGED = "keel_auth.changed_users"
+_CHANGED_SESSIONS = "keel_auth.changed_sessions"
 _TOUCHING = "keel_auth_touching_users"
 _VIEW_TABLES = frozenset({users.name, login_sessions.name})
 
 
-def touching(user_ids: Iterable[uuid.UUID]) -> dict[str, Any]:
-    """Execution options of a bulk statement on ``users`` or ``login_sessions``."""
-    return {_TOUCHING: frozenset(user_ids)}
+def touching(
+    user_ids: Iterable[uuid.UUID], session_ids: Iterable[uuid.UUID] = ()
+) -> dict[str, Any]:
+    """Execution options of a bulk statement on ``users`` or ``login_sessions``: the users it
+    touches, and the login sessions when it ends them (their cached views are scrubbed)."""
+    return {_TOUCHING: (frozenset(user_ids), frozenset(session_ids))}
 
 
 def changed_users(session: Session) -> set[uuid.UUID]:
@@ -45,8 +49,15 @@ def changed_users(session: Session) -> set[uuid.UUID]:
     return changed
 
 
+def changed_sessions(session: Session) -> set[uuid.UUID]:
+    """The login sessions this session wrote since ``clear``."""
+    changed: set[uuid.UUID] = session.info.setdefault(_CHANGED_SESSIONS, set())
+    return changed
+
+
 def clear(session: Session) -> None:
     session.info.pop(_CHANGED, None)
+    session.info.pop(_CHANGED_SESSIONS, None)
 
 
 def watch(session_factory: sessionmaker[Session]) -> None:
@@ -64,6 +75,7 @@ def _after_flush(session: Session, _context: Any) -> None:
             changed.add(row.id)
         elif isinstance(row, LoginSession):
             changed.add(row.user_id)
+            changed_sessions(session).add(row.id)
 
 
 def _bulk_write(state: ORMExecuteState) -> None:
@@ -72,10 +84,12 @@ def _bulk_write(state: ORMExecuteState) -> None:
     table = getattr(state.statement, "table", None)
     if getattr(table, "name", None) not in _VIEW_TABLES:
         return
-    user_ids = state.execution_options.get(_TOUCHING)
-    if user_ids is None:
+    touched = state.execution_options.get(_TOUCHING)
+    if touched is None:
         raise RuntimeError(
             f"a bulk write to {table.name} must name the users it touches"  # type: ignore[union-attr]
             " (execution_options(**view_changes.touching(ids))): their cached views depend on it"
         )
+    user_ids, session_ids = touched
     changed_users(state.session).update(user_ids)
+    changed_sessions(state.session).update(session_ids)

@@ -41,7 +41,11 @@ class AccountViews(abc.ABC):
         neither was deleted; else None. The database is the judge, not the denylist: a
         session revoked there ends here as soon as its commit returned."""
 
-    def forget(self, user_ids: Collection[uuid.UUID]) -> None:
-        """Called after a commit that changed these users or their login sessions: a view
-        that keeps copies stops serving theirs. Reading afresh, there is nothing to do."""
+    def forget(
+        self, user_ids: Collection[uuid.UUID], session_ids: Collection[uuid.UUID] = ()
+    ) -> None:
+        """Called after a commit that changed these users or their login sessions (those
+        it wrote: ``session_ids``): a view that keeps copies stops serving theirs, and
+        holds none of those sessions' any more (an erased account's name and address must
+        not outlive it in a cache). Reading afresh, there is nothing to do."""
         return None
