@@ -92,7 +92,7 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
     """Build the adapters for ``settings`` (loaded from the environment if None);
     ``overrides`` replace any field of ``Auth`` (tests)."""
     from keel_auth import config
-    from keel_auth.adapters import orm
+    from keel_auth.adapters import orm, view_changes
     from keel_auth.adapters.metrics import PrometheusOtpSmsMeter
     from keel_auth.adapters.oidc import HttpIdentityProviders
     from keel_auth.adapters.oidc_config import provider_configs
@@ -118,6 +118,8 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
     orm.start_mappers()
     engine = make("engine", lambda: create_engine(settings.database_url))
     session_factory = make_session_factory(engine)
+    # Every write through it tells the account views whom it changed (after each commit).
+    view_changes.watch(session_factory)
     policy = make("policy", settings.policy)
     clock = make("clock", lambda: utcnow)
     passphrase = settings.jwt_key_passphrase

@@ -39,6 +39,7 @@ __all__ = [
     "soft_delete",
     "standard_table",
     "utcnow",
+    "write_lock_on_sqlite",
 ]
 
 # One ``with_loader_criteria`` option per soft-deletable class, built when the class is
@@ -106,7 +107,12 @@ def lock_for_write(session: Session) -> None:
     sell it. ``BEGIN IMMEDIATE`` makes the second wait (busy timeout) and then read what the
     first wrote. Readers are not blocked (WAL).
     """
-    connection = session.connection()
+    write_lock_on_sqlite(session.connection())
+
+
+def write_lock_on_sqlite(connection: sa.Connection) -> None:
+    """``lock_for_write`` for a Core connection: on SQLite, take the database's write lock
+    now (``BEGIN IMMEDIATE``) rather than at the transaction's first write."""
     if connection.dialect.name != "sqlite":
         return
     driver = connection.connection.driver_connection

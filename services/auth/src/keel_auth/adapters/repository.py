@@ -333,8 +333,9 @@ class SqlAlchemyAuthUnitOfWork(SqlAlchemyUnitOfWork, ports.UnitOfWork):
         outbox: sa.Table | None,
         views: AccountViews | None = None,
     ) -> None:
+        # ``session_factory`` is watched (``view_changes.watch``) once, in bootstrap: not
+        # per unit of work, which every request builds.
         super().__init__(session_factory, source="keel-auth", outbox=outbox)
-        view_changes.watch(session_factory)
         self._views = views
 
     def __enter__(self) -> Self:

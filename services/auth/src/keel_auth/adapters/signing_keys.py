@@ -39,19 +39,16 @@ from keel_common.auth import (
     principal_from_claims,
 )
 from keel_common.clock import Clock
+from keel_common.db import write_lock_on_sqlite
 
 
 def _lock_signing_keys(conn: sa.Connection) -> None:
-    """Hold the table's write lock until the transaction ends. On SQLite the write lock is
-    taken by ``BEGIN IMMEDIATE`` (Python's sqlite3 would only take it at the first write,
-    after the check)."""
+    """Hold the table's write lock until the transaction ends (on SQLite, the database's:
+    Python's sqlite3 would only take it at the first write, after the check)."""
     if conn.dialect.name == "postgresql":
         # Conflicts with itself and with writers, not with readers (a JWKS read goes on).
         conn.execute(sa.text("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE"))
-    elif conn.dialect.name == "sqlite":
-        driver = conn.connection.driver_connection
-        if driver is not None and not driver.in_transaction:
-            driver.execute("BEGIN IMMEDIATE")
+    write_lock_on_sqlite(conn)
 
 
 @dataclass(frozen=True)
