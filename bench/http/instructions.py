@@ -2,18 +2,23 @@
 
     uv run python bench/http/instructions.py                     # every call, 200 requests each
     uv run python bench/http/instructions.py --calls 100 trivial me
+    uv run python bench/http/instructions.py --calls 100 search_uncached
 
 CPU time on a shared VM moves with the neighbours' load; the instructions a request executes
 do not. Each call runs in its own ``valgrind --tool=callgrind`` process: the app is built and
 warmed up (uncounted), then ``--calls`` requests run inside ``sys.call_tracing`` -- the only
 C function callgrind counts in (``--toggle-collect``), so start-up, imports and the index
 build stay out of the figure. The apps are ``inproc.py``'s (embedded: SQLite, file caches).
+``search`` repeats one search (the result cache answers); ``search_uncached`` is the search
+engine's own cost: SEARCH_CACHE_ENTRIES=0 on a 100k-product index (built before valgrind
+starts), the calls taking ``inproc.SEARCHES`` in turn (a mean over the five).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
 import subprocess
 import sys
@@ -22,7 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CALLS = ("hello", "trivial", "product", "list", "search", "me")
+CALLS = ("hello", "trivial", "product", "list", "search", "search_uncached", "me")
+UNCACHED_PRODUCTS = 100_000
 
 
 def _trivial_app() -> object:
@@ -36,8 +42,9 @@ def _trivial_app() -> object:
     return app
 
 
-def prepared(name: str, workdir: Path) -> Callable[[], str]:
-    """One request of ``name`` per call (``inproc.caller``), its app built in ``workdir``."""
+def prepared(name: str, workdir: Path, index_dir: str | None = None) -> Callable[[], str]:
+    """One request of ``name`` per call (``inproc.caller``), its app built in ``workdir``
+    (``search_uncached`` opens the index built in ``index_dir``)."""
     import inproc
 
     if name == "hello":
@@ -51,6 +58,12 @@ def prepared(name: str, workdir: Path) -> Callable[[], str]:
 
         build_search_index(workdir, 2000)  # a cache hit does not look at the index's size
         return inproc.caller(inproc.search_app(workdir), "/v1/search/products?q=lamp", {})
+    if name == "search_uncached":
+        settings = {"SEARCH_CACHE_ENTRIES": "0", "SEARCH_INDEX_DIR": str(index_dir)}
+        app = inproc.search_app(workdir, settings)
+        calls = [inproc.caller(app, f"/v1/search/products?q={q}", {}) for q in inproc.SEARCHES]
+        turn = itertools.cycle(calls)
+        return lambda: next(turn)()
     if name == "me":
         auth, headers = inproc.auth_app(workdir)
         return inproc.caller(auth, "/v1/auth/me", headers)
@@ -59,7 +72,7 @@ def prepared(name: str, workdir: Path) -> Callable[[], str]:
     return inproc.caller(core, path, {})
 
 
-def inner(name: str, calls: int) -> None:
+def inner(name: str, calls: int, index_dir: str | None = None) -> None:
     """Under callgrind: build, warm up, then ``calls`` requests inside ``sys.call_tracing``."""
     sys.path.insert(0, str(HERE))
     from keel_common.logging import configure_logging
@@ -69,7 +82,7 @@ def inner(name: str, calls: int) -> None:
         (workdir / "var").mkdir()
         os.chdir(workdir)
         configure_logging("bench", "INFO", stream=open(os.devnull, "w"))  # noqa: SIM115
-        once = prepared(name, workdir)
+        once = prepared(name, workdir, index_dir)
         for _ in range(50):
             if not (status := once()).startswith("2"):
                 raise RuntimeError(f"{name} answered {status}")
@@ -90,6 +103,12 @@ def counted(name: str, calls: int) -> int:
         command = ["valgrind", "--tool=callgrind", "--toggle-collect=sys_call_tracing",
                    f"--callgrind-out-file={out}", sys.executable, __file__,
                    "--inner", name, "--calls", str(calls)]  # fmt: skip
+        if name == "search_uncached":  # built natively: under valgrind it would take long
+            sys.path.insert(0, str(HERE))
+            from platform_ import build_search_index
+
+            build_search_index(Path(tmp), UNCACHED_PRODUCTS)
+            command += ["--index-dir", str(Path(tmp) / "var" / "search-index")]
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
             raise RuntimeError(f"{name}: {done.stderr[-3000:]}")
@@ -104,16 +123,17 @@ def main() -> None:
     parser.add_argument("names", nargs="*", help=f"some of {', '.join(CALLS)} (all)")
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--inner", help=argparse.SUPPRESS)
+    parser.add_argument("--index-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.inner:
-        inner(args.inner, args.calls)
+        inner(args.inner, args.calls, args.index_dir)
         return
     if unknown := set(args.names) - set(CALLS):
         parser.error(f"unknown calls: {', '.join(sorted(unknown))}")
     print(f"callgrind, {args.calls} requests per call, in-process WSGI (embedded)")
     for name in args.names or CALLS:
         per_call = counted(name, args.calls) / args.calls
-        print(f"  {name:<10} {per_call / 1000:>9.0f}k instructions per request", flush=True)
+        print(f"  {name:<16} {per_call / 1000:>9.0f}k instructions per request", flush=True)
 
 
 if __name__ == "__main__":

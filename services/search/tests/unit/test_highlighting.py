@@ -64,3 +64,28 @@ def test_a_batch_of_words_gets_the_verdicts_of_one_word_at_a_time() -> None:
         assert batch.learn(tokens[:4]) == {t for t in tokens[:4] if verdicts[t]}  # known ones
         assert {t: batch.matches(t) for t in tokens} == verdicts
         assert any(verdicts.values()) and not all(verdicts.values())
+
+
+def one_edit_away(word: str, letters: str = "abdehx") -> set[str]:
+    """Every string one insertion, deletion, substitution or transposition from ``word``."""
+    cuts = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return (
+        {a + b[1:] for a, b in cuts if b}
+        | {a + b[1] + b[0] + b[2:] for a, b in cuts if len(b) > 1}
+        | {a + c + b[1:] for a, b in cuts if b for c in letters}
+        | {a + c + b for a, b in cuts for c in letters}
+    )
+
+
+@pytest.mark.parametrize("prefix", [False, True])
+def test_the_batch_finds_typos_at_every_position_even_the_first_letters(prefix: bool) -> None:
+    # The batch runs the typo rule on candidates only (one of the word's first two letters
+    # among the token's first two): a typo in the first letters must not be lost.
+    words = ["headphones", "chair", "model12", "ab1de"]
+    tokens = set().union(*(one_edit_away(w) for w in words))
+    tokens |= {t + "s" for t in tokens} | {t[:4] for t in tokens} | {"zzzzz", "x", "hh"}
+    for word in words:
+        one_at_a_time = QueryMatcher([word], last_is_prefix=prefix)
+        verdicts = {t for t in tokens if one_at_a_time.matches(t)}
+        assert QueryMatcher([word], last_is_prefix=prefix).learn(tokens) == verdicts
+        assert len(verdicts) > 50

@@ -59,22 +59,33 @@ def _near(a: str, b: str, edits: int) -> bool:
 
 def _batch_matches(tokens: set[str], word: str, *, prefix: bool) -> set[str]:
     """The ``tokens`` that ``word_matches(token, word, prefix=prefix)``."""
-    found = {t for t in tokens if t.startswith(word)} if prefix else set()
-    if word in tokens:
-        found.add(word)
     edits = typo_budget(word)
     if not edits:
+        found = {t for t in tokens if t.startswith(word)} if prefix else set()
+        if word in tokens:
+            found.add(word)
         return found
     # Lengths computed once: these loops run over a page's few hundred distinct words.
     size = len(word)
     shortest, longest = size - edits, size + edits
+    pool = [t for t in tokens if len(t) >= shortest]
+    if edits == 1:
+        # One edit leaves the word's first letter first, or moves it second (an insertion
+        # before it), or is at the start: a substitution keeps the second letter second, a
+        # deletion or a transposition brings it first. So a token (or its prefix) one edit
+        # away has one of the word's first two letters among its own first two: the OSA
+        # runs on those few only.
+        first_two = word[:2]
+        pool = [t for t in pool if t[0] in first_two or t[1:2] in first_two]
     if prefix:
-        pool = [t for t in tokens if len(t) >= shortest and t not in found]
+        found = {t for t in pool if t.startswith(word)}
+        pool = [t for t in pool if t not in found]
         for head in (size - 1, size, size + 1):
             heads = [t[:head] for t in pool]
             found.update(pool[i] for i in _within(word, heads, edits))
     else:
-        pool = [t for t in tokens if shortest <= len(t) <= longest]
+        found = {word} if word in tokens else set()
+        pool = [t for t in pool if len(t) <= longest]
         found.update(pool[i] for i in _within(word, pool, edits))
     return found
 

@@ -8,13 +8,13 @@ from analysed words, never from tantivy's query syntax, so no input can make one
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import tantivy
 
-from keel_search.adapters.embedded.generation import MAX_TOKEN, SCHEMA, from_tantivy, text_analyzer
-from keel_search.domain.highlighting import QueryMatcher, Token, highlight
+from keel_search.adapters.embedded.generation import SCHEMA, from_tantivy, text_analyzer
+from keel_search.adapters.embedded.page_words import PageWords
+from keel_search.domain.highlighting import QueryMatcher, highlight
 from keel_search.domain.products import ProductDocument
 from keel_search.domain.queries import SearchQuery, SortOrder, typo_budget
 from keel_search.domain.results import CategoryCount, SearchHit, SearchResult
@@ -27,10 +27,6 @@ MUST = tantivy.Occur.Must
 SHOULD = tantivy.Occur.Should
 
 _ANALYZER = text_analyzer()
-# The analyzer on ASCII text: words are runs of letters and digits, lowercased (which keeps
-# every offset), and words of MAX_TOKEN characters or more are dropped (never indexed).
-_EDGE_BEFORE, _EDGE_AFTER = "(?<![a-z0-9])", "(?![a-z0-9])"
-_ASCII_WORD = re.compile(f"{_EDGE_BEFORE}[a-z0-9]{{1,{MAX_TOKEN - 1}}}{_EDGE_AFTER}")
 _SORT_FIELDS = {
     SortOrder.NEWEST: ("created_at", tantivy.Order.Desc),
     SortOrder.PRICE_ASC: ("price_cents", tantivy.Order.Asc),
@@ -44,8 +40,8 @@ def query_words(text: str) -> list[str]:
 
 def search(searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
     words = query_words(query.text)
-    matching = _matching(words, query)
-    facet_query = _all_of([matching, *_price_filters(query)])
+    filters = list(_price_filters(query))
+    facet_query = _all_of([_matching(words, query, scored=True), *filters])
     page_query = facet_query
     if query.category is not None:
         category = tantivy.Query.term_query(SCHEMA, "category", query.category)
@@ -55,20 +51,22 @@ def search(searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
     products = [from_tantivy(searcher.doc(address)) for _, address in result.hits]
     hits = _highlighted(products, words, last_is_prefix=query.last_word_is_prefix)
     total = result.count or 0  # type: ignore[attr-defined]  # missing from tantivy's stubs
-    return SearchResult(hits=hits, total=total, facets=_facets(searcher, facet_query))
+    # Counting needs the matches, not their scores: a cheaper query finding the same ones.
+    unscored = _all_of([_matching(words, query, scored=False), *filters])
+    return SearchResult(hits=hits, total=total, facets=_facets(searcher, unscored))
 
 
-def _matching(words: list[str], query: SearchQuery) -> tantivy.Query:
-    live = _filter(tantivy.Query.term_query(SCHEMA, "live", True))
+def _matching(words: list[str], query: SearchQuery, *, scored: bool) -> tantivy.Query:
+    """Every word matches; without words, every live product. A tombstone holds no text
+    (``to_tantivy``), so no word matches it: with words, the ``live`` clause (a constant 0
+    score) would change no hit and no score, and only cost an intersection with the posting
+    list of every product."""
+    if not words:
+        return _all_of([_filter(tantivy.Query.term_query(SCHEMA, "live", True))])
     last = len(words) - 1
+    word = _word if scored else _word_matches
     return _all_of(
-        [
-            live,
-            *(
-                _word(w, prefix=query.last_word_is_prefix and i == last)
-                for i, w in enumerate(words)
-            ),
-        ]
+        [word(w, prefix=query.last_word_is_prefix and i == last) for i, w in enumerate(words)]
     )
 
 
@@ -80,6 +78,20 @@ def _word(word: str, *, prefix: bool) -> tantivy.Query:
         if edits or prefix:
             inexact = tantivy.Query.fuzzy_term_query(SCHEMA, field, word, edits, True, prefix)
             alternatives.append(tantivy.Query.const_score_query(inexact, boost * INEXACT_WEIGHT))
+    return tantivy.Query.boolean_query([(SHOULD, q) for q in alternatives])
+
+
+def _word_matches(word: str, *, prefix: bool) -> tantivy.Query:
+    """The documents ``_word`` matches, unscored: its inexact clause of a field finds the
+    exact term too (no edit, empty suffix), so the exact one is left out when there is one."""
+    edits = typo_budget(word)
+    if edits or prefix:
+        alternatives = [
+            tantivy.Query.fuzzy_term_query(SCHEMA, field, word, edits, True, prefix)
+            for field, _ in FIELD_BOOSTS
+        ]
+    else:
+        alternatives = [_term(field, word) for field, _ in FIELD_BOOSTS]
     return tantivy.Query.boolean_query([(SHOULD, q) for q in alternatives])
 
 
@@ -130,70 +142,19 @@ def _highlighted(
     products: list[ProductDocument], words: list[str], *, last_is_prefix: bool
 ) -> list[SearchHit]:
     """The page's hits with their fragments. The query's rules run once over the distinct
-    words of the whole page; in ASCII text one regex then finds the matched words, so no
-    Python object is made per word. Without query words there is nothing to mark."""
+    words of the whole page (``PageWords``). Without query words there is nothing to mark."""
     if not words:
         return [SearchHit(product) for product in products]
     matcher = QueryMatcher(words, last_is_prefix=last_is_prefix)
-    texts = [[getattr(product, field) for field in HIGHLIGHTED] for product in products]
-    matched = matcher.learn(page_vocabulary([text for fields in texts for text in fields]))
-    marker = _marker(iter(matched))
-    return [_hit(p, fields, matcher, marker) for p, fields in zip(products, texts, strict=True)]
-
-
-def page_vocabulary(texts: list[str]) -> set[str]:
-    """The distinct words the index made of all ``texts``: the ASCII ones in one regex
-    pass over them joined by spaces (which only separate words)."""
-    ascii_texts = [text for text in texts if text.isascii()]
-    vocabulary = set(_ASCII_WORD.findall(" ".join(ascii_texts).lower()))
-    if len(ascii_texts) < len(texts):
-        for text in texts:
-            if not text.isascii():
-                vocabulary.update(analysed_vocabulary(text))
-    return vocabulary
-
-
-def analysed_vocabulary(text: str) -> set[str]:
-    """The distinct words the index made of ``text``."""
-    if text.isascii():
-        return set(_ASCII_WORD.findall(text.lower()))
-    return {t.text for t in _ANALYZER.pre_tokenize(text).tokens}
-
-
-def marked_words(text: str, matcher: QueryMatcher, marker: re.Pattern[str] | None) -> list[Token]:
-    """The words of ``text`` that the query matches, with their offsets in ``text``."""
-    if text.isascii():
-        # lower() keeps the offsets of ASCII text.
-        return (
-            []
-            if marker is None
-            else [Token(m.group(), m.start(), m.end()) for m in marker.finditer(text.lower())]
-        )
-    tokens = _ANALYZER.pre_tokenize(text).tokens
-    return [
-        Token(t.text, t.char_offset_from, t.char_offset_to)
-        for t in tokens
-        if matcher.matches(t.text)
-    ]
-
-
-def _marker(matched: Iterator[str]) -> re.Pattern[str] | None:
-    """A regex finding exactly the whole ASCII words in ``matched`` (longest first)."""
-    alternatives = sorted((re.escape(w) for w in matched if w.isascii()), key=len, reverse=True)
-    if not alternatives:
-        return None
-    return re.compile(f"{_EDGE_BEFORE}(?:{'|'.join(alternatives)}){_EDGE_AFTER}")
-
-
-def _hit(
-    product: ProductDocument,
-    texts: list[str],
-    matcher: QueryMatcher,
-    marker: re.Pattern[str] | None,
-) -> SearchHit:
-    highlights = {}
-    for field, text in zip(HIGHLIGHTED, texts, strict=True):
-        fragment = highlight(text, marked_words(text, matcher, marker))
-        if fragment:
-            highlights[field] = fragment
-    return SearchHit(product, highlights)
+    page = PageWords([getattr(p, field) for p in products for field in HIGHLIGHTED])
+    marks = iter(page.marked(matcher.learn(page.vocabulary()), matcher))
+    texts = iter(page.texts)
+    hits = []
+    for product in products:
+        highlights = {}
+        for field in HIGHLIGHTED:
+            fragment = highlight(next(texts), next(marks))
+            if fragment:
+                highlights[field] = fragment
+        hits.append(SearchHit(product, highlights))
+    return hits
