@@ -4,6 +4,8 @@ SQLAlchemy handles one."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -117,3 +119,72 @@ def test_a_lost_connection_fails_one_read_and_the_pool_is_replaced(postgres_url:
     finally:
         engine.dispose()
         relay.close()
+
+
+def rename(engine: sa.Engine, thing_id: uuid.UUID, name: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.update(things).where(things.c.id == thing_id).values(name=name))
+
+
+def test_on_a_sqlite_file_each_read_sees_every_commit_before_it(sqlite_url: str) -> None:
+    """The thread's own connection holds no snapshot between reads: a commit by another
+    connection (another process's, say) is read at once, and the read left no transaction
+    open to hold one."""
+    engine = create_engine(sqlite_url)
+    metadata.create_all(engine)
+    writer = create_engine(sqlite_url)  # another process's engine, as far as SQLite knows
+    read = SingleRowRead(engine, BY_ID)
+    try:
+        thing_id = add(writer, name="first")
+        for name in ("second", "third"):
+            before = read.one_or_none({"id": thing_id})
+            rename(writer, thing_id, name)
+            after = read.one_or_none({"id": thing_id})
+            assert before is not None and after == before | {"name": name}
+        own = read._local.db
+        assert own is not None and not own.in_transaction
+        with engine.connect() as conn:  # the pool's connections are not the read's
+            assert conn.connection.dbapi_connection is not own
+    finally:
+        writer.dispose()
+        engine.dispose()
+
+
+def test_on_a_sqlite_file_a_disposed_engine_closes_the_read_connection(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    metadata.create_all(engine)
+    read = SingleRowRead(engine, BY_ID)
+    thing_id = add(engine, name="kept")
+    assert read.one_or_none({"id": thing_id}) is not None
+    first = read._local.db
+
+    engine.dispose()
+    row = read.one_or_none({"id": thing_id})
+
+    assert row is not None and row["name"] == "kept"
+    assert read._local.db is not first
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.execute("SELECT 1")  # closed
+    engine.dispose()
+
+
+def test_a_forked_child_reads_on_a_connection_of_its_own(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    metadata.create_all(engine)
+    read = SingleRowRead(engine, BY_ID)
+    thing_id = add(engine, name="parent")
+    assert read.one_or_none({"id": thing_id}) is not None
+    parents = id(read._local.db)
+    rename(engine, thing_id, "child")
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, then leave without running pytest's teardown
+        row = read.one_or_none({"id": thing_id})
+        ok = row is not None and row["name"] == "child" and id(read._local.db) != parents
+        os.write(writer, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(writer)
+    assert os.read(reader, 1) == b"1"
+    os.waitpid(pid, 0)
+    assert read.one_or_none({"id": thing_id}) is not None  # the parent's still works
+    engine.dispose()

@@ -242,3 +242,60 @@ def test_a_remembered_token_is_refused_once_its_key_is_withdrawn(keys: SigningKe
         decode_access_token(token, lambda _: None, **args)
     with pytest.raises(InvalidToken):  # a different key under the same kid
         decode_access_token(token, lambda _: Ed25519PrivateKey.generate().public_key(), **args)
+
+
+def test_a_remembered_tokens_principal_is_built_once(
+    keys: SigningKeys, verifier: JwksTokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keel_common.auth import jwks as module
+
+    token = keys.token(roles=["seller"])
+    built = []
+    build = module.principal_from_claims
+    monkeypatch.setattr(module, "principal_from_claims", lambda c: built.append(1) or build(c))
+
+    first = verifier.verify(token)
+    assert [verifier.verify(token) for _ in range(3)] == [first] * 3
+    assert built == [1]
+    assert first.roles == {"seller"}
+
+
+def test_a_remembered_principal_is_refused_once_its_token_expires() -> None:
+    keys, now = SigningKeys(), [time.time()]
+    verified = VerifiedTokens(clock=lambda: now[0])
+    token = keys.sign({**keys.claims(), "exp": int(now[0]) + 60})
+    key = keys.keys[keys.current_kid].public_key()
+    decode_access_token(
+        token, lambda _: key, issuer="keel-auth", audience="keel", verified=verified
+    )
+    assert verified.principal(token, lambda _: key, DEFAULT_LEEWAY) is not None
+
+    now[0] += 60 + DEFAULT_LEEWAY.total_seconds()
+
+    assert verified.principal(token, lambda _: key, DEFAULT_LEEWAY) is None
+
+
+def test_a_remembered_principal_is_refused_once_its_key_is_withdrawn(keys: SigningKeys) -> None:
+    verified = VerifiedTokens()
+    token = keys.token()
+    key = keys.keys[keys.current_kid].public_key()
+    decode_access_token(
+        token, lambda _: key, issuer="keel-auth", audience="keel", verified=verified
+    )
+    assert verified.principal(token, lambda _: key, DEFAULT_LEEWAY) is not None
+
+    other = Ed25519PrivateKey.generate().public_key()
+    assert verified.principal(token, lambda _: other, DEFAULT_LEEWAY) is None
+    assert verified.principal(token, lambda _: key, DEFAULT_LEEWAY) is None  # forgotten
+
+
+def test_a_remembered_token_with_malformed_roles_is_refused_every_time(keys: SigningKeys) -> None:
+    verified = VerifiedTokens()
+    token = keys.sign({**keys.claims(), "roles": "admin"})
+    key = keys.keys[keys.current_kid].public_key()
+    decode_access_token(
+        token, lambda _: key, issuer="keel-auth", audience="keel", verified=verified
+    )
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            verified.principal(token, lambda _: key, DEFAULT_LEEWAY)

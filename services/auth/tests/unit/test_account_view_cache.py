@@ -10,7 +10,7 @@ import pytest
 
 from keel_auth.adapters.fakes_views import FakeAccountViews
 from keel_auth.adapters.metrics import ACCOUNT_VIEW_CACHE_READS
-from keel_auth.adapters.view_cache import CachedAccountViews
+from keel_auth.adapters.view_cache import CachedAccountViews, decode, encode
 from keel_auth.domain.commands import ChangePassword, LogOut, UpdateProfile
 from keel_auth.domain.errors import Unauthenticated
 from keel_auth.domain.model import User
@@ -154,3 +154,12 @@ def test_a_store_that_is_down_answers_from_the_database(
 
     assert _me(world, views, ada).name == "Countess"
     assert _reads("unavailable") == unavailable + 1
+
+
+def test_a_cached_copy_is_only_ever_its_own_users(
+    world: World, views: CachedAccountViews, ada: User
+) -> None:
+    copy = encode(_me(world, views, ada))
+
+    assert decode(copy, ada.id) == _me(world, views, ada)
+    assert decode(copy, uuid.uuid4()) is None

@@ -6,8 +6,8 @@ every request into a JWKS download. The algorithm, issuer and audience are pinne
 HS256 signed with the public key, and any other algorithm are refused before a key is used.
 
 A client sends the same access token with every call for its lifetime, so each verifier
-remembers the tokens it verified (``VerifiedTokens``) and skips parsing and the signature
-for them; revocation is still checked on every call, by the verifier.
+remembers the tokens it verified (``VerifiedTokens``) and skips parsing, the signature and
+building the Principal for them; revocation is still checked on every call, by the verifier.
 """
 
 from __future__ import annotations
@@ -58,8 +58,11 @@ class JwksTokenVerifier(TokenVerifier):
         self._verified = VerifiedTokens()
 
     def verify(self, token: str) -> Principal:
-        claims = self._decode(token)
-        principal = principal_from_claims(claims)
+        principal = self._verified.principal(token, self._key_for, self._leeway)
+        if principal is None:
+            claims = self._decode(token)  # verified, and remembered: built once from there
+            remembered = self._verified.principal(token, self._key_for, self._leeway)
+            principal = remembered or principal_from_claims(claims)
         if self._revocations.is_revoked(principal.session_id):
             raise InvalidToken("session revoked")
         return principal
@@ -100,27 +103,54 @@ class VerifiedTokens:
     def __init__(self, size: int = 4096, clock: Callable[[], float] = time.time) -> None:
         self._size = size
         self._clock = clock
-        self._entries: dict[str, tuple[str, Any, dict[str, Any]]] = {}
+        self._entries: dict[str, _Verified] = {}
         self._lock = threading.Lock()
 
     def get(
         self, token: str, key_for: Callable[[str], Any], leeway: timedelta
     ) -> dict[str, Any] | None:
-        entry = self._entries.get(token)
+        entry = self._entry(token, key_for, leeway)
+        return None if entry is None else dict(entry.claims)
+
+    def principal(
+        self, token: str, key_for: Callable[[str], Any], leeway: timedelta
+    ) -> Principal | None:
+        """The Principal of a remembered token (``principal_from_claims``, built once: it
+        is immutable), under the same checks as ``get``; None when ``get`` would be."""
+        entry = self._entry(token, key_for, leeway)
         if entry is None:
             return None
-        kid, key, claims = entry
-        if claims["exp"] <= self._clock() - leeway.total_seconds() or key_for(kid) != key:
-            with self._lock:
-                self._entries.pop(token, None)
-            return None
-        return dict(claims)
+        if entry.principal is None:
+            entry.principal = principal_from_claims(entry.claims)
+        return entry.principal
 
     def put(self, token: str, kid: str, key: Any, claims: dict[str, Any]) -> None:
         with self._lock:
             if len(self._entries) >= self._size:
                 del self._entries[next(iter(self._entries))]
-            self._entries[token] = (kid, key, dict(claims))
+            self._entries[token] = _Verified(kid, key, dict(claims))
+
+    def _entry(
+        self, token: str, key_for: Callable[[str], Any], leeway: timedelta
+    ) -> _Verified | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if entry.exp <= self._clock() - leeway.total_seconds() or key_for(entry.kid) != entry.key:
+            with self._lock:
+                self._entries.pop(token, None)
+            return None
+        return entry
+
+
+class _Verified:
+    """A verified token's claims (never handed out: ``get`` copies them) and its Principal."""
+
+    __slots__ = ("claims", "exp", "key", "kid", "principal")
+
+    def __init__(self, kid: str, key: Any, claims: dict[str, Any]) -> None:
+        self.kid, self.key, self.claims, self.exp = kid, key, claims, claims["exp"]
+        self.principal: Principal | None = None
 
 
 def decode_access_token(

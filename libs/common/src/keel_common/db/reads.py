@@ -10,7 +10,10 @@ apply (UUIDs, JSON, UTC datetimes) are looked up once.
 On PostgreSQL the read runs in autocommit: one round trip instead of BEGIN, SELECT,
 ROLLBACK, and a single statement sees one consistent snapshot on its own. SQLite is left as
 it is: Python's sqlite3 begins a transaction only before a write, so a SELECT already runs
-on its own there.
+on its own there. On a SQLite file each thread reads over a connection of its own, taken
+from the pool once and detached from it: checking one out and back in (the reset's
+rollback included) cost as much CPU as the read. Only SELECTs run on it, so it never opens
+a transaction and every read sees what was committed before it started, by any process.
 
 Failures surface as SQLAlchemy's exceptions (parameters hidden), and a lost connection
 invalidates the pool, as a failed ``Connection.execute`` would.
@@ -18,13 +21,27 @@ invalidates the pool, as a failed ``Connection.execute`` would.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import QueuePool
 
 _Processor = Callable[[Any], Any] | None
+
+# Bumped in a forked child: a connection opened before the fork belongs to the parent.
+_forks = 0
+
+
+def _count_fork() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_count_fork)
 
 
 class _Compiled:
@@ -74,14 +91,24 @@ class SingleRowRead:
         # the dialect knows the server it compiles for.
         self._compiled: _Compiled | None = None
         self._autocommit = self._dialect.name != "sqlite"
+        # A SQLite file (QueuePool): a connection per thread. Not in memory: a detached
+        # connection would take that database away from the pool.
+        self._own = self._dialect.name == "sqlite" and isinstance(engine.pool, QueuePool)
+        self._local = threading.local()
+        self._disposals = 0
+        if self._own:
+            sa.event.listen(engine, "engine_disposed", self._disposed)
 
     def one_or_none(self, params: Mapping[str, Any]) -> dict[str, Any] | None:
-        connection = self._engine.raw_connection()
-        try:
-            compiled = self._compiled or self._compile()
-            rows = self._fetch(connection, compiled.sql, compiled.bind(params))
-        finally:
-            connection.close()
+        compiled = self._compiled or self._compile()
+        if self._own:
+            rows = self._fetch_own(compiled.sql, compiled.bind(params))
+        else:
+            connection = self._engine.raw_connection()
+            try:
+                rows = self._fetch(connection, compiled.sql, compiled.bind(params))
+            finally:
+                connection.close()
         if not rows:
             return None
         if len(rows) > 1:
@@ -91,6 +118,33 @@ class SingleRowRead:
     def _compile(self) -> _Compiled:
         self._compiled = _Compiled(self._statement, self._dialect)
         return self._compiled
+
+    def _fetch_own(self, sql: str, values: Any) -> list[Any]:
+        """On this thread's own SQLite connection (opened by the pool: its pragmas)."""
+        local = self._local
+        db: Any = getattr(local, "db", None)
+        if db is None or local.epoch != (_forks, self._disposals):
+            if db is not None and local.epoch[0] == _forks:
+                db.close()  # the engine was disposed; one a parent opened is only dropped
+            pooled = self._engine.raw_connection()
+            pooled.detach()
+            db = local.db = pooled.dbapi_connection
+            local.epoch = (_forks, self._disposals)
+        try:
+            cursor = db.cursor()
+            try:
+                cursor.execute(sql, values)
+                return list(cursor.fetchmany(2))
+            finally:
+                cursor.close()
+        except self._dialect.loaded_dbapi.Error as error:
+            local.db = None
+            db.close()
+            disconnected = self._dialect.is_disconnect(error, db, None)
+            raise self._error(sql, error, disconnected) from error
+
+    def _disposed(self, _engine: Engine) -> None:
+        self._disposals += 1
 
     def _fetch(self, connection: Any, sql: str, values: Any) -> list[Any]:
         try:
@@ -117,6 +171,9 @@ class SingleRowRead:
             # every other one opened before it (a restarted database dropped them all).
             connection.invalidate(error)
             self._engine.dispose()
+        return self._error(sql, error, disconnected)
+
+    def _error(self, sql: str, error: Any, disconnected: bool) -> sa.exc.StatementError:
         return sa.exc.DBAPIError.instance(
             sql,
             None,

@@ -30,7 +30,7 @@ from keel_auth.domain.oidc import Identity
 from keel_auth.domain.policy import Limit
 from keel_auth.service_layer import ports
 from keel_auth.service_layer.views import AccountViews
-from keel_common.auth import InvalidToken
+from keel_common.auth import InvalidToken, Principal, principal_from_claims
 from keel_common.pagination import Position
 
 
@@ -392,6 +392,9 @@ class FakeAccessTokens(ports.AccessTokens):
         if token not in self.claims:
             raise InvalidToken("unknown token")
         return self.claims[token]
+
+    def principal(self, token: str) -> Principal:
+        return principal_from_claims(self.decode(token))
 
 
 class FakeThrottle(ports.Throttle):

@@ -12,8 +12,9 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import zip_longest
 from typing import Any
 
 import jwt
@@ -58,6 +59,9 @@ class SigningKey:
     signs_from: datetime
     #: Derived once when the key is loaded: every verification asks for it.
     public_key: Ed25519PublicKey
+    #: When it leaves the JWKS: once its successor signs, its tokens live one lifetime more.
+    #: None for the newest key. Set by ``SigningKeyStore`` as it loads the keys in order.
+    retires_at: datetime | None = None
 
 
 class SigningKeyStore:
@@ -78,6 +82,7 @@ class SigningKeyStore:
         self._lifetime = token_lifetime + DEFAULT_LEEWAY
         self._refresh_seconds = refresh_seconds
         self._keys: list[SigningKey] = []
+        self._by_kid: dict[str, SigningKey] = {}
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
 
@@ -147,16 +152,18 @@ class SigningKeyStore:
         return active[-1]
 
     def public_key(self, kid: str) -> Any:
-        key = self._find(kid, self._load())
+        key = self._find(kid)
         if key is None and time.monotonic() - self._loaded_at > 1.0:
             # A key another process just added; at most one extra read per second, so random
             # kids in forged tokens cannot turn into a database query each.
-            key = self._find(kid, self._load(force=True))
+            self._load(force=True)
+            key = self._find(kid)
         return key.public_key if key else None
 
-    def _find(self, kid: str, keys: list[SigningKey]) -> SigningKey | None:
-        now = self._clock()
-        return next((k for k in keys if k.kid == kid and self._published(k, now)), None)
+    def _find(self, kid: str) -> SigningKey | None:
+        self._load()
+        key = self._by_kid.get(kid)
+        return key if key is not None and self._published(key, self._clock()) else None
 
     def jwks(self) -> dict[str, Any]:
         now = self._clock()
@@ -170,11 +177,11 @@ class SigningKeyStore:
     def _published(self, key: SigningKey, now: datetime) -> bool:
         """Signing now or soon, or stopped signing (a successor took over) recently enough
         that tokens it signed may still be alive."""
-        position = self._keys.index(key)
-        successors = [k.signs_from for k in self._keys[position + 1 :] if k.signs_from <= now]
-        return not successors or now < successors[0] + self._lifetime
+        return key.retires_at is None or now < key.retires_at
 
     def _load(self, force: bool = False) -> list[SigningKey]:
+        if not force and time.monotonic() - self._loaded_at <= self._refresh_seconds:
+            return self._keys  # every verification passes here: no lock while fresh
         with self._lock:
             if force or time.monotonic() - self._loaded_at > self._refresh_seconds:
                 with self._engine.connect() as conn:
@@ -183,7 +190,14 @@ class SigningKeyStore:
                             signing_keys.c.signs_from, signing_keys.c.pk
                         )
                     ).all()
-                self._keys = [self._decrypt(row) for row in rows]
+                keys = [self._decrypt(row) for row in rows]
+                # In signing order, a key's successor is the next one: it retires a
+                # lifetime after that one starts (and is published until then).
+                self._keys = [
+                    replace(key, retires_at=after.signs_from + self._lifetime if after else None)
+                    for key, after in zip_longest(keys, keys[1:])
+                ]
+                self._by_kid = {key.kid: key for key in self._keys}
                 self._loaded_at = time.monotonic()
             return self._keys
 
@@ -235,6 +249,15 @@ class JwtAccessTokens(ports.AccessTokens):
             verified=self._verified,
         )
 
+    def principal(self, token: str) -> Principal:
+        # Built once per remembered token (``VerifiedTokens.principal``), not on every call.
+        remembered = self._verified.principal(token, self._keys.public_key, DEFAULT_LEEWAY)
+        if remembered is None:
+            claims = self.decode(token)
+            remembered = self._verified.principal(token, self._keys.public_key, DEFAULT_LEEWAY)
+            return remembered or principal_from_claims(claims)
+        return remembered
+
 
 class LocalTokenVerifier(TokenVerifier):
     """Auth verifies its own tokens with the keys it holds, plus the shared denylist unless
@@ -245,7 +268,7 @@ class LocalTokenVerifier(TokenVerifier):
         self._revocations = revocations
 
     def verify(self, token: str) -> Principal:
-        principal = principal_from_claims(self._tokens.decode(token))
+        principal = self._tokens.principal(token)
         if self._revocations is not None and self._revocations.is_revoked(principal.session_id):
             raise InvalidToken("session revoked")
         return principal

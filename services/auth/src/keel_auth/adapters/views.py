@@ -16,8 +16,7 @@ from keel_auth.service_layer.views import AccountView, AccountViews
 from keel_common.db import SingleRowRead
 
 _ACCOUNT_OF_LIVE_SESSION = (
-    sa.select(
-        users.c.id,
+    sa.select(  # not the id: the statement's own ``user_id``, not parsed from each row
         users.c.email,
         users.c.name,
         users.c.phone,
@@ -46,4 +45,4 @@ class SqlAlchemyAccountViews(AccountViews):
     def of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> AccountView | None:
         params = {"session_id": session_id, "user_id": user_id}
         row = self._account_of_live_session.one_or_none(params)
-        return None if row is None else AccountView(**row)
+        return None if row is None else AccountView(id=user_id, **row)

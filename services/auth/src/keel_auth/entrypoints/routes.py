@@ -195,7 +195,7 @@ def me() -> Any:
     # The view reads the session's row (or the denylist, cached): the signature is enough here.
     auth = _auth()
     principal = require_principal(auth.signatures)
-    return _json(UserOut.of(sessions.current_user(principal, auth.views)))
+    return UserOut.document(sessions.current_user(principal, auth.views)), 200
 
 
 @api.post("/otp/request", responses={202: None})

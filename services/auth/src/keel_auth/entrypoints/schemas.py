@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
+from pydantic_core import to_jsonable_python
 
 from keel_auth.domain.model import User
 from keel_auth.service_layer.steps import TokenPair
@@ -96,9 +97,6 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, user: User | AccountView) -> UserOut:
-        created = user.created_at
-        if created.tzinfo is None:  # SQLite hands back naive UTC values
-            created = created.replace(tzinfo=UTC)
         return cls(
             id=user.id,
             email=user.email,
@@ -109,8 +107,31 @@ class UserOut(BaseModel):
             roles=list(user.roles),
             email_verified=user.email_verified,
             locale=user.locale,
-            created_at=created,
+            created_at=_aware(user.created_at),
         )
+
+    @staticmethod
+    def document(user: User | AccountView) -> dict[str, Any]:
+        """``UserOut.of(user).model_dump(mode="json")`` without building the model: every
+        call of a signed-in client reads it (``GET /v1/auth/me``), and pydantic's validation
+        and dump cost more than the rest of the answer's rendering."""
+        return {
+            "id": str(user.id),
+            "email": user.email,
+            "name": user.name,
+            "phone": user.phone,
+            "phone_verified": user.phone_verified and user.phone is not None,
+            "pending_phone": user.pending_phone,
+            "roles": list(user.roles),
+            "email_verified": user.email_verified,
+            "locale": user.locale,
+            "created_at": to_jsonable_python(_aware(user.created_at)),
+        }
+
+
+def _aware(created: datetime) -> datetime:
+    """SQLite hands back naive UTC values."""
+    return created.replace(tzinfo=UTC) if created.tzinfo is None else created
 
 
 class TokenPairOut(BaseModel):

@@ -31,7 +31,7 @@ from keel_auth.domain.model import (
 )
 from keel_auth.domain.policy import Limit
 from keel_auth.service_layer.oidc_ports import IdentityRepository, OidcStateRepository
-from keel_common.auth.principal import RevocationList
+from keel_common.auth.principal import Principal, RevocationList
 from keel_common.pagination import Position
 from keel_common.unit_of_work import AbstractUnitOfWork
 
@@ -336,6 +336,11 @@ class AccessTokens(abc.ABC):
     def decode(self, token: str) -> dict[str, Any]:
         """The verified claims, or ``keel_common.auth.InvalidToken``. Does not check
         revocation: the caller looks the session up."""
+
+    @abc.abstractmethod
+    def principal(self, token: str) -> Principal:
+        """Who ``decode``'s claims stand for (``keel_common.auth.principal_from_claims``),
+        under the same checks; an adapter that remembers verified tokens may remember this."""
 
 
 class Throttle(abc.ABC):

@@ -14,13 +14,13 @@ from __future__ import annotations
 import abc
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class AccountView:
-    """What the account's owner sees of it."""
+class AccountView(NamedTuple):
+    """What the account's owner sees of it. Immutable plain data, built on every call: a
+    named tuple is made in a third of a frozen dataclass's time (ten ``object.__setattr__``)."""
 
     id: uuid.UUID
     email: str
