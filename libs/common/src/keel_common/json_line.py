@@ -3,11 +3,44 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from json.encoder import (  # type: ignore[attr-defined]
+    c_make_encoder,
+    encode_basestring,
+    encode_basestring_ascii,
+)
 from typing import Any
 
 from pythonjsonlogger.json import JsonEncoder, JsonFormatter
+
+
+class _UtcSeconds:
+    """``datetime.fromtimestamp(created, UTC).isoformat()``, the date and time of day made
+    once per second: every line carries the time, and a datetime object per line cost more
+    than encoding the rest of it."""
+
+    def __init__(self) -> None:
+        # One tuple, replaced whole: threads of a gthread worker share the formatter.
+        self._second: tuple[float, str] = (math.nan, "")
+
+    def isoformat(self, created: float) -> str:
+        # As CPython's datetime splits a timestamp: the fraction rounded half-to-even to
+        # whole microseconds, a round up to 1e6 carried into the second.
+        fraction, second = math.modf(created)
+        micro = round(fraction * 1e6)
+        if micro >= 1_000_000:
+            micro -= 1_000_000
+            second += 1.0
+        elif micro < 0:
+            micro += 1_000_000
+            second -= 1.0
+        known, prefix = self._second
+        if second != known:
+            prefix = datetime.fromtimestamp(second, UTC).isoformat()[:-6]
+            self._second = (second, prefix)
+        return f"{prefix}.{micro:06d}+00:00" if micro else f"{prefix}+00:00"
 
 
 class JsonLineFormatter(JsonFormatter):
@@ -19,7 +52,17 @@ class JsonLineFormatter(JsonFormatter):
         super().__init__(*args, **kwargs)
         self._fields = tuple((f, self._get_rename(f)) for f in self._required_fields)
         self._plain = not (self.defaults or self.static_fields or self.prefix)
-        self._encode = JsonEncoder(ensure_ascii=self.json_ensure_ascii).encode
+        encoder = JsonEncoder(ensure_ascii=self.json_ensure_ascii)
+        self._encode = encoder.encode
+        self._c_encode = None
+        if c_make_encoder is not None and encoder.indent is None:  # as ``iterencode`` decides
+            self._c_encode = c_make_encoder(
+                None, encoder.default,
+                encode_basestring_ascii if encoder.ensure_ascii else encode_basestring,
+                encoder.indent, encoder.key_separator, encoder.item_separator,
+                encoder.sort_keys, encoder.skipkeys, encoder.allow_nan,
+            )  # fmt: skip
+        self._clock = _UtcSeconds()
 
     def format(self, record: logging.LogRecord) -> str:
         if not self._plain or isinstance(record.msg, dict):
@@ -50,8 +93,20 @@ class JsonLineFormatter(JsonFormatter):
         for key, value in attributes.items():
             if key not in skip and not key.startswith("_"):
                 line[rename.get(key, key)] = value
-        line[self._get_rename("time")] = datetime.fromtimestamp(created, UTC).isoformat()
-        return self._encode(line)
+        line[self._get_rename("time")] = self._clock.isoformat(created)
+        return self._dumps(line)
+
+    def _dumps(self, line: dict[str, Any]) -> str:
+        """``self._encode(line)``: the same C encoder, made once rather than on each call
+        (its nine arguments parsed, a closure and a markers dict made), and without the
+        check for circular references, which a line -- flat, made here -- cannot hold;
+        anything that fails is encoded again the ordinary way, to fail the ordinary way."""
+        if self._c_encode is None:
+            return self._encode(line)
+        try:
+            return "".join(self._c_encode(line, 0))
+        except Exception:  # noqa: BLE001 -- the ordinary encoder raises its own error
+            return self._encode(line)
 
 
 def json_formatter() -> JsonFormatter:

@@ -23,11 +23,15 @@ from typing import Any
 from keel_common.json_line import JsonLineFormatter
 from keel_common.logging import (
     _RECORD_FIELDS,
+    _SCALARS,
     KEEL_HANDLER,
+    REDACTED,
     ContextFilter,
     RedactingFilter,
+    _may_hold_secret,
+    is_secret_key,
+    redact,
     redact_text,
-    scrub_extra,
 )
 
 _CALL_HANDLERS = logging.Logger.callHandlers
@@ -55,10 +59,11 @@ def log_line(logger: logging.Logger, level: int, message: str, extra: Mapping[st
         return
     context, _redacting = handler.filters
     service, request_id, trace_id, span_id = context.context()  # type: ignore[union-attr]
+    clean = not _may_hold_secret(message)
     fields = {"levelname": logging.getLevelName(level), "name": logger.name,
-              "message": redact_text(message), "service": service,
+              "message": message if clean else redact_text(message), "service": service,
               "request_id": request_id, "trace_id": trace_id, "span_id": span_id}  # fmt: skip
-    extras = {key: scrub_extra(key, value) for key, value in extra.items()}
+    extras = _scrubbed(extra, message if clean else None)
     line = handler.formatter.line(fields, extras, time.time())  # type: ignore[union-attr]
     with handler.lock:  # type: ignore[union-attr]
         try:
@@ -66,6 +71,50 @@ def log_line(logger: logging.Logger, level: int, message: str, extra: Mapping[st
             handler.flush()
         except Exception:  # noqa: BLE001 -- as StreamHandler.emit: a failed write fails no request
             handler.handleError(_record(logger, level, message, extra))
+
+
+# Extras' key names found secret or not, and string values ``redact`` leaves as they are:
+# the access line's keys, methods and route templates come back on every request.
+_secret_names: dict[str, bool] = {}
+_kept_texts: set[str] = set()
+_MAX_REMEMBERED = 4096
+_MAX_KEPT_LENGTH = 256
+
+
+def _scrubbed(extra: Mapping[str, Any], clean_text: str | None) -> dict[str, Any]:
+    """``{key: scrub_extra(key, value)}``, the same values found with less work.
+
+    ``clean_text`` is the line's message when ``redact_text`` has nothing to look at in it:
+    ASCII and none of the rules' triggers. A string found inside it is ASCII, and its lower
+    case is inside the message's, so it holds no trigger either and is left as it is: the
+    access line's method and path are parts of its message."""
+    scrubbed: dict[str, Any] = {}
+    for key, value in extra.items():
+        secret = _secret_names.get(key)
+        if secret is None:
+            secret = is_secret_key(key)
+            if type(key) is str and len(_secret_names) < _MAX_REMEMBERED:
+                _secret_names[key] = secret
+        if secret:
+            scrubbed[key] = REDACTED
+        elif value is None or type(value) in _SCALARS:
+            scrubbed[key] = value
+        elif type(value) is str:
+            scrubbed[key] = _kept_text(value, clean_text)
+        else:
+            scrubbed[key] = redact(value)
+    return scrubbed
+
+
+def _kept_text(value: str, clean_text: str | None) -> str:
+    if (clean_text is not None and value in clean_text) or value in _kept_texts:
+        return value
+    redacted = redact_text(value)
+    if redacted is value and len(value) <= _MAX_KEPT_LENGTH:
+        if len(_kept_texts) >= _MAX_REMEMBERED:
+            _kept_texts.clear()  # unlikely (paths in messages that need scrubbing): start over
+        _kept_texts.add(value)
+    return redacted
 
 
 def _record(logger: logging.Logger, level: int, message: str, extra: Any) -> logging.LogRecord:

@@ -12,6 +12,8 @@ aggregated when ``/metrics`` is scraped (``metrics_payload`` does the aggregatio
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,6 +27,8 @@ from prometheus_client import (
     start_http_server,
 )
 from prometheus_client.registry import Collector
+
+_Child = TypeVar("_Child")
 
 # In multiprocess mode every metric below opens a file in this directory as it is defined;
 # a process started before gunicorn prepared it (migrate, grpc, worker) must not crash.
@@ -102,6 +106,22 @@ OUTBOX_OLDEST_AGE = Gauge(
     ["service"],
     multiprocess_mode="max",
 )
+
+
+def labelled_once(labels: Callable[..., _Child]) -> Callable[..., _Child]:
+    """``labels`` (a metric's ``.labels``, or a function of label values that makes several
+    children) called once per distinct label values, its answer kept: a hot path's counter
+    pays a dict lookup instead of prometheus_client's lock, validation and key building.
+    Label values must come from a small set (route templates, results), never from input."""
+    made: dict[tuple[object, ...], _Child] = {}
+
+    def child(*values: object) -> _Child:
+        found = made.get(values)
+        if found is None:
+            found = made[values] = labels(*values)
+        return found
+
+    return child
 
 
 def metrics_payload(service: str | None = None) -> tuple[bytes, str]:

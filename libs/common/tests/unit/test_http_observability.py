@@ -147,3 +147,48 @@ def test_unmatched_paths_share_one_label(client: FlaskClient) -> None:
     client.get("/v1/random-1")
     client.get("/v1/random-2")
     assert sample("keel_http_requests_total", **labels) == before + 2
+
+
+def test_red_series_add_what_inc_and_observe_add() -> None:
+    """The hot path writes the series' values itself; a twin fed through the public calls
+    must export the same samples, a latency on a bucket's bound included."""
+    from prometheus_client import CollectorRegistry, Counter, Histogram
+
+    from keel_common.http.observability import _RedSeries
+    from keel_common.metrics import LATENCY_BUCKETS
+
+    twins = CollectorRegistry()
+    requests = Counter("twin_requests", "", ["service", "method", "route", "status"],
+                       registry=twins)  # fmt: skip
+    errors = Counter("twin_errors", "", ["service", "method", "route"], registry=twins)
+    latency = Histogram("twin_latency", "", ["service", "method", "route"],
+                        buckets=LATENCY_BUCKETS, registry=twins)  # fmt: skip
+    labels = ("red-twin", "GET", "/v1/red/<int:n>")
+    series = _RedSeries(*labels, 503)
+    for elapsed in (0.0, 1e-9, 0.005, 0.0050001, 0.1, 0.3, 2.5, 10.0, 11.0):
+        series.record(elapsed)
+        requests.labels(*labels, "503").inc()
+        errors.labels(*labels).inc()
+        latency.labels(*labels).observe(elapsed)
+
+    def samples(registry: CollectorRegistry, names: dict[str, str]) -> list[object]:
+        return sorted(
+            (names[metric.name] + s.name.removeprefix(metric.name), sorted(s.labels.items()),
+             s.value)
+            for metric in registry.collect()
+            for s in metric.samples
+            if s.labels.get("service") == "red-twin" and not s.name.endswith("_created")
+        )  # fmt: skip
+
+    ours = samples(
+        REGISTRY,
+        {
+            "keel_http_requests": "requests",
+            "keel_http_request_errors": "errors",
+            "keel_http_request_duration_seconds": "latency",
+        },
+    )
+    theirs = samples(twins, {"twin_requests": "requests", "twin_errors": "errors",
+                             "twin_latency": "latency"})  # fmt: skip
+    assert ours == theirs
+    assert len(theirs) == 1 + 1 + len(LATENCY_BUCKETS) + 1 + 2  # +Inf bucket, count, sum

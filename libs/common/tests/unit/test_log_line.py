@@ -28,6 +28,15 @@ CASES: list[tuple[int, str, dict[str, Any]]] = [
      {"path": f"/v1/x/{JWT}?password=hunter2", "token": "opaque-1", "n": None,
       "nested": {"api_key": "k-1", "ok": [1.5, "Bearer abcdefghij"]}}),
     (logging.INFO, "caf\u00e9 \u2603", {"unicode": "\u00e9t\u00e9"}),
+    # A message with nothing to scrub lets its own parts through unscrubbed, nothing else;
+    # a message with a secret does not, though the value is a part of it.
+    (logging.INFO, "GET /v1/items 200",
+     {"method": "GET", "path": "/v1/items", "query": "password=hunter2", "n": 1, "f": 0.5,
+      "b": True, "none": None}),
+    (logging.INFO, "GET /v1/items?password=hunter2 200",
+     {"method": "GET", "path": "/v1/items?password=hunter2"}),
+    (logging.INFO, "GET /v1/items?password=hunter2 200",
+     {"method": "GET", "path": "/v1/items?password=hunter2"}),  # again: nothing remembered
 ]  # fmt: skip
 
 

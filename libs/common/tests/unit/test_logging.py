@@ -245,3 +245,20 @@ def test_the_line_is_the_one_python_json_logger_writes(
         ContextFilter("svc").filter(record)
     twin = logging.makeLogRecord(dict(record.__dict__))
     assert json_formatter().format(record) == library.format(twin)
+
+
+def test_the_lines_time_is_datetimes_isoformat() -> None:
+    """The time is made once per second and the microseconds added (``_UtcSeconds``): the
+    same text as ``datetime.fromtimestamp(t, UTC).isoformat()``, ties and carries included."""
+    import random
+
+    from keel_common.json_line import _UtcSeconds
+
+    clock, draw = _UtcSeconds(), random.Random(12)
+    times = [0.0, -0.5, -1.0000004, 1.9999995, 1.9999996, 2.0000005, 1_764_936_000.123456,
+             1_764_936_000.0000005, 1_764_936_000.9999996, 1_764_936_001.0]  # fmt: skip
+    times += [draw.randint(0, 2**32) + draw.randint(0, 10**6) / 1e6 for _ in range(20_000)]
+    times += [draw.uniform(-2e9, 4e9) for _ in range(20_000)]
+    for created in times:
+        expected = datetime.datetime.fromtimestamp(created, datetime.UTC).isoformat()
+        assert clock.isoformat(created) == expected, created

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from bisect import bisect_left
 from contextvars import Token
 from typing import Any, NamedTuple
 
@@ -21,7 +22,7 @@ from keel_common.http.json_depth import MAX_JSON_DEPTH, too_deep
 from keel_common.http.problems import ProblemError
 from keel_common.log_line import log_line
 from keel_common.logging import ACCESS_LOGGER
-from keel_common.metrics import HTTP_ERRORS, HTTP_LATENCY, HTTP_REQUESTS
+from keel_common.metrics import HTTP_ERRORS, HTTP_LATENCY, HTTP_REQUESTS, labelled_once
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 #: Route variables whose value is a secret (``/export/<token>``): never logged.
@@ -96,22 +97,33 @@ def _check_body() -> None:
         raise ProblemError(400, "Malformed JSON", "The request body is not valid JSON.") from None
 
 
-# The RED series of one (service, method, route, status): looked up once, then reused.
-_Series = tuple[Any, Any, Any]
-_series: dict[tuple[str, str, str, int], _Series] = {}
+class _RedSeries:
+    """The RED series of one (service, method, route, status), made once (``_red_series``),
+    and what one request adds to them: what ``inc()`` and ``observe()`` add, written to their
+    values directly. The public calls check on every request what holds for every child
+    (observable, a positive amount, no exemplar) and walk the buckets in Python."""
+
+    __slots__ = ("_bounds", "_buckets", "_errors", "_requests", "_sum")
+
+    def __init__(self, service: str, method: str, route: str, status: int) -> None:
+        latency = HTTP_LATENCY.labels(service, method, route)
+        self._requests = HTTP_REQUESTS.labels(service, method, route, str(status))._value
+        self._sum = latency._sum
+        self._bounds = tuple(latency._upper_bounds)  # ascending, +Inf last
+        self._buckets = tuple(latency._buckets)
+        self._errors = HTTP_ERRORS.labels(service, method, route)._value if status >= 500 else None
+
+    def record(self, elapsed: float) -> None:
+        self._requests.inc(1)
+        self._sum.inc(elapsed)
+        # ``observe`` counts the first bucket whose bound is >= elapsed: bisect_left's index.
+        self._buckets[bisect_left(self._bounds, elapsed)].inc(1)
+        if self._errors is not None:
+            self._errors.inc(1)
 
 
-def _red_series(service: str, method: str, route: str, status: int) -> _Series:
-    key = (service, method, route, status)
-    series = _series.get(key)
-    if series is None:
-        series = (
-            HTTP_REQUESTS.labels(service, method, route, str(status)),
-            HTTP_LATENCY.labels(service, method, route),
-            HTTP_ERRORS.labels(service, method, route) if status >= 500 else None,
-        )
-        _series[key] = series  # bounded: routes are templates, methods and statuses few
-    return series
+# Bounded: routes are templates, methods and statuses few.
+_red_series = labelled_once(_RedSeries)
 
 
 def _finish_request(response: Response) -> Response:
@@ -125,13 +137,7 @@ def _finish_request(response: Response) -> Response:
     route = rule.rule if rule else UNMATCHED_ROUTE
     method = current.method if current.method in _METHODS else "OTHER"
     status = response.status_code
-    requests, latency, errors = _red_series(
-        current_app.config["KEEL_SERVICE"], method, route, status
-    )
-    requests.inc()
-    latency.observe(elapsed)
-    if errors is not None:
-        errors.inc()
+    _red_series(current_app.config["KEEL_SERVICE"], method, route, status).record(elapsed)
     # The path only: query strings and bodies may carry secrets and personal data; a path
     # that carries one itself (a single-use link's token) is logged as its route template.
     path = (

@@ -24,17 +24,15 @@ from keel_auth.adapters.metrics import (
 )
 from keel_auth.service_layer.views import AccountView, AccountViews
 from keel_common.cache import GenerationalCache, KeyValueStore
+from keel_common.metrics import labelled_once
 
 _PREFIX = "keel:auth:account-view:"
-_COUNTERS: dict[str, Any] = {}
+_READS = labelled_once(ACCOUNT_VIEW_CACHE_READS.labels)
 
 
 def _count(kind: str, result: str) -> None:
     """``ACCOUNT_VIEW_CACHE_READS`` by result, each labelled child looked up once."""
-    child = _COUNTERS.get(result)
-    if child is None:
-        child = _COUNTERS[result] = ACCOUNT_VIEW_CACHE_READS.labels(result)
-    child.inc()
+    _READS(result).inc()
 
 
 def _count_invalidation(result: str) -> None:

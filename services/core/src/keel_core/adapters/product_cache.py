@@ -15,6 +15,7 @@ from uuid import UUID
 from pydantic import TypeAdapter
 
 from keel_common.cache import GenerationalCache, KeyValueStore
+from keel_common.metrics import labelled_once
 from keel_core.adapters.metrics import PRODUCT_CACHE_INVALIDATIONS, PRODUCT_CACHE_READS
 from keel_core.domain.products import ProductSnapshot
 from keel_core.service_layer.caching import Lookup, ProductCache, ProductDocument
@@ -51,15 +52,12 @@ _DOCUMENT = _Raw(_document)
 _RAW = _Raw()
 
 
-_READS: dict[tuple[str, str], Any] = {}
+_READS = labelled_once(PRODUCT_CACHE_READS.labels)
 
 
 def _count(kind: str, result: str) -> None:
     """``PRODUCT_CACHE_READS`` by kind and result, the labelled child looked up once."""
-    child = _READS.get((kind, result))
-    if child is None:
-        child = _READS[kind, result] = PRODUCT_CACHE_READS.labels(kind, result)
-    child.inc()
+    _READS(kind, result).inc()
 
 
 def _count_invalidation(result: str) -> None:
