@@ -2,16 +2,20 @@
 whole platform: an admin signs in and cancels an order, changes an app-version threshold and
 rebuilds the search index; a user-role account is refused in the browser and by every admin API.
 
-Screenshots for the README are written to docs/screenshots/ by this run.
+Every run takes the README's screenshots; they replace docs/screenshots/ only with
+KEEL_UPDATE_SCREENSHOTS=1 (otherwise a test run would rewrite tracked files in the checkout).
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import requests
@@ -21,7 +25,11 @@ from .browser import chromium
 from .client import TIMEOUT, User, create_product, eventually, place_order, read_emails
 from .platform import BIN, ROOT, Platform
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("KEEL_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "keel-screenshots"
+)
 NOBODY = "00000000-0000-4000-8000-000000000000"
 # Every admin API the console uses, each with a body the admin could send.
 ADMIN_APIS: list[tuple[str, str, dict[str, object] | None]] = [

@@ -3,7 +3,8 @@ user, revokes their sessions (their token then gets 401 at auth and at core at o
 disables and re-enables the account (sign-in refused, then accepted); staff operate but are
 not offered roles (403 from the API); a user-role account is refused by every users API.
 
-Writes the "dashboard" and "user" screenshots for the README to docs/screenshots/.
+Takes the "dashboard" and "user" screenshots for the README (docs/screenshots/ with
+KEEL_UPDATE_SCREENSHOTS=1, as test_console).
 """
 
 from __future__ import annotations
