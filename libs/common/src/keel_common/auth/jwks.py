@@ -58,11 +58,9 @@ class JwksTokenVerifier(TokenVerifier):
         self._verified = VerifiedTokens()
 
     def verify(self, token: str) -> Principal:
-        principal = self._verified.principal(token, self._key_for, self._leeway)
-        if principal is None:
-            claims = self._decode(token)  # verified, and remembered: built once from there
-            remembered = self._verified.principal(token, self._key_for, self._leeway)
-            principal = remembered or principal_from_claims(claims)
+        principal = self._verified.principal_or_decode(
+            token, self._key_for, self._leeway, self._decode
+        )
         if self._revocations.is_revoked(principal.session_id):
             raise InvalidToken("session revoked")
         return principal
@@ -123,6 +121,21 @@ class VerifiedTokens:
         if entry.principal is None:
             entry.principal = principal_from_claims(entry.claims)
         return entry.principal
+
+    def principal_or_decode(
+        self,
+        token: str,
+        key_for: Callable[[str], Any],
+        leeway: timedelta,
+        decode: Callable[[str], dict[str, Any]],
+    ) -> Principal:
+        """``principal`` of a remembered token; otherwise ``decode`` verifies it (raising if
+        it is not valid) and, as it remembers it, its Principal is built from there once."""
+        remembered = self.principal(token, key_for, leeway)
+        if remembered is None:
+            claims = decode(token)
+            remembered = self.principal(token, key_for, leeway) or principal_from_claims(claims)
+        return remembered
 
     def put(self, token: str, kid: str, key: Any, claims: dict[str, Any]) -> None:
         with self._lock:

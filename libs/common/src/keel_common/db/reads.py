@@ -131,12 +131,7 @@ class SingleRowRead:
             db = local.db = pooled.dbapi_connection
             local.epoch = (_forks, self._disposals)
         try:
-            cursor = db.cursor()
-            try:
-                cursor.execute(sql, values)
-                return list(cursor.fetchmany(2))
-            finally:
-                cursor.close()
+            return _at_most_two(db, sql, values)
         except self._dialect.loaded_dbapi.Error as error:
             local.db = None
             db.close()
@@ -152,12 +147,7 @@ class SingleRowRead:
             if self._autocommit:
                 self._dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
             try:
-                cursor = connection.cursor()
-                try:
-                    cursor.execute(sql, values)
-                    return list(cursor.fetchmany(2))
-                finally:
-                    cursor.close()
+                return _at_most_two(connection, sql, values)
             finally:
                 if self._autocommit and connection.is_valid:
                     self._dialect.reset_isolation_level(dbapi_connection)
@@ -183,3 +173,14 @@ class SingleRowRead:
             dialect=self._dialect,
             connection_invalidated=disconnected,
         )
+
+
+def _at_most_two(connection: Any, sql: str, values: Any) -> list[Any]:
+    """The first two rows ``sql`` finds on ``connection`` (a DB-API connection, or the
+    pool's proxy of one): enough to tell none, one and too many apart."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, values)
+        return list(cursor.fetchmany(2))
+    finally:
+        cursor.close()

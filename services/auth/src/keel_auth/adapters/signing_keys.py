@@ -37,7 +37,6 @@ from keel_common.auth import (
     TokenVerifier,
     VerifiedTokens,
     decode_access_token,
-    principal_from_claims,
 )
 from keel_common.clock import Clock
 from keel_common.db import write_lock_on_sqlite
@@ -251,12 +250,9 @@ class JwtAccessTokens(ports.AccessTokens):
 
     def principal(self, token: str) -> Principal:
         # Built once per remembered token (``VerifiedTokens.principal``), not on every call.
-        remembered = self._verified.principal(token, self._keys.public_key, DEFAULT_LEEWAY)
-        if remembered is None:
-            claims = self.decode(token)
-            remembered = self._verified.principal(token, self._keys.public_key, DEFAULT_LEEWAY)
-            return remembered or principal_from_claims(claims)
-        return remembered
+        return self._verified.principal_or_decode(
+            token, self._keys.public_key, DEFAULT_LEEWAY, self.decode
+        )
 
 
 class LocalTokenVerifier(TokenVerifier):
