@@ -65,10 +65,14 @@ def _batch_matches(tokens: set[str], word: str, *, prefix: bool) -> set[str]:
         if word in tokens:
             found.add(word)
         return found
-    # Lengths computed once: these loops run over a page's few hundred distinct words.
     size = len(word)
-    shortest, longest = size - edits, size + edits
-    pool = [t for t in tokens if len(t) >= shortest]
+    if not prefix:
+        # rapidfuzz's loop over every token costs less than a Python filter before it.
+        found = {word} if word in tokens else set()
+        choices = list(tokens)
+        found.update(choices[i] for i in _within(word, choices, edits))
+        return found
+    pool = [t for t in tokens if len(t) >= size - edits]
     if edits == 1:
         # One edit leaves the word's first letter first, or moves it second (an insertion
         # before it), or is at the start: a substitution keeps the second letter second, a
@@ -77,16 +81,11 @@ def _batch_matches(tokens: set[str], word: str, *, prefix: bool) -> set[str]:
         # runs on those few only.
         first_two = word[:2]
         pool = [t for t in pool if t[0] in first_two or t[1:2] in first_two]
-    if prefix:
-        found = {t for t in pool if t.startswith(word)}
-        pool = [t for t in pool if t not in found]
-        for head in (size - 1, size, size + 1):
-            heads = [t[:head] for t in pool]
-            found.update(pool[i] for i in _within(word, heads, edits))
-    else:
-        found = {word} if word in tokens else set()
-        pool = [t for t in pool if len(t) <= longest]
-        found.update(pool[i] for i in _within(word, pool, edits))
+    found = {t for t in pool if t.startswith(word)}
+    pool = [t for t in pool if t not in found]
+    # The heads of every length, in one rapidfuzz call: head i is that of pool[i % len(pool)].
+    heads = [t[:head] for head in (size - 1, size, size + 1) for t in pool]
+    found.update(pool[i % len(pool)] for i in _within(word, heads, edits))
     return found
 
 
@@ -145,8 +144,30 @@ def highlight(text: str, marked: Sequence[Token], max_chars: int = FRAGMENT_CHAR
     """
     if not marked:
         return None
-    start, end = _window(text, marked[0].start, max_chars)
-    escape = html.escape if _ESCAPED.search(text) else str
+    size = len(text)
+    if size <= max_chars:
+        start, end = 0, size
+    else:
+        start, end = _window(text, marked[0].start, max_chars)
+    if _ESCAPED.search(text, start, end):
+        return _escaped_fragment(text, marked, start, end)
+    # Most texts need no escape: their pieces are joined as they are.
+    parts = [ELLIPSIS] if start > 0 else []
+    cursor = start
+    for _, first, last in marked:
+        if first < cursor or last > end:
+            continue
+        parts += (text[cursor:first], "<mark>", text[first:last], "</mark>")
+        cursor = last
+    parts.append(text[cursor:end])
+    if end < size:
+        parts.append(ELLIPSIS)
+    return "".join(parts)
+
+
+def _escaped_fragment(text: str, marked: Sequence[Token], start: int, end: int) -> str:
+    """``highlight``'s fragment of ``text[start:end]``, every piece HTML-escaped."""
+    escape = html.escape
     parts = [ELLIPSIS] if start > 0 else []
     cursor = start
     for token in marked:

@@ -43,7 +43,7 @@ class PageWords:
     def vocabulary(self) -> set[str]:
         """The distinct words the index made of all the texts."""
         words = set(self._spaced.split())
-        if any(len(word) >= MAX_TOKEN for word in words):
+        if words and max(map(len, words)) >= MAX_TOKEN:
             words = {word for word in words if len(word) < MAX_TOKEN}
         if len(self._ascii) < len(self.texts):
             for text in self.texts:
