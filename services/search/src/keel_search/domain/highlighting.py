@@ -104,6 +104,16 @@ class QueryMatcher:
         self._rules = [(w, last_is_prefix and i == last) for i, w in enumerate(words)]
         self._verdicts: dict[str, bool] = {}
 
+    @property
+    def rules(self) -> list[tuple[str, bool]]:
+        """Each query word and whether it may match as a prefix."""
+        return self._rules
+
+    @property
+    def forgives_typos(self) -> bool:
+        """True when some word may match with a typo (it is long enough)."""
+        return any(typo_budget(word) for word, _ in self._rules)
+
     def matches(self, token: str) -> bool:
         verdict = self._verdicts.get(token)
         if verdict is None:

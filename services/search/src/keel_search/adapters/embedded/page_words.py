@@ -51,6 +51,27 @@ class PageWords:
                     words.update(analysed_vocabulary(text))
         return words
 
+    def matched(self, matcher: QueryMatcher) -> set[str]:
+        """The words of the texts the query matches: all ``marked`` needs. Without a typo
+        to forgive, a word matches itself or, as a prefix, the words it starts: in the ASCII
+        texts those are where ``" word"`` is, found by ``str.find`` without splitting every
+        text into words (the other texts are matched one word at a time by ``marked``)."""
+        if matcher.forgives_typos:
+            return matcher.learn(self.vocabulary())
+        spaced, found = self._spaced, set()
+        for word, prefix in matcher.rules:
+            if not prefix:
+                if f" {word} " in spaced:
+                    found.add(word)
+                continue
+            at = spaced.find(f" {word}")
+            while at != -1:
+                end = spaced.find(" ", at + 1)  # the closing space: there always is one
+                if end - at - 1 < MAX_TOKEN:
+                    found.add(spaced[at + 1 : end])
+                at = spaced.find(f" {word}", end)
+        return found
+
     def marked(self, matched: set[str], matcher: QueryMatcher) -> list[list[Token]]:
         """Per text, the words the query matches (``matched``: those of ``vocabulary()``
         that it does), with their offsets in the text, in the text's order."""

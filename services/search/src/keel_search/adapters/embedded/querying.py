@@ -147,7 +147,7 @@ def _highlighted(
         return [SearchHit(product) for product in products]
     matcher = QueryMatcher(words, last_is_prefix=last_is_prefix)
     page = PageWords([getattr(p, field) for p in products for field in HIGHLIGHTED])
-    marks = iter(page.marked(matcher.learn(page.vocabulary()), matcher))
+    marks = iter(page.marked(page.matched(matcher), matcher))
     texts = iter(page.texts)
     hits = []
     for product in products:
