@@ -51,6 +51,10 @@ def search(searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
     products = [from_tantivy(searcher.doc(address)) for _, address in result.hits]
     hits = _highlighted(products, words, last_is_prefix=query.last_word_is_prefix)
     total = result.count or 0  # type: ignore[attr-defined]  # missing from tantivy's stubs
+    if not total and query.category is None:
+        # The page's query is the facets' one: nothing matched, there is nothing to count
+        # (a typo too many while typing).
+        return SearchResult(hits=hits, total=0, facets=[])
     # Counting needs the matches, not their scores: a cheaper query finding the same ones.
     unscored = _all_of([_matching(words, query, scored=False), *filters])
     return SearchResult(hits=hits, total=total, facets=_facets(searcher, unscored))
