@@ -41,7 +41,8 @@ def result(rng: random.Random) -> SearchResult:
             version=1,
             thumbnail_url=rng.choice([None, "", "https://img.example/1.webp", text(rng)]),
         )
-        fields = rng.sample(["title", "description"], rng.randint(0, 2))
+        # The highlighted fields, and others (written by the general, sorting path).
+        fields = rng.sample(["title", "description", "a", "zz"], rng.choice([0, 1, 1, 2, 2, 3]))
         hits.append(SearchHit(product, {field: text(rng) for field in fields}))
     facets = [CategoryCount(text(rng), rng.randint(0, 10**6)) for _ in range(rng.randint(0, 4))]
     cursor = rng.choice([None, "eyJvIjoyMCwiZiI6ImFiYyJ9", text(rng)])

@@ -9,6 +9,7 @@ keys are written in sorted order. A test holds the two bodies equal; change them
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
@@ -38,21 +39,36 @@ def writes_as_flask(provider: Any, debug: bool) -> bool:
 
 
 def search_body(result: SearchResult) -> bytes:
-    hits = ",".join(
-        _HIT
-        % (
-            _string(product.category),
-            _string(product.currency),
-            _string(product.description),
-            ",".join(f"{_string(k)}:{_string(v)}" for k, v in sorted(hit.highlights.items())),
-            product.id,  # str(UUID): hex digits and dashes, nothing to escape
-            product.price_cents,
-            "null" if product.thumbnail_url is None else _string(product.thumbnail_url),
-            _string(product.title),
+    hits = []
+    for hit in result.hits:
+        product = hit.product
+        thumbnail_url = product.thumbnail_url
+        hits.append(
+            _HIT
+            % (
+                _string(product.category),
+                _string(product.currency),
+                _string(product.description),
+                _highlights(hit.highlights),
+                product.id,  # str(UUID): hex digits and dashes, nothing to escape
+                product.price_cents,
+                "null" if thumbnail_url is None else _string(thumbnail_url),
+                _string(product.title),
+            )
         )
-        for hit in result.hits
-        for product in (hit.product,)
-    )
-    facets = ",".join(_FACET % (_string(f.category), f.count) for f in result.facets)
+    facets = ",".join([_FACET % (_string(f.category), f.count) for f in result.facets])
     cursor = "null" if result.next_cursor is None else _string(result.next_cursor)
-    return (_BODY % (facets, hits, cursor, result.total)).encode()
+    return (_BODY % (facets, ",".join(hits), cursor, result.total)).encode()
+
+
+def _highlights(highlights: Mapping[str, str]) -> str:
+    """The members of a hit's highlights, keys sorted: those of the highlighted fields (a
+    description's fragment comes before a title's) without sorting, any other by sorting."""
+    description, title = highlights.get("description"), highlights.get("title")
+    if len(highlights) != (description is not None) + (title is not None):
+        return ",".join([f"{_string(k)}:{_string(v)}" for k, v in sorted(highlights.items())])
+    if title is None:
+        return "" if description is None else '"description":' + _string(description)
+    if description is None:
+        return '"title":' + _string(title)
+    return f'"description":{_string(description)},"title":{_string(title)}'
