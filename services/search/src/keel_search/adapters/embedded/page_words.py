@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import bisect
 import string
+from collections.abc import Callable
+from functools import partial
+from operator import itemgetter
+from typing import cast
 
 from keel_search.adapters.embedded.generation import MAX_TOKEN, text_analyzer
 from keel_search.domain.highlighting import QueryMatcher, Token
@@ -86,11 +90,12 @@ class PageWords:
                 start = at + 1
                 n = bisect.bisect_right(starts, start) - 1
                 local = start - starts[n]
-                marks[ascii_texts[n]].append(Token(word, local, local + size))
+                marks[ascii_texts[n]].append(_new_token((word, local, local + size)))
                 at = spaced.find(needle, start + size)  # its closing space opens the next
-        for found in marks:
-            if len(found) > 1:
-                found.sort(key=_start)
+        if len(matched) > 1:  # one word's occurrences were found in order
+            for found in marks:
+                if len(found) > 1:
+                    found.sort(key=_START)
         if len(ascii_texts) < len(self.texts):
             for i, text in enumerate(self.texts):
                 if not text.isascii():
@@ -98,8 +103,10 @@ class PageWords:
         return marks
 
 
-def _start(token: Token) -> int:
-    return token.start
+# A Token made and read without a Python-level call each (``Token(...)`` runs the
+# namedtuple's own ``__new__``): a page of hits makes and sorts a few hundred.
+_new_token = cast(Callable[[tuple[str, int, int]], Token], partial(tuple.__new__, Token))
+_START = itemgetter(1)  # Token.start
 
 
 def analysed_vocabulary(text: str) -> set[str]:
