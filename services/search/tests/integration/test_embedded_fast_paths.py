@@ -1,7 +1,8 @@
 """The embedded engine's search answers exactly what a straightforward computation does.
 
 ``querying.search`` takes short cuts for speed: no ``live`` clause when words are searched,
-facets counted by an unscored query (or not at all when nothing matched), documents decoded
+facets counted (and pages sorted by a field found) by an unscored query, no facets counted
+when nothing matched, documents decoded
 without ``UUID()`` nor the dataclass's ``__init__``, the page's words found without
 tantivy's analyzer in ASCII text (without splitting it when no typo is forgiven), and the
 typo rule run on a few candidates.
