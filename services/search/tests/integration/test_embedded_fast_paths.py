@@ -2,10 +2,9 @@
 
 ``querying.search`` takes short cuts for speed: no ``live`` clause when words are searched,
 facets counted (and pages sorted by a field found) by an unscored query, no facets counted
-when nothing matched, documents decoded
-without ``UUID()`` nor the dataclass's ``__init__``, the page's words found without
-tantivy's analyzer in ASCII text (without splitting it when no typo is forgiven), and the
-typo rule run on a few candidates.
+when nothing matched, documents decoded without ``UUID()`` nor the dataclass's
+``__init__``, the page's words found without tantivy's analyzer in ASCII text (without
+splitting it when no typo is forgiven), and the typo rule run on a few candidates.
 The reference below takes none of them: every clause, tantivy's analyzer on every text, one
 token at a time through ``word_matches``. Both run a varied mix of searches (words, prefixes,
 typos at every position, categories, prices, sorts, pages, accents, punctuation) over a
