@@ -18,6 +18,7 @@ from keel_search.domain.products import ProductDocument
 from keel_search.domain.queries import SearchQuery
 from keel_search.entrypoints.flask_app import create_app
 from keel_search.entrypoints.schemas import SearchOut
+from keel_search.entrypoints.search_json import writes_as_flask
 from keel_search.service_layer.searching import search_products
 
 MakeProduct = Callable[..., ProductDocument]
@@ -119,6 +120,7 @@ def test_the_body_is_jsonify_of_the_schema_with_and_without_the_cache(
         ]
     )
     app = create_app(wired)
+    assert writes_as_flask(app.json, app.debug)  # the body is written directly, not by Flask
     params: dict[str, Any] = {"q": "lamp", "limit": 5}
     with app.test_request_context():
         from flask import jsonify

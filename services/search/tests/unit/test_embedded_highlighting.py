@@ -4,6 +4,8 @@ matched."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from keel_search.adapters.embedded.generation import MAX_TOKEN, text_analyzer
@@ -53,3 +55,23 @@ def test_each_text_gets_its_own_marks_in_its_own_offsets() -> None:
         [("creme", 0, 5), ("lamp", 6, 10)],
         [("lamp", 6, 10)],
     ]
+
+
+def test_without_typos_the_matched_words_are_found_without_the_vocabulary() -> None:
+    # Short words (no typo forgiven) are found with str.find: the same marks as the rule
+    # run over every word of the page, prefixes and words too long to be indexed included.
+    rng = random.Random(11)
+    words = ["lamp", "lamps", "clamp", "la", "l", "lamp1", "12", "x" * 45, "lamp" + "p" * 40,
+             "Über", "brass", "a", "AT&T", "it's"]  # fmt: skip
+    marked = 0
+    for _ in range(400):
+        texts = [" ".join(rng.choices(words, k=rng.randint(0, 8))) for _ in range(6)]
+        query = [rng.choice(["lamp", "la", "l", "12", "x", "a", "t", "it", "ub", "zz"])
+                 for _ in range(rng.randint(1, 3))]  # fmt: skip
+        matcher = QueryMatcher(query, last_is_prefix=rng.random() < 0.7)
+        assert not matcher.forgives_typos
+        page, reference = PageWords(texts), QueryMatcher(query, last_is_prefix=matcher.rules[-1][1])
+        fast = page.marked(page.matched(matcher), matcher)
+        assert fast == page.marked(reference.learn(page.vocabulary()), reference), (texts, query)
+        marked += sum(map(len, fast))
+    assert marked > 1000

@@ -1,9 +1,21 @@
 from __future__ import annotations
 
+import html
+import random
+from collections.abc import Sequence
+
 import pytest
 
 from keel_search.adapters.fakes import tokenize
-from keel_search.domain.highlighting import QueryMatcher, highlight, matching_tokens, word_matches
+from keel_search.domain.highlighting import (
+    ELLIPSIS,
+    QueryMatcher,
+    Token,
+    _window,
+    highlight,
+    matching_tokens,
+    word_matches,
+)
 
 
 @pytest.mark.parametrize(
@@ -89,3 +101,38 @@ def test_the_batch_finds_typos_at_every_position_even_the_first_letters(prefix: 
         verdicts = {t for t in tokens if one_at_a_time.matches(t)}
         assert QueryMatcher([word], last_is_prefix=prefix).learn(tokens) == verdicts
         assert len(verdicts) > 50
+
+
+def every_piece_escaped(text: str, marked: Sequence[Token]) -> str | None:
+    """``highlight`` as first written: every piece through ``html.escape``."""
+    if not marked:
+        return None
+    start, end = _window(text, marked[0].start, 200)
+    parts = [ELLIPSIS] if start > 0 else []
+    cursor = start
+    for token in marked:
+        if token.start < cursor or token.end > end:
+            continue
+        parts.append(html.escape(text[cursor : token.start]))
+        parts.append(f"<mark>{html.escape(text[token.start : token.end])}</mark>")
+        cursor = token.end
+    parts.append(html.escape(text[cursor:end]))
+    if end < len(text):
+        parts.append(ELLIPSIS)
+    return "".join(parts)
+
+
+def test_a_fragment_is_the_same_with_or_without_characters_to_escape() -> None:
+    # ``highlight`` joins the pieces of a text with nothing to escape as they are.
+    rng = random.Random(5)
+    words = ["lamp", "brass", "Lamps", "a", "x" * 30, "<b>", "AT&T", '"q"', "it's", "café", "ok"]
+    escaped = 0
+    for _ in range(2000):
+        size = rng.choice([1, 5, 20, 60])  # up to well past a fragment's 200 characters
+        text = "".join(rng.choice(words) + rng.choice([" ", " ", ", ", "-"]) for _ in range(size))
+        tokens = tokenize(text)
+        chosen = rng.sample(tokens, rng.randint(0, min(len(tokens), 6)))
+        marked = sorted(chosen, key=lambda t: t.start)
+        assert highlight(text, marked) == every_piece_escaped(text, marked), (text, marked)
+        escaped += any(c in text for c in "&<>\"'")
+    assert 200 < escaped < 1800  # both kinds of text were compared

@@ -7,7 +7,6 @@ rules, so what is marked is exactly what matched.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -19,10 +18,6 @@ from keel_search.domain.queries import typo_budget
 FRAGMENT_CHARS = 200
 LEAD_CHARS = 40
 ELLIPSIS = "…"
-
-
-# What html.escape replaces: a text without any of them is its own escape.
-_ESCAPED = re.compile("[&<>\"']")
 
 
 class Token(NamedTuple):
@@ -65,10 +60,14 @@ def _batch_matches(tokens: set[str], word: str, *, prefix: bool) -> set[str]:
         if word in tokens:
             found.add(word)
         return found
-    # Lengths computed once: these loops run over a page's few hundred distinct words.
     size = len(word)
-    shortest, longest = size - edits, size + edits
-    pool = [t for t in tokens if len(t) >= shortest]
+    if not prefix:
+        # rapidfuzz's loop over every token costs less than a Python filter before it.
+        found = {word} if word in tokens else set()
+        choices = list(tokens)
+        found.update(choices[i] for i in _within(word, choices, edits))
+        return found
+    pool = [t for t in tokens if len(t) >= size - edits]
     if edits == 1:
         # One edit leaves the word's first letter first, or moves it second (an insertion
         # before it), or is at the start: a substitution keeps the second letter second, a
@@ -77,16 +76,11 @@ def _batch_matches(tokens: set[str], word: str, *, prefix: bool) -> set[str]:
         # runs on those few only.
         first_two = word[:2]
         pool = [t for t in pool if t[0] in first_two or t[1:2] in first_two]
-    if prefix:
-        found = {t for t in pool if t.startswith(word)}
-        pool = [t for t in pool if t not in found]
-        for head in (size - 1, size, size + 1):
-            heads = [t[:head] for t in pool]
-            found.update(pool[i] for i in _within(word, heads, edits))
-    else:
-        found = {word} if word in tokens else set()
-        pool = [t for t in pool if len(t) <= longest]
-        found.update(pool[i] for i in _within(word, pool, edits))
+    found = {t for t in pool if t.startswith(word)}
+    pool = [t for t in pool if t not in found]
+    # The heads of every length, in one rapidfuzz call: head i is that of pool[i % len(pool)].
+    heads = [t[:head] for head in (size - 1, size, size + 1) for t in pool]
+    found.update(pool[i % len(pool)] for i in _within(word, heads, edits))
     return found
 
 
@@ -104,6 +98,16 @@ class QueryMatcher:
         last = len(words) - 1
         self._rules = [(w, last_is_prefix and i == last) for i, w in enumerate(words)]
         self._verdicts: dict[str, bool] = {}
+
+    @property
+    def rules(self) -> list[tuple[str, bool]]:
+        """Each query word and whether it may match as a prefix."""
+        return self._rules
+
+    @property
+    def forgives_typos(self) -> bool:
+        """True when some word may match with a typo (it is long enough)."""
+        return any(typo_budget(word) for word, _ in self._rules)
 
     def matches(self, token: str) -> bool:
         verdict = self._verdicts.get(token)
@@ -145,8 +149,31 @@ def highlight(text: str, marked: Sequence[Token], max_chars: int = FRAGMENT_CHAR
     """
     if not marked:
         return None
-    start, end = _window(text, marked[0].start, max_chars)
-    escape = html.escape if _ESCAPED.search(text) else str
+    size = len(text)
+    if size <= max_chars:
+        start, end = 0, size
+    else:
+        start, end = _window(text, marked[0].start, max_chars)
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return _escaped_fragment(text, marked, start, end)
+    # Most texts need no escape (html.escape changes nothing but those five characters):
+    # their pieces are joined as they are.
+    parts = [ELLIPSIS] if start > 0 else []
+    cursor = start
+    for _, first, last in marked:
+        if first < cursor or last > end:
+            continue
+        parts += (text[cursor:first], "<mark>", text[first:last], "</mark>")
+        cursor = last
+    parts.append(text[cursor:end])
+    if end < size:
+        parts.append(ELLIPSIS)
+    return "".join(parts)
+
+
+def _escaped_fragment(text: str, marked: Sequence[Token], start: int, end: int) -> str:
+    """``highlight``'s fragment of ``text[start:end]``, every piece HTML-escaped."""
+    escape = html.escape
     parts = [ELLIPSIS] if start > 0 else []
     cursor = start
     for token in marked:

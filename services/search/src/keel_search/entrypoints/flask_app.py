@@ -19,6 +19,7 @@ from keel_search.domain.queries import SearchQuery
 from keel_search.domain.results import SearchResult
 from keel_search.entrypoints import http_admin
 from keel_search.entrypoints.schemas import DeadLettersOut, SearchOut, SearchParams
+from keel_search.entrypoints.search_json import search_body, writes_as_flask
 from keel_search.service_layer.dead_letters import dead_letter_counts, desk
 from keel_search.service_layer.searching import answer_search
 
@@ -57,7 +58,10 @@ def search(query: SearchParams) -> Response:
 
 def _json_body(result: SearchResult) -> bytes:
     """The body ``jsonify(SearchOut...)`` answers, byte for byte: kept by the result cache,
-    so a cached search costs no serialization."""
+    so a cached search costs no serialization. Written directly (``search_json``) while
+    the app's JSON provider has its default settings, which is what it makes then."""
+    if writes_as_flask(current_app.json, current_app.debug):
+        return search_body(result)
     response = current_app.json.response(SearchOut.json_of(result))
     return cast(Response, response).get_data()
 

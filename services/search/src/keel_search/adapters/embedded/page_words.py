@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import bisect
 import string
+from collections.abc import Callable
+from functools import partial
+from operator import itemgetter
+from typing import cast
 
 from keel_search.adapters.embedded.generation import MAX_TOKEN, text_analyzer
 from keel_search.domain.highlighting import QueryMatcher, Token
@@ -43,13 +47,34 @@ class PageWords:
     def vocabulary(self) -> set[str]:
         """The distinct words the index made of all the texts."""
         words = set(self._spaced.split())
-        if any(len(word) >= MAX_TOKEN for word in words):
+        if words and max(map(len, words)) >= MAX_TOKEN:
             words = {word for word in words if len(word) < MAX_TOKEN}
         if len(self._ascii) < len(self.texts):
             for text in self.texts:
                 if not text.isascii():
                     words.update(analysed_vocabulary(text))
         return words
+
+    def matched(self, matcher: QueryMatcher) -> set[str]:
+        """The words of the texts the query matches: all ``marked`` needs. Without a typo
+        to forgive, a word matches itself or, as a prefix, the words it starts: in the ASCII
+        texts those are where ``" word"`` is, found by ``str.find`` without splitting every
+        text into words (the other texts are matched one word at a time by ``marked``)."""
+        if matcher.forgives_typos:
+            return matcher.learn(self.vocabulary())
+        spaced, found = self._spaced, set()
+        for word, prefix in matcher.rules:
+            if not prefix:
+                if f" {word} " in spaced:
+                    found.add(word)
+                continue
+            at = spaced.find(f" {word}")
+            while at != -1:
+                end = spaced.find(" ", at + 1)  # the closing space: there always is one
+                if end - at - 1 < MAX_TOKEN:
+                    found.add(spaced[at + 1 : end])
+                at = spaced.find(f" {word}", end)
+        return found
 
     def marked(self, matched: set[str], matcher: QueryMatcher) -> list[list[Token]]:
         """Per text, the words the query matches (``matched``: those of ``vocabulary()``
@@ -65,11 +90,12 @@ class PageWords:
                 start = at + 1
                 n = bisect.bisect_right(starts, start) - 1
                 local = start - starts[n]
-                marks[ascii_texts[n]].append(Token(word, local, local + size))
+                marks[ascii_texts[n]].append(_new_token((word, local, local + size)))
                 at = spaced.find(needle, start + size)  # its closing space opens the next
-        for found in marks:
-            if len(found) > 1:
-                found.sort(key=_start)
+        if len(matched) > 1:  # one word's occurrences were found in order
+            for found in marks:
+                if len(found) > 1:
+                    found.sort(key=_START)
         if len(ascii_texts) < len(self.texts):
             for i, text in enumerate(self.texts):
                 if not text.isascii():
@@ -77,8 +103,10 @@ class PageWords:
         return marks
 
 
-def _start(token: Token) -> int:
-    return token.start
+# A Token made and read without a Python-level call each (``Token(...)`` runs the
+# namedtuple's own ``__new__``): a page of hits makes and sorts a few hundred.
+_new_token = cast(Callable[[tuple[str, int, int]], Token], partial(tuple.__new__, Token))
+_START = itemgetter(1)  # Token.start
 
 
 def analysed_vocabulary(text: str) -> set[str]:

@@ -41,19 +41,26 @@ def query_words(text: str) -> list[str]:
 def search(searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
     words = query_words(query.text)
     filters = list(_price_filters(query))
-    facet_query = _all_of([_matching(words, query, scored=True), *filters])
+    field, order = _order(query, words)
+    # Counting, or a page sorted by a fast field, needs the matches, not their scores: a
+    # cheaper query finding the same ones.
+    scored = field is None
+    facet_query = _all_of([_matching(words, query, scored=scored), *filters])
     page_query = facet_query
     if query.category is not None:
         category = tantivy.Query.term_query(SCHEMA, "category", query.category)
         page_query = _all_of([facet_query, _filter(category)])
-    field, order = _order(query, words)
     result = searcher.search(page_query, query.limit, True, field, query.offset, order)
     products = [from_tantivy(searcher.doc(address)) for _, address in result.hits]
     hits = _highlighted(products, words, last_is_prefix=query.last_word_is_prefix)
     total = result.count or 0  # type: ignore[attr-defined]  # missing from tantivy's stubs
-    # Counting needs the matches, not their scores: a cheaper query finding the same ones.
-    unscored = _all_of([_matching(words, query, scored=False), *filters])
-    return SearchResult(hits=hits, total=total, facets=_facets(searcher, unscored))
+    if not total and query.category is None:
+        # The page's query is the facets' one: nothing matched, there is nothing to count
+        # (a typo too many while typing).
+        return SearchResult(hits=hits, total=0, facets=[])
+    if scored:
+        facet_query = _all_of([_matching(words, query, scored=False), *filters])
+    return SearchResult(hits=hits, total=total, facets=_facets(searcher, facet_query))
 
 
 def _matching(words: list[str], query: SearchQuery, *, scored: bool) -> tantivy.Query:
@@ -147,7 +154,7 @@ def _highlighted(
         return [SearchHit(product) for product in products]
     matcher = QueryMatcher(words, last_is_prefix=last_is_prefix)
     page = PageWords([getattr(p, field) for p in products for field in HIGHLIGHTED])
-    marks = iter(page.marked(matcher.learn(page.vocabulary()), matcher))
+    marks = iter(page.marked(page.matched(matcher), matcher))
     texts = iter(page.texts)
     hits = []
     for product in products:
