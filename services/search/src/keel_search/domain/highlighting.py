@@ -149,39 +149,17 @@ def highlight(text: str, marked: Sequence[Token], max_chars: int = FRAGMENT_CHAR
     """
     if not marked:
         return None
-    size = len(text)
-    if size <= max_chars:
-        start, end = 0, size
-    else:
-        start, end = _window(text, marked[0].start, max_chars)
-    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
-        return _escaped_fragment(text, marked, start, end)
-    # Most texts need no escape (html.escape changes nothing but those five characters):
-    # their pieces are joined as they are.
+    start, end = _window(text, marked[0].start, max_chars)
+    # html.escape changes nothing but these five characters: most texts are their own escape.
+    needs_escape = "&" in text or "<" in text or ">" in text or '"' in text or "'" in text
+    escape = html.escape if needs_escape else str
     parts = [ELLIPSIS] if start > 0 else []
     cursor = start
     for _, first, last in marked:
         if first < cursor or last > end:
             continue
-        parts += (text[cursor:first], "<mark>", text[first:last], "</mark>")
+        parts += (escape(text[cursor:first]), "<mark>", escape(text[first:last]), "</mark>")
         cursor = last
-    parts.append(text[cursor:end])
-    if end < size:
-        parts.append(ELLIPSIS)
-    return "".join(parts)
-
-
-def _escaped_fragment(text: str, marked: Sequence[Token], start: int, end: int) -> str:
-    """``highlight``'s fragment of ``text[start:end]``, every piece HTML-escaped."""
-    escape = html.escape
-    parts = [ELLIPSIS] if start > 0 else []
-    cursor = start
-    for token in marked:
-        if token.start < cursor or token.end > end:
-            continue
-        parts.append(escape(text[cursor : token.start]))
-        parts.append(f"<mark>{escape(text[token.start : token.end])}</mark>")
-        cursor = token.end
     parts.append(escape(text[cursor:end]))
     if end < len(text):
         parts.append(ELLIPSIS)
