@@ -180,9 +180,15 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
         ),
         meter=make("meter", PrometheusOtpSmsMeter),
         verifier=verifier,
-        # A replaced verifier (tests, benches) serves both.
+        # A replaced verifier (tests, benches) serves both. The denylist is skipped only where
+        # the view reads it itself or the database answers (``_views_refuse_revoked``).
         signatures=make(
-            "signatures", lambda: LocalTokenVerifier(tokens, None) if own_verifier else verifier
+            "signatures",
+            lambda: (
+                LocalTokenVerifier(tokens, None)
+                if own_verifier and _views_refuse_revoked(settings)
+                else verifier
+            ),
         ),
         views=views,
         identity_providers=make(
@@ -224,6 +230,20 @@ def create_account_views(settings: AuthSettings, database: AccountViews) -> Acco
         settings.account_view_cache_ttl_seconds,
         revoked_key=RedisRevocationList.key if shared and settings.redis_url else None,
     )
+
+
+def _views_refuse_revoked(settings: AuthSettings) -> bool:
+    """Whether the account views alone refuse a revoked session at once: true when they read
+    the database (no cache) or a cache whose Redis holds the denylist (read in the same
+    ``MGET``). A cache in a Redis of its own is not enough: until the commit's invalidation
+    reaches it, or for up to its TTL when that invalidation is lost in an outage, a process
+    could serve a revoked session's cached view; the denylist, written before the commit,
+    refuses it all the same."""
+    if settings.account_view_cache == "off" or not (
+        settings.account_view_cache_url or settings.redis_url
+    ):
+        return True
+    return settings.account_view_cache_url in (None, settings.redis_url)
 
 
 def _export_sources(settings: AuthSettings, discovery: Any) -> UserDataSource:

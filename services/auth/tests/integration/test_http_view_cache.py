@@ -132,6 +132,31 @@ def test_a_session_ended_by_any_write_is_refused_at_once(cached: Client, end: st
     assert me(cached, token).status_code == 401
 
 
+def test_a_revoked_session_is_refused_where_the_invalidation_never_arrived(
+    settings: AuthSettings,
+) -> None:
+    """Two processes with the view cache in a Redis apart from the denylist's: the one that
+    ends the session cannot reach the cache (its invalidation is lost), the other holds the
+    session's view, filled under the generation still current. The denylist, written before
+    the commit, refuses the session there all the same."""
+    apart = settings.redis_url.replace("127.0.0.1", "localhost")  # type: ignore[union-attr]
+    unreachable = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    reader = bootstrap(settings.model_copy(update={"account_view_cache_url": apart}))
+    writer = bootstrap(settings.model_copy(update={"account_view_cache_url": unreachable}))
+    try:
+        with live_server(create_app(reader)) as reading, live_server(create_app(writer)) as writing:
+            here, there = Client(reading, reader), Client(writing, writer)
+            here.sign_up()
+            token = here.log_in()["access_token"]
+            assert me(here, token).status_code == 200  # the view is cached now
+            call(there, "POST", "/v1/auth/logout", token)
+            assert me(there, token).status_code == 401
+            assert me(here, token).status_code == 401
+    finally:
+        reader.close()
+        writer.close()
+
+
 def test_a_bulk_write_to_the_view_tables_must_name_its_users(auth: Auth) -> None:
     with auth.uow() as uow, pytest.raises(RuntimeError, match="must name the users"):
         uow.session.execute(sa.update(users).values(locale="fr"))  # type: ignore[attr-defined]
