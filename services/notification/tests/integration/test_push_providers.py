@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 import uuid
+from collections.abc import Sequence
 
 import jwt
 import pytest
@@ -36,6 +39,34 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def send_from_threads(provider, messages: Sequence[PushMessage], threads: int = 4) -> list:
+    """Send ``messages`` from ``threads`` threads at once, as a worker's consumer threads and
+    its dispatcher share one provider; returns what the sends raised. The threads switch
+    far more often than by default, so that races between them show at every run."""
+    errors: list[Exception] = []
+    start = threading.Barrier(threads)
+    switch_interval = sys.getswitchinterval()
+
+    def send(share: Sequence[PushMessage]) -> None:
+        start.wait()
+        for message in share:
+            try:
+                provider.send(message)
+            except Exception as exc:
+                errors.append(exc)
+
+    workers = [threading.Thread(target=send, args=(messages[n::threads],)) for n in range(threads)]
+    sys.setswitchinterval(1e-6)
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        sys.setswitchinterval(switch_interval)
+    return errors
 
 
 @pytest.fixture
@@ -144,6 +175,14 @@ def test_apns_refuses_a_wrong_topic_permanently(apns, tls):
     provider.close()
 
 
+def test_pushes_from_several_threads_at_once_all_reach_apns_once(apns, apns_provider):
+    # a shared HTTP/2 connection fails some of these (the server drops it mid-stream)
+    messages = [push(f"{n:064x}", Platform.IOS) for n in range(200)]
+    assert send_from_threads(apns_provider, messages) == []
+    delivered = sorted(d["headers"]["apns-id"] for d in apns.server.delivered)
+    assert delivered == sorted(str(m.id).upper() for m in messages)
+
+
 def test_fcm_gets_a_v1_message_with_an_oauth2_access_token(fcm, fcm_provider):
     name = fcm_provider.send(push("fcm-token-1", Platform.ANDROID))
     [delivered] = fcm.server.delivered
@@ -184,6 +223,13 @@ def test_fcm_invalid_argument_is_permanent(fcm, fcm_provider):
     fcm.server.fail_next(400, "INVALID_ARGUMENT")
     with pytest.raises(PermanentDeliveryError, match="INVALID_ARGUMENT"):
         fcm_provider.send(push("t", Platform.ANDROID))
+
+
+def test_pushes_from_several_threads_at_once_all_reach_fcm_once(fcm, fcm_provider):
+    messages = [push(f"fcm-token-{n}", Platform.ANDROID) for n in range(200)]
+    assert send_from_threads(fcm_provider, messages) == []
+    delivered = sorted(d["message"]["token"] for d in fcm.server.delivered)
+    assert delivered == sorted(m.token for m in messages)
 
 
 def test_fcm_with_a_foreign_service_account_cannot_get_a_token(fcm, tls):

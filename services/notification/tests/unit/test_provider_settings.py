@@ -107,7 +107,7 @@ def test_push_takes_an_ordered_list_per_platform(senders_for):
     senders = senders_for(push_providers=",".join([apns[0], fcms[0], apns[1], fcms[1]]))
     ios = senders.push[Platform.IOS].providers
     assert [(p.name, p.key_id) for p in ios] == [("apns-1", "KEY1"), ("apns-2", "KEY2")]
-    assert str(ios[1]._client.base_url) == "https://api.push.apple.com:2197"
+    assert ios[1]._clients.base_url == "https://api.push.apple.com:2197"
     assert [p.name for p in senders.push[Platform.ANDROID].providers] == ["fcm-1", "fcm-2"]
 
 

@@ -3,6 +3,7 @@
 httpx with HTTP/2 and PyJWT rather than an APNs library: aioapns is asyncio-only and
 hard-wires Apple's hosts (no local server to test against), PyAPNs2 depends on the
 abandoned ``hyper`` package. What remains is one POST per message and a provider token.
+Each sending thread has its own HTTP/2 connection (``http2.ClientPerThread`` says why).
 
 Request (developer.apple.com, "Sending notification requests to APNs"):
 ``POST /3/device/<token>`` with ``authorization: bearer <JWT>``, ``apns-topic`` (bundle id),
@@ -18,7 +19,6 @@ the signing key's id and its ``.p8`` PEM text (percent-encoded), the team and th
 from __future__ import annotations
 
 import json
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +28,7 @@ import httpx
 import jwt
 
 from keel_notification.adapters.failover import Provider
+from keel_notification.adapters.http2 import ClientPerThread
 from keel_notification.adapters.provider_url import ProviderUrl
 from keel_notification.adapters.retry_after import retry_after_seconds
 from keel_notification.domain.errors import (
@@ -64,12 +65,7 @@ class ApnsPushProvider(Provider[PushMessage]):
         self.team_id, self.key_id, self._key = team_id, key_id, private_key
         self.topic = topic
         self.clock = clock
-        self._client = httpx.Client(
-            base_url=base_url,
-            http2=True,
-            timeout=timeout,
-            verify=ssl.create_default_context(cafile=ca_file),
-        )
+        self._clients = ClientPerThread(base_url=base_url, timeout=timeout, ca_file=ca_file)
         self._token: tuple[str, float] | None = None
         self._lock = threading.Lock()
 
@@ -125,7 +121,7 @@ class ApnsPushProvider(Provider[PushMessage]):
         if not is_push_token(Platform.IOS, message.token):  # it becomes part of the URL path
             raise UnregisteredDevice(f"{self.name}: not an APNs device token")
         try:
-            response = self._client.post(
+            response = self._clients.get().post(
                 f"/3/device/{message.token}", headers=headers, content=json.dumps(body)
             )
         except httpx.HTTPError as exc:
@@ -154,4 +150,4 @@ class ApnsPushProvider(Provider[PushMessage]):
         return PermanentDeliveryError(detail)
 
     def close(self) -> None:
-        self._client.close()
+        self._clients.close()

@@ -3,6 +3,7 @@
 google-auth signs the service account's JWT grant and caches the OAuth2 access token; the
 send itself is one POST. firebase-admin would add a dozen Google Cloud packages for that
 POST, and cannot be pointed at a local server for tests.
+Each sending thread has its own HTTP/2 connection (``http2.ClientPerThread`` says why).
 
 Request (firebase.google.com/docs/reference/fcm/rest/v1/projects.messages/send):
 ``POST /v1/projects/<project>/messages:send`` with ``Authorization: Bearer <access token>``
@@ -18,7 +19,6 @@ account's JSON key, percent-encoded; the project defaults to the key's ``project
 from __future__ import annotations
 
 import json
-import ssl
 import threading
 from typing import Any, Self
 
@@ -29,6 +29,7 @@ from google.auth.transport.requests import Request
 from google.oauth2 import service_account
 
 from keel_notification.adapters.failover import Provider
+from keel_notification.adapters.http2 import ClientPerThread
 from keel_notification.adapters.provider_url import ProviderUrl
 from keel_notification.adapters.retry_after import retry_after_seconds
 from keel_notification.domain.errors import (
@@ -68,12 +69,7 @@ class FcmPushProvider(Provider[PushMessage]):
             # (the local stand-in) must win, so the environment is not consulted then
             self._token_session.verify = ca_file
             self._token_session.trust_env = False
-        self._client = httpx.Client(
-            base_url=base_url,
-            http2=True,
-            timeout=timeout,
-            verify=ssl.create_default_context(cafile=ca_file),
-        )
+        self._clients = ClientPerThread(base_url=base_url, timeout=timeout, ca_file=ca_file)
         self._lock = threading.Lock()
 
     @classmethod
@@ -120,7 +116,7 @@ class FcmPushProvider(Provider[PushMessage]):
         }
         headers = {"Authorization": f"Bearer {self.access_token()}"}
         try:
-            response = self._client.post(
+            response = self._clients.get().post(
                 f"/v1/projects/{self.project_id}/messages:send", json=body, headers=headers
             )
         except httpx.HTTPError as exc:
@@ -147,7 +143,7 @@ class FcmPushProvider(Provider[PushMessage]):
         return PermanentDeliveryError(detail)
 
     def close(self) -> None:
-        self._client.close()
+        self._clients.close()
         self._token_session.close()
 
 
