@@ -183,6 +183,14 @@ def test_pushes_from_several_threads_at_once_all_reach_apns_once(apns, apns_prov
     assert delivered == sorted(str(m.id).upper() for m in messages)
 
 
+def test_apns_answers_every_push_on_a_long_lived_connection(apns, apns_provider):
+    # more than hypercorn's default of 1,000 requests on one connection, which it then drops
+    messages = [push(f"{n:064x}", Platform.IOS) for n in range(1010)]
+    for message in messages:
+        assert apns_provider.send(message) == str(message.id).upper()
+    assert len(apns.server.delivered) == len(messages)
+
+
 def test_fcm_gets_a_v1_message_with_an_oauth2_access_token(fcm, fcm_provider):
     name = fcm_provider.send(push("fcm-token-1", Platform.ANDROID))
     [delivered] = fcm.server.delivered

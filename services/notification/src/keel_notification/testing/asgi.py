@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -75,6 +76,11 @@ class AsgiServer:
         self.config.bind = [f"127.0.0.1:{self.port}"]
         self.config.accesslog = None
         self.config.loglevel = "WARNING"
+        # hypercorn ends a connection after 1,000 requests by default, and at once: the
+        # request in flight gets no answer, handled or not. APNs asks senders to keep one
+        # connection open across many notifications and sets no such limit, so the stand-ins
+        # do not either: a push lost every thousand would be hypercorn's, not the sender's.
+        self.config.keep_alive_max_requests = sys.maxsize
         if tls is not None:
             self.config.certfile, self.config.keyfile = str(tls.cert), str(tls.key)
         self.scheme = "https" if tls else "http"
