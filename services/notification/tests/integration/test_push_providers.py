@@ -41,7 +41,9 @@ class Clock:
         return self.now
 
 
-def send_from_threads(provider, messages: Sequence[PushMessage], threads: int = 4) -> list:
+def send_from_threads(
+    provider: ApnsPushProvider | FcmPushProvider, messages: Sequence[PushMessage], threads: int = 4
+) -> list[Exception]:
     """Send ``messages`` from ``threads`` threads at once, as a worker's consumer threads and
     its dispatcher share one provider; returns what the sends raised. The threads switch
     far more often than by default, so that races between them show at every run."""
