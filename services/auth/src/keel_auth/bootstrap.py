@@ -219,31 +219,40 @@ def create_account_views(settings: AuthSettings, database: AccountViews) -> Acco
     from keel_common.auth import RedisRevocationList
     from keel_common.cache import RedisStore
 
-    redis_url = settings.account_view_cache_url or settings.redis_url
-    if settings.account_view_cache == "off" or redis_url is None:
+    redis_url = _view_cache_url(settings)
+    if redis_url is None:
         return database
-    # The denylist rides in the same MGET only when it is in the same Redis.
-    shared = settings.account_view_cache_url in (None, settings.redis_url)
     return CachedAccountViews(
         database,
         RedisStore(redis_url),
         settings.account_view_cache_ttl_seconds,
-        revoked_key=RedisRevocationList.key if shared and settings.redis_url else None,
+        revoked_key=RedisRevocationList.key if _denylist_beside_views(settings) else None,
+    )
+
+
+def _view_cache_url(settings: AuthSettings) -> str | None:
+    """The Redis the account views are cached in; None when they are read from the database."""
+    if settings.account_view_cache == "off":
+        return None
+    return settings.account_view_cache_url or settings.redis_url
+
+
+def _denylist_beside_views(settings: AuthSettings) -> bool:
+    """Whether the view cache's Redis also holds the denylist (REDIS_URL's): then it is read
+    in the same ``MGET`` as the view."""
+    return settings.redis_url is not None and settings.account_view_cache_url in (
+        None,
+        settings.redis_url,
     )
 
 
 def _views_refuse_revoked(settings: AuthSettings) -> bool:
     """Whether the account views alone refuse a revoked session at once: true when they read
-    the database (no cache) or a cache whose Redis holds the denylist (read in the same
-    ``MGET``). A cache in a Redis of its own is not enough: until the commit's invalidation
-    reaches it, or for up to its TTL when that invalidation is lost in an outage, a process
-    could serve a revoked session's cached view; the denylist, written before the commit,
-    refuses it all the same."""
-    if settings.account_view_cache == "off" or not (
-        settings.account_view_cache_url or settings.redis_url
-    ):
-        return True
-    return settings.account_view_cache_url in (None, settings.redis_url)
+    the database (no cache) or a cache whose Redis holds the denylist. A cache in a Redis of
+    its own is not enough: until the commit's invalidation reaches it, or for up to its TTL
+    when that invalidation is lost in an outage, a process could serve a revoked session's
+    cached view; the denylist, written before the commit, refuses it all the same."""
+    return _view_cache_url(settings) is None or _denylist_beside_views(settings)
 
 
 def _export_sources(settings: AuthSettings, discovery: Any) -> UserDataSource:

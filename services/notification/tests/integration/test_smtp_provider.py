@@ -59,7 +59,7 @@ def test_one_connection_carries_many_messages(tls):
         smtp = provider(server, tls, security="none")
         for _ in range(3):
             smtp.send(receipt())
-        assert len(smtp._all) == 1
+        assert len(smtp._connections.opened) == 1
         smtp.close()
     assert len(server.messages) == 3
 
@@ -129,7 +129,7 @@ def test_a_connection_dropped_by_the_server_is_reopened(tls):
     with LocalSmtpServer() as server:
         smtp = provider(server, tls, security="none")
         smtp.send(receipt())
-        smtp._local.conn.sock.close()  # what an idle timeout on the relay looks like to us
+        smtp._connections.get().sock.close()  # what an idle timeout on the relay looks like to us
         smtp.send(receipt())
         smtp.close()
     assert len(server.messages) == 2

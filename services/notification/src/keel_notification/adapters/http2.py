@@ -13,36 +13,21 @@ its own SMTP connection; APNs and FCM both accept several connections from one s
 from __future__ import annotations
 
 import ssl
-import threading
 
 import httpx
 
+from keel_notification.adapters.per_thread import PerThread
 
-class ClientPerThread:
+
+class ClientPerThread(PerThread[httpx.Client]):
     """``httpx.Client(http2=True)`` objects with the same settings, one per calling thread."""
 
     def __init__(self, *, base_url: str, timeout: float, ca_file: str | None) -> None:
         self.base_url, self.timeout = base_url, timeout
         # one context for all: loading the CA file once, and SSLContext is thread-safe
-        self._verify = ssl.create_default_context(cafile=ca_file)
-        self._local = threading.local()
-        self._all: list[httpx.Client] = []
-        self._all_lock = threading.Lock()
+        verify = ssl.create_default_context(cafile=ca_file)
 
-    def get(self) -> httpx.Client:
-        """The calling thread's client, created on its first request."""
-        client: httpx.Client | None = getattr(self._local, "client", None)
-        if client is None:
-            client = httpx.Client(
-                base_url=self.base_url, http2=True, timeout=self.timeout, verify=self._verify
-            )
-            self._local.client = client
-            with self._all_lock:
-                self._all.append(client)
-        return client
+        def open_() -> httpx.Client:
+            return httpx.Client(base_url=base_url, http2=True, timeout=timeout, verify=verify)
 
-    def close(self) -> None:
-        with self._all_lock:
-            clients, self._all = self._all, []
-        for client in clients:
-            client.close()
+        super().__init__(open_, httpx.Client.close)

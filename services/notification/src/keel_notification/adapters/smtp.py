@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-import threading
 from typing import Literal, Self
 
 from keel_notification.adapters.email_mime import build_mime, message_id
 from keel_notification.adapters.failover import Provider
+from keel_notification.adapters.per_thread import PerThread
 from keel_notification.adapters.provider_url import ProviderUrl
 from keel_notification.domain.errors import PermanentDeliveryError, TransientDeliveryError
 from keel_notification.domain.messages import EmailMessage
@@ -53,9 +53,7 @@ class SmtpEmailProvider(Provider[EmailMessage]):
         self.username, self._password = username, password
         self.timeout = timeout
         self.ssl_context = ssl_context or ssl.create_default_context()
-        self._local = threading.local()
-        self._all: list[smtplib.SMTP] = []
-        self._all_lock = threading.Lock()
+        self._connections = PerThread(self._connect, _quietly_close)
 
     @classmethod
     def from_url(cls, url: str, *, sender: str, ssl_context: ssl.SSLContext) -> Self:
@@ -107,18 +105,12 @@ class SmtpEmailProvider(Provider[EmailMessage]):
         return message_id(message, self.sender)
 
     def _connection(self) -> smtplib.SMTP:
-        conn: smtplib.SMTP | None = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = self._connect()
-            except (smtplib.SMTPException, OSError) as exc:
-                # unreachable, TLS refused, credentials refused: the relay's problem, not the
-                # message's, so it is transient and counts against this provider
-                raise TransientDeliveryError(f"{self.name}: cannot connect: {exc}") from exc
-            self._local.conn = conn
-            with self._all_lock:
-                self._all.append(conn)
-        return conn
+        try:
+            return self._connections.get()
+        except (smtplib.SMTPException, OSError) as exc:
+            # unreachable, TLS refused, credentials refused: the relay's problem, not the
+            # message's, so it is transient and counts against this provider
+            raise TransientDeliveryError(f"{self.name}: cannot connect: {exc}") from exc
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "tls":
@@ -138,18 +130,10 @@ class SmtpEmailProvider(Provider[EmailMessage]):
         return conn
 
     def _drop(self) -> None:
-        conn: smtplib.SMTP | None = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
-            with self._all_lock:
-                self._all = [c for c in self._all if c is not conn]
-            _quietly_close(conn)
+        self._connections.drop()
 
     def close(self) -> None:
-        with self._all_lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            _quietly_close(conn)
+        self._connections.close()
 
 
 def _quietly_close(conn: smtplib.SMTP) -> None:
