@@ -4,10 +4,11 @@
 
 The worker (``keel_common.worker`` running search's product subscription: its consumers
 and group-committing embedded index, as ``keel-search worker`` runs them) and a reader (a
-second index handle, as the web process holds) run in this process; a poller searches every
-10 ms and notes when each product first shows. The lag does not include core's outbox
-relay. RabbitMQ: RABBITMQ_BENCH_URL (default local); the exchange and queues are created
-for the run and deleted after it.
+second index handle, as the web process holds, looking for the worker's commits every
+``--refresh`` seconds: SEARCH_REFRESH_SECONDS, its default unless given) run in this
+process; a poller searches every 10 ms and notes when each product first shows. The lag
+does not include core's outbox relay. RabbitMQ: RABBITMQ_BENCH_URL (default local); the
+exchange and queues are created for the run and deleted after it.
 """
 
 from __future__ import annotations
@@ -91,12 +92,12 @@ def worker(
     return declaration, service, subscription.spec
 
 
-def run(rate: float, events: int, consumers: int, root: Path) -> list[float]:
+def run(rate: float, events: int, consumers: int, refresh: float, root: Path) -> list[float]:
     exchange = f"bench-{secrets.token_hex(4)}"
     declaration, service, spec = worker(exchange, consumers, root)
     publisher = create_broker(URL, exchange=exchange, service="core", queues=[spec])
     publisher.check()
-    reader = EmbeddedSearchIndex(root / "index")
+    reader = EmbeddedSearchIndex(root / "index", refresh_seconds=refresh)
     stop = threading.Event()
     seen: dict[str, float] = {}
     sent: dict[str, tuple[float, str]] = {}
@@ -142,13 +143,18 @@ def main() -> None:
     parser.add_argument("--rates", default="20,200", help="events per second, comma-separated")
     parser.add_argument("--events", type=int, default=600, help="events per rate")
     parser.add_argument("--consumers", type=int, default=8, help="consumer threads")
+    default_refresh = SearchSettings.model_fields["search_refresh_seconds"].default
+    parser.add_argument(
+        "--refresh", type=float, default=default_refresh, help="the reader's SEARCH_REFRESH_SECONDS"
+    )
     args = parser.parse_args()
     print(f"settings: events={args.events} consumers={args.consumers} poll={POLL * 1000:.0f}ms "
+          f"refresh={args.refresh:g}s "
           f"load average {os.getloadavg()[0]:.1f} (2 shared CPUs)")  # fmt: skip
     print(f"{'rate/s':>8}{'seen':>7}{'p50 s':>8}{'p95 s':>8}{'p99 s':>8}{'max s':>8}")
     for rate in (float(r) for r in args.rates.split(",")):
         with tempfile.TemporaryDirectory(prefix="keel-lag-", ignore_cleanup_errors=True) as root:
-            lags = run(rate, args.events, args.consumers, Path(root))
+            lags = run(rate, args.events, args.consumers, args.refresh, Path(root))
         if not lags:
             print(f"{rate:>8.0f}{0:>7}  nothing became visible")
             continue

@@ -32,6 +32,20 @@ SCRIPTS = {
     ),
     "search": (["bench/search/run.py", "--sizes", "2000", "--queries", "12"], "typing (prefix)"),
     "search lag": (["bench/search/lag.py", "--rates", "50", "--events", "20"], "p95"),
+    "search cache": (
+        [
+            "bench/search/cache.py",
+            "--products",
+            "2000",
+            "--distinct",
+            "30",
+            "--commits",
+            "5",
+            "--seconds",
+            "1",
+        ],
+        "hit ratio",
+    ),
     "console": (
         [
             "bench/console/run.py",

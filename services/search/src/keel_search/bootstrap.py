@@ -138,7 +138,9 @@ def create_index(settings: SearchSettings) -> SearchIndex:
         return OpenSearchSearchIndex(client, name=settings.opensearch_index)
     from keel_search.adapters.embedded.index import EmbeddedSearchIndex
 
-    return EmbeddedSearchIndex(settings.search_index_dir)
+    return EmbeddedSearchIndex(
+        settings.search_index_dir, refresh_seconds=settings.search_refresh_seconds
+    )
 
 
 def _core_catalogue(

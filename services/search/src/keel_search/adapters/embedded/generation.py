@@ -132,10 +132,11 @@ _UNKNOWN_SAFETY = SafeUUID.unknown
 
 
 class Generation:
-    """Opens an index directory and keeps its searcher up to date with every process's
-    commits. The reader only moves when told to (tantivy's "manual" policy), and it is told
-    whenever ``meta.json``, rewritten by every commit and merge, has changed: its content is
-    compared (one small read per search), since an inode and a timestamp may repeat."""
+    """Opens an index directory and brings its searcher up to date with every process's
+    commits when asked (``follow``). The reader only moves when told to (tantivy's "manual"
+    policy), and it is told whenever ``meta.json``, rewritten by every commit and merge, has
+    changed: its content is compared (one small read), since an inode and a timestamp may
+    repeat."""
 
     def __init__(self, name: str, path: Path) -> None:
         self.name = name
@@ -160,7 +161,7 @@ class Generation:
         self.snapshot = next(_SNAPSHOTS)
 
     def searcher(self) -> tantivy.Searcher:
-        self.follow()
+        """The searcher of the commit loaded last (``follow`` loads a newer one)."""
         return self.index.searcher()
 
     def follow(self) -> int:

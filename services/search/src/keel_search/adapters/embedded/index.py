@@ -11,8 +11,10 @@ change only wins over a lower version, replaying twice or out of order is harmle
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 from uuid import UUID
@@ -36,9 +38,26 @@ BUILDER_HEAP = 256 * MB
 
 
 class EmbeddedSearchIndex(SearchIndex):
-    def __init__(self, root: str | Path, builder_threads: int = 0) -> None:
+    """``refresh_seconds``: how often, at most, searches look for what other processes
+    committed or swapped in (Elasticsearch's ``refresh_interval``). Each look that finds a
+    commit loads a new searcher, and answers cached under the old one are dropped: with
+    orders changing stock every moment, looking at every search would empty the result
+    cache as fast as the worker commits. 0: every search looks. Changes applied through
+    this object are seen by its next search whatever the interval."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        builder_threads: int = 0,
+        *,
+        refresh_seconds: float = 0.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.directory = IndexDirectory(root)
         self._builder_threads = builder_threads
+        self._refresh_seconds = refresh_seconds
+        self._monotonic = monotonic
+        self._next_look = -math.inf
         self._lock = threading.Lock()
         self._reader: Generation | None = None
         self._writer: GenerationWriter | None = None
@@ -54,6 +73,7 @@ class EmbeddedSearchIndex(SearchIndex):
                         continue  # a rebuild swapped in a new generation: write there too
                     if self.directory.rebuild_in_progress():
                         self.directory.append_journal([change_to_json(c) for c in changes])
+                self.look_now()
                 return outcomes
 
     def search(self, query: SearchQuery) -> SearchResult:
@@ -67,7 +87,11 @@ class EmbeddedSearchIndex(SearchIndex):
         another generation and any commit reloads the searcher, each taking a new number.
         None before the first write (nothing to cache)."""
         generation = self._live_reader()
-        return None if generation is None else generation.follow()
+        return None if generation is None else generation.snapshot
+
+    def look_now(self) -> None:
+        """Make the next search look for commits and swaps, whatever the interval."""
+        self._next_look = -math.inf
 
     def document_count(self) -> int:
         generation = self._live_reader()
@@ -90,7 +114,7 @@ class EmbeddedSearchIndex(SearchIndex):
         except BaseException:
             lock.close()
             raise
-        return EmbeddedIndexBuilder(self.directory, writer, lock)
+        return EmbeddedIndexBuilder(self.directory, writer, lock, swapped=self.look_now)
 
     def close(self) -> None:
         with self._lock:
@@ -100,12 +124,18 @@ class EmbeddedSearchIndex(SearchIndex):
             self._reader = None
 
     def _live_reader(self) -> Generation | None:
+        """The live generation as of the last look (``refresh_seconds``): a look reads
+        ``CURRENT`` and the generation's ``meta.json``, and loads what changed."""
+        reader, now = self._reader, self._monotonic()
+        if reader is not None and now < self._next_look:
+            return reader
         name = self.directory.current()
         if name is None:
             return None
-        reader = self._reader
         if reader is None or reader.name != name:
             reader = self._reader = Generation(name, self.directory.path(name))
+        reader.follow()
+        self._next_look = now + self._refresh_seconds
         return reader
 
     def _live_writer(self) -> GenerationWriter:
@@ -130,10 +160,17 @@ class EmbeddedSearchIndex(SearchIndex):
 
 
 class EmbeddedIndexBuilder(IndexBuilder):
-    def __init__(self, directory: IndexDirectory, writer: GenerationWriter, lock: BinaryIO) -> None:
+    def __init__(
+        self,
+        directory: IndexDirectory,
+        writer: GenerationWriter,
+        lock: BinaryIO,
+        swapped: Callable[[], None],
+    ) -> None:
         self._directory = directory
         self._writer = writer
         self._lock = lock
+        self._swapped = swapped
         self._journal_offset = 0
         self._done = False
 
@@ -151,6 +188,7 @@ class EmbeddedIndexBuilder(IndexBuilder):
             self._writer.close()
             self._directory.publish(name)
             self._directory.reset_journal()
+        self._swapped()
         self._release()
         self._directory.remove_generations(keep={name, previous or name})
         return count
