@@ -59,7 +59,9 @@ def poll(
     seen: dict[str, float],
     stop: threading.Event,
 ) -> None:
-    """Newest first catches most products; stragglers are looked up by their own word."""
+    """Newest first catches most products; stragglers are looked up by their own word, and
+    count as seen only when the product itself is a hit: "lag12" forgives one typo, so it
+    also finds "lag13" or "lag1" while lag12 is not searchable yet."""
     newest = SearchQuery.parse(text="benchlag ", sort="newest", limit=100)
     while not stop.is_set():
         now = time.time()
@@ -67,7 +69,8 @@ def poll(
             seen.setdefault(str(hit.product.id), now)
         late = [k for k, (at, _) in list(sent.items()) if k not in seen and now - at > 0.3]
         for key in late[:50]:
-            if reader.search(SearchQuery.parse(text=f"{sent[key][1]} ")).total:
+            hits = reader.search(SearchQuery.parse(text=f"{sent[key][1]} ", limit=100)).hits
+            if any(str(hit.product.id) == key for hit in hits):
                 seen.setdefault(key, time.time())
         time.sleep(POLL)
 
