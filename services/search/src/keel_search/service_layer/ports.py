@@ -74,8 +74,9 @@ class SearchIndex(abc.ABC):
 
         It changes with everything that could change an answer (a commit by any process, a
         rebuild swapped in, a merge, each once this process has seen it: an engine may look
-        for other processes' changes only so often) and only grows within a process. A ``search`` called
-        after this answers from that state or a newer one, never an older one.
+        for other processes' changes only so often) and only grows within a process. A
+        ``search`` called after this answers from that state or a newer one, never an older
+        one.
         """
         return None
 
