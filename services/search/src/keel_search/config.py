@@ -29,12 +29,12 @@ class SearchSettings(ServiceSettings):
     # Search answers kept per process, keyed by the index state they were made from (an
     # engine that cannot name its state, OpenSearch, is never cached). 0 in either: off.
     search_cache_entries: int = Field(default=2048, ge=0, le=1_000_000)
+    search_cache_bytes: int = Field(default=32_000_000, ge=0)
     # Embedded engine: how often, at most, a web or gRPC process looks for the worker's
     # commits (Elasticsearch's refresh_interval, OpenSearch's default too): a change is
     # searchable within this long after the worker applied it, and the result cache, which
     # a commit empties, lives at least this long while orders change stock. 0: every search.
     search_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
-    search_cache_bytes: int = Field(default=32_000_000, ge=0)
 
     @model_validator(mode="before")
     @classmethod

@@ -129,13 +129,19 @@ class EmbeddedSearchIndex(SearchIndex):
         reader, now = self._reader, self._monotonic()
         if reader is not None and now < self._next_look:
             return reader
-        name = self.directory.current()
-        if name is None:
-            return None
-        if reader is None or reader.name != name:
-            reader = self._reader = Generation(name, self.directory.path(name))
-        reader.follow()
+        # Set before reading the files: a commit of this process that they miss is followed
+        # by its ``look_now``, which then makes the next search look again.
         self._next_look = now + self._refresh_seconds
+        try:
+            name = self.directory.current()
+            if name is None:
+                return None
+            if reader is None or reader.name != name:
+                reader = self._reader = Generation(name, self.directory.path(name))
+            reader.follow()
+        except BaseException:
+            self.look_now()  # an index that failed to open is tried again by the next search
+            raise
         return reader
 
     def _live_writer(self) -> GenerationWriter:
