@@ -28,6 +28,8 @@ SERVICES = ("auth", "core", "search")
 # A second search web process on the same index and database with the result cache off
 # (SEARCH_CACHE_ENTRIES=0): its rows are the engine's cost, the cached rows the cache's.
 UNCACHED_SEARCH = "search_uncached"
+# Base URL -> pid of the gunicorn master serving it (``worker_cpu``).
+MASTERS: dict[str, int] = {}
 
 
 def free_port() -> int:
@@ -128,6 +130,7 @@ def started(shape: str, workdir: Path, web: dict[str, str]) -> Iterator[dict[str
             bases[UNCACHED_SEARCH] = f"http://127.0.0.1:{port}"
             for base, process in zip(bases.values(), processes, strict=True):
                 wait_ready(base, process)
+                MASTERS[base] = process.pid
             auth_db = urls["auth"].replace("sqlite:///", f"sqlite:///{workdir}/")
             try:
                 yield bases | {"auth_db": auth_db}
@@ -139,6 +142,22 @@ def started(shape: str, workdir: Path, web: dict[str, str]) -> Iterator[dict[str
                 process.terminate()
             for process in processes:
                 process.wait(60)
+
+
+def worker_cpu(base: str) -> dict[int, float]:
+    """CPU seconds used so far by each gunicorn worker behind ``base``, by pid (the master's
+    children, from /proc; empty when unknown)."""
+    master, ticks, found = MASTERS.get(base), os.sysconf("SC_CLK_TCK"), {}
+    for entry in os.scandir("/proc"):
+        if master is None or not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended meanwhile
+        if int(fields[1]) == master:
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
 
 
 def show_logs(workdir: Path, shape: str, lines: int = 20) -> None:
@@ -159,6 +178,7 @@ def hello_world(workdir: Path, web: dict[str, str]) -> Iterator[str]:
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base, process, "/hello")
+        MASTERS[base] = process.pid
         yield base
     finally:
         process.terminate()

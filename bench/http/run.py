@@ -27,6 +27,7 @@ import platform
 import sqlite3
 import sys
 import tempfile
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -102,11 +103,14 @@ def databases(shape: str) -> str:
     return f"PostgreSQL {pg}, Redis {version} (cache + session denylist); no broker on these calls"
 
 
-def row(name: str, runs: list[loadgen.Measured], hello: float) -> str:
-    """The median of the runs, the ratio to hello-world's median, and the spread of req/s."""
+def row(name: str, measured: tuple[list[loadgen.Measured], int], hello: float) -> str:
+    """The median of the runs, the ratio to hello-world's median, the spread of req/s, and
+    how many runs one gunicorn worker served alone."""
+    runs, lopsided = measured
     m = loadgen.median_of(runs)
     errors = f"  errors={m.errors}" if m.errors else ""
     errors += f"  timeouts={m.timeouts}" if m.timeouts else ""
+    errors += f"  one-worker runs={lopsided}" if lopsided else ""
     figures = f"{m.rps:>8.0f} req/s  p50 {m.p50_ms:>6.2f} ms  p99 {m.p99_ms:>6.2f} ms"
     rates = [r.rps for r in runs]
     spread = f"  ({min(rates):.0f}-{max(rates):.0f})" if len(runs) > 1 else ""
@@ -114,8 +118,24 @@ def row(name: str, runs: list[loadgen.Measured], hello: float) -> str:
 
 
 def repeated(repeat: int, url: str, load: loadgen.Load, headers: dict[str, str],
-             lua: str | None = None) -> list[loadgen.Measured]:  # fmt: skip
-    return [loadgen.measure(url, load, headers, lua) for _ in range(repeat)]
+             lua: str | None = None) -> tuple[list[loadgen.Measured], int]:  # fmt: skip
+    """``repeat`` runs of the call, and how many of them were one-worker runs."""
+    base = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(url))
+    runs, lopsided = [], 0
+    for _ in range(repeat):
+        before = keel.worker_cpu(base)
+        runs.append(loadgen.measure(url, load, headers, lua))
+        lopsided += one_worker(before, keel.worker_cpu(base))
+    return runs, lopsided
+
+
+def one_worker(before: dict[int, float], after: dict[int, float]) -> bool:
+    """Whether one of several workers did under a tenth of the run's work: wrk's keep-alive
+    connections all went to the others (gunicorn's workers share one listening socket and
+    whichever accepts first keeps a connection for the run), so the run measured fewer
+    processes than configured. It happens to hello-world too."""
+    spent = [after[pid] - before[pid] for pid in after.keys() & before.keys()]
+    return len(spent) > 1 and sum(spent) > 0 and min(spent) < 0.1 * sum(spent)
 
 
 def main() -> None:
@@ -138,7 +158,8 @@ def main() -> None:
     print(f"client: {client}, {load.threads} threads, {load.connections} connections,", end=" ")
     warm_up = min(2, load.seconds)
     print(f"{load.seconds} s per run after a {warm_up} s warm-up, {args.repeat} runs per call: the")
-    print("  median of each figure, its ratio to hello-world's median, (the runs' req/s range)")
+    print("  median of each figure, its ratio to hello-world's median, (the runs' req/s range);")
+    print("  one-worker runs=N: runs in which one gunicorn worker did under 10% of the work")
     settings = ", ".join(f"{k}={v}" for k, v in web.items())
     print(f"servers: gunicorn gthread, {settings} (an access line per request),")
     print(f"  core's ORDERS_PER_BUYER_PER_DAY={keel.ORDER_QUOTA} (one buyer places every order)")
@@ -149,7 +170,7 @@ def main() -> None:
         print(f"search index: {args.products} products (bench/search), built in {seconds:.0f} s")
         with keel.hello_world(workdir, web) as hello_base:
             hello = repeated(args.repeat, f"{hello_base}/hello", load, {})
-        baseline = loadgen.median_of(hello).rps
+        baseline = loadgen.median_of(hello[0]).rps
         print("\n" + row("hello-world Flask (the baseline)", hello, baseline))
         for shape in args.shapes.split(","):
             run_shape(shape, workdir, web, load, baseline, wrk is not None, args.repeat)
