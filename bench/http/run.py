@@ -158,8 +158,8 @@ def main() -> None:
     print(f"client: {client}, {load.threads} threads, {load.connections} connections,", end=" ")
     warm_up = min(2, load.seconds)
     print(f"{load.seconds} s per run after a {warm_up} s warm-up, {args.repeat} runs per call: the")
-    print("  median of each figure, its ratio to hello-world's median, (the runs' req/s range);")
-    print("  one-worker runs=N: runs in which one gunicorn worker did under 10% of the work")
+    print("  median of each figure, its ratio to hello-world's fastest run, (the runs' req/s")
+    print("  range); one-worker runs=N: runs in which one gunicorn worker did under 10% of it")
     settings = ", ".join(f"{k}={v}" for k, v in web.items())
     print(f"servers: gunicorn gthread, {settings} (an access line per request),")
     print(f"  core's ORDERS_PER_BUYER_PER_DAY={keel.ORDER_QUOTA} (one buyer places every order)")
@@ -170,8 +170,10 @@ def main() -> None:
         print(f"search index: {args.products} products (bench/search), built in {seconds:.0f} s")
         with keel.hello_world(workdir, web) as hello_base:
             hello = repeated(args.repeat, f"{hello_base}/hello", load, {})
-        baseline = loadgen.median_of(hello[0]).rps
-        print("\n" + row("hello-world Flask (the baseline)", hello, baseline))
+        # The fastest hello-world run: a slow one (one worker serving alone) would raise
+        # every ratio, so the baseline is what the configuration serves, and ratios a floor.
+        baseline = max(run.rps for run in hello[0])
+        print("\n" + row("hello-world Flask (baseline: its fastest run)", hello, baseline))
         for shape in args.shapes.split(","):
             run_shape(shape, workdir, web, load, baseline, wrk is not None, args.repeat)
 
