@@ -13,6 +13,7 @@ import requests
 
 from keel_common.discovery import ConsulDiscovery, DiscoveryError, ServiceRegistration
 from keel_common.grpc import create_server
+from keel_common.testing import ManualClock
 from keel_common.testing.consul_server import ConsulAgentServer
 
 
@@ -41,14 +42,6 @@ class HealthEndpoint:
         self.server.server_close()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def agent() -> Iterator[ConsulAgentServer]:
     with ConsulAgentServer() as server:
@@ -63,12 +56,12 @@ def endpoint() -> Iterator[HealthEndpoint]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
-def discovery(agent: ConsulAgentServer, clock: Clock) -> ConsulDiscovery:
+def discovery(agent: ConsulAgentServer, clock: ManualClock) -> ConsulDiscovery:
     return ConsulDiscovery.from_address(agent.http_addr, cache_seconds=3.0, clock=clock)
 
 
@@ -78,7 +71,10 @@ def _registration(endpoint: HealthEndpoint, n: int = 1, **changes: Any) -> Servi
 
 
 def test_an_instance_resolves_once_its_check_passes_and_hides_when_it_fails(
-    agent: ConsulAgentServer, discovery: ConsulDiscovery, endpoint: HealthEndpoint, clock: Clock
+    agent: ConsulAgentServer,
+    discovery: ConsulDiscovery,
+    endpoint: HealthEndpoint,
+    clock: ManualClock,
 ) -> None:
     discovery.register(_registration(endpoint))
     assert discovery.resolve("core") == []  # a new check is critical until it has run
@@ -94,7 +90,10 @@ def test_an_instance_resolves_once_its_check_passes_and_hides_when_it_fails(
 
 
 def test_a_deregistered_instance_is_gone_and_deregistering_twice_is_harmless(
-    agent: ConsulAgentServer, discovery: ConsulDiscovery, endpoint: HealthEndpoint, clock: Clock
+    agent: ConsulAgentServer,
+    discovery: ConsulDiscovery,
+    endpoint: HealthEndpoint,
+    clock: ManualClock,
 ) -> None:
     for n in (1, 2):
         discovery.register(_registration(endpoint, n))
@@ -108,7 +107,10 @@ def test_a_deregistered_instance_is_gone_and_deregistering_twice_is_harmless(
 
 
 def test_answers_are_cached_for_a_few_seconds(
-    agent: ConsulAgentServer, discovery: ConsulDiscovery, endpoint: HealthEndpoint, clock: Clock
+    agent: ConsulAgentServer,
+    discovery: ConsulDiscovery,
+    endpoint: HealthEndpoint,
+    clock: ManualClock,
 ) -> None:
     discovery.register(_registration(endpoint))
     agent.run_checks()
@@ -122,7 +124,10 @@ def test_answers_are_cached_for_a_few_seconds(
 
 
 def test_the_last_answer_is_served_while_the_agent_is_down(
-    agent: ConsulAgentServer, discovery: ConsulDiscovery, endpoint: HealthEndpoint, clock: Clock
+    agent: ConsulAgentServer,
+    discovery: ConsulDiscovery,
+    endpoint: HealthEndpoint,
+    clock: ManualClock,
 ) -> None:
     discovery.register(_registration(endpoint))
     agent.run_checks()
@@ -247,7 +252,7 @@ def test_wrong_methods_unknown_ids_and_bad_parameters(
 
 
 def test_a_grpc_check_asks_the_servers_health_service(
-    agent: ConsulAgentServer, discovery: ConsulDiscovery, clock: Clock, unique_name: str
+    agent: ConsulAgentServer, discovery: ConsulDiscovery, clock: ManualClock, unique_name: str
 ) -> None:
     names = ["auth.v1.AuthService"]
     server = create_server(unique_name, 0, lambda s: None, service_names=names, host="127.0.0.1")

@@ -17,6 +17,7 @@ from keel_common.grpc import (
     idempotent_methods,
     service_config,
 )
+from keel_common.testing import ManualClock
 from keel_protos.auth.v1 import auth_pb2
 from keel_protos.search.v1 import search_pb2
 
@@ -45,14 +46,6 @@ class FakeChannel:
         self.closed = True
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class FailingDiscovery(FakeDiscovery):
     def resolve(self, service: str) -> list[str]:
         raise DiscoveryError("consul is down")
@@ -77,12 +70,12 @@ def calls() -> list[tuple[str, str, Any]]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(0.0)
 
 
 @pytest.fixture
-def channel(discovery: FakeDiscovery, opened: dict, calls: list, clock: Clock) -> Any:
+def channel(discovery: FakeDiscovery, opened: dict, calls: list, clock: ManualClock) -> Any:
     def open_channel(address: str) -> Any:
         opened[address] = FakeChannel(address, calls)
         return opened[address]

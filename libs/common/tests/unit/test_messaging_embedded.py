@@ -23,19 +23,10 @@ from keel_common.messaging import (
 )
 from keel_common.messaging.consuming import ATTEMPT_HEADER, DUE_HEADER, ConsumerRun
 from keel_common.messaging.embedded import KombuBroker, _ConsumeLoop
+from keel_common.testing import ManualClock
 from keel_common.testing.dead_letter_contract import check_dead_letters_list_discard_and_replay
 
 WAIT = 10.0  # seconds before a test gives up waiting for the consumer (a failure, not a timing)
-
-
-class FrozenClock:
-    """Unix time that only moves when the test says so (for retry due times)."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class SteppingClock:
@@ -57,12 +48,13 @@ def spec(unique_name: str) -> QueueSpec:
 
 
 @pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock()
+def clock() -> ManualClock:
+    """Unix time that only moves when the test says so (for retry due times)."""
+    return ManualClock(1_000_000.0)
 
 
 @pytest.fixture
-def broker(unique_name: str, spec: QueueSpec, clock: FrozenClock) -> Iterator[KombuBroker]:
+def broker(unique_name: str, spec: QueueSpec, clock: ManualClock) -> Iterator[KombuBroker]:
     broker = KombuBroker(
         "memory://", exchange=f"{unique_name}.ex", service="svc", queues=[spec], clock=clock
     )
@@ -147,7 +139,7 @@ def test_consume_hands_each_envelope_to_the_handler_in_order(
 
 
 def test_a_failed_message_waits_for_its_delay_then_runs_again(
-    broker: KombuBroker, spec: QueueSpec, clock: FrozenClock
+    broker: KombuBroker, spec: QueueSpec, clock: ManualClock
 ) -> None:
     attempts: list[float] = []
 
@@ -209,7 +201,7 @@ def test_a_body_that_is_not_json_goes_straight_to_the_dead_queue(
 
 
 def test_the_retry_copy_carries_the_next_attempt_and_its_due_time(
-    broker: KombuBroker, spec: QueueSpec, clock: FrozenClock
+    broker: KombuBroker, spec: QueueSpec, clock: ManualClock
 ) -> None:
     def fails(envelope: Envelope) -> None:
         raise RuntimeError("no")

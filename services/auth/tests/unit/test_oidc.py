@@ -18,21 +18,14 @@ from keel_auth.adapters.oidc_config import provider_configs
 from keel_auth.config import AuthSettings
 from keel_auth.domain.oidc import IdentityClaims, apple_name, nonce_matches
 from keel_common.settings import ConfigError
+from keel_common.testing import ManualClock
 
 EXPIRES = datetime(2030, 1, 1, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_an_unknown_kid_refetches_the_jwks_at_most_once_per_interval() -> None:
     fetches: list[int] = []
-    clock = Clock()
+    clock = ManualClock()
 
     def fetch() -> dict[str, Any]:
         fetches.append(1)
@@ -51,8 +44,8 @@ def test_an_unknown_kid_refetches_the_jwks_at_most_once_per_interval() -> None:
 
 
 def test_a_token_without_kid_uses_only_a_sole_key() -> None:
-    one = JwksCache(lambda: {"keys": [{"kid": "a"}]}, 60, Clock())
-    two = JwksCache(lambda: {"keys": [{"kid": "a"}, {"kid": "b"}]}, 60, Clock())
+    one = JwksCache(lambda: {"keys": [{"kid": "a"}]}, 60, ManualClock())
+    two = JwksCache(lambda: {"keys": [{"kid": "a"}, {"kid": "b"}]}, 60, ManualClock())
     assert one.get(None) == {"kid": "a"}
     assert two.get(None) is None
 

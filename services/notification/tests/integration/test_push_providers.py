@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import jwt
 import pytest
 
+from keel_common.testing import ManualClock
 from keel_notification.adapters.apns import TOKEN_LIFETIME, ApnsPushProvider
 from keel_notification.adapters.fcm import FcmPushProvider
 from keel_notification.domain.errors import (
@@ -28,17 +29,6 @@ def push(token: str, platform: Platform, category=Category.TRANSACTIONAL) -> Pus
     return PushMessage(
         uuid.uuid4(), category, platform, token, "Order confirmed", "€25.00", {"order_id": "o-1"}
     )
-
-
-class Clock:
-    """Starts a token lifetime in the past, so moving it forward never reaches the future
-    (the server checks ``iat`` against the real time)."""
-
-    def __init__(self) -> None:
-        self.now = time.time() - TOKEN_LIFETIME - 60
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def send_from_threads(
@@ -72,8 +62,10 @@ def send_from_threads(
 
 
 @pytest.fixture
-def apns_clock() -> Clock:
-    return Clock()
+def apns_clock() -> ManualClock:
+    """Starts a token lifetime in the past, so moving it forward never reaches the future
+    (the server checks ``iat`` against the real time)."""
+    return ManualClock(time.time() - TOKEN_LIFETIME - 60)
 
 
 @pytest.fixture

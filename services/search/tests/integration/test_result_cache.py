@@ -15,6 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 
+from keel_common.testing import ManualClock
 from keel_search.adapters.embedded.index import EmbeddedSearchIndex
 from keel_search.bootstrap import Search, bootstrap
 from keel_search.domain.products import ProductDocument
@@ -32,6 +33,7 @@ DEADLINE = 30.0  # seconds; a liveness limit for a stuck child, not a speed asse
 OTHER_PROCESS = """
 import sys, uuid
 from datetime import UTC, datetime
+from keel_common.testing import ManualClock
 from keel_search.adapters.embedded.index import EmbeddedSearchIndex
 from keel_search.domain.products import ProductDocument
 now = datetime.now(UTC)
@@ -66,20 +68,10 @@ def lookups(outcome: str) -> float:
     return REGISTRY.get_sample_value("keel_search_result_cache_lookups_total", labels) or 0.0
 
 
-class Monotonic:
-    """A monotonic clock that moves when the test says."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(wired: Search) -> Iterator[Monotonic]:
+def clock(wired: Search) -> Iterator[ManualClock]:
     """The wired service's index on a clock the test moves, at the default interval."""
-    clock = Monotonic()
+    clock = ManualClock()  # as time.monotonic
     root, interval = wired.settings.search_index_dir, wired.settings.search_refresh_seconds
     wired.index = EmbeddedSearchIndex(root, refresh_seconds=interval, monotonic=clock)
     yield clock
@@ -102,7 +94,7 @@ def test_a_repeated_search_is_a_hit_and_answers_the_same_bytes(
 
 
 def test_a_change_applied_in_this_process_is_seen_by_the_next_search(
-    wired: Search, clock: Monotonic, client: FlaskClient, make_product: MakeProduct
+    wired: Search, clock: ManualClock, client: FlaskClient, make_product: MakeProduct
 ) -> None:
     lamp = make_product(title="Brass lamp")
     wired.index.apply([lamp])
@@ -112,7 +104,7 @@ def test_a_change_applied_in_this_process_is_seen_by_the_next_search(
 
 
 def test_the_worker_s_commits_leave_the_cache_in_use_until_the_interval_has_passed(
-    wired: Search, clock: Monotonic, client: FlaskClient
+    wired: Search, clock: ManualClock, client: FlaskClient
 ) -> None:
     in_another_process(wired, "apply", "Brass lamp")  # the worker: this process only reads
     assert hits(client) == ["Brass lamp"]
@@ -129,7 +121,7 @@ def test_the_worker_s_commits_leave_the_cache_in_use_until_the_interval_has_pass
 
 
 def test_a_rebuild_swapped_in_by_another_process_is_seen_once_the_interval_has_passed(
-    wired: Search, clock: Monotonic, client: FlaskClient, make_product: MakeProduct
+    wired: Search, clock: ManualClock, client: FlaskClient, make_product: MakeProduct
 ) -> None:
     wired.index.apply([make_product(title="Brass lamp")])
     assert hits(client) == hits(client) == ["Brass lamp"]
@@ -143,7 +135,7 @@ def test_a_rebuild_swapped_in_by_another_process_is_seen_once_the_interval_has_p
 
 
 def test_a_rebuild_finished_in_this_process_is_seen_by_its_next_search(
-    wired: Search, clock: Monotonic, client: FlaskClient, make_product: MakeProduct
+    wired: Search, clock: ManualClock, client: FlaskClient, make_product: MakeProduct
 ) -> None:
     wired.index.apply([make_product(title="Brass lamp")])
     assert hits(client) == ["Brass lamp"]

@@ -16,6 +16,17 @@ from werkzeug.serving import make_server
 T = TypeVar("T")
 
 
+class ManualClock:
+    """A clock in seconds, shaped like ``time.monotonic`` or ``time.time``, that moves only
+    when the test sets or advances ``now``."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def eventually(probe: Callable[[], T], what: str = "the condition", timeout: float = 30.0) -> T:
     """Call ``probe`` until it returns something truthy (returned) or ``timeout`` passes
     (``AssertionError`` naming ``what``). For effects that cross a broker or a process."""
