@@ -23,7 +23,7 @@ class ClientPerThread(PerThread[httpx.Client]):
     """``httpx.Client(http2=True)`` objects with the same settings, one per calling thread."""
 
     def __init__(self, *, base_url: str, timeout: float, ca_file: str | None) -> None:
-        self.base_url, self.timeout = base_url, timeout
+        self.base_url = base_url
         # one context for all: loading the CA file once, and SSLContext is thread-safe
         verify = ssl.create_default_context(cafile=ca_file)
 

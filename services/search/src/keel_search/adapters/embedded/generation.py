@@ -164,12 +164,11 @@ class Generation:
         """The searcher of the commit loaded last (``follow`` loads a newer one)."""
         return self.index.searcher()
 
-    def follow(self) -> int:
-        """Load the latest commit if there is a newer one; the snapshot now searched."""
+    def follow(self) -> None:
+        """Load the latest commit if there is a newer one (``snapshot`` then names it)."""
         meta = read_file(self._meta_path)
         if meta != self._meta_seen:
             self._reload(meta)
-        return self.snapshot
 
     def reload(self) -> None:
         self._reload(read_file(self._meta_path), force=True)
