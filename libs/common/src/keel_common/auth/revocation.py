@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from keel_common.auth.principal import RevocationList
+from keel_common.sqlite_wal import use_wal
 
 DEFAULT_REVOCATIONS_PATH = "var/revoked-sessions.db"
 _REDIS_PREFIX = "keel:auth:revoked-session:"
@@ -85,7 +86,7 @@ class SqliteRevocationList(RevocationList):
             # processes see a revocation immediately.
             self._path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self._path, timeout=5.0, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
+            use_wal(conn, timeout=5.0)
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS revoked_sessions"
                 " (session_id TEXT PRIMARY KEY, until REAL NOT NULL)"

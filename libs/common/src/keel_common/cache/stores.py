@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from keel_common.sqlite_wal import use_wal
+
 
 class CacheUnavailable(Exception):
     """The store did not answer (connection refused, timeout, locked file)."""
@@ -189,7 +191,7 @@ class SqliteStore(KeyValueStore):
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None or self._local.forks != _forks:
             db = sqlite3.connect(self.path, timeout=1.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            use_wal(db, timeout=1.0)
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(_SCHEMA)
             self._local.db, self._local.forks = db, _forks

@@ -26,6 +26,7 @@ from keel_common.clock import utcnow
 from keel_common.db.liveness import DEFAULT_IDLE_SECONDS, ping_when_idle
 from keel_common.db.reads import SingleRowRead
 from keel_common.db.unit_of_work import DomainEvent, SqlAlchemyUnitOfWork
+from keel_common.sqlite_wal import use_wal
 
 __all__ = [
     "DomainEvent",
@@ -92,8 +93,8 @@ def create_engine(
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    use_wal(dbapi_connection)
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

@@ -16,6 +16,8 @@ from kombu.transport import sqlalchemy as _sqla
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import loads
 
+from keel_common.sqlite_wal import use_wal
+
 _models_lock = threading.Lock()
 _models_configured = False
 
@@ -74,7 +76,7 @@ def sqlite_options(database: str | None) -> dict[str, Any]:
 
     def connect() -> sqlite3.Connection:
         connection = sqlite3.connect(database, timeout=30, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
+        use_wal(connection, timeout=30)
         connection.execute("PRAGMA synchronous=NORMAL")
         return connection
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from limits.storage import MovingWindowSupport, Storage
 
+from keel_common.sqlite_wal import use_wal
+
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS window_entries (key TEXT NOT NULL, at REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS ix_window_entries_key_at ON window_entries (key, at)",
@@ -45,7 +47,7 @@ class SqliteStorage(Storage, MovingWindowSupport):
         if conn is None or getattr(self._local, "pid", None) != os.getpid():
             self._path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self._path, timeout=10.0, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
+            use_wal(conn, timeout=10.0)
             for statement in _SCHEMA:
                 conn.execute(statement)
             self._local.conn, self._local.pid = conn, os.getpid()
