@@ -25,15 +25,55 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
     start_http_server,
+    values,
 )
 from prometheus_client.registry import Collector
 
 _Child = TypeVar("_Child")
 
+_process_id = os.getpid()
+
+
+def _forked() -> None:
+    global _process_id
+    _process_id = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
+def _current_process_id() -> int:
+    # What ``os.getpid()`` answers, kept up to date across forks: in multiprocess mode every
+    # increment asks who is writing (a worker forked from gunicorn's master writes files of
+    # its own), and ``os.getpid()`` is a system call each time, four or five per request.
+    return _process_id
+
+
+_multiprocess_values: type | None = None
+
+
+def choose_value_class() -> None:
+    """Choose prometheus_client's value class as it does itself (files shared by processes
+    when ``PROMETHEUS_MULTIPROC_DIR`` is set, else in-memory values), naming the process
+    without a system call.
+
+    Always the same multiprocess class once made: each class keeps its own handle on the
+    process's files, and two handles on one file overwrite each other's entries (a metric
+    without labels gets its value as it is defined, under the class chosen then)."""
+    global _multiprocess_values
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        if _multiprocess_values is None:
+            _multiprocess_values = values.MultiProcessValue(process_identifier=_current_process_id)
+        values.ValueClass = _multiprocess_values
+    else:
+        values.ValueClass = values.MutexValue
+
+
 # In multiprocess mode every metric below opens a file in this directory as it is defined;
 # a process started before gunicorn prepared it (migrate, grpc, worker) must not crash.
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+choose_value_class()
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

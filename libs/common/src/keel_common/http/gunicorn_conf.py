@@ -62,9 +62,9 @@ def prepare_metrics_dir() -> str:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
     # prometheus_client chose its value class when first imported, which the CLI may have
     # done before the directory existed; choose again so workers forked from here use files.
-    from prometheus_client import values
+    from keel_common.metrics import choose_value_class
 
-    values.ValueClass = values.get_value_class()
+    choose_value_class()
     return path
 
 
