@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -19,12 +21,24 @@ from keel_auth.domain.commands import AddPhone, LogIn, Origin, SignUp, VerifyEma
 from keel_auth.domain.events import PhoneVerificationRequested, UserRegistered
 from keel_auth.domain.model import User
 from keel_auth.domain.policy import AuthPolicy
+from keel_auth.entrypoints.schemas import UserOut
 from keel_auth.service_layer import accounts, phones, sessions, verification
 from keel_auth.service_layer.steps import TokenPair
+from keel_auth.service_layer.views import AccountView, AccountViews
 from keel_common.auth import InMemoryRevocationList, Principal
 
 PASSWORD = "correct horse battery staple"
 ORIGIN = Origin(ip="203.0.113.7", user_agent="pytest")
+
+
+def rendered(view: AccountView) -> bytes:
+    """``GET /me``'s document of ``view``, as plain JSON (the route's rendering needs Flask)."""
+    return json.dumps(UserOut.document(view)).encode()
+
+
+def current_user(principal: Principal, views: AccountViews) -> dict[str, Any]:
+    """``sessions.current_user``'s answer, read back."""
+    return json.loads(sessions.current_user(principal, views, rendered))  # type: ignore[no-any-return]
 
 
 class FakeClock:

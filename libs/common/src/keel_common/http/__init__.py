@@ -1,6 +1,6 @@
 """Keel's HTTP layer: the Flask app factory, request schemas, problem+json errors, serving."""
 
-from keel_common.http.app import BEARER_AUTH, create_app
+from keel_common.http.app import BEARER_AUTH, create_app, json_body
 from keel_common.http.problems import (
     PROBLEM_JSON,
     ProblemError,
@@ -21,6 +21,7 @@ __all__ = [
     "ValidationProblem",
     "create_app",
     "field_problem",
+    "json_body",
     "problem_response",
     "register_domain_errors",
     "serve",

@@ -1,8 +1,9 @@
 """The account views through a shared cache (``keel_common.cache``): a ``GET /v1/auth/me``
-that hits costs one round trip to Redis and no database read.
+that hits costs one round trip to Redis and no database read, and answers with the bytes
+the cache holds, rendered when the copy was filled (as core's product documents are).
 
-Keys: the view of one login session, under the generation of its user. The session is in
-the key because a view answers "is this session live" too; the user is in the generation
+Keys: the rendering for one login session, under the generation of its user. The session is
+in the key because the answer says "this session is live" too; the user is in the generation
 because a write to the user, or to any of their sessions, replaces it (``forget``, after the
 commit). When the cache's Redis also holds the session denylist (the usual case), the
 denylist key is read in the same ``MGET``: a session revoked between its commit and the
@@ -12,11 +13,8 @@ back to the database; the database's answer is never an error of the cache's.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Collection
-from datetime import datetime
-from typing import Any
 
 from keel_auth.adapters.metrics import (
     ACCOUNT_VIEW_CACHE_INVALIDATIONS,
@@ -43,28 +41,22 @@ def _generation_key(user_id: uuid.UUID) -> str:
     return f"{_PREFIX}user:{user_id}:gen"
 
 
-def _view_key(session_id: uuid.UUID) -> str:
-    return f"{_PREFIX}session:{session_id}"
+def _document_key(session_id: uuid.UUID) -> str:
+    # Not the ``session:<id>`` key of the views this cache held before it kept renderings:
+    # a process of the previous release, sharing the Redis during a rolling update, never
+    # reads a copy it cannot parse.
+    return f"{_PREFIX}session:{session_id}:doc"
 
 
-def encode(view: AccountView) -> bytes:
-    fields: list[Any] = [str(view.id), view.email, view.name, view.phone, view.phone_verified]
-    fields += [view.pending_phone, view.roles, view.email_verified, view.locale]
-    return json.dumps([*fields, view.created_at.isoformat()]).encode()
+def stored(user_id: uuid.UUID, body: bytes) -> bytes:
+    """A copy as the store holds it: its user's id, then the rendered body."""
+    return b"%s\n%b" % (str(user_id).encode(), body)
 
 
-def decode(payload: bytes, user_id: uuid.UUID) -> AccountView | None:
-    """The view ``payload`` holds if it is ``user_id``'s (compared as text: parsing the
-    UUID cost more than the rest of the decoding), else None."""
-    id_, email, name, phone, phone_verified, pending, roles, verified, locale, created = json.loads(
-        payload
-    )
-    if id_ != str(user_id):
-        return None
-    return AccountView(
-        user_id, email, name, phone, phone_verified, pending, roles, verified, locale,
-        datetime.fromisoformat(created),
-    )  # fmt: skip
+def body_of(payload: bytes, user_id: uuid.UUID) -> bytes | None:
+    """The body ``payload`` holds if it is ``user_id``'s copy, else None."""
+    owner, _, body = payload.partition(b"\n")
+    return body if owner == str(user_id).encode() else None
 
 
 class CachedAccountViews(AccountViews):
@@ -88,22 +80,30 @@ class CachedAccountViews(AccountViews):
         self._revoked_key = revoked_key
 
     def of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> AccountView | None:
-        key = _view_key(session_id)
+        # Read afresh: what the cache keeps is the rendering (``document_of_live_session``).
+        return self._views.of_live_session(session_id, user_id)
+
+    def document_of_live_session(
+        self, session_id: uuid.UUID, user_id: uuid.UUID, render: Callable[[AccountView], bytes]
+    ) -> bytes | None:
+        key = _document_key(session_id)
         also = (self._revoked_key(session_id),) if self._revoked_key else ()
         entry = self._cache.read("account", key, _generation_key(user_id), *also)
         if any(value is not None for value in entry.also):
             return None  # on the denylist: revoked, whatever the cache or database says
-        if entry.payload is not None and (cached := decode(entry.payload, user_id)) is not None:
-            return cached
+        if entry.payload is not None and (body := body_of(entry.payload, user_id)) is not None:
+            return body
         view = self._views.of_live_session(session_id, user_id)
-        if view is not None:
-            self._cache.fill(key, entry.generation, encode(view))
-        return view
+        if view is None:
+            return None
+        body = render(view)
+        self._cache.fill(key, entry.generation, stored(user_id, body))
+        return body
 
     def forget(
         self, user_ids: Collection[uuid.UUID], session_ids: Collection[uuid.UUID] = ()
     ) -> None:
-        # A session's view key gets a fresh token too: no generation matches it (a miss),
-        # and the copy it held is gone at once rather than at its expiry.
+        # A session's key gets a fresh token too: no generation matches it (a miss), and the
+        # copy it held is gone at once rather than at its expiry.
         keys = [_generation_key(user_id) for user_id in user_ids]
-        self._cache.invalidate(keys + [_view_key(session_id) for session_id in session_ids])
+        self._cache.invalidate(keys + [_document_key(session_id) for session_id in session_ids])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -163,12 +164,15 @@ def log_out(
         uow.commit()
 
 
-def current_user(principal: Principal, views: AccountViews) -> AccountView:
-    """The caller's account; the session is checked here too, auth being its source of truth."""
-    account = views.of_live_session(principal.session_id, principal.user_id)
-    if account is None:
+def current_user(
+    principal: Principal, views: AccountViews, render: Callable[[AccountView], bytes]
+) -> bytes:
+    """The caller's account as ``render`` writes it (``GET /v1/auth/me``'s body); the session
+    is checked here too, auth being its source of truth."""
+    document = views.document_of_live_session(principal.session_id, principal.user_id, render)
+    if document is None:
         raise Unauthenticated("the session has ended or the account no longer exists")
-    return account
+    return document
 
 
 def introspect(token: str, uow: UnitOfWork, tokens: AccessTokens) -> dict[str, Any] | None:

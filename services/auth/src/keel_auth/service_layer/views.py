@@ -2,8 +2,9 @@
 plain data, for calls that change nothing and run on every request of a signed-in client.
 
 No unit of work and no aggregate: loading a ``User`` through the ORM in a transaction cost
-several times the read itself on ``GET /v1/auth/me`` (issue #12). With Redis, a view is
-served from a shared cache (``adapters.view_cache``): one round trip, no database read. It
+several times the read itself on ``GET /v1/auth/me`` (issue #12). With Redis, the answer is
+served from a shared cache (``adapters.view_cache``) as it was rendered: one round trip, no
+database read. It
 stays correct because every commit that changed a user's row or one of their login
 sessions calls ``forget`` for that user afterwards (``adapters.view_changes`` says why no
 write can skip it), and a value read before such a commit is never served after it.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import abc
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import NamedTuple
 
@@ -40,6 +41,15 @@ class AccountViews(abc.ABC):
         """The account ``user_id`` if ``session_id`` is its session and not revoked, and
         neither was deleted; else None. The database is the judge, not the denylist: a
         session revoked there ends here as soon as its commit returned."""
+
+    def document_of_live_session(
+        self, session_id: uuid.UUID, user_id: uuid.UUID, render: Callable[[AccountView], bytes]
+    ) -> bytes | None:
+        """What ``render`` writes of ``of_live_session``'s account (None when that is None).
+        A view that keeps copies keeps the rendering, as core's product cache does: a hit is
+        the stored bytes, with no row, view or encoding behind them."""
+        view = self.of_live_session(session_id, user_id)
+        return None if view is None else render(view)
 
     def forget(
         self, user_ids: Collection[uuid.UUID], session_ids: Collection[uuid.UUID] = ()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, jsonify, request, url_for
 from flask_openapi3 import APIBlueprint, Tag
 from werkzeug.http import parse_etags
 
 from keel_common.auth import require_principal
+from keel_common.http import json_body
 from keel_common.pagination import Page
 from keel_core.domain.commands import CreateProduct, DeleteProduct, UpdateProduct
 from keel_core.domain.errors import FieldError, InvalidInput
@@ -76,17 +77,12 @@ def _page_response(page: Page[ProductSnapshot]) -> Response:
     return jsonify(items=[product_json(p) for p in page.items], next_cursor=page.next_cursor)
 
 
-def _json_body(body: bytes) -> Response:
-    """A cached rendering: the exact bytes ``jsonify`` wrote when it was filled."""
-    return current_app.response_class(body, mimetype=current_app.json.mimetype)  # type: ignore[attr-defined]
-
-
 @api.get("", responses={200: ProductPage})
 def list_products(query: ProductQuery) -> Response:
     """Live products, newest first; follow ``next_cursor`` for the next page."""
     if query.cursor is None and query.owner_id is None and query.category is None:
         render = lambda page: _page_response(page).get_data()  # noqa: E731
-        return _json_body(products.first_page_document(uow(), query.limit, render))
+        return json_body(products.first_page_document(uow(), query.limit, render))
     return _page_response(products.list_products(uow(), **query.model_dump()))
 
 
@@ -96,7 +92,7 @@ def get_product(path: ProductPath) -> Response:
     everyone else, as if deleted), with the reason it was unlisted."""
     render = lambda product: jsonify(product_json(product)).get_data()  # noqa: E731
     document = products.get_product_document(uow(), path.product_id, render, optional_caller)
-    response = _json_body(document.body)
+    response = json_body(document.body)
     response.set_etag(str(document.version))
     return response
 
