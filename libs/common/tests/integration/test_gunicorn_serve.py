@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client import Counter as Counter_
 
 HERE = Path(__file__).parent
 BATCH = 30
@@ -28,6 +29,7 @@ MAX_BATCHES = 10
 SERVE = """
 from keel_common.http import serve
 from keel_common.settings import ServiceSettings, load_settings
+import test_gunicorn_serve  # as a service's CLI imports its metrics, in the master
 
 class ToySettings(ServiceSettings):
     service_name: str = "gtoy"
@@ -35,6 +37,11 @@ class ToySettings(ServiceSettings):
 serve("test_gunicorn_serve:create_toy_app()", load_settings(ToySettings, http_port=0),
       host="127.0.0.1")
 """
+
+
+# No labels: its value is made as it is defined, in gunicorn's master (as auth's count of
+# refused logins is), before the master prepares the multiprocess directory.
+EVENTS = Counter_("gtoy_events", "Events counted by the toy app.")
 
 
 def create_toy_app() -> object:
@@ -45,6 +52,11 @@ def create_toy_app() -> object:
         service_name: str = "gtoy"
 
     app = create_app("gtoy", load_settings(ToySettings))
+
+    @app.post("/v1/gtoy/events")
+    def event() -> dict[str, int]:
+        EVENTS.inc()
+        return {"pid": os.getpid()}
 
     @app.get("/v1/gtoy/pid")
     def pid() -> dict[str, int]:
@@ -105,17 +117,18 @@ def wait_for_workers(base: str, deadline: float) -> None:
     raise AssertionError("no worker answered /healthz")
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def started(tmp_path: Path, metrics_dir: Path | None) -> Iterator[Server]:
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
         "WEB_CONCURRENCY": "2",
         "GUNICORN_THREADS": "1",
-        # Unset, so serve() must make the directory itself -- under TMPDIR, cleaned by pytest.
+        # Unset, serve() must make the directory itself -- under TMPDIR, cleaned by pytest.
         "TMPDIR": str(tmp_path),
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if metrics_dir is not None:
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     process = subprocess.Popen(
         [sys.executable, "-c", SERVE],
         env=env,
@@ -130,6 +143,18 @@ def server(tmp_path: Path) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    yield from started(tmp_path, None)
+
+
+@pytest.fixture
+def server_in_a_given_dir(tmp_path: Path) -> Iterator[Server]:
+    """Set in the environment before the process starts, as the Helm chart sets it: the
+    value class prometheus_client chose on import is multiprocess already."""
+    yield from started(tmp_path, tmp_path / "metrics")
 
 
 def served_by(base: str) -> Counter[int]:
@@ -184,3 +209,20 @@ def test_every_line_is_json_with_the_access_line_per_request(server: Server) -> 
     access = [line for line in lines if line["logger"] == "keel.access"]
     assert {"request_id": "gun-1", "status": 200, "service": "gtoy"}.items() <= access[-2].items()
     assert access[-1]["status"] == 404
+
+
+def test_a_metric_made_in_the_master_counts_beside_the_workers_series(
+    server_in_a_given_dir: Server,
+) -> None:
+    """Each request adds a labelled series (its route) around the unlabelled count, the
+    order in which two handles on one worker file overwrote each other's entries (and
+    /metrics failed to parse the file)."""
+    base = server_in_a_given_dir.base
+    for path in ("/v1/gtoy/pid", "/v1/absent", "/v1/gtoy/pid"):
+        for _ in range(3):
+            requests.get(base + path, timeout=10)
+        requests.post(f"{base}/v1/gtoy/events", timeout=10).raise_for_status()
+    scrape = requests.get(f"{base}/metrics", timeout=10)
+    assert scrape.status_code == 200, scrape.text
+    [events] = [x for x in scrape.text.splitlines() if x.startswith("gtoy_events_total ")]
+    assert float(events.rsplit(" ", 1)[1]) == 3
