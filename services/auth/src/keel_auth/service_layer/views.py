@@ -4,10 +4,10 @@ plain data, for calls that change nothing and run on every request of a signed-i
 No unit of work and no aggregate: loading a ``User`` through the ORM in a transaction cost
 several times the read itself on ``GET /v1/auth/me`` (issue #12). With Redis, the answer is
 served from a shared cache (``adapters.view_cache``) as it was rendered: one round trip, no
-database read. It
-stays correct because every commit that changed a user's row or one of their login
-sessions calls ``forget`` for that user afterwards (``adapters.view_changes`` says why no
-write can skip it), and a value read before such a commit is never served after it.
+database read. It stays correct because every commit that changed a user's row or one of
+their login sessions calls ``forget`` for that user afterwards (``adapters.view_changes``
+says why no write can skip it), and a value read before such a commit is never served
+after it.
 """
 
 from __future__ import annotations
