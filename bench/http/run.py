@@ -124,15 +124,15 @@ def repeated(repeat: int, url: str, load: loadgen.Load, headers: dict[str, str],
     one-worker runs are kept and counted in)."""
     base = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(url))
     runs: list[loadgen.Measured] = []
-    set_aside: list[loadgen.Measured] = []
+    set_aside = 0
     while len(runs) < repeat:
         before = keel.worker_cpu(base)
         run = loadgen.measure(url, load, headers, lua)
-        if one_worker(before, keel.worker_cpu(base)) and len(set_aside) < repeat:
-            set_aside.append(run)
+        if one_worker(before, keel.worker_cpu(base)) and set_aside < repeat:
+            set_aside += 1
         else:
             runs.append(run)
-    return runs, len(set_aside)
+    return runs, set_aside
 
 
 def one_worker(before: dict[int, float], after: dict[int, float]) -> bool:

@@ -97,8 +97,9 @@ def measure(app: inproc.WsgiApp, paths: list[str], weights: list[float], seconds
                 raise RuntimeError(f"{path} answered {status}")
         searches += 100
     cpu = (time.process_time() - cpu) * 1000 / searches
-    hit = lookups()[0] - hits
-    ratio = hit / (hit + lookups()[1] - misses)
+    hits_now, misses_now = lookups()
+    hit = hits_now - hits
+    ratio = hit / (hit + misses_now - misses)
     return f"{searches:>9} {ratio:>9.1%} {cpu:>9.3f}"
 
 

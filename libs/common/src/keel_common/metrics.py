@@ -29,25 +29,9 @@ from prometheus_client import (
 )
 from prometheus_client.registry import Collector
 
+from keel_common.process import process_id
+
 _Child = TypeVar("_Child")
-
-_process_id = os.getpid()
-
-
-def _forked() -> None:
-    global _process_id
-    _process_id = os.getpid()
-
-
-os.register_at_fork(after_in_child=_forked)
-
-
-def _current_process_id() -> int:
-    # What ``os.getpid()`` answers, kept up to date across forks: in multiprocess mode every
-    # increment asks who is writing (a worker forked from gunicorn's master writes files of
-    # its own), and ``os.getpid()`` is a system call each time, four or five per request.
-    return _process_id
-
 
 _multiprocess_values: type | None = None
 
@@ -55,7 +39,8 @@ _multiprocess_values: type | None = None
 def choose_value_class() -> None:
     """Choose prometheus_client's value class as it does itself (files shared by processes
     when ``PROMETHEUS_MULTIPROC_DIR`` is set, else in-memory values), naming the process
-    without a system call.
+    without a system call: every increment asks which process writes (a worker forked from
+    gunicorn's master writes files of its own), four or five times a request.
 
     Always the same multiprocess class once made: each class keeps its own handle on the
     process's files, and two handles on one file overwrite each other's entries (a metric
@@ -63,7 +48,7 @@ def choose_value_class() -> None:
     global _multiprocess_values
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         if _multiprocess_values is None:
-            _multiprocess_values = values.MultiProcessValue(process_identifier=_current_process_id)
+            _multiprocess_values = values.MultiProcessValue(process_identifier=process_id)
         values.ValueClass = _multiprocess_values
     else:
         values.ValueClass = values.MutexValue

@@ -13,7 +13,6 @@ no cold-start gap. Entries expire with the last access token they can concern.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from keel_common.auth.principal import RevocationList
+from keel_common.process import process_id
 from keel_common.sqlite_wal import use_wal
 
 DEFAULT_REVOCATIONS_PATH = "var/revoked-sessions.db"
@@ -81,7 +81,7 @@ class SqliteRevocationList(RevocationList):
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         # A connection must not cross a fork (gunicorn workers), so it is kept per process too.
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+        if conn is None or getattr(self._local, "pid", None) != process_id():
             # isolation_level=None: every statement commits at once, so readers in other
             # processes see a revocation immediately.
             self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +91,7 @@ class SqliteRevocationList(RevocationList):
                 "CREATE TABLE IF NOT EXISTS revoked_sessions"
                 " (session_id TEXT PRIMARY KEY, until REAL NOT NULL)"
             )
-            self._local.conn, self._local.pid = conn, os.getpid()
+            self._local.conn, self._local.pid = conn, process_id()
         return conn
 
     def revoke(self, session_id: uuid.UUID, until: datetime) -> None:

@@ -10,13 +10,13 @@ there is one primary-key SELECT of a blob. ``InMemoryStore`` is the fake for uni
 from __future__ import annotations
 
 import abc
-import os
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from keel_common.process import process_id
 from keel_common.sqlite_wal import use_wal
 
 
@@ -66,19 +66,6 @@ class InMemoryStore(KeyValueStore):
 REDIS_TIMEOUT = 0.25
 
 
-# Bumped in a forked child: a connection (or SQLite handle) made before the fork belongs to
-# the parent. Cheaper than comparing os.getpid() (a system call) on every read.
-_forks = 0
-
-
-def _count_fork() -> None:
-    global _forks
-    _forks += 1
-
-
-os.register_at_fork(after_in_child=_count_fork)
-
-
 class RedisStore(KeyValueStore):
     """Reads (one ``MGET`` per cache read, the hot path) go over a connection of the
     calling thread's own; writes go through the client's pool. The pool locks, polls the
@@ -109,10 +96,10 @@ class RedisStore(KeyValueStore):
     def _mget(self, keys: list[str]) -> list[bytes | None]:
         local = self._local
         connection = getattr(local, "connection", None)
-        if connection is None or local.forks != _forks:
+        if connection is None or local.pid != process_id():
             pool = self._redis.connection_pool
             connection = pool.connection_class(**pool.connection_kwargs)
-            local.connection, local.forks = connection, _forks
+            local.connection, local.pid = connection, process_id()
         try:
             connection.send_command("MGET", *keys)
             values: list[bytes | None] = connection.read_response()
@@ -189,12 +176,12 @@ class SqliteStore(KeyValueStore):
 
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None or self._local.forks != _forks:
+        if db is None or self._local.pid != process_id():
             db = sqlite3.connect(self.path, timeout=1.0, isolation_level=None)
             use_wal(db, timeout=1.0)
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(_SCHEMA)
-            self._local.db, self._local.forks = db, _forks
+            self._local.db, self._local.pid = db, process_id()
         return db
 
     def _run(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:

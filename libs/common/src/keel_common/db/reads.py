@@ -21,7 +21,6 @@ invalidates the pool, as a failed ``Connection.execute`` would.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -30,18 +29,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
+from keel_common.process import process_id
+
 _Processor = Callable[[Any], Any] | None
-
-# Bumped in a forked child: a connection opened before the fork belongs to the parent.
-_forks = 0
-
-
-def _count_fork() -> None:
-    global _forks
-    _forks += 1
-
-
-os.register_at_fork(after_in_child=_count_fork)
 
 
 class _Compiled:
@@ -123,13 +113,13 @@ class SingleRowRead:
         """On this thread's own SQLite connection (opened by the pool: its pragmas)."""
         local = self._local
         db: Any = getattr(local, "db", None)
-        if db is None or local.epoch != (_forks, self._disposals):
-            if db is not None and local.epoch[0] == _forks:
+        if db is None or local.epoch != (process_id(), self._disposals):
+            if db is not None and local.epoch[0] == process_id():
                 db.close()  # the engine was disposed; one a parent opened is only dropped
             pooled = self._engine.raw_connection()
             pooled.detach()
             db = local.db = pooled.dbapi_connection
-            local.epoch = (_forks, self._disposals)
+            local.epoch = (process_id(), self._disposals)
         try:
             return _at_most_two(db, sql, values)
         except self._dialect.loaded_dbapi.Error as error:

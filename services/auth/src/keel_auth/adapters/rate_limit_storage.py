@@ -8,7 +8,6 @@ extension point (a ``Storage`` subclass with ``MovingWindowSupport``).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from limits.storage import MovingWindowSupport, Storage
 
+from keel_common.process import process_id
 from keel_common.sqlite_wal import use_wal
 
 _SCHEMA = (
@@ -44,13 +44,13 @@ class SqliteStorage(Storage, MovingWindowSupport):
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+        if conn is None or getattr(self._local, "pid", None) != process_id():
             self._path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self._path, timeout=10.0, isolation_level=None)
             use_wal(conn, timeout=10.0)
             for statement in _SCHEMA:
                 conn.execute(statement)
-            self._local.conn, self._local.pid = conn, os.getpid()
+            self._local.conn, self._local.pid = conn, process_id()
         return conn
 
     def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
