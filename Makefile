@@ -99,7 +99,7 @@ events: install ## re-lock the event contracts (keel_events) after a compatible 
 
 bench: install ## run every benchmark under bench/, each once the load average is under 1 (needs the local RabbitMQ/PostgreSQL/Redis, wrk)
 	@command -v wrk >/dev/null 2>&1 || scripts/install-wrk.sh
-	@for b in bench/*/run.py bench/search/lag.py bench/search/cache.py; do echo "== $$b"; \
+	@for b in bench/*/run.py bench/search/lag.py bench/search/cache.py bench/http/split.py; do echo "== $$b"; \
 		$(PY) python bench/quiet.py --anyway && $(PY) python $$b || exit 1; done
 
 clean: ## remove local state (databases, outbox files, gateway config) under var/

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
+from keel_common.settings import ServiceSettings
+
+FACTORY = "hello:create_app()"
+
 
 def create_app() -> Flask:
     app = Flask("hello")
@@ -12,8 +16,11 @@ def create_app() -> Flask:
     return app
 
 
+def settings() -> ServiceSettings:
+    return ServiceSettings(service_name="hello", log_level="WARNING")
+
+
 if __name__ == "__main__":
     from keel_common.http.server import serve
-    from keel_common.settings import ServiceSettings
 
-    serve("hello:create_app()", ServiceSettings(service_name="hello", log_level="WARNING"))
+    serve(FACTORY, settings())

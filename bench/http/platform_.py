@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -97,10 +97,22 @@ def environment(shape: str, workdir: Path, auth_port: int, web: dict[str, str]) 
     return env
 
 
+def web_command(service: str) -> list[str]:
+    """What starts a service's web process (``keel-<svc> web``; ``hello``: hello-world)."""
+    if service == "hello":
+        return [sys.executable, str(HERE / "hello.py")]
+    return [str(BIN / f"keel-{service}"), "web"]
+
+
 @contextmanager
-def started(shape: str, workdir: Path, web: dict[str, str]) -> Iterator[dict[str, str]]:
-    """The base URL of each service's web process, migrated and ready (plus
-    ``UNCACHED_SEARCH``'s)."""
+def started(
+    shape: str,
+    workdir: Path,
+    web: dict[str, str],
+    command: Callable[[str], list[str]] = web_command,
+) -> Iterator[dict[str, str]]:
+    """The base URL of each service's web process (started by ``command``), migrated and
+    ready (plus ``UNCACHED_SEARCH``'s)."""
     ports = {s: free_port() for s in SERVICES}
     processes: list[subprocess.Popen[bytes]] = []
     with ExitStack() as stack:
@@ -118,14 +130,14 @@ def started(shape: str, workdir: Path, web: dict[str, str]) -> Iterator[dict[str
                 if migrate.returncode:
                     raise RuntimeError(f"keel-{service} migrate: {migrate.stderr[-2000:]}")
                 log = (workdir / f"{shape}-{service}.log").open("wb")
-                processes.append(subprocess.Popen([BIN / f"keel-{service}", "web"], env=service_env,
+                processes.append(subprocess.Popen(command(service), env=service_env,
                                                   cwd=workdir, stdout=log, stderr=log))  # fmt: skip
                 bases[service] = f"http://127.0.0.1:{ports[service]}"
             port = free_port()
             uncached_env = env | {"DATABASE_URL": urls["search"], "HTTP_PORT": str(port),
                                   "SEARCH_CACHE_ENTRIES": "0"}  # fmt: skip
             log = (workdir / f"{shape}-{UNCACHED_SEARCH}.log").open("wb")
-            processes.append(subprocess.Popen([BIN / "keel-search", "web"], env=uncached_env,
+            processes.append(subprocess.Popen(command("search"), env=uncached_env,
                                               cwd=workdir, stdout=log, stderr=log))  # fmt: skip
             bases[UNCACHED_SEARCH] = f"http://127.0.0.1:{port}"
             for base, process in zip(bases.values(), processes, strict=True):
@@ -168,13 +180,14 @@ def show_logs(workdir: Path, shape: str, lines: int = 20) -> None:
 
 
 @contextmanager
-def hello_world(workdir: Path, web: dict[str, str]) -> Iterator[str]:
+def hello_world(
+    workdir: Path, web: dict[str, str], command: Callable[[str], list[str]] = web_command
+) -> Iterator[str]:
     port = free_port()
     env = os.environ | web | {"HTTP_PORT": str(port), "BIND_HOST": "127.0.0.1"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = (workdir / "hello.log").open("wb")
-    process = subprocess.Popen([sys.executable, str(HERE / "hello.py")], env=env, cwd=HERE,
-                               stdout=log, stderr=log)  # fmt: skip
+    process = subprocess.Popen(command("hello"), env=env, cwd=HERE, stdout=log, stderr=log)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base, process, "/hello")

@@ -76,6 +76,10 @@ SCRIPTS = {
         ],
         "GET /v1/auth/me",
     ),
+    "http split": (
+        ["bench/http/split.py", "--seconds", "1", "--repeat", "1", "--shapes", "embedded"],
+        "in app",
+    ),
 }
 
 
