@@ -43,6 +43,18 @@ class _UtcSeconds:
         return f"{prefix}.{micro:06d}+00:00" if micro else f"{prefix}+00:00"
 
 
+#: The line's own fields, in order, and what each is called in it: ``json_formatter``'s.
+_STANDARD_FIELDS = (("levelname", "level"), ("service", "service"), ("name", "logger"),
+                    ("message", "message"), ("request_id", "request_id"),
+                    ("trace_id", "trace_id"), ("span_id", "span_id"))  # fmt: skip
+#: The access line's extras, in the order ``access`` writes them.
+ACCESS_FIELDS = ("method", "path", "route", "status", "duration_ms")
+
+
+def _text(value: str | None) -> str:
+    return "null" if value is None else encode_basestring_ascii(value)
+
+
 class JsonLineFormatter(JsonFormatter):
     """python-json-logger's line, byte for byte, without its general machinery: every request
     writes one access line, and its generic field walk, renames and per-call encoder cost
@@ -63,6 +75,19 @@ class JsonLineFormatter(JsonFormatter):
                 encoder.sort_keys, encoder.skipkeys, encoder.allow_nan,
             )  # fmt: skip
         self._clock = _UtcSeconds()
+        # ``access`` writes the line ``line`` would, with the layout spelled out: only for
+        # ``json_formatter``'s configuration, the one every Keel process logs with.
+        self._standard = (
+            self._plain
+            and self._c_encode is not None
+            and self.json_ensure_ascii
+            and self._fields == _STANDARD_FIELDS
+            and self._get_rename("time") == "time"
+            and all(
+                name not in self._skip_fields and name not in self.rename_fields
+                for name in ACCESS_FIELDS
+            )
+        )
 
     def format(self, record: logging.LogRecord) -> str:
         if not self._plain or isinstance(record.msg, dict):
@@ -83,6 +108,34 @@ class JsonLineFormatter(JsonFormatter):
         made at ``created``; only for a formatter where ``plain`` holds."""
         line: dict[str, Any] = {name: fields.get(field) for field, name in self._fields}
         return self._finish(line, extras, created)
+
+    def access(
+        self,
+        fields: tuple[str, str, str, str, str | None, str | None, str | None],
+        request: tuple[str, str, str, int, float],
+        created: float,
+    ) -> str | None:
+        """``line`` of an access line -- ``fields``: the level's name, the service, the
+        logger's name, the message and the request, trace and span ids; ``request``: the
+        ``ACCESS_FIELDS`` -- without a dict of the line for the encoder to walk: the line every
+        request writes. None when only ``line`` writes it as ``line`` does: a formatter
+        configured otherwise, or a duration that is not a finite number."""
+        method, path, route, status, duration_ms = request
+        if not (self._standard and type(status) is int and type(duration_ms) is float):
+            return None
+        if not math.isfinite(duration_ms):
+            return None
+        level, service, logger, message, request_id, trace_id, span_id = fields
+        encode = encode_basestring_ascii
+        return (
+            f'{{"level": {encode(level)}, "service": {encode(service)}, '
+            f'"logger": {encode(logger)}, "message": {encode(message)}, '
+            f'"request_id": {_text(request_id)}, "trace_id": {_text(trace_id)}, '
+            f'"span_id": {_text(span_id)}, "method": {encode(method)}, '
+            f'"path": {encode(path)}, "route": {encode(route)}, "status": {status!r}, '
+            f'"duration_ms": {float.__repr__(duration_ms)}, '
+            f'"time": "{self._clock.isoformat(created)}"}}'
+        )
 
     @property
     def plain(self) -> bool:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from keel_common.json_line import JsonLineFormatter
+from keel_common.json_line import ACCESS_FIELDS, JsonLineFormatter
 from keel_common.logging import (
     _RECORD_FIELDS,
     _SCALARS,
@@ -65,12 +65,53 @@ def log_line(logger: logging.Logger, level: int, message: str, extra: Mapping[st
               "request_id": request_id, "trace_id": trace_id, "span_id": span_id}  # fmt: skip
     extras = _scrubbed(extra, message if clean else None)
     line = handler.formatter.line(fields, extras, time.time())  # type: ignore[union-attr]
+    _write(handler, line, lambda: _record(logger, level, message, extra))
+
+
+def access_line(
+    logger: logging.Logger,
+    level: int,
+    method: str,
+    path: str,
+    route: str,
+    status: int,
+    duration_ms: float,
+) -> None:
+    """``log_line(logger, level, f"{method} {path} {status}", {"method": method, ...})`` --
+    the access line every request writes, its extras ``ACCESS_FIELDS`` -- written by the
+    formatter's ``access`` when the message has nothing to scrub: the same line, without
+    the dicts of the extras and of the line made and walked on every request."""
+    message = f"{method} {path} {status}"
+    handler = _sole_json_handler(logger, level)
+    if handler is not None and not _may_hold_secret(message):
+        context, _redacting = handler.filters
+        service, request_id, trace_id, span_id = context.context()  # type: ignore[union-attr]
+        # Method and path are parts of the clean message; the route template may not be.
+        request = (method, path, _kept_text(route, message), status, duration_ms)
+        fields = (logging.getLevelName(level), service, logger.name, message, request_id,
+                  trace_id, span_id)  # fmt: skip
+        line = handler.formatter.access(fields, request, time.time())  # type: ignore[union-attr]
+        if line is not None:
+            _write(handler, line, lambda: _record(logger, level, message, _access_extra(request)))
+            return
+    log_line(logger, level, message, _access_extra((method, path, route, status, duration_ms)))
+
+
+def _access_extra(request: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(ACCESS_FIELDS, request, strict=True))
+
+
+def _write(
+    handler: logging.StreamHandler[Any], line: str, record: Callable[[], logging.LogRecord]
+) -> None:
+    """``line`` written as ``StreamHandler.emit`` writes; a failed write is reported with
+    the ``record`` it stands for, made then."""
     with handler.lock:  # type: ignore[union-attr]
         try:
             handler.stream.write(line + handler.terminator)
             handler.flush()
         except Exception:  # noqa: BLE001 -- as StreamHandler.emit: a failed write fails no request
-            handler.handleError(_record(logger, level, message, extra))
+            handler.handleError(record())
 
 
 # Extras' key names found secret or not, and string values ``redact`` leaves as they are:

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from keel_common import tracing
-from keel_common.log_line import log_line
+from keel_common.json_line import JsonLineFormatter
+from keel_common.log_line import access_line, log_line
 from keel_common.logging import configure_logging, current_service
 
 JWT = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlLWJ5dGVz"
@@ -85,6 +86,78 @@ def test_the_line_is_the_ordinary_paths_byte_for_byte(
         current_service.reset(token)
     assert stream.getvalue() == ordinary
     assert "hunter2" not in ordinary and "opaque-1" not in ordinary and JWT not in ordinary
+
+
+# (level, method, path, route, status, duration in ms): what ``_finish_request`` passes.
+ACCESS_CASES: list[tuple[int, str, str, str, int, float]] = [
+    (logging.INFO, "GET", "/v1/products/0193a1b2-3c4d", "/v1/products/<product_id>", 200, 1.234),
+    (logging.DEBUG, "GET", "/healthz", "/healthz", 200, 0.0),
+    (logging.INFO, "POST", "/v1/orders", "/v1/orders", 201, 12.5),
+    (logging.INFO, "OTHER", "/a/\"quoted\"/b\\", "unmatched", 404, 1e-3),
+    (logging.INFO, "GET", "/v1/caf\u00e9", "unmatched", 404, 0.25),  # non-ASCII: scrubbed path
+    # Secret-shaped paths: the message is scrubbed, so the line takes the general path.
+    (logging.INFO, "GET", f"/v1/x/{JWT}", "/v1/x/<item>", 401, 3.0),
+    (logging.INFO, "GET", "/v1/auth/me/export/<token>", "/v1/auth/me/export/<token>", 200, 2.0),
+    # A route template that is no part of the message and holds a trigger ("key").
+    (logging.INFO, "GET", "/v1/k/7", "/v1/k/<key>", 200, 0.5),
+    (logging.WARNING, "DELETE", "/v1/products/9", "/v1/products/<product_id>", 500, 1e21),
+    (logging.INFO, "GET", "/v1/slow", "/v1/slow", 200, float("nan")),  # the encoder's NaN
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ACCESS_CASES)
+@pytest.mark.parametrize("in_request", [True, False])
+def test_the_access_line_is_the_ordinary_paths_byte_for_byte(
+    keel_logger: tuple[logging.Logger, io.StringIO],
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[int, str, str, str, int, float],
+    in_request: bool,
+) -> None:
+    logger, stream = keel_logger
+    level, method, path, route, status, duration = case
+    monkeypatch.setattr(time, "time", lambda: 1_764_936_000.123456)
+    extra = {"method": method, "path": path, "route": route, "status": status,
+             "duration_ms": duration}  # fmt: skip
+    with tracing.use(tracing.new_trace(), "req-1") if in_request else _nothing():
+        _ordinary(logger, level, f"{method} {path} {status}", extra)
+        ordinary = stream.getvalue()
+        stream.truncate(0), stream.seek(0)
+        access_line(logger, level, method, path, route, status, duration)
+    assert stream.getvalue() == ordinary
+    assert JWT not in ordinary
+
+
+def test_the_access_line_makes_no_record_and_no_dict_of_the_line(
+    keel_logger: tuple[logging.Logger, io.StringIO], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The short form is what runs for an ordinary request, not the general one."""
+    logger, stream = keel_logger
+
+    def refused(*args: object, **kwargs: object) -> Any:
+        raise AssertionError("took the general path")
+
+    monkeypatch.setattr(logger, "makeRecord", refused)
+    monkeypatch.setattr(JsonLineFormatter, "line", refused)
+    access_line(logger, logging.INFO, "GET", "/v1/items/7", "/v1/items/<item_id>", 200, 0.5)
+    assert '"route": "/v1/items/<item_id>", "status": 200, "duration_ms": 0.5' in stream.getvalue()
+
+
+def test_a_formatter_configured_otherwise_gets_the_general_line(
+    keel_logger: tuple[logging.Logger, io.StringIO],
+) -> None:
+    """A renamed field (the short form spells out ``json_formatter``'s layout) is obeyed."""
+    logger, stream = keel_logger
+    handler = logger.handlers[0]
+    handler.setFormatter(
+        JsonLineFormatter(
+            "%(levelname)s %(service)s %(name)s %(message)s %(request_id)s %(trace_id)s "
+            "%(span_id)s",
+            rename_fields={"levelname": "severity", "name": "logger"},
+            timestamp="time",
+        )
+    )
+    access_line(logger, logging.INFO, "GET", "/a", "/a", 200, 0.5)
+    assert stream.getvalue().startswith('{"severity": "INFO", ')
 
 
 class _nothing:

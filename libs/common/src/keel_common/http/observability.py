@@ -20,7 +20,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from keel_common import tracing
 from keel_common.http.json_depth import MAX_JSON_DEPTH, too_deep
 from keel_common.http.problems import ProblemError
-from keel_common.log_line import log_line
+from keel_common.log_line import access_line
 from keel_common.logging import ACCESS_LOGGER
 from keel_common.metrics import HTTP_ERRORS, HTTP_LATENCY, HTTP_REQUESTS, labelled_once
 
@@ -145,11 +145,7 @@ def _finish_request(response: Response) -> Response:
     )
     level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
     if access_log.isEnabledFor(level):
-        extra = {"method": method, "path": path, "route": route, "status": status,
-                 "duration_ms": round(elapsed * 1000, 3)}  # fmt: skip
-        # The message formatted here: no arguments for the redaction filter to scrub one by
-        # one before it scrubs the message they make.
-        log_line(access_log, level, f"{method} {path} {status}", extra)
+        access_line(access_log, level, method, path, route, status, round(elapsed * 1000, 3))
     return response
 
 
