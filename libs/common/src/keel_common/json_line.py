@@ -123,7 +123,7 @@ class JsonLineFormatter(JsonFormatter):
         method, path, route, status, duration_ms = request
         if not (self._standard and type(status) is int and type(duration_ms) is float):
             return None
-        if not math.isfinite(duration_ms):
+        if not math.isfinite(duration_ms):  # the encoder writes NaN and the infinities
             return None
         level, service, logger, message, request_id, trace_id, span_id = fields
         encode = encode_basestring_ascii

@@ -11,6 +11,10 @@ under the handler's lock. Anything else listening -- another handler (a test's c
 filter, a level, a record factory, Sentry's logging integration (it patches
 ``Logger.callHandlers`` to collect breadcrumbs) unless it ignores the logger -- and the
 call takes the ordinary path.
+
+``access_line`` is that call for the access line itself, whose fields are always the same:
+when its message has nothing to scrub, the formatter writes it from the values
+(``JsonLineFormatter.access``) without a dict of the extras or of the line.
 """
 
 from __future__ import annotations
