@@ -93,8 +93,10 @@ def split(url: str, load: loadgen.Load, headers: dict[str, str], directory: Path
     measured = loadgen.measure(url, load, headers)
     after = snapshot(base, directory)
     spent = {name: after[name] - before[name] for name in after}
+    if not spent["requests"]:
+        raise RuntimeError(f"{url}: no request was counted in the app (not under timed.py?)")
     served = measured.rps * load.seconds
-    timed_share = spent["in app"] / spent["requests"] if spent["requests"] else 0.0
+    timed_share = spent["in app"] / spent["requests"]
 
     def micros(seconds: float) -> str:
         return f"{seconds / served * 1e6:>6.0f}"

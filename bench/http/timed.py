@@ -27,7 +27,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 FACTORY = "KEEL_TIMED_FACTORY"
 DIRECTORY = "KEEL_TIMED_DIR"
-EVERY = 256  # requests between two writes of a worker's totals
+EVERY = 64  # requests between two writes of a worker's totals (a write: ~0.3 µs a request)
 
 
 class Timed:
@@ -52,7 +52,10 @@ class Timed:
             self._requests += 1
             self._cpu += spent
             if self._requests % EVERY == 0:
-                self._out.write_text(f"{self._requests} {self._cpu}")
+                # Whole or not at all: a reader never sees a file half written.
+                partial = self._out.with_suffix(".partial")
+                partial.write_text(f"{self._requests} {self._cpu}")
+                os.replace(partial, self._out)
         return chunks
 
 
@@ -69,8 +72,8 @@ def totals(directory: Path, pids: Iterable[int]) -> tuple[int, float]:
     for pid in pids:
         try:
             count, seconds = (directory / str(pid)).read_text().split()
-        except (OSError, ValueError):
-            continue  # none written yet, or a write under way: the next snapshot has it
+        except OSError:
+            continue  # none written yet: the worker has served fewer than EVERY requests
         requests, cpu = requests + int(count), cpu + float(seconds)
     return requests, cpu
 
