@@ -97,6 +97,14 @@ def environment(shape: str, workdir: Path, auth_port: int, web: dict[str, str]) 
     return env
 
 
+def web_settings() -> dict[str, str]:
+    """The web processes' settings under test: gunicorn's workers and threads and the log
+    level, from the environment, else the production defaults (an access line a request)."""
+    return {"WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
+            "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", "4"),
+            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO")}  # fmt: skip
+
+
 def web_command(service: str) -> list[str]:
     """What starts a service's web process (``keel-<svc> web``; ``hello``: hello-world)."""
     if service == "hello":

@@ -156,9 +156,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per call; medians printed")
     args = parser.parse_args()
     load = loadgen.Load(args.seconds, args.threads, args.connections)
-    web = {"WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
-           "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", "4"),
-           "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO")}  # fmt: skip
+    web = keel.web_settings()
     wrk = loadgen.ensure_wrk()
     print(f"machine: {machine()}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

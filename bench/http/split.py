@@ -120,9 +120,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2, help="runs per call, each printed")
     args = parser.parse_args()
     load = loadgen.Load(args.seconds, 2, 16)
-    web = {"WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
-           "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", "4"),
-           "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO")}  # fmt: skip
+    web = keel.web_settings()
     if loadgen.ensure_wrk() is None:
         parser.error("wrk is needed (scripts/install-wrk.sh)")
     print(f"machine: {http_run.machine()}")
