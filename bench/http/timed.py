@@ -36,6 +36,7 @@ class Timed:
     def __init__(self, app: Callable[..., Iterable[bytes]], out: Path) -> None:
         self._app = app
         self._out = out
+        self._partial = out.with_suffix(".partial")  # written, then renamed to ``out``
         self._lock = threading.Lock()
         self._requests = 0
         self._cpu = 0.0
@@ -53,9 +54,8 @@ class Timed:
             self._cpu += spent
             if self._requests % EVERY == 0:
                 # Whole or not at all: a reader never sees a file half written.
-                partial = self._out.with_suffix(".partial")
-                partial.write_text(f"{self._requests} {self._cpu}")
-                os.replace(partial, self._out)
+                self._partial.write_text(f"{self._requests} {self._cpu}")
+                os.replace(self._partial, self._out)
         return chunks
 
 
