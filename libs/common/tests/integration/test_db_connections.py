@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from keel_common.db import create_engine
 
-from .silent_drop import SilentDrop
+from .relays import SilentDrop
 
 
 @pytest.fixture

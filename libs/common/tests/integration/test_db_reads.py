@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from keel_common.db import SingleRowRead, UtcDateTime, create_engine, standard_table
 
-from .silent_drop import SilentDrop
+from .relays import SilentDrop
 
 metadata = sa.MetaData()
 things = standard_table(

@@ -110,7 +110,7 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
 
 def create_product_cache(settings: CoreSettings) -> ProductCache:
     """The cache ``settings.product_cache`` names ("auto": see ``CoreSettings``)."""
-    from keel_common.cache import RedisStore, SqliteStore
+    from keel_common.cache import LeasedCopies, RedisStore, SqliteStore
     from keel_core.adapters.product_cache import GenerationalProductCache
     from keel_core.service_layer.caching import NoProductCache
 
@@ -122,7 +122,8 @@ def create_product_cache(settings: CoreSettings) -> ProductCache:
     if kind == "redis":
         if not redis_url:
             raise ValueError("PRODUCT_CACHE=redis needs PRODUCT_CACHE_URL or REDIS_URL")
-        return GenerationalProductCache(RedisStore(redis_url), ttl)
+        near = LeasedCopies(redis_url, "core:product", ttl) if settings.product_cache_near else None
+        return GenerationalProductCache(RedisStore(redis_url), ttl, near)
     if kind == "sqlite":
         if not sqlite_file:
             raise ValueError("PRODUCT_CACHE=sqlite needs a SQLite file DATABASE_URL")

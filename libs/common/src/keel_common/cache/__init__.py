@@ -2,6 +2,7 @@
 (``generations``) over a key-value store (``stores``: Redis, a SQLite file, or memory)."""
 
 from keel_common.cache.generations import RETRY_AFTER, Entry, GenerationalCache
+from keel_common.cache.near import LeasedCopies
 from keel_common.cache.stores import (
     CacheUnavailable,
     InMemoryStore,
@@ -17,6 +18,7 @@ __all__ = [
     "GenerationalCache",
     "InMemoryStore",
     "KeyValueStore",
+    "LeasedCopies",
     "RedisStore",
     "SqliteStore",
 ]

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from keel_common.cache.near import LeasedCopies
 from keel_common.cache.stores import CacheUnavailable, KeyValueStore
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ class GenerationalCache:
 
     ``on_read(kind, result)`` is told each read's result ("hit", "miss", "unavailable") and
     ``on_invalidation(result)`` each invalidation's ("done", "failed"): the service's metrics.
+    With ``near`` (``keel_common.cache.near``), hits of reads without ``also`` keys are
+    copied into the process and answered from there ("near_hit") while its lease holds.
     """
 
     def __init__(
@@ -65,8 +68,10 @@ class GenerationalCache:
         *,
         on_read: Callable[[str, str], None] = _ignore,
         on_invalidation: Callable[[str], None] = _ignore,
+        near: LeasedCopies | None = None,
     ) -> None:
         self.store = store
+        self.near = near
         self.ttl = ttl
         self._on_read = on_read
         self._on_invalidation = on_invalidation
@@ -81,6 +86,12 @@ class GenerationalCache:
         if not self._usable():
             self._on_read(kind, "unavailable")
             return Entry(None, None, unknown)
+        near = None if also else self.near
+        if near is not None:
+            if (copy := near.get(key)) is not None:
+                self._on_read(kind, "near_hit")
+                return Entry(copy, None)
+            mark = near.mark()
         try:
             value, generation, *extra = self.store.get_many([key, generation_key, *also])
             if generation is None:
@@ -92,6 +103,8 @@ class GenerationalCache:
         tag = generation + b"\n"
         if value is not None and value.startswith(tag):
             self._on_read(kind, "hit")
+            if near is not None:
+                near.keep(mark, key, generation_key, value[len(tag) :])
             return Entry(value[len(tag) :], None, tuple(extra))
         self._on_read(kind, "miss")
         return Entry(None, generation.decode(), tuple(extra))
@@ -113,7 +126,11 @@ class GenerationalCache:
             return
         try:
             self.store.set_many({key: _token() for key in keys}, 2 * self.ttl)
+            if self.near is not None:
+                self.near.announce(keys)
         except CacheUnavailable as exc:
+            if self.near is not None:
+                self.near.unannounced(keys)
             self._on_invalidation("failed")
             log.warning("cache invalidation failed; replayed later", extra={"error": exc})
             with self._lock:
