@@ -229,6 +229,8 @@ class LeasedCopies:
                 self._hold()
             except (*self._errors, TimeoutError) as exc:
                 log.warning("near cache lost its channel; reading through", extra={"error": exc})
+            except Exception:  # a bug must not end the thread: the process would never hold again
+                log.exception("near cache holder failed; reading through")
             self._lapse()
             self._stopped.wait(RECONNECT_AFTER)
 
