@@ -8,9 +8,10 @@ locals {
   services      = ["auth", "core", "notification", "search"]
   # Redis keys per service (docs/deploy.md "Trust inside"): auth owns the session denylist
   # (keel:auth:revoked-session:*) and its rate limits; the token verifiers of the others only
-  # read the denylist. LIMITS:LIMITER/<namespace>/ is where the `limits` library keeps counters.
+  # read the denylist. LIMITS:<namespace>/ is where the `limits` library keeps counters (its
+  # RedisStorage prefix "LIMITS" + the namespace of keel_auth.adapters.throttle).
   redis_service_keys = { for svc in local.services : svc => {
-    read_write = ["keel:${svc}:", "LIMITS:LIMITER/keel-${svc}/"]
+    read_write = ["keel:${svc}:", "LIMITS:keel-${svc}/"]
     read_only  = contains(["auth"], svc) ? [] : ["keel:auth:revoked-session:"]
   } }
   account_id = data.aws_caller_identity.current.account_id

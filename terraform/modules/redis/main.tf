@@ -49,11 +49,17 @@ resource "aws_elasticache_user" "service" {
   user_id   = "${var.name}-${each.key}"
   user_name = each.key
   # Own prefixes read-write, the others' read-only (%R~), no admin or key-space-wide command.
+  # MULTI/EXEC (@transaction): the caches' generation keys are set with SET NX + GET in one
+  # transaction (keel_common.cache.stores). Pub/sub only on channels under the own prefixes
+  # (&), for the leases of the caches' copies in each process (keel_common.cache.near),
+  # whose scripts also read the server's TIME.
   access_string = join(" ", concat(
     ["on"],
     [for prefix in each.value.read_write : "~${prefix}*"],
     [for prefix in each.value.read_only : "%R~${prefix}*"],
-    ["-@all", "+@read", "+@write", "+@scripting", "+@connection", "-@dangerous"],
+    [for prefix in each.value.read_write : "&${prefix}*"],
+    ["-@all", "+@read", "+@write", "+@scripting", "+@connection", "+@transaction"],
+    ["-@dangerous", "+publish", "+subscribe", "+unsubscribe", "+time"],
   ))
   engine = "redis"
 

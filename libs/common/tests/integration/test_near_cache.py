@@ -50,7 +50,8 @@ class Holder:
 
 @pytest.fixture
 def name() -> str:
-    return "test-" + secrets.token_hex(4)
+    """The copies' key and channel prefix, this test's own."""
+    return "keel:test:" + secrets.token_hex(4)
 
 
 @pytest.fixture
@@ -168,7 +169,7 @@ def test_a_holder_whose_lease_ended_drops_its_copies_when_it_renews(
     writer, _ = _writer(redis_url, name)
     holder = _holding_old(writer, holders, Holder(redis_url, name))
     # As if its thread had stalled past the lease: writers no longer wait for it.
-    redis.Redis.from_url(redis_url).delete(f"keel:near:{name}:leases")
+    redis.Redis.from_url(redis_url).delete(f"{name}:leases")
     eventually(lambda: holder.read("k") == ["hit", "old"], "the copy dropped at renewal")
 
 

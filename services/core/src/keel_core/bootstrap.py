@@ -111,7 +111,7 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
 def create_product_cache(settings: CoreSettings) -> ProductCache:
     """The cache ``settings.product_cache`` names ("auto": see ``CoreSettings``)."""
     from keel_common.cache import LeasedCopies, RedisStore, SqliteStore
-    from keel_core.adapters.product_cache import GenerationalProductCache
+    from keel_core.adapters.product_cache import NEAR_PREFIX, GenerationalProductCache
     from keel_core.service_layer.caching import NoProductCache
 
     kind, ttl = settings.product_cache, settings.product_cache_ttl_seconds
@@ -122,7 +122,7 @@ def create_product_cache(settings: CoreSettings) -> ProductCache:
     if kind == "redis":
         if not redis_url:
             raise ValueError("PRODUCT_CACHE=redis needs PRODUCT_CACHE_URL or REDIS_URL")
-        near = LeasedCopies(redis_url, "core:product", ttl) if settings.product_cache_near else None
+        near = LeasedCopies(redis_url, NEAR_PREFIX, ttl) if settings.product_cache_near else None
         return GenerationalProductCache(RedisStore(redis_url), ttl, near)
     if kind == "sqlite":
         if not sqlite_file:

@@ -99,16 +99,16 @@ return late
 
 
 class LeasedCopies:
-    """Per-process copies under a lease on the Redis at ``url``; ``name`` scopes the keys
-    (one name per cache: its holders, epochs and channel are its own)."""
+    """Per-process copies under a lease on the Redis at ``url``. Its keys and its channel
+    start with ``prefix`` (one per cache, inside its service's own key prefix, which is
+    also the channel prefix the service's Redis user may use)."""
 
-    def __init__(self, url: str, name: str, ttl: float = 300.0) -> None:
+    def __init__(self, url: str, prefix: str, ttl: float = 300.0) -> None:
         import redis
 
         self._errors = (redis.RedisError, OSError)
         self._redis = redis.Redis.from_url(url, socket_timeout=LEASE, socket_connect_timeout=LEASE)
         db = self._redis.connection_pool.connection_kwargs.get("db", 0)
-        prefix = f"keel:near:{name}"
         self._keys = {k: f"{prefix}:{k}" for k in ("leases", "acks", "epoch")}
         self._channel = f"{prefix}:db{db}:invalidations"  # channels are not per database
         self._renew = self._redis.register_script(_RENEW)

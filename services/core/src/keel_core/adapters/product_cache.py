@@ -21,6 +21,7 @@ from keel_core.domain.products import ProductSnapshot
 from keel_core.service_layer.caching import Lookup, ProductCache, ProductDocument
 
 PAGE_GENERATION = "keel:core:first-page:gen"
+NEAR_PREFIX = "keel:core:product-copies"  # the leases' keys and channel (keel_common.cache.near)
 _ONE = TypeAdapter(ProductSnapshot)
 _MANY = TypeAdapter(list[ProductSnapshot])
 
