@@ -25,6 +25,8 @@ SERVICE_METRICS = {
     "keel_auth_otp_sms_sent_total",
     "keel_notification_deliveries_total",
     "keel_search_index_lag_seconds",
+    "keel_core_product_cache_invalidations_total",
+    "keel_auth_account_view_cache_invalidations_total",
 }
 REQUIRED_ALERTS = {
     "KeelErrorBudgetBurnFast",
@@ -36,6 +38,7 @@ REQUIRED_ALERTS = {
     "KeelConsumerDown",
     "KeelSearchIndexLagHigh",
     "KeelNotificationFailureRate",
+    "KeelCacheInvalidationsFailing",
     "KeelAuthBruteForce",
     "KeelAuthOtpSmsSpike",
     "KeelPodCrashLooping",
