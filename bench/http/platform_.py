@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -110,6 +111,17 @@ def web_command(service: str) -> list[str]:
     if service == "hello":
         return [sys.executable, str(HERE / "hello.py")]
     return [str(BIN / f"keel-{service}"), "web"]
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM (``kill``, ``pkill``) end the run as Ctrl-C does, through ``started``'s
+    cleanup: by default it kills the script at once and leaves its services running, which
+    then take CPU from whatever is measured next."""
+
+    def _exit(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
 
 
 @contextmanager

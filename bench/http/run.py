@@ -147,6 +147,7 @@ def one_worker(before: dict[int, float], after: dict[int, float]) -> bool:
 
 
 def main() -> None:
+    keel.stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shapes", default="embedded,production")
     parser.add_argument("--seconds", type=int, default=10)

@@ -114,6 +114,7 @@ def split(url: str, load: loadgen.Load, headers: dict[str, str], directory: Path
 
 
 def main() -> None:
+    keel.stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shapes", default="embedded,production")
     parser.add_argument("--seconds", type=int, default=8)
