@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import abc
 import socket
 import threading
 from typing import Any
 
 
-class _Relay:
+class _Relay(abc.ABC):
     """Relays 127.0.0.1:``port`` to ``host``:``target_port``, two threads per connection."""
 
     def __init__(self, host: str, target_port: int) -> None:
@@ -27,8 +28,9 @@ class _Relay:
             self._sockets += [client, upstream]
             self._relay_flow(client, upstream)
 
+    @abc.abstractmethod
     def _relay_flow(self, client: socket.socket, upstream: socket.socket) -> None:
-        raise NotImplementedError
+        """Start passing bytes between a new client connection and its upstream one."""
 
     def close(self) -> None:
         for each in self._sockets:

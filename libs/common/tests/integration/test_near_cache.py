@@ -55,7 +55,8 @@ def name() -> str:
 
 
 @pytest.fixture
-def holders(redis_url: str, name: str) -> Iterator[list[Holder]]:
+def holders(redis_url: str) -> Iterator[list[Holder]]:
+    """Holders started by the test (after its Redis database was emptied), killed after it."""
     started: list[Holder] = []
     yield started
     for holder in started:

@@ -117,7 +117,6 @@ class LeasedCopies:
         self.ttl = ttl
         self._lock = threading.Lock()
         self._failing_since: float | None = None
-        self._holding = False
         self._reset()
 
     def _reset(self) -> None:
@@ -149,11 +148,12 @@ class LeasedCopies:
     def keep(self, mark: int, key: str, generation_key: str, payload: bytes) -> None:
         """Copy a hit read since ``mark``, unless an invalidation was handled meanwhile."""
         with self._lock:
-            if mark != self._handled or time.monotonic() >= self._valid_until:
+            now = time.monotonic()
+            if mark != self._handled or now >= self._valid_until:
                 return
             if len(self._copies) >= MAX_COPIES:
                 self._clear()
-            self._copies[key] = (payload, time.monotonic() + self.ttl)
+            self._copies[key] = (payload, now + self.ttl)
             self._by_generation.setdefault(generation_key, set()).add(key)
 
     # -- writers -------------------------------------------------------------------------
