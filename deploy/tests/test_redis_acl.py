@@ -3,8 +3,8 @@ services do with Redis must be allowed, and no more than their own prefixes.
 
 ElastiCache takes Redis ACL access strings; this reads the one ``terraform/modules/redis``
 builds and the prefixes ``terraform/modules/platform`` gives core, applies them with
-``ACL SETUSER`` on a server of the test's own, and runs core's product cache, copies in the
-process and their leases included, as that user.
+``ACL SETUSER`` on a server of the test's own, and runs core's product cache and auth's
+account view cache, copies in the process and their leases included, as those users.
 """
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ from pathlib import Path
 import pytest
 import redis
 
+from keel_auth.adapters.metrics import ACCOUNT_VIEW_CACHE_READS
 from keel_auth.adapters.throttle import LimitsThrottle, create_storage
+from keel_auth.adapters.view_cache import NEAR_PREFIX as VIEW_COPIES
+from keel_auth.adapters.view_cache import AnnouncedRevocations, CachedAccountViews
 from keel_auth.domain.errors import Throttled
 from keel_auth.domain.policy import Limit
+from keel_auth.service_layer.views import AccountView, AccountViews
 from keel_common.auth.revocation import RedisRevocationList
 from keel_common.cache import GenerationalCache, LeasedCopies, RedisStore
 from keel_common.testing import eventually
@@ -135,3 +139,44 @@ def test_auth_throttles_and_revokes_and_the_others_read_its_revocations(
             RedisRevocationList.from_url(users[service]).revoke(
                 uuid.uuid4(), datetime.now(UTC) + timedelta(hours=1)
             )
+
+
+class OneAccount(AccountViews):
+    """The database's answer, the same account for any live session."""
+
+    def __init__(self) -> None:
+        self.view = AccountView(
+            uuid.uuid4(), "ada@example.com", None, None, False, None, [], True, None,
+            datetime.now(UTC),
+        )  # fmt: skip
+
+    def of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> AccountView | None:
+        return self.view
+
+
+def test_auth_runs_its_account_views_with_copies_and_announces_revocations_as_its_own_user(
+    users: dict[str, str],
+) -> None:
+    near = LeasedCopies(users["auth"], VIEW_COPIES)
+    revocations = AnnouncedRevocations(
+        RedisRevocationList.from_url(users["auth"]), near, RedisRevocationList.key
+    )
+    database = OneAccount()
+    views = CachedAccountViews(
+        database, RedisStore(users["auth"]), revoked_key=RedisRevocationList.key, near=near
+    )
+    session, user, copied = uuid.uuid4(), database.view.id, ACCOUNT_VIEW_CACHE_READS.labels
+
+    def read() -> bytes | None:
+        return views.document_of_live_session(session, user, lambda view: view.email.encode())
+
+    try:
+        before = copied("near_hit")._value.get()
+        eventually(lambda: read() == b"ada@example.com" and
+                   copied("near_hit")._value.get() > before, "a copy answered")  # fmt: skip
+        views.forget([user], [session])
+        assert read() == b"ada@example.com"
+        revocations.revoke(session, datetime.now(UTC) + timedelta(hours=1))
+        assert read() is None
+    finally:
+        near.stop()

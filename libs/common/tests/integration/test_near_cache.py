@@ -124,6 +124,37 @@ def test_a_hit_is_copied_and_answered_without_a_round_trip(redis_url: str, name:
     assert results == ["near_hit"] * 20  # no MGET: "hit" is counted only after one
 
 
+def test_a_hit_read_with_extra_keys_is_copied_only_while_they_are_absent(
+    redis_url: str, name: str
+) -> None:
+    """An ``also`` key (auth's denylist) read with the value: a copy is kept only while the
+    key is absent, answers it as absent, and is dropped when the key is announced."""
+    results: list[str] = []
+    _STARTED.append(near := LeasedCopies(redis_url, name))
+    cache = GenerationalCache(
+        RedisStore(redis_url), on_read=lambda kind, result: results.append(result), near=near
+    )
+    client = redis.Redis.from_url(redis_url)
+
+    def read(key: str) -> tuple[bytes | None, tuple[bytes | None, ...]]:
+        entry = cache.read("test", key, key + ":gen", key + ":denied")
+        if entry.payload is None:
+            cache.fill(key, entry.generation, b"view")
+        return entry.payload, entry.also
+
+    client.set("a:denied", b"1")  # present from the start: never copied
+    for key in ("a", "b"):
+        read(key)
+    eventually(lambda: read("b") == (b"view", (None,)) and results[-1] == "near_hit", "a copy")
+    assert [read("a") for _ in range(5)] == [(b"view", (b"1",))] * 5
+    assert "near_hit" not in results[-5:]  # every read of "a" was a round trip
+
+    client.set("b:denied", b"1")
+    near.announce(["b:denied"])  # what the denylist's writer does once it wrote the key
+    assert read("b") == (b"view", (b"1",))
+    assert results[-1] == "hit"  # read from Redis again, with the key now present
+
+
 def test_a_write_answers_only_after_every_holder_dropped_its_copy(
     redis_url: str, name: str, holders: list[Holder]
 ) -> None:

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from keel_auth.config import AuthSettings
     from keel_auth.domain.policy import AuthPolicy
     from keel_common.auth import RevocationList, TokenVerifier
+    from keel_common.cache import LeasedCopies
 
 
 @dataclass(kw_only=True, eq=False)
@@ -138,13 +139,19 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
             keys, settings.jwt_issuer, settings.jwt_audience, policy.access_ttl
         ),
     )
+    near = _account_view_copies(settings)
     revocations = make(
-        "revocations", lambda: create_revocation_list(settings.redis_url, settings.revocations_path)
+        "revocations",
+        lambda: announced(
+            create_revocation_list(settings.redis_url, settings.revocations_path), settings, near
+        ),
     )
     discovery = make("discovery", lambda: create_discovery(settings))
     own_verifier = "verifier" not in overrides
     verifier = make("verifier", lambda: LocalTokenVerifier(tokens, revocations))
-    views = make("views", lambda: create_account_views(settings, SqlAlchemyAccountViews(engine)))
+    views = make(
+        "views", lambda: create_account_views(settings, SqlAlchemyAccountViews(engine), near)
+    )
     return Auth(
         settings=settings,
         engine=engine,
@@ -213,8 +220,11 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
     )
 
 
-def create_account_views(settings: AuthSettings, database: AccountViews) -> AccountViews:
-    """``database`` behind the cache ``settings.account_view_cache`` names, if any."""
+def create_account_views(
+    settings: AuthSettings, database: AccountViews, near: LeasedCopies | None = None
+) -> AccountViews:
+    """``database`` behind the cache ``settings.account_view_cache`` names, if any, with
+    ``near``'s copies in the process (``_account_view_copies``)."""
     from keel_auth.adapters.view_cache import CachedAccountViews
     from keel_common.auth import RedisRevocationList
     from keel_common.cache import RedisStore
@@ -227,7 +237,34 @@ def create_account_views(settings: AuthSettings, database: AccountViews) -> Acco
         RedisStore(redis_url),
         settings.account_view_cache_ttl_seconds,
         revoked_key=RedisRevocationList.key if _denylist_beside_views(settings) else None,
+        near=near,
     )
+
+
+def announced(
+    revocations: RevocationList, settings: AuthSettings, near: LeasedCopies | None
+) -> RevocationList:
+    """The denylist, announcing what it writes when the views keep copies of reads that
+    also read it (``view_cache.AnnouncedRevocations``)."""
+    from keel_auth.adapters.view_cache import AnnouncedRevocations
+    from keel_common.auth import RedisRevocationList
+
+    if near is None or not _denylist_beside_views(settings):
+        return revocations
+    return AnnouncedRevocations(revocations, near, RedisRevocationList.key)
+
+
+def _account_view_copies(settings: AuthSettings) -> LeasedCopies | None:
+    """The leases the account views' copies are held under (one per process, shared by the
+    views and the denylist's announcements); None without a view cache or with
+    ``ACCOUNT_VIEW_CACHE_NEAR=false``."""
+    from keel_auth.adapters.view_cache import NEAR_PREFIX
+    from keel_common.cache import LeasedCopies
+
+    redis_url = _view_cache_url(settings)
+    if redis_url is None or not settings.account_view_cache_near:
+        return None
+    return LeasedCopies(redis_url, NEAR_PREFIX, settings.account_view_cache_ttl_seconds)
 
 
 def _view_cache_url(settings: AuthSettings) -> str | None:

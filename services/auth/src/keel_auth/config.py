@@ -68,6 +68,8 @@ class AuthSettings(ServiceSettings):
     account_view_cache_url: str | None = None
     # A backstop only (invalidation is by write); bounds staleness after a cache outage.
     account_view_cache_ttl_seconds: float = Field(default=300.0, gt=0)
+    # Hits also copied into each process under a Redis lease (keel_common.cache.near).
+    account_view_cache_near: bool = True
 
     # Sign-in with OpenID Connect (keel_auth.adapters.oidc_config; README). The secrets are
     # JSON provider -> client secret and Apple's PEM key, both mountable as *_FILE.

@@ -4,6 +4,7 @@ before it filled the cache; and a bulk write that would slip past the invalidati
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,13 +12,15 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from keel_auth.adapters import view_changes
 from keel_auth.adapters.orm import users
+from keel_auth.adapters.repository import SqlAlchemyAuthUnitOfWork
 from keel_auth.bootstrap import Auth, bootstrap
 from keel_auth.config import AuthSettings
 from keel_auth.entrypoints.flask_app import create_app
-from keel_common.testing import live_server
+from keel_common.testing import eventually, live_server
 
 from .conftest import PASSWORD, Client, make_settings
 
@@ -56,6 +59,12 @@ def me(client: Client, token: str) -> requests.Response:
         assert first.headers["Content-Type"] == second.headers["Content-Type"]
         assert second.headers["Content-Type"] == "application/json"
     return second
+
+
+def near_hits() -> float:
+    """``/me`` calls this process answered from its copies so far."""
+    sample = "keel_auth_account_view_cache_reads_total"
+    return REGISTRY.get_sample_value(sample, {"result": "near_hit"}) or 0.0
 
 
 def call(client: Client, method: str, path: str, token: str, body: Any = None) -> Any:
@@ -158,6 +167,32 @@ def test_a_revoked_session_is_refused_where_the_invalidation_never_arrived(
     finally:
         reader.close()
         writer.close()
+
+
+def test_a_session_whose_revoking_commit_failed_is_refused_where_its_view_was_copied(
+    cached: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The denylist is written before the revoking commit; when that commit fails, no
+    invalidation follows it. The view this process copied (answered with no round trip)
+    must not answer for the session all the same: the denylist's write was announced."""
+    cached.sign_up()
+    token = cached.log_in()["access_token"]
+    user_id = uuid.UUID(me(cached, token).json()["id"])
+    copied = near_hits()
+    eventually(
+        lambda: me(cached, token).status_code == 200 and near_hits() > copied,
+        "/me answered from the process's copy",
+    )
+
+    def lost_connection(self: SqlAlchemyAuthUnitOfWork) -> None:
+        raise sa.exc.OperationalError("COMMIT", {}, ConnectionResetError("connection lost"))
+
+    with monkeypatch.context() as failing:
+        failing.setattr(SqlAlchemyAuthUnitOfWork, "commit", lost_connection)
+        assert cached.post("/v1/auth/logout", {}, token).status_code >= 500
+    assert me(cached, token).status_code == 401
+    with cached.auth.uow() as uow:  # the database still has the session live
+        assert uow.sessions.active_for_user(user_id)
 
 
 def test_a_bulk_write_to_the_view_tables_must_name_its_users(auth: Auth) -> None:

@@ -57,8 +57,11 @@ class GenerationalCache:
 
     ``on_read(kind, result)`` is told each read's result ("hit", "miss", "unavailable") and
     ``on_invalidation(result)`` each invalidation's ("done", "failed"): the service's metrics.
-    With ``near`` (``keel_common.cache.near``), hits of reads without ``also`` keys are
-    copied into the process and answered from there ("near_hit") while its lease holds.
+    With ``near`` (``keel_common.cache.near``), hits are copied into the process and
+    answered from there ("near_hit") while its lease holds; an announcement of the generation
+    key drops the copy. A hit is copied only while its ``also`` keys are all absent, and a
+    copy answers them as absent: whoever writes one of them must ``announce`` it afterwards
+    (auth's session denylist does), which drops the copies read with it.
     """
 
     def __init__(
@@ -86,11 +89,11 @@ class GenerationalCache:
         if not self._usable():
             self._on_read(kind, "unavailable")
             return Entry(None, None, unknown)
-        near = None if also else self.near
+        near = self.near
         if near is not None:
             if (copy := near.get(key)) is not None:
                 self._on_read(kind, "near_hit")
-                return Entry(copy, None)
+                return Entry(copy, None, unknown)
             mark = near.mark()
         try:
             value, generation, *extra = self.store.get_many([key, generation_key, *also])
@@ -103,8 +106,8 @@ class GenerationalCache:
         tag = generation + b"\n"
         if value is not None and value.startswith(tag):
             self._on_read(kind, "hit")
-            if near is not None:
-                near.keep(mark, key, generation_key, value[len(tag) :])
+            if near is not None and not any(extra):
+                near.keep(mark, key, value[len(tag) :], (generation_key, *also))
             return Entry(value[len(tag) :], None, tuple(extra))
         self._on_read(kind, "miss")
         return Entry(None, generation.decode(), tuple(extra))

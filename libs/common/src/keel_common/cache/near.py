@@ -145,8 +145,9 @@ class LeasedCopies:
         """Taken before the store read that may be kept (see ``keep``)."""
         return self._handled
 
-    def keep(self, mark: int, key: str, generation_key: str, payload: bytes) -> None:
-        """Copy a hit read since ``mark``, unless an invalidation was handled meanwhile."""
+    def keep(self, mark: int, key: str, payload: bytes, dropped_by: Collection[str]) -> None:
+        """Copy a hit read since ``mark``, unless an invalidation was handled meanwhile; an
+        announcement of any of the ``dropped_by`` keys drops it."""
         with self._lock:
             now = time.monotonic()
             if mark != self._handled or now >= self._valid_until:
@@ -154,7 +155,8 @@ class LeasedCopies:
             if len(self._copies) >= MAX_COPIES:
                 self._clear()
             self._copies[key] = (payload, now + self.ttl)
-            self._by_generation.setdefault(generation_key, set()).add(key)
+            for announced in dropped_by:
+                self._by_generation.setdefault(announced, set()).add(key)
 
     # -- writers -------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ AUTH_OTP_SMS_BUDGET_REMAINING = Gauge(
 
 ACCOUNT_VIEW_CACHE_READS = Counter(
     "keel_auth_account_view_cache_reads_total",
-    "Account view cache reads (GET /v1/auth/me), by result (hit, miss, unavailable).",
+    "Account view cache reads (GET /v1/auth/me), by result (near_hit, hit, miss, unavailable).",
     ["result"],
 )
 ACCOUNT_VIEW_CACHE_INVALIDATIONS = Counter(

@@ -9,22 +9,33 @@ commit). When the cache's Redis also holds the session denylist (the usual case)
 denylist key is read in the same ``MGET``: a session revoked between its commit and the
 generation's replacement is refused all the same. A read the store cannot answer falls
 back to the database; the database's answer is never an error of the cache's.
+
+With ``near`` (``keel_common.cache.near.LeasedCopies``), hits are also copied into each
+process and answered there, with no round trip, while its lease holds. A copy is kept only
+if the denylist key read with it was absent, and it is dropped when that key is announced:
+the denylist is written before the revoking commit (``steps.end_session``), so if that
+commit fails no ``forget`` follows, and without the announcement a copy would still answer
+for a session every other verifier refuses. ``AnnouncedRevocations`` announces each key it
+writes.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Collection
+from datetime import datetime
 
 from keel_auth.adapters.metrics import (
     ACCOUNT_VIEW_CACHE_INVALIDATIONS,
     ACCOUNT_VIEW_CACHE_READS,
 )
 from keel_auth.service_layer.views import AccountView, AccountViews
-from keel_common.cache import GenerationalCache, KeyValueStore
+from keel_common.auth import RevocationList
+from keel_common.cache import CacheUnavailable, GenerationalCache, KeyValueStore, LeasedCopies
 from keel_common.metrics import labelled_once
 
 _PREFIX = "keel:auth:account-view:"
+NEAR_PREFIX = "keel:auth:account-view-copies"  # the leases' keys and channel
 _READS = labelled_once(ACCOUNT_VIEW_CACHE_READS.labels)
 
 
@@ -63,7 +74,8 @@ class CachedAccountViews(AccountViews):
     """``views`` (the database) behind a ``GenerationalCache`` over ``store``.
 
     ``revoked_key`` names a session's denylist key when it lives in the same store
-    (``keel_common.auth.RedisRevocationList.key``); None when it does not.
+    (``keel_common.auth.RedisRevocationList.key``); None when it does not. With ``near``
+    and a ``revoked_key``, the denylist must be written through ``AnnouncedRevocations``.
     """
 
     def __init__(
@@ -72,10 +84,11 @@ class CachedAccountViews(AccountViews):
         store: KeyValueStore,
         ttl: float = 300.0,
         revoked_key: Callable[[uuid.UUID], str] | None = None,
+        near: LeasedCopies | None = None,
     ) -> None:
         self._views = views
         self._cache = GenerationalCache(
-            store, ttl, on_read=_count, on_invalidation=_count_invalidation
+            store, ttl, on_read=_count, on_invalidation=_count_invalidation, near=near
         )
         self._revoked_key = revoked_key
 
@@ -107,3 +120,35 @@ class CachedAccountViews(AccountViews):
         # copy it held is gone at once rather than at its expiry.
         keys = [_generation_key(user_id) for user_id in user_ids]
         self._cache.invalidate(keys + [_document_key(session_id) for session_id in session_ids])
+
+
+class AnnouncedRevocations(RevocationList):
+    """``revocations`` (the denylist in the account view cache's Redis) that announces each
+    session's key on ``near`` once written: every process has dropped its copy of that
+    session's view before ``revoke`` returns (``CachedAccountViews`` keeps a copy only while
+    the key is absent). An announcement Redis does not confirm waits out one lease
+    (``LeasedCopies.unannounced``) and raises: the revoking use case fails before its
+    commit, the key stays written, and a retry announces again."""
+
+    def __init__(
+        self,
+        revocations: RevocationList,
+        near: LeasedCopies,
+        key: Callable[[uuid.UUID], str],
+    ) -> None:
+        self._revocations = revocations
+        self._near = near
+        self._key = key
+
+    def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
+        self._revocations.revoke(session_id, until)
+        keys = [self._key(session_id)]
+        try:
+            self._near.announce(keys)
+        except CacheUnavailable:
+            _count_invalidation("failed")
+            self._near.unannounced(keys)
+            raise
+
+    def is_revoked(self, session_id: uuid.UUID) -> bool:
+        return self._revocations.is_revoked(session_id)

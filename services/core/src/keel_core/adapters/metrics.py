@@ -9,7 +9,8 @@ import keel_common.metrics  # noqa: F401
 
 PRODUCT_CACHE_READS = Counter(
     "keel_core_product_cache_reads_total",
-    "Product cache reads, by kind (product, first_page) and result (hit, miss, unavailable).",
+    "Product cache reads, by kind (product, first_page) and result"
+    " (near_hit, hit, miss, unavailable).",
     ["kind", "result"],
 )
 # Labelled (children made in the worker, not at import in the gunicorn master): an
