@@ -12,10 +12,11 @@ replicas, so every copy is held under a lease (Gray and Cheriton, 1989), in Redi
   so it stops before Redis counts the lease as over. A renewal that finds its lease had
   already ended (a stalled thread) drops every copy: a writer may have skipped it.
 - **Writers.** After the generations are replaced, ``announce`` publishes the generation
-  keys with a fresh epoch (``INCR``) and waits until every holder whose lease is live has
-  acknowledged that epoch (its thread writes the highest epoch it has handled). Only then
-  does the write answer, so no read it causes meets an old copy. A holder that died holds
-  writes up to one lease, once.
+  keys (or any other key a copy was filed under: ``keep``'s ``dropped_by``) with a fresh
+  epoch (``INCR``) and waits until every holder whose lease is live has acknowledged that
+  epoch (its thread writes the highest epoch it has handled). Only then does the write
+  answer, so no read it causes meets an old copy. A holder that died holds writes up to
+  one lease, once.
 - **Fills.** ``mark`` before the store read, ``keep`` after it: a copy is kept only if no
   invalidation was handled in between (the slow reader that read before the write).
 - **Failures.** A broken connection drops every copy and stops local answers until the
@@ -76,7 +77,7 @@ return {live and 1 or 0, ack}
 """
 )
 
-# KEYS: epoch. ARGV: channel, generation keys joined by newlines. Returns the epoch.
+# KEYS: epoch. ARGV: channel, the changed keys joined by newlines. Returns the epoch.
 _ANNOUNCE = """
 local epoch = redis.call('INCR', KEYS[1])
 redis.call('PUBLISH', ARGV[1], epoch .. '\\n' .. ARGV[2])
@@ -123,7 +124,7 @@ class LeasedCopies:
         """This process's state: nothing copied, no lease (again in a forked child)."""
         self._pid = process_id()
         self._copies: dict[str, tuple[bytes, float]] = {}
-        self._by_generation: dict[str, set[str]] = {}
+        self._by_announced: dict[str, set[str]] = {}
         self._handled = 0
         self._valid_until = 0.0
         self._acked = 0
@@ -156,29 +157,30 @@ class LeasedCopies:
                 self._clear()
             self._copies[key] = (payload, now + self.ttl)
             for announced in dropped_by:
-                self._by_generation.setdefault(announced, set()).add(key)
+                self._by_announced.setdefault(announced, set()).add(key)
 
     # -- writers -------------------------------------------------------------------------
 
-    def announce(self, generation_keys: Collection[str]) -> None:
-        """Tell every holder these generations changed; return once each live one has
-        dropped its copies. Raises ``CacheUnavailable`` if Redis could not be told or did
-        not confirm: the caller then owes ``unannounced``."""
-        self.drop(generation_keys)
+    def announce(self, keys: Collection[str]) -> None:
+        """Tell every holder these keys changed (generation keys, or the extra keys a copy
+        was read with: ``keep``'s ``dropped_by``); return once each live one has dropped
+        the copies filed under them. Raises ``CacheUnavailable`` if Redis could not be told
+        or did not confirm: the caller then owes ``unannounced``."""
+        self.drop(keys)
         try:
             epoch = self._announce(
-                keys=[self._keys["epoch"]], args=[self._channel, "\n".join(generation_keys)]
+                keys=[self._keys["epoch"]], args=[self._channel, "\n".join(keys)]
             )
             self._await(int(epoch))
         except (*self._errors, TimeoutError) as exc:
             raise CacheUnavailable(str(exc)) from exc
         self._failing_since = None
 
-    def unannounced(self, generation_keys: Collection[str]) -> None:
-        """The generations changed but Redis could not be told: drop this process's copies
-        and wait until one lease has passed since Redis first failed. A Redis that is down
+    def unannounced(self, keys: Collection[str]) -> None:
+        """These keys changed but Redis could not be told: drop this process's copies and
+        wait until one lease has passed since Redis first failed. A Redis that is down
         renews no lease, so by then no process answers from a copy."""
-        self.drop(generation_keys)
+        self.drop(keys)
         now = time.monotonic()
         self._failing_since = self._failing_since or now
         time.sleep(max(0.0, self._failing_since + LEASE - now))
@@ -192,14 +194,14 @@ class LeasedCopies:
             time.sleep(pause)
             pause = min(pause * 2, 0.005)
 
-    def drop(self, generation_keys: Collection[str]) -> None:
-        """Drop this process's copies under these generations."""
+    def drop(self, keys: Collection[str]) -> None:
+        """Drop this process's copies filed under these keys."""
         with self._lock:
             if self._pid != process_id():
                 self._reset()
             self._handled += 1
-            for generation_key in generation_keys:
-                for key in self._by_generation.pop(generation_key, ()):
+            for announced in keys:
+                for key in self._by_announced.pop(announced, ()):
                     self._copies.pop(key, None)
 
     # -- the holder's thread -------------------------------------------------------------
@@ -269,8 +271,8 @@ class LeasedCopies:
     def _handle(self, message: dict[str, Any]) -> None:
         if message["type"] != "message":
             return
-        epoch, *generation_keys = message["data"].decode().split("\n")
-        self.drop(generation_keys)
+        epoch, *keys = message["data"].decode().split("\n")
+        self.drop(keys)
         if int(epoch) > self._acked:
             self._acked = int(epoch)
             self._redis.hset(self._keys["acks"], self._holder, str(self._acked))
@@ -292,4 +294,4 @@ class LeasedCopies:
     def _clear(self) -> None:
         self._handled += 1
         self._copies.clear()
-        self._by_generation.clear()
+        self._by_announced.clear()
