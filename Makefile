@@ -23,7 +23,11 @@ install: ## install the locked dependencies of every package into .venv (uv)
 	@command -v uv >/dev/null 2>&1 || [ -x $(HOME)/.local/bin/uv ] \
 		|| python3 -m pip install --quiet --user --break-system-packages uv \
 		|| python3 -m pip install --quiet --user uv
-	@$(UV) sync --all-packages --frozen --quiet
+	@# Bytecode is compiled here, once: with PYTHONDONTWRITEBYTECODE set (as on the CI machines)
+	@# every process would otherwise compile each module it imports from source, every time
+	@# (4 s of CPU to import one service's app instead of 1.5). Only changed files are redone.
+	@$(UV) sync --all-packages --frozen --quiet --compile-bytecode
+	@$(UV) run --frozen python -m compileall -q libs/common/src services/*/src apps/*/src >/dev/null
 
 run: install gateway-conf migrate ## start the whole platform on embedded defaults; API on http://127.0.0.1:8080
 	@mkdir -p var/outbox

@@ -27,6 +27,6 @@ venv=var/bugsink-venv
 if [ ! -e "$venv/.bugsink-$BUGSINK_VERSION" ]; then
   rm -rf "$venv"
   "$UV" venv --quiet --python 3.11 "$venv"
-  "$UV" pip install --quiet --python "$venv/bin/python" "bugsink==$BUGSINK_VERSION" gunicorn
+  "$UV" pip install --quiet --compile-bytecode --python "$venv/bin/python" "bugsink==$BUGSINK_VERSION" gunicorn
   touch "$venv/.bugsink-$BUGSINK_VERSION"
 fi
