@@ -25,11 +25,11 @@ from keel_auth.domain.commands import Origin, SignUp
 from keel_auth.entrypoints.cli import MIGRATIONS as AUTH_MIGRATIONS
 from keel_auth.service_layer import accounts
 from keel_common.auth import FakeTokenVerifier
-from keel_common.db.alembic import upgrade
 from keel_common.discovery import FakeDiscovery
 from keel_common.messaging import Envelope, HandlerResult
 from keel_common.messaging.fakes import FakeBroker
 from keel_common.service import Service, ServiceDeclaration
+from keel_common.testing.plugin import upgrade_from_template
 from keel_common.worker import typed_handler
 from keel_core.adapters.fakes import FakeUserDirectory as FakeCoreUsers
 from keel_core.bootstrap import Core
@@ -53,7 +53,7 @@ from keel_search.entrypoints.cli import MIGRATIONS as SEARCH_MIGRATIONS
 def migrated(tmp_path: Path, service: str, migrations: Path) -> str:
     """A SQLite file of the service's own, brought to its newest migration."""
     url = f"sqlite:///{tmp_path / f'{service}.db'}"
-    upgrade(url, migrations)
+    upgrade_from_template(url, migrations)
     return url
 
 

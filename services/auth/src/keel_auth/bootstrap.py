@@ -152,7 +152,7 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
     views = make(
         "views", lambda: create_account_views(settings, SqlAlchemyAccountViews(engine), near)
     )
-    return Auth(
+    auth = Auth(
         settings=settings,
         engine=engine,
         uow_factory=make(
@@ -218,6 +218,9 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
         export_sources=make("export_sources", lambda: _export_sources(settings, discovery)),
         **overrides,
     )
+    if near is not None:
+        auth.closers.append(near.stop)  # the copies' lease ends with ``close()``, not at exit
+    return auth
 
 
 def create_account_views(

@@ -20,8 +20,8 @@ from keel_auth.domain.model import User
 from keel_auth.entrypoints.cli import MIGRATIONS
 from keel_auth.entrypoints.flask_app import create_app
 from keel_auth.service_layer import accounts
-from keel_common.db.alembic import upgrade
 from keel_common.testing import live_server
+from keel_common.testing.plugin import upgrade_from_template
 
 PASSWORD = "correct horse battery staple"
 
@@ -131,7 +131,7 @@ def outbox_events(auth: Auth, event_type: str) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> AuthSettings:
-    upgrade(database_url, MIGRATIONS)
+    upgrade_from_template(database_url, MIGRATIONS)
     return make_settings(database_url, tmp_path)
 
 

@@ -158,9 +158,9 @@ def login_token(client: Client) -> str:
 def strict_client(database_url: str, tmp_path: Path, clock: StepClock) -> Iterator[Client]:
     """The service with REQUIRE_MFA_FOR_ROLES=admin."""
     from keel_auth.entrypoints.cli import MIGRATIONS
-    from keel_common.db.alembic import upgrade
+    from keel_common.testing.plugin import upgrade_from_template
 
-    upgrade(database_url, MIGRATIONS)
+    upgrade_from_template(database_url, MIGRATIONS)
     settings = make_settings(database_url, tmp_path, require_mfa_for_roles="admin")
     auth = bootstrap(settings, clock=clock)
     with live_server(create_app(auth)) as base_url:

@@ -12,8 +12,8 @@ from keel_auth.bootstrap import Auth, bootstrap
 from keel_auth.entrypoints.cli import MIGRATIONS
 from keel_auth.entrypoints.flask_app import create_app
 from keel_common.auth import InvalidToken, create_token_verifier
-from keel_common.db.alembic import upgrade
 from keel_common.testing import live_server
+from keel_common.testing.plugin import upgrade_from_template
 
 from .conftest import PASSWORD, make_settings, outbox_events
 
@@ -37,7 +37,7 @@ class Replicas(list[str]):
 
 @pytest.fixture
 def replicas(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Replicas]:
-    upgrade(database_url, MIGRATIONS)
+    upgrade_from_template(database_url, MIGRATIONS)
     # Separate local files per replica: only Redis may carry limits and revocations.
     settings = [make_settings(database_url, tmp_path / n, redis_url=redis_url) for n in "ab"]
     first, second = (bootstrap(each) for each in settings)

@@ -13,7 +13,7 @@ from keel_auth.adapters.orm import signing_keys
 from keel_auth.adapters.signing_keys import SigningKeyStore
 from keel_auth.entrypoints.cli import MIGRATIONS
 from keel_common.db import create_engine
-from keel_common.db.alembic import upgrade
+from keel_common.testing.plugin import upgrade_from_template
 
 
 class Clock:
@@ -26,7 +26,7 @@ class Clock:
 
 @pytest.fixture
 def engine(database_url: str):  # type: ignore[no-untyped-def]
-    upgrade(database_url, MIGRATIONS)
+    upgrade_from_template(database_url, MIGRATIONS)
     engine = create_engine(database_url)
     yield engine
     engine.dispose()

@@ -78,7 +78,7 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
     discovery = overrides.pop("discovery", None) or create_discovery(settings)
     engine = overrides.pop("engine", None) or create_engine(settings.database_url)
     closers: list[Callable[[], None]] = overrides.pop("closers", [])
-    product_cache = overrides.pop("product_cache", None) or create_product_cache(settings)
+    product_cache = overrides.pop("product_cache", None) or create_product_cache(settings, closers)
     start_mappers()
     session_factory = make_session_factory(engine)
     # Only what the caller did not pass is built (a test's broker declares no topology).
@@ -108,8 +108,11 @@ def bootstrap(settings: CoreSettings | None = None, **overrides: Any) -> Core:
     return Core(**(wired | built | overrides))
 
 
-def create_product_cache(settings: CoreSettings) -> ProductCache:
-    """The cache ``settings.product_cache`` names ("auto": see ``CoreSettings``)."""
+def create_product_cache(
+    settings: CoreSettings, closers: list[Callable[[], None]] | None = None
+) -> ProductCache:
+    """The cache ``settings.product_cache`` names ("auto": see ``CoreSettings``). Its copies'
+    lease, if any, ends with ``closers`` (core's ``close()``), not only at the process's exit."""
     from keel_common.cache import LeasedCopies, RedisStore, SqliteStore
     from keel_core.adapters.product_cache import NEAR_PREFIX, GenerationalProductCache
     from keel_core.service_layer.caching import NoProductCache
@@ -123,6 +126,8 @@ def create_product_cache(settings: CoreSettings) -> ProductCache:
         if not redis_url:
             raise ValueError("PRODUCT_CACHE=redis needs PRODUCT_CACHE_URL or REDIS_URL")
         near = LeasedCopies(redis_url, NEAR_PREFIX, ttl) if settings.product_cache_near else None
+        if near is not None and closers is not None:
+            closers.append(near.stop)
         return GenerationalProductCache(RedisStore(redis_url), ttl, near)
     if kind == "sqlite":
         if not sqlite_file:

@@ -10,10 +10,10 @@ import pytest
 import requests
 
 from keel_common.auth import InMemoryRevocationList, JwksTokenVerifier
-from keel_common.db.alembic import upgrade
 from keel_common.discovery import FakeDiscovery
 from keel_common.messaging import Broker, create_broker
 from keel_common.testing import live_server
+from keel_common.testing.plugin import upgrade_from_template
 from keel_core.bootstrap import Core, bootstrap
 from keel_core.config import CoreSettings
 from keel_core.entrypoints.flask_app import create_app
@@ -24,7 +24,7 @@ ISSUER, AUDIENCE = "keel-auth", "keel"
 @pytest.fixture
 def migrated(database_url: str, migrations_dir: Path) -> str:
     """The database, brought to the newest migration (the schema the service runs on)."""
-    upgrade(database_url, migrations_dir)
+    upgrade_from_template(database_url, migrations_dir)
     return database_url
 
 

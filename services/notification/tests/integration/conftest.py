@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from keel_common.db import create_engine, make_session_factory
-from keel_common.db.alembic import upgrade
+from keel_common.testing.plugin import upgrade_from_template
 from keel_notification.adapters.orm import start_mappers
 from keel_notification.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from keel_notification.testing.apns_server import ApnsTestServer, apns_signing_key
@@ -106,7 +106,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 @pytest.fixture
 def engine(database_url):
-    upgrade(database_url, MIGRATIONS)
+    upgrade_from_template(database_url, MIGRATIONS)
     engine = create_engine(database_url)
     yield engine
     engine.dispose()

@@ -20,10 +20,10 @@ from keel_auth.entrypoints.cli import MIGRATIONS as AUTH_MIGRATIONS
 from keel_auth.entrypoints.grpc_server import create_server as create_auth_server
 from keel_auth.service_layer import accounts
 from keel_common.auth import FakeTokenVerifier
-from keel_common.db.alembic import upgrade
 from keel_common.discovery import StaticDiscovery
 from keel_common.messaging import Envelope
 from keel_common.settings import load_settings
+from keel_common.testing.plugin import upgrade_from_template
 from keel_common.worker import typed_handler
 from keel_events.core import OrderPlaced
 from keel_notification.bootstrap import DECLARATION, Notifications, bootstrap
@@ -36,7 +36,7 @@ from keel_notification.service_layer.ports import ContactsUnavailable
 def auth(tmp_path: Path) -> Iterator[tuple[Auth, str]]:
     """Auth's gRPC server on a free port over its own migrated SQLite database."""
     url = f"sqlite:///{tmp_path / 'auth.db'}"
-    upgrade(url, AUTH_MIGRATIONS)
+    upgrade_from_template(url, AUTH_MIGRATIONS)
     settings = AuthSettings(
         database_url=url,
         grpc_port=0,

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from keel_common.auth import FakeTokenVerifier, InMemoryRevocationList, JwksTokenVerifier
-from keel_common.db.alembic import upgrade
 from keel_common.discovery import FakeDiscovery, StaticDiscovery
 from keel_common.settings import load_settings
+from keel_common.testing.plugin import upgrade_from_template
 from keel_core.adapters.fakes import FakeUserDirectory as FakeCoreUsers
 from keel_core.bootstrap import Core
 from keel_core.bootstrap import bootstrap as bootstrap_core
@@ -41,7 +41,7 @@ from keel_notification.service_layer.preferences import update_preferences
 def core(tmp_path: Path) -> Iterator[tuple[Core, str]]:
     """Core's gRPC server on a free port over its own migrated SQLite database."""
     url = f"sqlite:///{tmp_path / 'core.db'}"
-    upgrade(url, CORE_MIGRATIONS)
+    upgrade_from_template(url, CORE_MIGRATIONS)
     unused = JwksTokenVerifier("http://unused", "keel-auth", "keel", InMemoryRevocationList())
     settings = CoreSettings(database_url=url)
     wired = bootstrap_core(

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from keel_common.auth import FakeTokenVerifier
-from keel_common.db.alembic import upgrade
 from keel_common.discovery import FakeDiscovery
 from keel_common.messaging import create_broker
 from keel_common.settings import load_settings
+from keel_common.testing.plugin import upgrade_from_template
 from keel_search.adapters.embedded.index import EmbeddedSearchIndex
 from keel_search.adapters.fakes import FakeProductSource
 from keel_search.bootstrap import DECLARATION, Search, bootstrap
@@ -31,7 +31,7 @@ def catalogue() -> FakeProductSource:
 def wired(database_url: str, tmp_path: Path, catalogue: FakeProductSource) -> Iterator[Search]:
     """The service wired to real adapters: a migrated database (SQLite and PostgreSQL) and
     the embedded index on disk."""
-    upgrade(database_url, MIGRATIONS)
+    upgrade_from_template(database_url, MIGRATIONS)
     settings = load_settings(
         SearchSettings,
         database_url=database_url,

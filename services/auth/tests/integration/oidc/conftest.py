@@ -12,8 +12,8 @@ import pytest
 
 from keel_auth.config import AuthSettings
 from keel_auth.entrypoints.cli import MIGRATIONS
-from keel_common.db.alembic import upgrade
 from keel_common.testing import live_server
+from keel_common.testing.plugin import upgrade_from_template
 
 from ..conftest import make_settings
 from .support import (
@@ -47,7 +47,7 @@ def fixture_issuer() -> Iterator[FixtureIssuer]:
 def settings(
     database_url: str, tmp_path: Path, issuer: str, fixture_issuer: FixtureIssuer
 ) -> AuthSettings:
-    upgrade(database_url, MIGRATIONS)
+    upgrade_from_template(database_url, MIGRATIONS)
     providers = {
         "mock": {
             "issuer": issuer,
