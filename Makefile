@@ -107,5 +107,5 @@ bench: install ## run every benchmark under bench/, each once the load average i
 		$(PY) python bench/quiet.py --anyway && $(PY) python $$b || exit 1; done
 
 clean: ## remove local state (databases, outbox files, gateway config) under var/
-	find var -mindepth 1 -maxdepth 1 ! -name checkov-venv -exec rm -rf {} + 2>/dev/null || true
+	find var -mindepth 1 -maxdepth 1 -exec rm -rf {} + 2>/dev/null || true
 	rm -rf .pytest_cache .mypy_cache .ruff_cache

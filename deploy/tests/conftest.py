@@ -10,6 +10,7 @@ import copy
 import functools
 import importlib.util
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -104,7 +105,16 @@ def tool() -> Callable[[str], str]:
 
 @pytest.fixture
 def checkov_bin() -> str:
-    venv = Path(os.environ.get("CHECKOV_VENV", REPO / "var" / "checkov-venv"))
+    venv = Path(os.environ.get("CHECKOV_VENV") or _default_checkov_venv())
     path = venv / "bin" / "checkov"
     require(path.exists(), f"no checkov at {path}: run `make checkov-venv`")
     return str(path)
+
+
+def _default_checkov_venv() -> Path:
+    """Where ``make checkov-venv`` puts it (deploy/deploy.mk's CHECKOV_VENV)."""
+    version = re.search(
+        r"^CHECKOV_VERSION\s*:=\s*(\S+)", (REPO / "deploy" / "deploy.mk").read_text(), re.M
+    )
+    assert version, "CHECKOV_VERSION not found in deploy/deploy.mk"
+    return Path.home() / ".cache" / "keel-tools" / f"checkov-{version[1]}"
