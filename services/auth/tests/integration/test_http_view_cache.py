@@ -206,3 +206,24 @@ def test_a_bulk_write_naming_its_users_is_invalidated(auth: Auth) -> None:
         session = uow.session  # type: ignore[attr-defined]
         session.execute(statement.execution_options(**view_changes.touching(["u1", "u2"])))
         assert view_changes.changed_users(session) == {"u1", "u2"}
+
+
+def test_closing_the_service_ends_its_copies_lease(settings: AuthSettings) -> None:
+    """``close()`` takes this process's holder off the leases at once: left renewing, it would
+    keep writing to Redis after the service is gone (and make every writer wait for it)."""
+    import redis
+
+    from keel_auth.adapters.view_cache import NEAR_PREFIX
+
+    leases = redis.Redis.from_url(str(settings.redis_url))
+    auth = bootstrap(settings)
+    try:
+        with live_server(create_app(auth)) as base_url:
+            client = Client(base_url, auth)
+            client.sign_up(email="lease@example.com")
+            token = client.log_in("lease@example.com")["access_token"]
+            me(client, token)  # the first read starts the holder
+            eventually(lambda: leases.zcard(f"{NEAR_PREFIX}:leases"), "the holder's lease")
+    finally:
+        auth.close()
+    assert leases.zcard(f"{NEAR_PREFIX}:leases") == 0
