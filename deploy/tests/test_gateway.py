@@ -131,10 +131,13 @@ def gateway(tool, gateway_dir, upstreams) -> Iterator[str]:
 
 
 def access_entry(gateway_dir: Path, path: str) -> dict[str, object]:
-    """The newest access-log entry for path; nginx writes it just after answering."""
+    """The newest access-log entry for path; nginx writes it just after answering, so the
+    file's last line may still be half written: only lines with their newline are read."""
     log = gateway_dir / "gateway/logs/access.log"
     for _ in range(100):
-        entries = [json.loads(line) for line in log.read_text().splitlines()]
+        text = log.read_text()
+        complete = text[: text.rfind("\n") + 1]
+        entries = [json.loads(line) for line in complete.splitlines()]
         found = [e for e in entries if e["path"] == path]
         if found:
             return dict(found[-1])
