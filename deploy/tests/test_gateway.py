@@ -18,7 +18,7 @@ from types import ModuleType
 import pytest
 import requests
 
-from keel_common.testing import free_port
+from keel_common.testing import free_port, written_lines
 
 pytestmark = pytest.mark.nginx
 
@@ -135,9 +135,7 @@ def access_entry(gateway_dir: Path, path: str) -> dict[str, object]:
     file's last line may still be half written: only lines with their newline are read."""
     log = gateway_dir / "gateway/logs/access.log"
     for _ in range(100):
-        text = log.read_text()
-        complete = text[: text.rfind("\n") + 1]
-        entries = [json.loads(line) for line in complete.splitlines()]
+        entries = [json.loads(line) for line in written_lines(log)]
         found = [e for e in entries if e["path"] == path]
         if found:
             return dict(found[-1])

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from functools import partial
 
+from keel_common.testing import written_lines
 from keel_protos.core.v1 import core_pb2, core_pb2_grpc
 
 from .client import TIMEOUT, User, create_product, eventually, place_order
@@ -38,8 +39,7 @@ def wait_for_trace(platform: Platform, processes: list[str], trace_id: str) -> N
 
 
 def gateway_saw(platform: Platform, traceparent: str) -> bool:
-    text = (platform.gateway_dir / "logs" / "access.log").read_text()
-    lines = text[: text.rfind("\n") + 1].splitlines()  # the last may still be half written
+    lines = written_lines(platform.gateway_dir / "logs" / "access.log")
     return any(json.loads(line).get("traceparent") == traceparent for line in lines)
 
 

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from werkzeug.serving import make_server
@@ -38,6 +39,13 @@ def eventually(probe: Callable[[], T], what: str = "the condition", timeout: flo
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(0.05)
+
+
+def written_lines(path: Path) -> list[str]:
+    """The lines of a log another process appends to, each whole: a line it is still writing
+    (nginx writes its access line just after answering) has no newline yet and is left out."""
+    text = path.read_text()
+    return text[: text.rfind("\n") + 1].splitlines()
 
 
 # Ports for servers the tests start, below Linux's ephemeral range (32768-60999), where the
