@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from keel_auth.config import AuthSettings
     from keel_auth.domain.policy import AuthPolicy
     from keel_common.auth import RevocationList, TokenVerifier
-    from keel_common.cache import LeasedCopies
+    from keel_common.cache import NearCopies
 
 
 @dataclass(kw_only=True, eq=False)
@@ -224,17 +224,18 @@ def bootstrap(settings: AuthSettings | None = None, **overrides: Any) -> Auth:
 
 
 def create_account_views(
-    settings: AuthSettings, database: AccountViews, near: LeasedCopies | None = None
+    settings: AuthSettings, database: AccountViews, near: NearCopies | None = None
 ) -> AccountViews:
     """``database`` behind the cache ``settings.account_view_cache`` names, if any, with
-    ``near``'s copies in the process (``_account_view_copies``)."""
-    from keel_auth.adapters.view_cache import CachedAccountViews
+    ``near``'s copies in the process (``_account_view_copies``); on the embedded default,
+    ``database`` with its reads copied (``near``), or alone."""
+    from keel_auth.adapters.view_cache import CachedAccountViews, CopiedAccountViews
     from keel_common.auth import RedisRevocationList
     from keel_common.cache import RedisStore
 
     redis_url = _view_cache_url(settings)
     if redis_url is None:
-        return database
+        return database if near is None else CopiedAccountViews(database, near)
     return CachedAccountViews(
         database,
         RedisStore(redis_url),
@@ -245,29 +246,36 @@ def create_account_views(
 
 
 def announced(
-    revocations: RevocationList, settings: AuthSettings, near: LeasedCopies | None
+    revocations: RevocationList, settings: AuthSettings, near: NearCopies | None
 ) -> RevocationList:
     """The denylist, announcing what it writes when the views keep copies of reads that
     also read it (``view_cache.AnnouncedRevocations``)."""
     from keel_auth.adapters.view_cache import AnnouncedRevocations
     from keel_common.auth import RedisRevocationList
+    from keel_common.cache import LeasedCopies
 
-    if near is None or not _denylist_beside_views(settings):
+    if not isinstance(near, LeasedCopies) or not _denylist_beside_views(settings):
         return revocations
     return AnnouncedRevocations(revocations, near, RedisRevocationList.key)
 
 
-def _account_view_copies(settings: AuthSettings) -> LeasedCopies | None:
-    """The leases the account views' copies are held under (one per process, shared by the
-    views and the denylist's announcements); None without a view cache or with
-    ``ACCOUNT_VIEW_CACHE_NEAR=false``."""
+def _account_view_copies(settings: AuthSettings) -> NearCopies | None:
+    """What the account views' copies are kept under (one per process): with the view
+    cache, the leases (shared by the views and the denylist's announcements); with neither
+    Redis nor ``ACCOUNT_VIEW_CACHE=off``, on a SQLite database, an epoch next to its file.
+    None with ``ACCOUNT_VIEW_CACHE_NEAR=false``."""
     from keel_auth.adapters.view_cache import NEAR_PREFIX
-    from keel_common.cache import LeasedCopies
+    from keel_common.cache import LeasedCopies, SharedEpochCopies
+    from keel_common.db import sqlite_file
 
-    redis_url = _view_cache_url(settings)
-    if redis_url is None or not settings.account_view_cache_near:
+    if not settings.account_view_cache_near or settings.account_view_cache == "off":
         return None
-    return LeasedCopies(redis_url, NEAR_PREFIX, settings.account_view_cache_ttl_seconds)
+    ttl = settings.account_view_cache_ttl_seconds
+    redis_url = _view_cache_url(settings)
+    if redis_url is not None:
+        return LeasedCopies(redis_url, NEAR_PREFIX, ttl)
+    db_file = sqlite_file(settings.database_url)
+    return None if db_file is None else SharedEpochCopies(db_file + ".views.epoch", ttl)
 
 
 def _view_cache_url(settings: AuthSettings) -> str | None:

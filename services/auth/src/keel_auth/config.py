@@ -62,13 +62,15 @@ class AuthSettings(ServiceSettings):
     revocations_path: Path = Path(DEFAULT_REVOCATIONS_PATH)
 
     # The account view cache of GET /v1/auth/me (adapters.view_cache): "auto" is on when
-    # REDIS_URL is set (off on the embedded default, where it does not pay: bench/http).
+    # REDIS_URL is set. On the embedded default there is no cache (a SQLite read costs what
+    # a hit on a cache file would), only the copies below; "off" turns both off.
     account_view_cache: Literal["auto", "off"] = "auto"
     # The cache's Redis when it is not REDIS_URL's; then the denylist is not read with it.
     account_view_cache_url: str | None = None
     # A backstop only (invalidation is by write); bounds staleness after a cache outage.
     account_view_cache_ttl_seconds: float = Field(default=300.0, gt=0)
-    # Hits also copied into each process under a Redis lease (keel_common.cache.near).
+    # Hits also copied into each process: under a Redis lease (keel_common.cache.near); on
+    # the embedded default, database reads, while an epoch next to its file has not moved.
     account_view_cache_near: bool = True
 
     # Sign-in with OpenID Connect (keel_auth.adapters.oidc_config; README). The secrets are

@@ -40,7 +40,9 @@ def replicas(tmp_path: Path) -> Iterator[Callable[..., list[str]]]:
     started.stop()
 
 
-def _signed_in(database_url: str, tmp_path: Path, redis_url: str, email: str) -> dict[str, str]:
+def _signed_in(
+    database_url: str, tmp_path: Path, redis_url: str | None, email: str
+) -> dict[str, str]:
     """An account made as the operator's CLI makes one, signed in twice: two sessions."""
     settings = AuthSettings(
         database_url=database_url, redis_url=redis_url, jwks_url="http://unused",
@@ -77,6 +79,21 @@ def _patch_name(base: str, token: str, name: str) -> None:
     assert response.status_code == 200, response.text
 
 
+def _logout_ends_that_session_alone(
+    bases: list[str], credentials: dict[str, str], token: str
+) -> None:
+    """A second session, read until copied, logged out: refused everywhere at once, while
+    ``token``'s session still answers."""
+    other = _log_in(bases[1], credentials)
+    for _ in range(2):
+        _me(bases, other["access_token"])
+    headers = {"Authorization": f"Bearer {other['access_token']}"}
+    logout = requests.post(f"{bases[1]}/v1/auth/logout", headers=headers, timeout=10)
+    assert logout.status_code == 204
+    assert {r.status_code for r in _me(bases, other["access_token"])} == {401}
+    assert {r.status_code for r in _me(bases, token)} == {200}
+
+
 def test_read_your_writes_across_replicas_and_workers_sharing_redis(
     replicas: Callable[..., list[str]], postgres_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -89,17 +106,32 @@ def test_read_your_writes_across_replicas_and_workers_sharing_redis(
         _patch_name(bases[n % 2], token, f"Ada {n}")
         assert {r.json()["name"] for r in _me(bases, token)} == {f"Ada {n}"}
 
-    other = _log_in(bases[1], credentials)
-    _me(bases, other["access_token"])
-    headers = {"Authorization": f"Bearer {other['access_token']}"}
-    logout = requests.post(f"{bases[1]}/v1/auth/logout", headers=headers, timeout=10)
-    assert logout.status_code == 204
-    assert {r.status_code for r in _me(bases, other["access_token"])} == {401}
-    assert {r.status_code for r in _me(bases, token)} == {200}
+    _logout_ends_that_session_alone(bases, credentials, token)
     metrics = requests.get(f"{bases[1]}/metrics", timeout=10).text
     assert 'keel_auth_account_view_cache_reads_total{result="hit"}' in metrics
     # Reads were also answered from copies in the processes (keel_common.cache.near), and
     # none saw the account from before a write or a session after its logout.
+    assert 'keel_auth_account_view_cache_reads_total{result="near_hit"}' in metrics
+
+
+def test_read_your_writes_on_the_embedded_default(
+    replicas: Callable[..., list[str]], tmp_path: Path
+) -> None:
+    """No Redis: views are read from SQLite and copied into each process while the epoch in
+    ``auth.db.views.epoch`` (``keel_common.cache.epoch``) stays; every commit moves it."""
+    database_url = f"sqlite:///{tmp_path / 'auth.db'}"
+    bases = replicas(database_url, count=2)
+    credentials = _signed_in(database_url, tmp_path, None, "ada@example.com")
+    token = _log_in(bases[0], credentials)["access_token"]
+    for n in range(ROUNDS):
+        for _ in range(2):  # a miss reads SQLite and is copied, then copies answer
+            _me(bases, token)
+        _patch_name(bases[n % 2], token, f"Ada {n}")
+        assert {r.json()["name"] for r in _me(bases, token)} == {f"Ada {n}"}
+
+    _logout_ends_that_session_alone(bases, credentials, token)
+    assert (tmp_path / "auth.db.views.epoch").exists()
+    metrics = requests.get(f"{bases[1]}/metrics", timeout=10).text
     assert 'keel_auth_account_view_cache_reads_total{result="near_hit"}' in metrics
 
 

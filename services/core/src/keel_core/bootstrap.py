@@ -113,37 +113,41 @@ def create_product_cache(
 ) -> ProductCache:
     """The cache ``settings.product_cache`` names ("auto": see ``CoreSettings``). Its copies'
     lease, if any, ends with ``closers`` (core's ``close()``), not only at the process's exit."""
-    from keel_common.cache import LeasedCopies, RedisStore, SqliteStore
+    from keel_common.cache import (
+        KeyValueStore,
+        LeasedCopies,
+        NearCopies,
+        RedisStore,
+        SharedEpochCopies,
+        SqliteStore,
+    )
+    from keel_common.db import sqlite_file
     from keel_core.adapters.product_cache import NEAR_PREFIX, GenerationalProductCache
     from keel_core.service_layer.caching import NoProductCache
 
     kind, ttl = settings.product_cache, settings.product_cache_ttl_seconds
     redis_url = settings.product_cache_url or settings.redis_url
-    sqlite_file = _sqlite_file(settings.database_url)
+    db_file = sqlite_file(settings.database_url)
     if kind == "auto":
-        kind = "redis" if redis_url else "sqlite" if sqlite_file else "off"
+        kind = "redis" if redis_url else "sqlite" if db_file else "off"
+    near: NearCopies | None = None
     if kind == "redis":
         if not redis_url:
             raise ValueError("PRODUCT_CACHE=redis needs PRODUCT_CACHE_URL or REDIS_URL")
-        near = LeasedCopies(redis_url, NEAR_PREFIX, ttl) if settings.product_cache_near else None
-        if near is not None and closers is not None:
-            closers.append(near.stop)
-        return GenerationalProductCache(RedisStore(redis_url), ttl, near)
-    if kind == "sqlite":
-        if not sqlite_file:
+        if settings.product_cache_near:
+            near = LeasedCopies(redis_url, NEAR_PREFIX, ttl)
+        store: KeyValueStore = RedisStore(redis_url)
+    elif kind == "sqlite":
+        if not db_file:
             raise ValueError("PRODUCT_CACHE=sqlite needs a SQLite file DATABASE_URL")
-        return GenerationalProductCache(SqliteStore(sqlite_file + ".cache"), ttl)
-    return NoProductCache()
-
-
-def _sqlite_file(database_url: str) -> str | None:
-    """The file of a ``sqlite:///path`` URL; None for other databases and in-memory SQLite."""
-    import sqlalchemy as sa
-
-    url = sa.make_url(database_url)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
-        return None
-    return str(url.database)
+        if settings.product_cache_near:
+            near = SharedEpochCopies(db_file + ".cache.epoch", ttl)
+        store = SqliteStore(db_file + ".cache")
+    else:
+        return NoProductCache()
+    if near is not None and closers is not None:
+        closers.append(near.stop)
+    return GenerationalProductCache(store, ttl, near)
 
 
 def _token_verifier(settings: CoreSettings) -> TokenVerifier:

@@ -33,8 +33,9 @@ class CoreSettings(ServiceSettings):
     product_cache_url: str | None = None
     # A backstop only (invalidation is by write); bounds staleness after a cache outage.
     product_cache_ttl_seconds: float = Field(default=300.0, gt=0)
-    # With Redis: hits also copied into each process under a lease (docs/caching.md), so a
-    # repeated read costs no round trip; writes wait until every process dropped its copy.
+    # Hits also copied into each process (docs/caching.md), so a repeated read costs no round
+    # trip: with Redis under a lease (writes wait until every process dropped its copy); with
+    # the SQLite file, while an epoch the host's processes share has not moved.
     product_cache_near: bool = True
     # Product images (#18): "local" files under media_dir, uploads signed with
     # media_signing_key and sent to media_upload_url (core's route, on the gateway's

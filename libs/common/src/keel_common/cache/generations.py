@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from keel_common.cache.near import LeasedCopies
+from keel_common.cache.near import NearCopies
 from keel_common.cache.stores import CacheUnavailable, KeyValueStore
 
 log = logging.getLogger(__name__)
@@ -57,11 +57,11 @@ class GenerationalCache:
 
     ``on_read(kind, result)`` is told each read's result ("hit", "miss", "unavailable") and
     ``on_invalidation(result)`` each invalidation's ("done", "failed"): the service's metrics.
-    With ``near`` (``keel_common.cache.near``), hits are copied into the process and
-    answered from there ("near_hit") while its lease holds; an announcement of the generation
-    key drops the copy. A hit is copied only while its ``also`` keys are all absent, and a
-    copy answers them as absent: whoever writes one of them must ``announce`` it afterwards
-    (auth's session denylist does), which drops the copies read with it.
+    With ``near`` (``keel_common.cache.near``, ``.epoch``), hits are copied into the process
+    and answered from there ("near_hit") while they are known current; an announcement of
+    the generation key drops the copy. A hit is copied only while its ``also`` keys are all
+    absent, and a copy answers them as absent: whoever writes one of them must ``announce``
+    it afterwards (auth's session denylist does), which drops the copies read with it.
     """
 
     def __init__(
@@ -71,7 +71,7 @@ class GenerationalCache:
         *,
         on_read: Callable[[str, str], None] = _ignore,
         on_invalidation: Callable[[str], None] = _ignore,
-        near: LeasedCopies | None = None,
+        near: NearCopies | None = None,
     ) -> None:
         self.store = store
         self.near = near

@@ -36,7 +36,7 @@ import socket
 import threading
 import time
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from keel_common.cache.stores import CacheUnavailable
 from keel_common.process import process_id
@@ -97,6 +97,23 @@ end
 return late
 """
 )
+
+
+class NearCopies(Protocol):
+    """What ``GenerationalCache`` asks of copies kept in the process: ``LeasedCopies``
+    (Redis, any number of hosts) or ``epoch.SharedEpochCopies`` (the processes of one host)."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def mark(self) -> int: ...
+
+    def keep(self, mark: int, key: str, payload: bytes, dropped_by: Collection[str]) -> None: ...
+
+    def announce(self, keys: Collection[str]) -> None: ...
+
+    def unannounced(self, keys: Collection[str]) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 class LeasedCopies:

@@ -38,6 +38,7 @@ __all__ = [
     "make_session_factory",
     "map_entity",
     "soft_delete",
+    "sqlite_file",
     "standard_table",
     "utcnow",
     "write_lock_on_sqlite",
@@ -90,6 +91,15 @@ def create_engine(
     if not kwargs.get("pool_pre_ping"):
         ping_when_idle(engine, ping_idle_after)
     return engine
+
+
+def sqlite_file(database_url: str) -> str | None:
+    """The file of a ``sqlite:///path`` URL; None for other databases and in-memory SQLite:
+    where a service keeps what only the processes sharing that file must share."""
+    url = sa.make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return str(url.database)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -17,6 +17,12 @@ the denylist is written before the revoking commit (``steps.end_session``), so i
 commit fails no ``forget`` follows, and without the announcement a copy would still answer
 for a session every other verifier refuses. ``AnnouncedRevocations`` announces each key it
 writes.
+
+On the embedded default there is no Redis and no cache: a view is read from the SQLite
+database, which judges "is this session live" by itself. ``CopiedAccountViews`` keeps copies
+of those reads in each process, coherent across the host's processes by a shared epoch
+(``keel_common.cache.SharedEpochCopies``) that ``forget`` moves after every commit that
+changed a user or a session.
 """
 
 from __future__ import annotations
@@ -31,7 +37,13 @@ from keel_auth.adapters.metrics import (
 )
 from keel_auth.service_layer.views import AccountView, AccountViews
 from keel_common.auth import RevocationList
-from keel_common.cache import CacheUnavailable, GenerationalCache, KeyValueStore, LeasedCopies
+from keel_common.cache import (
+    CacheUnavailable,
+    GenerationalCache,
+    KeyValueStore,
+    LeasedCopies,
+    NearCopies,
+)
 from keel_common.metrics import labelled_once
 
 _PREFIX = "keel:auth:account-view:"
@@ -70,7 +82,18 @@ def body_of(payload: bytes, user_id: uuid.UUID) -> bytes | None:
     return body if owner == str(user_id).encode() else None
 
 
-class CachedAccountViews(AccountViews):
+class _InFrontOf(AccountViews):
+    """Views that keep renderings in front of ``views`` (the database): a view itself is
+    always read afresh, only ``document_of_live_session`` is kept."""
+
+    def __init__(self, views: AccountViews) -> None:
+        self._views = views
+
+    def of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> AccountView | None:
+        return self._views.of_live_session(session_id, user_id)
+
+
+class CachedAccountViews(_InFrontOf):
     """``views`` (the database) behind a ``GenerationalCache`` over ``store``.
 
     ``revoked_key`` names a session's denylist key when it lives in the same store
@@ -84,17 +107,13 @@ class CachedAccountViews(AccountViews):
         store: KeyValueStore,
         ttl: float = 300.0,
         revoked_key: Callable[[uuid.UUID], str] | None = None,
-        near: LeasedCopies | None = None,
+        near: NearCopies | None = None,
     ) -> None:
-        self._views = views
+        super().__init__(views)
         self._cache = GenerationalCache(
             store, ttl, on_read=_count, on_invalidation=_count_invalidation, near=near
         )
         self._revoked_key = revoked_key
-
-    def of_live_session(self, session_id: uuid.UUID, user_id: uuid.UUID) -> AccountView | None:
-        # Read afresh: what the cache keeps is the rendering (``document_of_live_session``).
-        return self._views.of_live_session(session_id, user_id)
 
     def document_of_live_session(
         self, session_id: uuid.UUID, user_id: uuid.UUID, render: Callable[[AccountView], bytes]
@@ -106,20 +125,60 @@ class CachedAccountViews(AccountViews):
             return None  # on the denylist: revoked, whatever the cache or database says
         if entry.payload is not None and (body := body_of(entry.payload, user_id)) is not None:
             return body
-        view = self._views.of_live_session(session_id, user_id)
-        if view is None:
-            return None
-        body = render(view)
-        self._cache.fill(key, entry.generation, stored(user_id, body))
+        body = self._views.document_of_live_session(session_id, user_id, render)
+        if body is not None:
+            self._cache.fill(key, entry.generation, stored(user_id, body))
         return body
 
     def forget(
         self, user_ids: Collection[uuid.UUID], session_ids: Collection[uuid.UUID] = ()
     ) -> None:
-        # A session's key gets a fresh token too: no generation matches it (a miss), and the
-        # copy it held is gone at once rather than at its expiry.
-        keys = [_generation_key(user_id) for user_id in user_ids]
-        self._cache.invalidate(keys + [_document_key(session_id) for session_id in session_ids])
+        self._cache.invalidate(_changed_keys(user_ids, session_ids))
+
+
+def _changed_keys(user_ids: Collection[uuid.UUID], session_ids: Collection[uuid.UUID]) -> list[str]:
+    """What a commit that changed these users and sessions invalidates. A session's key gets
+    a fresh token too: no generation matches it (a miss), and the copy it held is gone at
+    once rather than at its expiry."""
+    keys = [_generation_key(user_id) for user_id in user_ids]
+    return keys + [_document_key(session_id) for session_id in session_ids]
+
+
+class CopiedAccountViews(_InFrontOf):
+    """``views`` (the database) with their renderings copied into the process under
+    ``copies`` (``SharedEpochCopies``: one host's processes, the embedded default). A copy is
+    made only of a live session's view read since ``mark``; any ``forget`` drops them all."""
+
+    def __init__(self, views: AccountViews, copies: NearCopies) -> None:
+        super().__init__(views)
+        self._copies = copies
+
+    def document_of_live_session(
+        self, session_id: uuid.UUID, user_id: uuid.UUID, render: Callable[[AccountView], bytes]
+    ) -> bytes | None:
+        key = _document_key(session_id)
+        copy = self._copies.get(key)
+        if copy is not None and (body := body_of(copy, user_id)) is not None:
+            _count("account", "near_hit")
+            return body
+        _count("account", "miss")
+        mark = self._copies.mark()
+        body = self._views.document_of_live_session(session_id, user_id, render)
+        if body is not None:
+            self._copies.keep(mark, key, stored(user_id, body), ())
+        return body
+
+    def forget(
+        self, user_ids: Collection[uuid.UUID], session_ids: Collection[uuid.UUID] = ()
+    ) -> None:
+        keys = _changed_keys(user_ids, session_ids)
+        try:
+            self._copies.announce(keys)
+        except CacheUnavailable:
+            _count_invalidation("failed")
+            self._copies.unannounced(keys)
+            return
+        _count_invalidation("done")
 
 
 class AnnouncedRevocations(RevocationList):

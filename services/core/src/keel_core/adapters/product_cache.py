@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import TypeAdapter
 
-from keel_common.cache import GenerationalCache, KeyValueStore, LeasedCopies
+from keel_common.cache import GenerationalCache, KeyValueStore, NearCopies
 from keel_common.metrics import labelled_once
 from keel_core.adapters.metrics import PRODUCT_CACHE_INVALIDATIONS, PRODUCT_CACHE_READS
 from keel_core.domain.products import ProductSnapshot
@@ -67,7 +67,7 @@ def _count_invalidation(result: str) -> None:
 
 class GenerationalProductCache(ProductCache):
     def __init__(
-        self, store: KeyValueStore, ttl: float = 300.0, near: LeasedCopies | None = None
+        self, store: KeyValueStore, ttl: float = 300.0, near: NearCopies | None = None
     ) -> None:
         self._cache = GenerationalCache(
             store, ttl, on_read=_count, on_invalidation=_count_invalidation, near=near
