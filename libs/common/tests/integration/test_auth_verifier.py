@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import redis
@@ -12,6 +13,7 @@ from keel_common.auth import (
     InvalidToken,
     JwksTokenVerifier,
     RedisRevocationList,
+    RevocationList,
     SqliteRevocationList,
     create_token_verifier,
 )
@@ -51,6 +53,23 @@ def test_a_revocation_already_past_is_not_stored(redis_url: str) -> None:
     session_id = uuid.uuid4()
     revocations.revoke(session_id, datetime.now(UTC) - timedelta(seconds=1))
     assert not revocations.is_revoked(session_id)
+
+
+@pytest.mark.parametrize("kind", ["redis", "sqlite"])
+def test_many_sessions_revoked_in_one_write_are_each_denied_elsewhere(
+    kind: str, redis_url: str, tmp_path: Path
+) -> None:
+    def opened() -> RevocationList:
+        if kind == "redis":
+            return RedisRevocationList.from_url(redis_url)
+        return SqliteRevocationList(tmp_path / "revoked.db")
+
+    writer, reader = opened(), opened()
+    revoked, other = [uuid.uuid4() for _ in range(20)], uuid.uuid4()
+    writer.revoke_many(revoked, datetime.now(UTC) + timedelta(minutes=16))
+    writer.revoke_many([], datetime.now(UTC) + timedelta(minutes=16))  # nothing, no error
+    assert all(reader.is_revoked(session_id) for session_id in revoked)
+    assert not reader.is_revoked(other)
 
 
 def test_a_revoked_session_stops_working_at_every_service_at_once(

@@ -5,19 +5,25 @@ revoked session, and a store that is down is the database's answer."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from keel_auth.adapters.fakes_views import FakeAccountViews
 from keel_auth.adapters.metrics import ACCOUNT_VIEW_CACHE_READS
-from keel_auth.adapters.view_cache import CachedAccountViews, body_of, stored
+from keel_auth.adapters.view_cache import (
+    AnnouncedRevocations,
+    CachedAccountViews,
+    body_of,
+    stored,
+)
 from keel_auth.domain.commands import ChangePassword, LogOut, UpdateProfile
 from keel_auth.domain.errors import Unauthenticated
 from keel_auth.domain.model import User
 from keel_auth.service_layer import account, sessions
 from keel_auth.service_layer.views import AccountView
-from keel_common.auth import Principal
+from keel_common.auth import InMemoryRevocationList, Principal
 from keel_common.cache import InMemoryStore
 
 from .conftest import ORIGIN, PASSWORD, World, current_user, rendered
@@ -182,3 +188,25 @@ def test_a_hit_is_the_rendering_stored_not_rendered_again(
     second = sessions.current_user(principal, views, counted)
 
     assert first == second and len(renders) == 1
+
+
+class RecordingCopies:
+    """A ``NearCopies`` that records what is announced."""
+
+    def __init__(self) -> None:
+        self.announced: list[list[str]] = []
+
+    def announce(self, keys: Any) -> None:
+        self.announced.append(list(keys))
+
+
+def test_sessions_revoked_together_are_announced_together() -> None:
+    """Signing an account out everywhere writes the denylist once and announces once: each
+    announcement waits for every process holding copies, so one per session would make
+    an account on many devices wait that many times."""
+    near = RecordingCopies()
+    revocations = AnnouncedRevocations(InMemoryRevocationList(), near, _revoked)  # type: ignore[arg-type]
+    sessions_ = [uuid.uuid4() for _ in range(5)]
+    revocations.revoke_many(sessions_, datetime.now(UTC) + timedelta(minutes=16))
+    assert near.announced == [[_revoked(session_id) for session_id in sessions_]]
+    assert all(revocations.is_revoked(session_id) for session_id in sessions_)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from collections.abc import Collection
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -17,7 +18,7 @@ from keel_auth.domain.errors import (
 from keel_auth.domain.model import AuditAction, User
 from keel_auth.service_layer import admin_users
 from keel_auth.service_layer.ports import UserQuery
-from keel_common.auth import Principal
+from keel_common.auth import InMemoryRevocationList, Principal
 
 from .conftest import ORIGIN, World
 
@@ -189,6 +190,31 @@ def test_an_unknown_user_is_not_found(world: World) -> None:
     _, staff = make(world, "staff@example.com", "staff")
     with pytest.raises(UserNotFound):
         admin_users.user_record(staff, uuid.uuid4(), world.uow, world.policy)
+
+
+class RecordingRevocations(InMemoryRevocationList):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[list[uuid.UUID]] = []
+
+    def revoke_many(self, session_ids: Collection[uuid.UUID], until: datetime) -> None:
+        self.writes.append(list(session_ids))
+        super().revoke_many(session_ids, until)
+
+
+def test_every_session_goes_on_the_denylist_in_one_write(world: World) -> None:
+    """An account signed in on many devices: one write (one round trip, one announcement to
+    the processes holding copies), not one per session."""
+    target = world.sign_up()
+    for _ in range(4):
+        world.log_in()
+    _, staff = make(world, "staff@example.com", "staff")
+    world.revocations = RecordingRevocations()
+
+    assert revoke(world, staff, target) == 5
+    [written] = world.revocations.writes
+    assert len(set(written)) == 5
+    assert all(world.revocations.is_revoked(session_id) for session_id in written)
 
 
 def test_the_user_record_lists_active_sessions_and_the_trail_newest_first(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -96,6 +96,12 @@ class RevocationList(abc.ABC):
     @abc.abstractmethod
     def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
         """Deny the session's tokens until ``until`` (when its last access token expires)."""
+
+    def revoke_many(self, session_ids: Collection[uuid.UUID], until: datetime) -> None:
+        """``revoke`` each of them ("sign out everywhere" ends every session of an account):
+        a list on a server writes them all in one round trip."""
+        for session_id in session_ids:
+            self.revoke(session_id, until)
 
     @abc.abstractmethod
     def is_revoked(self, session_id: uuid.UUID) -> bool:

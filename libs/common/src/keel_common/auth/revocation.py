@@ -17,6 +17,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -63,9 +64,16 @@ class RedisRevocationList(RevocationList):
         return _REDIS_PREFIX + str(session_id)
 
     def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
+        self.revoke_many([session_id], until)
+
+    def revoke_many(self, session_ids: Collection[uuid.UUID], until: datetime) -> None:
         ttl_ms = int((until.timestamp() - time.time()) * 1000)
-        if ttl_ms > 0:
-            self._redis.set(self.key(session_id), b"1", px=ttl_ms)
+        if ttl_ms <= 0 or not session_ids:
+            return
+        pipeline = self._redis.pipeline(transaction=False)
+        for session_id in session_ids:
+            pipeline.set(self.key(session_id), b"1", px=ttl_ms)
+        pipeline.execute()
 
     def is_revoked(self, session_id: uuid.UUID) -> bool:
         return bool(self._redis.exists(self.key(session_id)))
@@ -95,13 +103,22 @@ class SqliteRevocationList(RevocationList):
         return conn
 
     def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
+        self.revoke_many([session_id], until)
+
+    def revoke_many(self, session_ids: Collection[uuid.UUID], until: datetime) -> None:
         conn = self._connect()
-        conn.execute(
-            "INSERT INTO revoked_sessions (session_id, until) VALUES (?, ?)"
-            " ON CONFLICT (session_id) DO UPDATE SET until = max(until, excluded.until)",
-            (str(session_id), until.timestamp()),
-        )
-        conn.execute("DELETE FROM revoked_sessions WHERE until < ?", (time.time(),))
+        conn.execute("BEGIN IMMEDIATE")  # one commit for them all
+        try:
+            conn.executemany(
+                "INSERT INTO revoked_sessions (session_id, until) VALUES (?, ?)"
+                " ON CONFLICT (session_id) DO UPDATE SET until = max(until, excluded.until)",
+                [(str(session_id), until.timestamp()) for session_id in session_ids],
+            )
+            conn.execute("DELETE FROM revoked_sessions WHERE until < ?", (time.time(),))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def is_revoked(self, session_id: uuid.UUID) -> bool:
         row = (

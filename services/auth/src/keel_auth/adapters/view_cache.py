@@ -200,8 +200,12 @@ class AnnouncedRevocations(RevocationList):
         self._key = key
 
     def revoke(self, session_id: uuid.UUID, until: datetime) -> None:
-        self._revocations.revoke(session_id, until)
-        keys = [self._key(session_id)]
+        self.revoke_many([session_id], until)
+
+    def revoke_many(self, session_ids: Collection[uuid.UUID], until: datetime) -> None:
+        """All written, then one announcement for them all."""
+        self._revocations.revoke_many(session_ids, until)
+        keys = [self._key(session_id) for session_id in session_ids]
         try:
             self._near.announce(keys)
         except CacheUnavailable:

@@ -4,7 +4,7 @@ ending login sessions, auditing."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -115,15 +115,7 @@ def end_session(
 ) -> None:
     """Revoke the session here and, before the commit, on the shared denylist every verifier
     reads: if the commit then fails the tokens are denied anyway, which is the safe side."""
-    if not session.revoke(reason, now):
-        return
-    until = now + policy.revocation_ttl
-    revocations.revoke(session.id, until)
-    uow.publish(
-        SessionRevoked(
-            session_id=session.id, user_id=session.user_id, reason=reason, tokens_expire_at=until
-        )
-    )
+    _end(uow, revocations, [session], reason, policy, now)
 
 
 def end_all_sessions(
@@ -134,8 +126,33 @@ def end_all_sessions(
     policy: AuthPolicy,
     now: datetime,
 ) -> None:
-    for session in uow.sessions.active_for_user(user.id):
-        end_session(uow, revocations, session, reason, policy, now)
+    """``end_session`` for every live session of ``user``, the denylist written in one go
+    (an account signed in on many devices is one round trip, not one per session)."""
+    _end(uow, revocations, uow.sessions.active_for_user(user.id), reason, policy, now)
+
+
+def _end(
+    uow: UnitOfWork,
+    revocations: RevocationList,
+    sessions: Iterable[LoginSession],
+    reason: str,
+    policy: AuthPolicy,
+    now: datetime,
+) -> None:
+    ended = [session for session in sessions if session.revoke(reason, now)]
+    if not ended:
+        return
+    until = now + policy.revocation_ttl
+    revocations.revoke_many([session.id for session in ended], until)
+    for session in ended:
+        uow.publish(
+            SessionRevoked(
+                session_id=session.id,
+                user_id=session.user_id,
+                reason=reason,
+                tokens_expire_at=until,
+            )
+        )
 
 
 def disable_account(
