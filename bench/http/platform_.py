@@ -101,8 +101,10 @@ def environment(shape: str, workdir: Path, auth_port: int, web: dict[str, str]) 
 def web_settings() -> dict[str, str]:
     """The web processes' settings under test: gunicorn's workers and threads and the log
     level, from the environment, else the production defaults (an access line a request)."""
-    return {"WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
-            "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", "4"),
+    from keel_common.http import gunicorn_conf  # reads the same environment
+
+    return {"WEB_CONCURRENCY": str(gunicorn_conf.workers),
+            "GUNICORN_THREADS": str(gunicorn_conf.threads),
             "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO")}  # fmt: skip
 
 

@@ -182,7 +182,7 @@ def report(args, settings, migrated, boot, processes, rss, pss, code) -> None:  
     )
     print(
         f"settings: {args.env.name} WEB_CONCURRENCY={settings.get('WEB_CONCURRENCY')} "
-        f"GUNICORN_THREADS={settings.get('GUNICORN_THREADS', '4 (default)')} "
+        f"GUNICORN_THREADS={settings.get('GUNICORN_THREADS', '8 (the Procfile)')} "
         f"BROKER_URL={settings.get('BROKER_URL')}, idle {args.idle:.0f}s before measuring"
     )
     print(f"boot from a clean var/: {boot:.1f} s (migrations {migrated:.1f} s)  goal < 45 s")

@@ -33,7 +33,7 @@ def restore_module() -> object:
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     conf = reloaded(monkeypatch)
     assert conf.bind == ["0.0.0.0:8080"]
-    assert (conf.workers, conf.threads, conf.worker_class) == (2, 4, "gthread")
+    assert (conf.workers, conf.threads, conf.worker_class) == (2, 2, "gthread")
     assert conf.graceful_timeout == 25
     assert conf.accesslog is None
     assert conf.control_socket_disable is True

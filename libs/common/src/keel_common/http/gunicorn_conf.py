@@ -2,9 +2,16 @@
 ``gunicorn -c python:keel_common.http.gunicorn_conf 'pkg.mod:create_app()'`` works too).
 
 Environment: ``HTTP_PORT`` (8080), ``WEB_CONCURRENCY`` worker processes (2),
-``GUNICORN_THREADS`` threads per worker (4), ``GUNICORN_GRACEFUL_TIMEOUT`` seconds (25, under
+``GUNICORN_THREADS`` threads per worker (2), ``GUNICORN_GRACEFUL_TIMEOUT`` seconds (25, under
 Kubernetes' default 30 s termination grace period so in-flight requests finish before
 SIGKILL), ``LOG_LEVEL``, ``SERVICE_NAME`` (for the log lines).
+
+Two threads per worker, not four (session 17): a worker's threads share one GIL, and the hot
+reads are CPU work (answered from copies in the process), so threads past two add hand-offs
+of the GIL, not throughput. Measured with ``bench/http/run.py`` on a 2-core VM, 16
+connections: the p99 of the cached reads fell from 17-22 ms to 9-15 ms, their req/s moved
+within the runs' noise, and ``POST /v1/orders`` (PostgreSQL commits) did not lose (README,
+"HTTP against hello-world"). A deployment whose requests wait on slow neighbours raises it.
 
 Importing this module changes nothing; the Prometheus multiprocess directory is prepared
 in ``on_starting``, in the master, before any worker exists.
@@ -31,7 +38,7 @@ def _int_env(name: str, default: int) -> int:
 bind = [f"0.0.0.0:{_int_env('HTTP_PORT', 8080)}"]
 workers = _int_env("WEB_CONCURRENCY", 2)
 worker_class = "gthread"
-threads = _int_env("GUNICORN_THREADS", 4)
+threads = _int_env("GUNICORN_THREADS", 2)
 timeout = 30
 graceful_timeout = _int_env("GUNICORN_GRACEFUL_TIMEOUT", 25)
 keepalive = 5
