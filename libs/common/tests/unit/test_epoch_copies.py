@@ -107,3 +107,15 @@ def test_the_generational_cache_answers_hits_from_copies_and_drops_them_on_write
     writer.invalidate(["p:gen"])
     assert reader.read("product", "p", "p:gen").payload is None
     assert results[-1] == "miss"
+
+
+def test_a_forked_child_whose_first_call_is_keep_maps_its_own(path: Path) -> None:
+    """``keep`` maps the file before it takes the lock ``_open`` takes too."""
+    copies = SharedEpochCopies(path)
+    mark = copies.mark()
+    pid = os.fork()
+    if pid == 0:
+        copies.keep(mark, "k", b"child's", ())
+        os._exit(0 if copies.get("k") == b"child's" else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

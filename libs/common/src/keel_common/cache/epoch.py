@@ -101,8 +101,9 @@ class SharedEpochCopies:
     def keep(self, mark: int, key: str, payload: bytes, dropped_by: Collection[str]) -> None:
         """Copy a value read since ``mark`` unless a write moved the epoch meanwhile. Every
         write drops every copy, so ``dropped_by`` (``LeasedCopies``' finer filing) is moot."""
+        self._epoch()  # mapped in this process before the lock (``_open`` takes it)
         with self._lock:
-            epoch = self._epoch()
+            (epoch,) = _EPOCH.unpack_from(self._map)
             if epoch != mark:
                 return
             if epoch != self._held or len(self._copies) >= MAX_COPIES:
