@@ -252,9 +252,8 @@ def announced(
     also read it (``view_cache.AnnouncedRevocations``)."""
     from keel_auth.adapters.view_cache import AnnouncedRevocations
     from keel_common.auth import RedisRevocationList
-    from keel_common.cache import LeasedCopies
 
-    if not isinstance(near, LeasedCopies) or not _denylist_beside_views(settings):
+    if near is None or not _denylist_beside_views(settings):
         return revocations
     return AnnouncedRevocations(revocations, near, RedisRevocationList.key)
 

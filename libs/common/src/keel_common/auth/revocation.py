@@ -107,18 +107,14 @@ class SqliteRevocationList(RevocationList):
 
     def revoke_many(self, session_ids: Collection[uuid.UUID], until: datetime) -> None:
         conn = self._connect()
-        conn.execute("BEGIN IMMEDIATE")  # one commit for them all
-        try:
+        with conn:  # sqlite3's own: COMMIT, or ROLLBACK on an error; one commit for them all
+            conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
                 "INSERT INTO revoked_sessions (session_id, until) VALUES (?, ?)"
                 " ON CONFLICT (session_id) DO UPDATE SET until = max(until, excluded.until)",
                 [(str(session_id), until.timestamp()) for session_id in session_ids],
             )
             conn.execute("DELETE FROM revoked_sessions WHERE until < ?", (time.time(),))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def is_revoked(self, session_id: uuid.UUID) -> bool:
         row = (

@@ -58,7 +58,7 @@ class SharedEpochCopies:
         self._lock = threading.Lock()
         self._pid: int | None = None
         self._fd = -1
-        self._copies: dict[str, tuple[bytes, int, float]] = {}
+        self._copies: dict[str, tuple[bytes, float]] = {}  # payload, expiry
         self._held = -1  # the epoch every copy in ``_copies`` was made at
 
     def _open(self) -> None:
@@ -78,19 +78,24 @@ class SharedEpochCopies:
             self._fd, self._map, self._copies, self._held = fd, memory, {}, -1
             self._pid = process_id()
 
-    def _epoch(self) -> int:
+    def _mapped(self) -> mmap.mmap:
+        """The epoch's mapping in this process (``_open`` takes the lock: call it outside)."""
         if self._pid != process_id():
             self._open()
-        epoch: int = _EPOCH.unpack_from(self._map)[0]
+        return self._map
+
+    def _epoch(self) -> int:
+        epoch: int = _EPOCH.unpack_from(self._mapped())[0]
         return epoch
 
     # -- readers -------------------------------------------------------------------------
 
     def get(self, key: str) -> bytes | None:
         """The copy of ``key`` if one was made at the current epoch and has not expired."""
-        epoch = self._epoch()
+        if self._epoch() != self._held:  # ``keep`` replaces ``_copies`` before ``_held``
+            return None
         copy = self._copies.get(key)
-        if copy is None or copy[1] != epoch or time.monotonic() >= copy[2]:
+        if copy is None or time.monotonic() >= copy[1]:
             return None
         return copy[0]
 
@@ -101,14 +106,14 @@ class SharedEpochCopies:
     def keep(self, mark: int, key: str, payload: bytes, dropped_by: Collection[str]) -> None:
         """Copy a value read since ``mark`` unless a write moved the epoch meanwhile. Every
         write drops every copy, so ``dropped_by`` (``LeasedCopies``' finer filing) is moot."""
-        self._epoch()  # mapped in this process before the lock (``_open`` takes it)
+        memory = self._mapped()
         with self._lock:
-            (epoch,) = _EPOCH.unpack_from(self._map)
+            (epoch,) = _EPOCH.unpack_from(memory)
             if epoch != mark:
                 return
             if epoch != self._held or len(self._copies) >= MAX_COPIES:
                 self._copies, self._held = {}, epoch  # older epochs' copies are dead weight
-            self._copies[key] = (payload, epoch, time.monotonic() + self.ttl)
+            self._copies[key] = (payload, time.monotonic() + self.ttl)
 
     # -- writers -------------------------------------------------------------------------
 
@@ -116,10 +121,10 @@ class SharedEpochCopies:
         """After a commit that changed ``keys``: move the epoch, so no process answers a
         copy made before it. Raises ``CacheUnavailable`` if the file cannot be written."""
         try:
-            self._epoch()
+            memory = self._mapped()
             with self._lock, _locked(self._fd):
-                (epoch,) = _EPOCH.unpack_from(self._map)
-                _EPOCH.pack_into(self._map, 0, (epoch + 1) % 2**64)
+                (epoch,) = _EPOCH.unpack_from(memory)
+                _EPOCH.pack_into(memory, 0, (epoch + 1) % 2**64)
         except OSError as exc:
             raise CacheUnavailable(str(exc)) from exc
 
@@ -130,7 +135,7 @@ class SharedEpochCopies:
         except CacheUnavailable as exc:
             # Only this process's copies can still go; the others expire with the TTL.
             log.warning("copies' epoch not moved", extra={"error": exc})
-            self._copies = {}
+            self._copies, self._held = {}, -1
 
     def stop(self) -> None:
         """Forget this process's copies; the next read maps the file again."""
@@ -138,7 +143,7 @@ class SharedEpochCopies:
             if self._pid == process_id():
                 self._map.close()
                 os.close(self._fd)
-            self._pid, self._copies = None, {}
+            self._pid, self._copies, self._held = None, {}, -1
 
 
 @contextlib.contextmanager

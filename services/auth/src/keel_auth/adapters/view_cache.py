@@ -41,7 +41,6 @@ from keel_common.cache import (
     CacheUnavailable,
     GenerationalCache,
     KeyValueStore,
-    LeasedCopies,
     NearCopies,
 )
 from keel_common.metrics import labelled_once
@@ -192,7 +191,7 @@ class AnnouncedRevocations(RevocationList):
     def __init__(
         self,
         revocations: RevocationList,
-        near: LeasedCopies,
+        near: NearCopies,
         key: Callable[[uuid.UUID], str],
     ) -> None:
         self._revocations = revocations
